@@ -1,0 +1,98 @@
+//! Configuration: flags with `MOTCUA_*` environment fallbacks, validated once at start with
+//! errors a person can act on.
+
+use clap::{Args, ValueEnum};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// An error in configuration or input: printed as one line, exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Options shared by every command that touches the database or serves.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST/DB.
+    /// Default: sqlite://DATA_DIR/motcua.db
+    #[arg(long, env = "MOTCUA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the embedded database and uploaded files.
+    #[arg(long, env = "MOTCUA_DATA_DIR", default_value = "./motcua-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Address to serve HTTP on.
+    #[arg(long, env = "MOTCUA_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: String,
+
+    /// Log format on stderr.
+    #[arg(
+        long,
+        env = "MOTCUA_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing env-filter syntax), e.g. `info` or `debug,sqlx=warn`.
+    #[arg(long, env = "MOTCUA_LOG", default_value = "info,sqlx=warn", global = true)]
+    pub log: String,
+}
+
+impl Common {
+    /// The database URL to use: the flag/env, or the embedded file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("motcua.db").display()),
+        }
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().map_err(|_| {
+            usage(format!(
+                "invalid --listen {:?}: expected ADDR:PORT such as 127.0.0.1:8080",
+                self.listen
+            ))
+        })
+    }
+
+    /// Validates the database URL's scheme without connecting.
+    pub fn check_database_url(&self) -> anyhow::Result<String> {
+        let url = self.database_url();
+        motcua_store::Backend::of_url(&url).map_err(|e| usage(e.to_string()))?;
+        Ok(url)
+    }
+
+    /// Creates the data directory if needed and proves it is writable.
+    pub fn ensure_data_dir(&self) -> anyhow::Result<&Path> {
+        let dir = self.data_dir.as_path();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| usage(format!("data directory {} cannot be created: {e}", dir.display())))?;
+        let probe = dir.join(".write-probe");
+        std::fs::write(&probe, b"ok")
+            .map_err(|e| usage(format!("data directory {} is not writable: {e}", dir.display())))?;
+        let _ = std::fs::remove_file(probe);
+        Ok(dir)
+    }
+}

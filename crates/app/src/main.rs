@@ -1,0 +1,6 @@
+//! The `motcua` binary: parse the command line, run, map failures to exit codes
+//! (2 for bad input or configuration, with one line on stderr).
+
+fn main() -> std::process::ExitCode {
+    motcua::cli::main()
+}

@@ -1,0 +1,94 @@
+//! Wiring for the serving commands: open the database, migrate, bind, serve until a signal,
+//! then shut down cleanly.
+
+use crate::config::{Common, usage};
+use motcua_store::Db;
+use motcua_web::{AppState, WebConfig};
+use tokio::net::TcpListener;
+
+/// Opens the configured database (creating the data directory for the embedded one).
+/// Every failure here is a configuration error (exit 2).
+pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
+    let url = common.check_database_url()?;
+    if url.starts_with("sqlite:") {
+        common.ensure_data_dir()?;
+        let path = motcua_store::db_path_of(&url);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(usage(format!(
+                "database directory {} does not exist",
+                parent.display()
+            )));
+        }
+    }
+    Db::connect(&url).await.map_err(|e| usage(e.to_string()))
+}
+
+/// `motcua serve`.
+pub async fn serve(common: &Common, web: WebConfig) -> anyhow::Result<()> {
+    let (db, listener) = prepare(common).await?;
+    run_server(db, listener, web).await
+}
+
+/// `motcua demo`: like serve, after seeding the demo province once.
+pub async fn demo(common: &Common) -> anyhow::Result<()> {
+    let (db, listener) = prepare(common).await?;
+    let seeded = crate::demo::seed(&db).await?;
+    if seeded {
+        tracing::info!("demo province seeded");
+    } else {
+        tracing::info!("demo data already present; re-using it");
+    }
+    let web = WebConfig {
+        demo_accounts: crate::demo::accounts(),
+    };
+    run_server(db, listener, web).await
+}
+
+async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
+    let addr = common.listen_addr()?;
+    let db = open_database(common).await?;
+    motcua_store::migrate::run(&db)
+        .await
+        .map_err(|e| usage(e.to_string()))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| usage(format!("cannot listen on {addr}: {e}")))?;
+    Ok((db, listener))
+}
+
+async fn run_server(db: Db, listener: TcpListener, web: WebConfig) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let app = motcua_web::router(AppState::new(db.clone(), web));
+    tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,184 @@
+//! HTTP basics on both backends: health, readiness, metrics, errors, gzip, limits, docs.
+
+use crate::support::{TestApp, on_both_backends};
+use reqwest::StatusCode;
+
+on_both_backends! {
+    async fn healthz_and_readyz_answer(t) {
+        let app = TestApp::spawn(t).await;
+        let res = app.get("/healthz").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        let res = app.get("/readyz").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: serde_json::Value = res.json().await.unwrap();
+        let expected = if t.url.starts_with("sqlite") { "sqlite" } else { "postgres" };
+        assert_eq!(body["database"], expected);
+    }
+
+    async fn readyz_fails_when_the_database_is_gone(t) {
+        let app = TestApp::spawn(t).await;
+        t.db.close().await;
+        let res = app.get("/readyz").await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], 503);
+        // Liveness does not depend on the database.
+        assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    }
+
+    async fn metrics_count_requests_by_route_and_status(t) {
+        let app = TestApp::spawn(t).await;
+        app.get("/healthz").await;
+        app.get("/healthz").await;
+        app.get("/no/such/page").await;
+        let res = app.get("/metrics").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+        let text = res.text().await.unwrap();
+        assert!(text.contains(r#"motcua_http_requests_total{method="GET",route="/healthz",status="200"} 2"#), "{text}");
+        assert!(text.contains(r#"motcua_http_requests_total{method="GET",route="unmatched",status="404"} 1"#), "{text}");
+        assert!(text.contains("motcua_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"+Inf\"} 2"));
+        assert!(text.contains("motcua_db_pool_connections{pool="), "{text}");
+    }
+
+    async fn landing_page_is_vietnamese_and_counts_dossiers(t) {
+        motcua::demo::seed(&t.db).await.unwrap();
+        let app = TestApp::spawn_with(t, motcua_web::WebConfig { demo_accounts: motcua::demo::accounts() }).await;
+        let res = app.get("/").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains(r#"<html lang="vi">"#));
+        assert!(html.contains("Hệ thống thông tin một cửa điện tử"));
+        for role in ["receiving_officer", "leader", "specialist", "approver", "clerk", "result_officer", "desk_head", "supervisor", "admin"] {
+            assert!(html.contains(&format!("({role})")), "landing page lacks the {role} demo login");
+        }
+        assert!(html.contains(motcua::demo::DEMO_PASSWORD));
+        assert!(html.contains("Đã trả kết quả"));
+    }
+
+    async fn unknown_pages_get_a_friendly_404_and_api_gets_problem_json(t) {
+        let app = TestApp::spawn(t).await;
+        let res = app.get("/khong-co-trang-nay").await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Không tìm thấy trang"));
+        assert!(html.contains(r#"href="/""#));
+
+        let res = app.get("/api/v1/khong-co").await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], 404);
+        assert_eq!(body["title"], "Not Found");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_unique_request_id() {
+    let t = crate::support::TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let a = app.get("/healthz").await.headers()["x-request-id"].clone();
+    let b = app.get("/healthz").await.headers()["x-request-id"].clone();
+    assert_ne!(a, b);
+    // A caller's own id is kept, so logs can be correlated across services.
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn responses_are_gzipped_when_asked() {
+    let t = crate::support::TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let res = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip magic");
+    let plain = app.get("/api/openapi.json").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let t = crate::support::TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let body = vec![b'x'; 21 * 1024 * 1024];
+    let res = app
+        .client
+        .post(app.url("/api/v1/anything"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
+    let t = crate::support::TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    let res = app.get("/api/docs/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "docs page must not load from the internet: {html}"
+    );
+    // Its assets are served by us.
+    for asset in [
+        "/api/docs/swagger-ui.css",
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/docs/swagger-initializer.js",
+    ] {
+        let res = app.get(asset).await;
+        assert_eq!(res.status(), StatusCode::OK, "{asset}");
+    }
+    let init = app
+        .get("/api/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/api/openapi.json"));
+}
+
+#[tokio::test]
+async fn static_stylesheet_has_print_rules() {
+    let t = crate::support::TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let res = app.get("/static/motcua.css").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(res.text().await.unwrap().contains("@media print"));
+}

@@ -1,0 +1,8 @@
+//! The one integration test binary (linking many is slow): store conformance on both
+//! backends, HTTP, and the command line as a user runs it.
+
+mod support;
+
+mod cli;
+mod http;
+mod store;

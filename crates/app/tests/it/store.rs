@@ -1,0 +1,185 @@
+//! Store conformance: every test runs on SQLite and on PostgreSQL.
+
+use crate::support::on_both_backends;
+use chrono::{NaiveDate, Utc};
+use motcua_domain::dossier::{Channel, Status};
+use motcua_store::repo::{agencies, catalog, dossiers, meta};
+use motcua_store::{Db, migrate};
+use std::collections::HashSet;
+
+async fn seed_agency(db: &Db, code: &str, parent: Option<&str>) {
+    let mut tx = db.begin().await.unwrap();
+    agencies::upsert(
+        &mut tx,
+        &agencies::NewAgency {
+            code,
+            name: "Sở Tư pháp",
+            level: "province",
+            parent_code: parent,
+            address: "",
+            is_one_stop: false,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+on_both_backends! {
+    async fn migrations_are_idempotent(t) {
+        let again = migrate::run(&t.db).await.unwrap();
+        assert!(again.is_empty(), "second run applied {again:?}");
+        let version = migrate::current_version(&t.db).await.unwrap();
+        assert_eq!(version, migrate::for_backend(&t.db).last().unwrap().version);
+    }
+
+    async fn agencies_upsert_by_code_and_keep_the_tree(t) {
+        seed_agency(&t.db, "000.00.00.H56", None).await;
+        seed_agency(&t.db, "000.00.06.H56", Some("000.00.00.H56")).await;
+        seed_agency(&t.db, "000.00.06.H56", Some("000.00.00.H56")).await;
+        let all = agencies::list(&t.db).await.unwrap();
+        assert_eq!(all.len(), 2);
+        let child = agencies::by_code(&t.db, "000.00.06.H56").await.unwrap().unwrap();
+        assert_eq!(child.parent_code.as_deref(), Some("000.00.00.H56"));
+        assert_eq!(child.name, "Sở Tư pháp");
+        assert!(agencies::by_code(&t.db, "nope").await.unwrap().is_none());
+    }
+
+    async fn a_failed_transaction_leaves_nothing_behind(t) {
+        let mut tx = t.db.begin().await.unwrap();
+        meta::set(&mut tx, "k", "v").await.unwrap();
+        let err = agencies::upsert(
+            &mut tx,
+            &agencies::NewAgency { code: "000.00.07.H56", name: "x", level: "province", parent_code: Some("missing"), address: "", is_one_stop: false },
+        )
+        .await;
+        assert!(err.is_err());
+        drop(tx); // rolled back
+        assert_eq!(meta::get(&t.db, "k").await.unwrap(), None);
+    }
+
+    async fn foreign_keys_are_enforced(t) {
+        let mut tx = t.db.begin().await.unwrap();
+        let res = match &mut tx {
+            motcua_store::Tx::Sqlite(c) => sqlx::query("INSERT INTO user_roles (user_id, agency_id, role) VALUES (999, 999, 'admin')").execute(&mut **c).await.map(|_| ()),
+            motcua_store::Tx::Postgres(c) => sqlx::query("INSERT INTO user_roles (user_id, agency_id, role) VALUES (999, 999, 'admin')").execute(&mut **c).await.map(|_| ()),
+        };
+        assert!(res.is_err(), "dangling foreign key accepted");
+    }
+
+    async fn dossier_codes_follow_the_daily_sequence(t) {
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let mut tx = t.db.begin().await.unwrap();
+        let a = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
+        let b = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
+        let c = dossiers::next_code(&mut tx, "000.00.06.H56", day.succ_opt().unwrap()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(a.to_string(), "000.00.06.H56-261127-0001");
+        assert_eq!(b.to_string(), "000.00.06.H56-261127-0002");
+        assert_eq!(c.to_string(), "000.00.06.H56-261128-0001");
+    }
+
+    async fn concurrent_code_issuing_never_duplicates(t) {
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let mut handles = Vec::new();
+        for _ in 0..8 {
+            let db = t.db.clone();
+            handles.push(tokio::spawn(async move {
+                let mut codes = Vec::new();
+                for _ in 0..10 {
+                    let mut tx = db.begin().await.unwrap();
+                    let code = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
+                    tx.commit().await.unwrap();
+                    codes.push(code.to_string());
+                }
+                codes
+            }));
+        }
+        let mut all = HashSet::new();
+        for h in handles {
+            for c in h.await.unwrap() {
+                assert!(all.insert(c.clone()), "duplicate code {c}");
+            }
+        }
+        assert_eq!(all.len(), 80);
+        assert!(all.contains("000.00.06.H56-261127-0080"));
+    }
+
+    async fn dossiers_store_instants_in_utc_and_count_by_status(t) {
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        let mut tx = t.db.begin().await.unwrap();
+        catalog::upsert_field(&mut tx, "HT", "Hộ tịch").await.unwrap();
+        catalog::upsert_procedure(&mut tx, &catalog::NewProcedure {
+            code: "1.001193", name: "Đăng ký khai sinh", field_code: "HT", level: "commune",
+            time_limit: "1 working-days", fee_text: "", online_level: "full",
+        }).await.unwrap();
+        let received = Utc::now();
+        for status in [Status::Received, Status::Processing, Status::Processing] {
+            dossiers::insert(&mut tx, &dossiers::NewDossier {
+                code: None, agency_code: "000.00.06.H56", procedure_code: "1.001193",
+                channel: Channel::Direct, status, applicant_name: "Nguyễn Văn An",
+                submitted_at: None, received_at: Some(received), due_at: Some(received), finished_at: None,
+            }).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let counts = dossiers::count_by_status(&t.db).await.unwrap();
+        assert_eq!(counts, vec![(Status::Received, 1), (Status::Processing, 2)]);
+        assert_eq!(catalog::count_procedures(&t.db).await.unwrap(), 1);
+    }
+
+    async fn demo_seed_runs_once(t) {
+        assert!(motcua::demo::seed(&t.db).await.unwrap());
+        let first = dossiers::count_by_status(&t.db).await.unwrap();
+        assert!(!motcua::demo::seed(&t.db).await.unwrap());
+        let second = dossiers::count_by_status(&t.db).await.unwrap();
+        assert_eq!(first, second);
+        let statuses: Vec<Status> = first.iter().map(|(s, _)| *s).collect();
+        assert_eq!(statuses, Status::ALL.to_vec(), "every status has demo dossiers");
+        let roles: HashSet<String> = motcua_store::repo::users::list_roles(&t.db).await.unwrap().into_iter().map(|u| u.role).collect();
+        for role in ["receiving_officer", "leader", "specialist", "approver", "clerk", "result_officer", "desk_head", "supervisor", "admin"] {
+            assert!(roles.contains(role), "no demo officer with role {role}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
+    let t = crate::support::TestDb::sqlite().await;
+    let Db::Sqlite { write, read, .. } = &t.db else {
+        unreachable!()
+    };
+    for pool in [write, read] {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(timeout >= 5000);
+    }
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let t = crate::support::TestDb::sqlite().await;
+    let mut tx = t.db.begin().await.unwrap();
+    if let motcua_store::Tx::Sqlite(c) = &mut tx {
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 'x')")
+            .execute(&mut **c)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let err = migrate::run(&t.db).await.unwrap_err();
+    assert!(err.to_string().contains("newer"), "{err}");
+}

@@ -1,0 +1,192 @@
+//! Test fixtures: a fresh database per test (SQLite temp file, or a PostgreSQL database
+//! created and dropped around the test), and a real HTTP server on an ephemeral port.
+
+use motcua_store::Db;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// A migrated database that disappears after the test.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+/// The PostgreSQL server tests use: `MOTCUA_TEST_PG_URL`, else the local server on 5432.
+pub fn pg_admin_url() -> String {
+    std::env::var("MOTCUA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("motcua.db").display());
+        let db = Db::connect(&url).await.expect("open sqlite");
+        motcua_store::migrate::run(&db).await.expect("migrate sqlite");
+        TestDb {
+            db,
+            url,
+            _dir: Some(dir),
+            pg_drop: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or None (after a loud warning) when no server can be
+    /// reached outside CI. In CI (`CI=true`) a missing server fails the test.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = pg_admin_url();
+        let admin = match sqlx::PgPool::connect(&admin_url).await {
+            Ok(p) => p,
+            Err(e) => {
+                let msg = format!(
+                    "NO POSTGRESQL at {} ({e}): PostgreSQL tests NOT RUN. Set MOTCUA_TEST_PG_URL or run scripts/test.",
+                    motcua_store::redact(&admin_url)
+                );
+                if in_ci() {
+                    panic!("{msg}");
+                }
+                eprintln!("\n!!!!!!!! {msg}\n");
+                return None;
+            }
+        };
+        let name = format!(
+            "motcua_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            chrono::Utc::now().timestamp_subsec_micros()
+        );
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let url = with_database(&admin_url, &name);
+        let db = Db::connect(&url).await.expect("open postgres");
+        motcua_store::migrate::run(&db).await.expect("migrate postgres");
+        Some(TestDb {
+            db,
+            url,
+            _dir: None,
+            pg_drop: Some((admin_url, name)),
+        })
+    }
+}
+
+/// The same server URL naming another database.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_drop.take() {
+            // Async drop is not a thing: drop the database from a thread with its own runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&admin)
+                            .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Generates one test per backend from a body taking `&TestDb`.
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($t:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn body($t: &$crate::support::TestDb) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let t = $crate::support::TestDb::sqlite().await;
+                    body(&t).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(t) = $crate::support::TestDb::postgres().await else { return };
+                    body(&t).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A real server on 127.0.0.1:0 in front of a test database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn spawn(t: &TestDb) -> TestApp {
+        Self::spawn_with(t, Default::default()).await
+    }
+
+    pub async fn spawn_with(t: &TestDb, config: motcua_web::WebConfig) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = motcua_web::router(motcua_web::AppState::new(t.db.clone(), config));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

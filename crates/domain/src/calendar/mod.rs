@@ -1,0 +1,1 @@
+//! Legal time: working calendar, Vietnamese lunar holidays, deadlines (issue 3).

@@ -1,0 +1,7 @@
+//! Pure rules of the one-stop system (một cửa): calendar and deadlines, dossier states,
+//! codes, text folding. No I/O, no async, no database here.
+
+pub mod calendar;
+pub mod code;
+pub mod dossier;
+pub mod text;

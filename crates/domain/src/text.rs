@@ -1,0 +1,66 @@
+//! Vietnamese text folding for search: "Hồ sơ" and "ho so" fold to the same key.
+//! Owns only string normalisation; the database decides how the folded text is indexed.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Folds Vietnamese text for accent- and case-insensitive search:
+/// NFD, strip combining marks, đ/Đ → d, lowercase, collapse whitespace.
+pub fn fold_vi(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        };
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold_vi;
+
+    #[test]
+    fn folds_tones_and_d_bar_and_case() {
+        assert_eq!(fold_vi("Cấp giấy phép xây dựng"), "cap giay phep xay dung");
+        assert_eq!(fold_vi("ĐĂNG KÝ ĐẤT ĐAI"), "dang ky dat dai");
+        assert_eq!(fold_vi("Hồ sơ"), fold_vi("ho so"));
+        assert_eq!(fold_vi("Thừa Thiên Huế"), "thua thien hue");
+    }
+
+    #[test]
+    fn precomposed_and_decomposed_input_fold_alike() {
+        let decomposed: String = "Hồ sơ".chars().collect::<String>().nfd_string();
+        assert_eq!(fold_vi(&decomposed), "ho so");
+    }
+
+    #[test]
+    fn collapses_and_trims_whitespace() {
+        assert_eq!(fold_vi("  hộ   tịch\t"), "ho tich");
+        assert_eq!(fold_vi(""), "");
+    }
+
+    trait Nfd {
+        fn nfd_string(&self) -> String;
+    }
+    impl Nfd for String {
+        fn nfd_string(&self) -> String {
+            use unicode_normalization::UnicodeNormalization;
+            self.nfd().collect()
+        }
+    }
+}

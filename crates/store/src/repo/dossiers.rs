@@ -1,0 +1,93 @@
+//! Dossiers (*hồ sơ*): current state rows and the per-agency daily code sequence.
+
+use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_domain::code::{AgencyCode, DossierCode};
+use motcua_domain::dossier::{Channel, Status};
+
+/// Issues the next dossier code of an agency for a local date. Runs inside the caller's
+/// write transaction, so a code is never duplicated and, once committed, never reused.
+pub async fn next_code(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<DossierCode> {
+    let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let seq: i64 = on_tx!(tx, c => {
+        let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
+            .bind(agency_code)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query_scalar(
+            "INSERT INTO dossier_sequences (agency_id, day, last_seq) VALUES ($1, $2, 1)
+             ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = dossier_sequences.last_seq + 1
+             RETURNING last_seq",
+        )
+        .bind(agency_id)
+        .bind(day.format("%Y-%m-%d").to_string())
+        .fetch_one(c)
+        .await?
+    });
+    let seq = u32::try_from(seq).map_err(|_| StoreError::Conflict("dossier sequence overflow".into()))?;
+    Ok(DossierCode::new(agency, day, seq))
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDossier<'a> {
+    pub code: Option<&'a str>,
+    pub agency_code: &'a str,
+    pub procedure_code: &'a str,
+    pub channel: Channel,
+    pub status: Status,
+    pub applicant_name: &'a str,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert(tx: &mut Tx, d: &NewDossier<'_>) -> StoreResult<i64> {
+    let now = Utc::now();
+    Ok(on_tx!(tx, c => {
+        let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
+            .bind(d.agency_code)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let procedure_id: i64 = sqlx::query_scalar("SELECT id FROM procedures WHERE code = $1")
+            .bind(d.procedure_code)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query_scalar(
+            "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name,
+               submitted_at, received_at, due_at, original_due_at, finished_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $11) RETURNING id",
+        )
+        .bind(d.code)
+        .bind(agency_id)
+        .bind(procedure_id)
+        .bind(d.channel.as_str())
+        .bind(d.status.as_str())
+        .bind(d.applicant_name)
+        .bind(d.submitted_at)
+        .bind(d.received_at)
+        .bind(d.due_at)
+        .bind(d.finished_at)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+    }))
+}
+
+/// Number of dossiers per status (statuses with none are absent).
+pub async fn count_by_status(db: &Db) -> StoreResult<Vec<(Status, i64)>> {
+    let rows: Vec<(String, i64)> = on_read!(db, pool => {
+        sqlx::query_as("SELECT status, COUNT(*) FROM dossiers GROUP BY status")
+            .fetch_all(pool)
+            .await?
+    });
+    let mut out: Vec<(Status, i64)> = rows
+        .into_iter()
+        .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
+        .collect();
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,8 @@
+//! Repositories, one module per aggregate. Thin: SQL in, rows out; the same SQL text on both
+//! backends unless a dialect really differs.
+
+pub mod agencies;
+pub mod catalog;
+pub mod dossiers;
+pub mod meta;
+pub mod users;

@@ -1,0 +1,12 @@
+//! The HTTP face of motcua: JSON API (with its OpenAPI document) and server-rendered pages.
+//! Handlers stay thin: parse, call store/domain, render. Wiring of layers lives in `router`.
+
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod pages;
+mod router;
+mod state;
+
+pub use router::router;
+pub use state::{AppState, DemoAccount, WebConfig};

@@ -1,0 +1,154 @@
+//! Prometheus metrics for HTTP requests (count and latency by route and status) and the
+//! database pools. Per-process registry, rendered in the text exposition format.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Upper bounds (seconds) of the latency histogram buckets.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// Key: (method, route, status). The route is the matched pattern, never the raw path, so
+/// cardinality stays bounded.
+#[derive(Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut map = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        let s = map
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if seconds <= *le {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// The text exposition of every series plus the given pool figures.
+    pub fn render(&self, pools: &[(&str, motcua_store::PoolStats)]) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP motcua_http_requests_total HTTP requests served, by method, route and status.\n",
+        );
+        out.push_str("# TYPE motcua_http_requests_total counter\n");
+        let map = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        for ((m, r, st), s) in map.iter() {
+            let _ = writeln!(
+                out,
+                "motcua_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {}",
+                esc(r),
+                s.count
+            );
+        }
+        out.push_str("# HELP motcua_http_request_duration_seconds Time to produce the response head.\n");
+        out.push_str("# TYPE motcua_http_request_duration_seconds histogram\n");
+        for ((m, r, st), s) in map.iter() {
+            let labels = format!("method=\"{m}\",route=\"{}\",status=\"{st}\"", esc(r));
+            for (i, le) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "motcua_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "motcua_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "motcua_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "motcua_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        drop(map);
+        out.push_str("# HELP motcua_db_pool_connections Database pool connections by state.\n");
+        out.push_str("# TYPE motcua_db_pool_connections gauge\n");
+        for (pool, st) in pools {
+            let busy = st.size.saturating_sub(st.idle);
+            let _ = writeln!(
+                out,
+                "motcua_db_pool_connections{{pool=\"{pool}\",state=\"idle\"}} {}",
+                st.idle
+            );
+            let _ = writeln!(
+                out,
+                "motcua_db_pool_connections{{pool=\"{pool}\",state=\"busy\"}} {busy}"
+            );
+            let _ = writeln!(
+                out,
+                "motcua_db_pool_connections{{pool=\"{pool}\",state=\"max\"}} {}",
+                st.max
+            );
+        }
+        out
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Middleware recording every request.
+pub async fn track(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let res = next.run(req).await;
+    state.metrics.observe(
+        &method,
+        &route,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let m = Metrics::default();
+        m.observe("GET", "/healthz", 200, 0.003);
+        m.observe("GET", "/healthz", 200, 0.2);
+        let text = m.render(&[]);
+        assert!(
+            text.contains("motcua_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2")
+        );
+        assert!(text.contains("le=\"0.0025\"} 0"));
+        assert!(text.contains("le=\"0.005\"} 1"));
+        assert!(text.contains("le=\"0.25\"} 2"));
+        assert!(text.contains("le=\"+Inf\"} 2"));
+    }
+}

@@ -1,0 +1,103 @@
+//! Wiring: routes, fallback, and the layers every request passes through (request id,
+//! tracing, metrics, gzip, body limits, panic catching).
+
+use crate::error::{PageError, problem_response};
+use crate::{AppState, api, metrics, pages};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest request body accepted at all (uploads included).
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+/// Largest body a JSON or form extractor reads.
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: a per-process random prefix and a counter — unique, cheap, sortable.
+#[derive(Clone)]
+struct NextRequestId {
+    prefix: u32,
+    counter: std::sync::Arc<AtomicU64>,
+}
+
+impl MakeRequestId for NextRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{:08x}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let ids = NextRequestId {
+        prefix: std::process::id().rotate_left(16)
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)),
+        counter: Default::default(),
+    };
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        })
+        .on_request(())
+        .on_response(|res: &Response, latency: Duration, _span: &Span| {
+            tracing::info!(
+                status = res.status().as_u16(),
+                latency_ms = latency.as_secs_f64() * 1000.0,
+                "response"
+            );
+        })
+        .on_failure(());
+
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::openapi()))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(CatchPanicLayer::custom(|_| {
+            problem_response(StatusCode::INTERNAL_SERVER_ERROR, None, Default::default())
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), ids))
+        .with_state(state)
+}
+
+/// 404: problem+json under `/api`, a friendly page elsewhere.
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        problem_response(
+            StatusCode::NOT_FOUND,
+            Some(format!("no such endpoint: {}", req.uri().path())),
+            Default::default(),
+        )
+    } else {
+        PageError::not_found().into_response()
+    }
+}
