@@ -32,6 +32,9 @@ pub enum Command {
     Demo,
     /// Apply database migrations and exit.
     Migrate,
+    /// The legal calendar: holidays of a year, due instants, lunar dates, overrides import.
+    #[command(subcommand)]
+    Calendar(crate::calendar_cmd::CalendarCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -75,8 +78,9 @@ fn report(e: anyhow::Error) -> ExitCode {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve => crate::serve::serve(&cli.common, Default::default()).await,
+        Command::Serve => crate::serve::serve(&cli.common).await,
         Command::Demo => crate::serve::demo(&cli.common).await,
+        Command::Calendar(cmd) => crate::calendar_cmd::run(&cli.common, cmd).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

@@ -54,6 +54,10 @@ pub struct Common {
     )]
     pub log_format: LogFormat,
 
+    /// Mark session cookies Secure; set this when serving behind HTTPS.
+    #[arg(long, env = "MOTCUA_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
+
     /// Log filter (tracing env-filter syntax), e.g. `info` or `debug,sqlx=warn`.
     #[arg(long, env = "MOTCUA_LOG", default_value = "info,sqlx=warn", global = true)]
     pub log: String,

@@ -2,6 +2,7 @@
 //! and status. Seeded once, in one transaction, marked in `meta`; re-running re-uses it.
 
 use chrono::{DateTime, Duration, Utc};
+use motcua_domain::calendar::{self, LegalClock, OfficeHours, TimeLimit, WorkCalendar};
 use motcua_domain::dossier::{Channel, Status};
 use motcua_store::repo::{agencies, catalog, dossiers, meta, users};
 use motcua_store::{Db, StoreResult};
@@ -256,7 +257,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
         return Ok(false);
     }
     // Hash outside the transaction: it is slow on purpose.
-    let hash = crate::password::hash(DEMO_PASSWORD)?;
+    let hash = motcua_web::auth::password::hash(DEMO_PASSWORD)?;
     let mut tx = db.begin().await?;
     if meta::get_tx(&mut tx, SEED_KEY).await?.is_some() {
         return Ok(false);
@@ -330,11 +331,14 @@ const APPLICANTS: &[&str] = &[
 
 /// Three dossiers in each of the ten statuses, received over the last weeks.
 async fn seed_dossiers(tx: &mut motcua_store::Tx, now: DateTime<Utc>) -> StoreResult<()> {
+    let calendar = WorkCalendar::rules_only();
+    let hours = OfficeHours::default();
+    let clock = LegalClock::new(&calendar, &hours);
     let mut n = 0usize;
     for status in Status::ALL {
         for k in 0..3 {
             n += 1;
-            let (procedure, _, _, level, _, _, _) = PROCEDURES[n % PROCEDURES.len()];
+            let (procedure, _, _, level, limit, _, _) = PROCEDURES[n % PROCEDURES.len()];
             let agency = if level == "commune" { "000.30.01.H56" } else { DESK };
             let channel = match n % 3 {
                 0 => Channel::Online,
@@ -346,11 +350,14 @@ async fn seed_dossiers(tx: &mut motcua_store::Tx, now: DateTime<Utc>) -> StoreRe
             } else {
                 channel
             };
-            let received = now - Duration::days(3 + 2 * k + (n as i64 % 11)) - Duration::hours(n as i64 % 5);
-            let due = received + Duration::days(7);
+            let received = clock.normalise_intake(
+                now - Duration::days(3 + 2 * k + (n as i64 % 11)) - Duration::hours(n as i64 % 5),
+            );
+            let limit = TimeLimit::parse(limit).expect("demo limits are valid");
+            let due = clock.due(received, &limit, None);
             let has_code = status != Status::Submitted;
             let code = if has_code {
-                let local_day = (received + Duration::hours(7)).date_naive();
+                let local_day = calendar::local_date(received);
                 Some(dossiers::next_code(tx, agency, local_day).await?.to_string())
             } else {
                 None

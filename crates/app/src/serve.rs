@@ -26,9 +26,16 @@ pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
 }
 
 /// `motcua serve`.
-pub async fn serve(common: &Common, web: WebConfig) -> anyhow::Result<()> {
+pub async fn serve(common: &Common) -> anyhow::Result<()> {
     let (db, listener) = prepare(common).await?;
-    run_server(db, listener, web).await
+    run_server(db, listener, web_config(common)).await
+}
+
+fn web_config(common: &Common) -> WebConfig {
+    WebConfig {
+        secure_cookies: common.secure_cookies,
+        ..Default::default()
+    }
 }
 
 /// `motcua demo`: like serve, after seeding the demo province once.
@@ -42,6 +49,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
     }
     let web = WebConfig {
         demo_accounts: crate::demo::accounts(),
+        ..web_config(common)
     };
     run_server(db, listener, web).await
 }

@@ -4,4 +4,5 @@
 pub mod calendar;
 pub mod code;
 pub mod dossier;
+pub mod import;
 pub mod text;

@@ -21,8 +21,16 @@ macro_rules! migrations {
 }
 
 // File names are `NNNN_name.sql`; a test checks this list against the folders.
-pub static SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_foundation");
-pub static POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_foundation");
+pub static SQLITE: &[Migration] = migrations!("sqlite":
+    1 => "0001_foundation",
+    2 => "0002_calendar",
+    3 => "0003_auth",
+);
+pub static POSTGRES: &[Migration] = migrations!("postgres":
+    1 => "0001_foundation",
+    2 => "0002_calendar",
+    3 => "0003_auth",
+);
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {
     match db {

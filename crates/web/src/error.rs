@@ -27,6 +27,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub detail: Option<String>,
     pub extra: serde_json::Map<String, serde_json::Value>,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -37,6 +38,7 @@ impl ApiError {
             status,
             detail: Some(detail.into()),
             extra: Default::default(),
+            headers: Vec::new(),
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -53,10 +55,18 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             detail: None,
             extra: Default::default(),
+            headers: Vec::new(),
         }
+    }
+    pub fn unprocessable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
     }
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
         self.extra.insert(key.to_string(), value);
+        self
+    }
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
         self
     }
 }
@@ -93,7 +103,13 @@ pub fn problem_response(
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        problem_response(self.status, self.detail, self.extra)
+        let mut res = problem_response(self.status, self.detail, self.extra);
+        for (name, value) in self.headers {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, v);
+            }
+        }
+        res
     }
 }
 

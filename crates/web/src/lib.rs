@@ -2,7 +2,9 @@
 //! Handlers stay thin: parse, call store/domain, render. Wiring of layers lives in `router`.
 
 pub mod api;
+pub mod auth;
 pub mod error;
+pub mod legal_time;
 pub mod metrics;
 pub mod pages;
 mod router;

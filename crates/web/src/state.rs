@@ -18,11 +18,14 @@ pub struct DemoAccount {
 pub struct WebConfig {
     /// Demo accounts listed on the landing page (empty outside demo mode).
     pub demo_accounts: Vec<DemoAccount>,
+    /// Mark session cookies `Secure` (set when serving behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub calendar: Arc<crate::legal_time::CalendarCache>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<WebConfig>,
 }
@@ -31,6 +34,7 @@ impl AppState {
     pub fn new(db: Db, config: WebConfig) -> Self {
         Self {
             db,
+            calendar: Default::default(),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
         }

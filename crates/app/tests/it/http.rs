@@ -46,7 +46,7 @@ on_both_backends! {
 
     async fn landing_page_is_vietnamese_and_counts_dossiers(t) {
         motcua::demo::seed(&t.db).await.unwrap();
-        let app = TestApp::spawn_with(t, motcua_web::WebConfig { demo_accounts: motcua::demo::accounts() }).await;
+        let app = TestApp::spawn_with(t, motcua_web::WebConfig { demo_accounts: motcua::demo::accounts(), ..Default::default() }).await;
         let res = app.get("/").await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -137,7 +137,17 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
     let app = TestApp::spawn(&t).await;
     let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/healthz", "/readyz", "/metrics"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/auth/login",
+        "/api/v1/calendar/{year}",
+        "/api/v1/calendar/due",
+        "/api/v1/calendar/overrides",
+        "/api/v1/calendar/overrides/{date}",
+        "/api/v1/calendar/overrides/import",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());

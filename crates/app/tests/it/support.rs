@@ -190,3 +190,112 @@ impl Drop for TestApp {
         self.task.abort();
     }
 }
+
+/// Creates an agency and a user holding `roles` there; returns nothing, the password is the
+/// username reversed (tests only).
+pub async fn add_user(db: &Db, username: &str, agency: &str, roles: &[&str]) {
+    use motcua_store::repo::{agencies, users};
+    let hash = motcua_web::auth::password::hash(&password_of(username)).expect("hash");
+    let mut tx = db.begin().await.expect("begin");
+    agencies::upsert(
+        &mut tx,
+        &agencies::NewAgency {
+            code: agency,
+            name: "Cơ quan thử nghiệm",
+            level: "province",
+            parent_code: None,
+            address: "",
+            is_one_stop: true,
+        },
+    )
+    .await
+    .expect("agency");
+    let pairs: Vec<(&str, &str)> = roles.iter().map(|r| (agency, *r)).collect();
+    users::upsert(
+        &mut tx,
+        &users::NewUser {
+            username,
+            full_name: "Nguyễn Văn Thử",
+            password_hash: &hash,
+            roles: &pairs,
+        },
+    )
+    .await
+    .expect("user");
+    tx.commit().await.expect("commit");
+}
+
+pub fn password_of(username: &str) -> String {
+    format!("pw-{}", username.chars().rev().collect::<String>())
+}
+
+impl TestApp {
+    /// A bearer token for a user made by `add_user`.
+    pub async fn token(&self, username: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password_of(username)}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), 200, "login of {username}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    /// Signs in through the login page like a browser; returns the session cookie header
+    /// value and the session's CSRF token (read from the logout form).
+    pub async fn browser_login(&self, username: &str) -> (String, String) {
+        let res = self.get("/login?next=/").await;
+        let login_cookie = set_cookie(&res, "motcua_login_csrf").expect("login csrf cookie");
+        let html = res.text().await.expect("html");
+        let csrf = hidden_value(&html, "csrf").expect("csrf field");
+        let res = self
+            .client
+            .post(self.url("/login"))
+            .header("cookie", format!("motcua_login_csrf={login_cookie}"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("next", "/"),
+                ("username", username),
+                ("password", &password_of(username)),
+            ])
+            .send()
+            .await
+            .expect("post login");
+        assert_eq!(res.status(), 303, "login of {username}");
+        let session = set_cookie(&res, "motcua_session").expect("session cookie");
+        let cookie = format!("motcua_session={session}");
+        let home = self
+            .client
+            .get(self.url("/"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("home");
+        let html = home.text().await.expect("html");
+        let csrf = hidden_value(&html, "csrf").expect("session csrf in the logout form");
+        (cookie, csrf)
+    }
+}
+
+/// The value a response sets for a cookie.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
+}
+
+/// The value of the first hidden input with this name.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let needle = format!(r#"name="{name}" value=""#);
+    let start = html.find(&needle)? + needle.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}

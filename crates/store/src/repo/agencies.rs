@@ -100,3 +100,14 @@ pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<Agency>> {
             .transpose()?
     }))
 }
+
+/// The stored office hours of an agency: None if the agency does not exist, Some(None) when
+/// it uses the default hours.
+pub async fn office_hours(db: &Db, code: &str) -> StoreResult<Option<Option<String>>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar::<_, Option<String>>("SELECT office_hours FROM agencies WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?
+    }))
+}

@@ -2,6 +2,8 @@
 //! backends unless a dialect really differs.
 
 pub mod agencies;
+pub mod auth;
+pub mod calendar;
 pub mod catalog;
 pub mod dossiers;
 pub mod meta;

@@ -2,15 +2,41 @@
 
 use crate::AppState;
 use crate::error::PageError;
+pub mod admin_calendar;
+pub mod auth;
+
+use crate::auth::{CurrentUser, MaybeUser};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 
+/// What the base layout needs: who is signed in, the CSRF token for the logout form.
+#[derive(Debug, Default, Clone)]
+pub struct Chrome {
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub is_admin: bool,
+}
+
+impl Chrome {
+    pub fn of(user: Option<&CurrentUser>) -> Self {
+        match user {
+            None => Chrome::default(),
+            Some(u) => Chrome {
+                user_name: Some(u.principal.full_name.clone()),
+                csrf: u.csrf_token.clone().unwrap_or_default(),
+                is_admin: u.is_admin(),
+            },
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct Landing<'a> {
+    chrome: Chrome,
     demo_accounts: &'a [crate::DemoAccount],
     demo_password: &'a str,
     status_counts: Vec<(u8, &'static str, i64)>,
@@ -19,6 +45,7 @@ struct Landing<'a> {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    chrome: Chrome,
     title: &'a str,
     message: &'a str,
     status: u16,
@@ -28,12 +55,27 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", axum::routing::get(landing))
         .route("/static/motcua.css", axum::routing::get(stylesheet))
+        .route("/login", axum::routing::get(auth::login_form).post(auth::login))
+        .route("/logout", axum::routing::post(auth::logout))
+        .route("/admin/calendar", axum::routing::get(admin_calendar::show))
+        .route(
+            "/admin/calendar/overrides",
+            axum::routing::post(admin_calendar::add),
+        )
+        .route(
+            "/admin/calendar/overrides/{date}/delete",
+            axum::routing::post(admin_calendar::delete),
+        )
 }
 
-async fn landing(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+async fn landing(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Html<String>, PageError> {
     let counts = motcua_store::repo::dossiers::count_by_status(&state.db).await?;
     let accounts = &state.config.demo_accounts;
     let page = Landing {
+        chrome: Chrome::of(user.as_ref()),
         demo_accounts: accounts,
         demo_password: accounts.first().map(|a| a.password.as_str()).unwrap_or(""),
         status_counts: counts
@@ -59,13 +101,27 @@ pub fn error_page(status: StatusCode, message: &str) -> Result<String, askama::E
     let title = match status {
         StatusCode::NOT_FOUND => "Không tìm thấy trang",
         StatusCode::FORBIDDEN => "Không có quyền truy cập",
+        StatusCode::UNAUTHORIZED => "Cần đăng nhập",
         s if s.is_client_error() => "Yêu cầu không hợp lệ",
         _ => "Hệ thống đang gặp sự cố",
     };
     ErrorPage {
+        chrome: Chrome::default(),
         title,
         message,
         status: status.as_u16(),
     }
     .render()
+}
+
+/// Percent-encodes a string for a query parameter.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

@@ -1,0 +1,146 @@
+//! Credentials and sessions: users by name, browser sessions, bearer tokens. Secrets arrive
+//! already hashed (SHA-256 of a random token); only hashes are stored.
+
+use crate::{Db, StoreResult, Tx, on_read, on_tx};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// What a login needs: id, stored password hash, whether the account is disabled.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user_id: i64,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+pub async fn credentials(db: &Db, username: &str) -> StoreResult<Option<Credentials>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>(Credentials { user_id: r.try_get(0)?, password_hash: r.try_get(1)?, disabled: r.try_get(2)? }))
+            .transpose()?
+    }))
+}
+
+/// A signed-in user with the roles they hold per agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub username: String,
+    pub full_name: String,
+    /// (agency id, agency code, role id)
+    pub roles: Vec<(i64, String, String)>,
+}
+
+pub async fn principal(db: &Db, user_id: i64) -> StoreResult<Option<Principal>> {
+    let user: Option<(String, String, bool)> = on_read!(db, pool => {
+        sqlx::query("SELECT username, full_name, disabled FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()?
+    });
+    let Some((username, full_name, disabled)) = user else {
+        return Ok(None);
+    };
+    if disabled {
+        return Ok(None);
+    }
+    let roles: Vec<(i64, String, String)> = on_read!(db, pool => {
+        sqlx::query(
+            "SELECT a.id, a.code, r.role FROM user_roles r JOIN agencies a ON a.id = r.agency_id
+             WHERE r.user_id = $1 ORDER BY a.code, r.role",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<Vec<_>, _>>()?
+    });
+    Ok(Some(Principal {
+        user_id,
+        username,
+        full_name,
+        roles,
+    }))
+}
+
+pub async fn create_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: i64,
+    csrf_token: &str,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(Utc::now())
+            .bind(expires_at)
+            .execute(c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The user id and CSRF token of a live session.
+pub async fn session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(i64, String)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()?
+    }))
+}
+
+pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(c).await?;
+    });
+    Ok(())
+}
+
+pub async fn create_token(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: i64,
+    name: &str,
+    kind: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> StoreResult<i64> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, token_hash, name, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(name)
+        .bind(kind)
+        .bind(Utc::now())
+        .bind(expires_at)
+        .fetch_one(c)
+        .await?
+    }))
+}
+
+/// The user id of a live (not revoked, not expired) bearer token.
+pub async fn token_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
