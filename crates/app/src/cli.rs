@@ -35,6 +35,15 @@ pub enum Command {
     /// The legal calendar: holidays of a year, due instants, lunar dates, overrides import.
     #[command(subcommand)]
     Calendar(crate::calendar_cmd::CalendarCommand),
+    /// Import the catalog: agencies (CSV) or procedures (JSON), all or nothing, idempotent.
+    #[command(subcommand)]
+    Import(crate::catalog_cmd::ImportCommand),
+    /// Export the catalog in the import formats.
+    #[command(subcommand)]
+    Export(crate::catalog_cmd::ExportCommand),
+    /// Officers and API tokens.
+    #[command(subcommand)]
+    User(crate::users_cmd::UserCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -81,6 +90,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::serve::serve(&cli.common).await,
         Command::Demo => crate::serve::demo(&cli.common).await,
         Command::Calendar(cmd) => crate::calendar_cmd::run(&cli.common, cmd).await,
+        Command::Import(cmd) => crate::catalog_cmd::import(&cli.common, cmd).await,
+        Command::Export(cmd) => crate::catalog_cmd::export(&cli.common, cmd).await,
+        Command::User(cmd) => crate::users_cmd::run(&cli.common, cmd).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

@@ -1,319 +1,116 @@
-//! The demo province: a small, realistic data set so a newcomer can click through every role
-//! and status. Seeded once, in one transaction, marked in `meta`; re-running re-uses it.
+//! The demo province: real procedures, agencies and officers (files in `crates/app/demo/`,
+//! embedded in the binary) plus dossiers in every status, so a newcomer can click through
+//! every role. Seeded once through the same import paths as real data; re-running re-uses it.
 
+use crate::catalog_io::{self, FormSource};
 use chrono::{DateTime, Duration, Utc};
 use motcua_domain::calendar::{self, LegalClock, OfficeHours, TimeLimit, WorkCalendar};
 use motcua_domain::dossier::{Channel, Status};
-use motcua_store::repo::{agencies, catalog, dossiers, meta, users};
-use motcua_store::{Db, StoreResult};
+use motcua_store::Db;
+use motcua_store::repo::files::FileStore;
+use motcua_store::repo::{catalog, dossiers, meta};
 use motcua_web::DemoAccount;
+
+include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
 
 /// Bump when the seed changes shape; an existing older seed is left as it is.
 const SEED_KEY: &str = "demo_seed";
-const SEED_VERSION: &str = "1";
+const SEED_VERSION: &str = "2";
 /// Password of every demo account (shown on the landing page in demo mode only).
 pub const DEMO_PASSWORD: &str = "motcua-demo";
 
-const PROVINCE: &str = "000.00.00.H56";
-const DESK: &str = "000.00.01.H56";
-const JUSTICE: &str = "000.00.06.H56";
-const CONSTRUCTION: &str = "000.00.10.H56";
-
-/// (code, name, level, parent, address, one-stop desk?)
-type AgencyRow = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static str,
-    bool,
-);
-const AGENCIES: &[AgencyRow] = &[
-    (
-        PROVINCE,
-        "Ủy ban nhân dân tỉnh Yên Bái",
-        "province",
-        None,
-        "Số 1 đường Yên Ninh, phường Yên Bái",
-        false,
-    ),
-    (
-        DESK,
-        "Trung tâm Phục vụ hành chính công tỉnh Yên Bái",
-        "province",
-        Some(PROVINCE),
-        "Số 2 đường Hòa Bình, phường Yên Bái",
-        true,
-    ),
-    (
-        JUSTICE,
-        "Sở Tư pháp",
-        "province",
-        Some(PROVINCE),
-        "Số 3 đường Trần Hưng Đạo, phường Yên Bái",
-        false,
-    ),
-    (
-        "000.00.04.H56",
-        "Sở Tài chính",
-        "province",
-        Some(PROVINCE),
-        "Đường Điện Biên, phường Yên Bái",
-        false,
-    ),
-    (
-        CONSTRUCTION,
-        "Sở Xây dựng",
-        "province",
-        Some(PROVINCE),
-        "Đường Nguyễn Tất Thành, phường Yên Bái",
-        false,
-    ),
-    (
-        "000.00.11.H56",
-        "Sở Nông nghiệp và Môi trường",
-        "province",
-        Some(PROVINCE),
-        "Đường Lê Lợi, phường Yên Bái",
-        false,
-    ),
-    (
-        "000.00.13.H56",
-        "Sở Công Thương",
-        "province",
-        Some(PROVINCE),
-        "Đường Đinh Tiên Hoàng, phường Yên Bái",
-        false,
-    ),
-    (
-        "000.30.01.H56",
-        "Ủy ban nhân dân phường Yên Bái",
-        "commune",
-        Some(PROVINCE),
-        "Đường Nguyễn Thái Học, phường Yên Bái",
-        true,
-    ),
-    (
-        "000.30.02.H56",
-        "Ủy ban nhân dân xã Trấn Yên",
-        "commune",
-        Some(PROVINCE),
-        "Thôn Đồng Tâm, xã Trấn Yên",
-        true,
-    ),
+/// The demo logins shown on the landing page: one per role.
+const LANDING: &[&str] = &[
+    "tiepnhan",
+    "lanhdao",
+    "chuyenvien",
+    "pheduyet",
+    "vanthu",
+    "trakq",
+    "truongbp",
+    "giamsat",
+    "quantri",
 ];
 
-/// (role id, Vietnamese label, username, full name, agency)
-const ACCOUNTS: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "receiving_officer",
-        "Công chức tiếp nhận",
-        "tiepnhan",
-        "Nguyễn Thị Lan",
-        DESK,
-    ),
-    (
-        "leader",
-        "Lãnh đạo phòng (phân công)",
-        "lanhdao",
-        "Trần Văn Hùng",
-        JUSTICE,
-    ),
-    (
-        "specialist",
-        "Chuyên viên thụ lý",
-        "chuyenvien",
-        "Lê Minh Đức",
-        JUSTICE,
-    ),
-    (
-        "approver",
-        "Lãnh đạo ký duyệt",
-        "pheduyet",
-        "Phạm Quang Vinh",
-        JUSTICE,
-    ),
-    ("clerk", "Văn thư", "vanthu", "Hoàng Thị Mai", JUSTICE),
-    (
-        "result_officer",
-        "Công chức trả kết quả",
-        "trakq",
-        "Vũ Thị Hạnh",
-        DESK,
-    ),
-    (
-        "desk_head",
-        "Trưởng bộ phận một cửa",
-        "truongbp",
-        "Đặng Văn Nam",
-        DESK,
-    ),
-    (
-        "supervisor",
-        "Giám sát (chỉ xem)",
-        "giamsat",
-        "Bùi Thị Thu",
-        PROVINCE,
-    ),
-    ("admin", "Quản trị hệ thống", "quantri", "Đỗ Mạnh Tuấn", PROVINCE),
-];
+fn demo_file(name: &str) -> anyhow::Result<&'static [u8]> {
+    DEMO_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| anyhow::anyhow!("demo file {name} is missing from the build"))
+}
 
-const FIELDS: &[(&str, &str)] = &[
-    ("HT", "Hộ tịch"),
-    ("CT", "Chứng thực"),
-    ("LLTP", "Lý lịch tư pháp"),
-    ("XD", "Xây dựng"),
-    ("DD", "Đất đai"),
-];
+fn demo_text(name: &str) -> anyhow::Result<&'static str> {
+    std::str::from_utf8(demo_file(name)?).map_err(|_| anyhow::anyhow!("demo file {name} is not UTF-8"))
+}
 
-/// (code, name, field, level, time limit, fees, online level)
-const PROCEDURES: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
-    (
-        "1.001193",
-        "Đăng ký khai sinh",
-        "HT",
-        "commune",
-        "1 working-days",
-        "Miễn lệ phí",
-        "full",
-    ),
-    (
-        "1.000894",
-        "Đăng ký kết hôn",
-        "HT",
-        "commune",
-        "1 working-days",
-        "Miễn lệ phí",
-        "partial",
-    ),
-    (
-        "1.000656",
-        "Đăng ký khai tử",
-        "HT",
-        "commune",
-        "1 working-days",
-        "Miễn lệ phí",
-        "full",
-    ),
-    (
-        "2.000815",
-        "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
-        "CT",
-        "commune",
-        "1 working-days",
-        "2.000 đồng/trang",
-        "partial",
-    ),
-    (
-        "2.000908",
-        "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
-        "LLTP",
-        "province",
-        "10 working-days",
-        "200.000 đồng/lần",
-        "full",
-    ),
-    (
-        "1.009972",
-        "Cấp giấy phép xây dựng mới đối với công trình cấp đặc biệt, cấp I, cấp II",
-        "XD",
-        "province",
-        "20 working-days",
-        "150.000 đồng/giấy phép",
-        "partial",
-    ),
-    (
-        "1.004227",
-        "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
-        "DD",
-        "province",
-        "10 working-days",
-        "Theo quy định của HĐND tỉnh",
-        "partial",
-    ),
-];
+struct Embedded;
+
+impl FormSource for Embedded {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        demo_file(path).map(<[u8]>::to_vec).map_err(|e| e.to_string())
+    }
+}
 
 /// The demo accounts shown on the landing page.
 pub fn accounts() -> Vec<DemoAccount> {
-    ACCOUNTS
-        .iter()
-        .map(|(role, label, username, _, agency)| DemoAccount {
-            role: role.to_string(),
-            role_label: label.to_string(),
-            username: username.to_string(),
+    let officers = demo_text("officers.csv").unwrap_or("");
+    let agencies = demo_text("agencies.csv").unwrap_or("");
+    let agency_name = |code: &str| {
+        agencies
+            .lines()
+            .find(|l| l.starts_with(&format!("{code},")))
+            .and_then(|l| {
+                csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(l.as_bytes())
+                    .records()
+                    .next()
+            })
+            .and_then(Result::ok)
+            .map(|r| r[1].to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let mut out = Vec::new();
+    let mut reader = csv::Reader::from_reader(officers.as_bytes());
+    for r in reader.records().filter_map(Result::ok) {
+        if !LANDING.contains(&&r[0]) {
+            continue;
+        }
+        let role: motcua_domain::access::Role = match r[3].split('|').next().unwrap_or("").parse() {
+            Ok(role) => role,
+            Err(_) => continue,
+        };
+        out.push(DemoAccount {
+            role: role.as_str().to_string(),
+            role_label: role.label_vi().to_string(),
+            username: r[0].to_string(),
             password: DEMO_PASSWORD.to_string(),
-            agency: AGENCIES
-                .iter()
-                .find(|a| a.0 == *agency)
-                .map(|a| a.1.to_string())
-                .unwrap_or_default(),
-        })
-        .collect()
+            agency: agency_name(&r[2]),
+        });
+    }
+    out.sort_by_key(|a| LANDING.iter().position(|u| *u == a.username));
+    out
 }
 
 /// Seeds the demo province unless already seeded; returns whether it seeded now.
-pub async fn seed(db: &Db) -> anyhow::Result<bool> {
+pub async fn seed(db: &Db, files: &FileStore) -> anyhow::Result<bool> {
     if meta::get(db, SEED_KEY).await?.is_some() {
         return Ok(false);
     }
-    // Hash outside the transaction: it is slow on purpose.
+    catalog_io::import_agencies(db, demo_text("agencies.csv")?).await?;
+    // Hash once: it is slow on purpose.
     let hash = motcua_web::auth::password::hash(DEMO_PASSWORD)?;
+    catalog_io::import_officers(db, demo_text("officers.csv")?, &hash).await?;
+    catalog_io::import_procedures(db, files, demo_text("procedures.json")?, &Embedded, "demo").await?;
     let mut tx = db.begin().await?;
     if meta::get_tx(&mut tx, SEED_KEY).await?.is_some() {
         return Ok(false);
     }
-    seed_in(&mut tx, &hash, Utc::now()).await?;
+    seed_dossiers(db, &mut tx, Utc::now()).await?;
     meta::set(&mut tx, SEED_KEY, SEED_VERSION).await?;
     tx.commit().await?;
     Ok(true)
-}
-
-async fn seed_in(tx: &mut motcua_store::Tx, hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
-    for (code, name, level, parent, address, one_stop) in AGENCIES {
-        agencies::upsert(
-            tx,
-            &agencies::NewAgency {
-                code,
-                name,
-                level,
-                parent_code: *parent,
-                address,
-                is_one_stop: *one_stop,
-            },
-        )
-        .await?;
-    }
-    for (role, _, username, full_name, agency) in ACCOUNTS {
-        users::upsert(
-            tx,
-            &users::NewUser {
-                username,
-                full_name,
-                password_hash: hash,
-                roles: &[(agency, role)],
-            },
-        )
-        .await?;
-    }
-    for (code, name) in FIELDS {
-        catalog::upsert_field(tx, code, name).await?;
-    }
-    for (code, name, field_code, level, time_limit, fee_text, online_level) in PROCEDURES {
-        catalog::upsert_procedure(
-            tx,
-            &catalog::NewProcedure {
-                code,
-                name,
-                field_code,
-                level,
-                time_limit,
-                fee_text,
-                online_level,
-            },
-        )
-        .await?;
-    }
-    seed_dossiers(tx, now).await
 }
 
 const APPLICANTS: &[&str] = &[
@@ -330,35 +127,43 @@ const APPLICANTS: &[&str] = &[
 ];
 
 /// Three dossiers in each of the ten statuses, received over the last weeks.
-async fn seed_dossiers(tx: &mut motcua_store::Tx, now: DateTime<Utc>) -> StoreResult<()> {
-    let calendar = WorkCalendar::rules_only();
+async fn seed_dossiers(db: &Db, tx: &mut motcua_store::Tx, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let cal = WorkCalendar::rules_only();
     let hours = OfficeHours::default();
-    let clock = LegalClock::new(&calendar, &hours);
+    let clock = LegalClock::new(&cal, &hours);
+    let today = calendar::local_date(now);
+    let (list, _) = catalog::list_procedures(db, &Default::default(), 1, 200).await?;
+    let mut procedures = Vec::new();
+    for s in &list {
+        if let Some(p) = catalog::procedure(db, &s.code, today).await?
+            && let Some(agency) = p.spec.agencies.first()
+        {
+            procedures.push((s.code.clone(), agency.clone(), p.spec.time_limit.clone()));
+        }
+    }
+    anyhow::ensure!(!procedures.is_empty(), "the demo catalog has no procedure");
     let mut n = 0usize;
     for status in Status::ALL {
-        for k in 0..3 {
+        for k in 0..3i64 {
             n += 1;
-            let (procedure, _, _, level, limit, _, _) = PROCEDURES[n % PROCEDURES.len()];
-            let agency = if level == "commune" { "000.30.01.H56" } else { DESK };
+            let (procedure, agency, limit) = &procedures[(n * 7) % procedures.len()];
             let channel = match n % 3 {
+                _ if status == Status::Submitted => Channel::Online,
                 0 => Channel::Online,
                 1 => Channel::Direct,
                 _ => Channel::Postal,
             };
-            let channel = if status == Status::Submitted {
-                Channel::Online
-            } else {
-                channel
-            };
             let received = clock.normalise_intake(
                 now - Duration::days(3 + 2 * k + (n as i64 % 11)) - Duration::hours(n as i64 % 5),
             );
-            let limit = TimeLimit::parse(limit).expect("demo limits are valid");
+            let limit = TimeLimit::parse(limit).unwrap_or_else(|_| TimeLimit::working_days(5));
             let due = clock.due(received, &limit, None);
-            let has_code = status != Status::Submitted;
-            let code = if has_code {
-                let local_day = calendar::local_date(received);
-                Some(dossiers::next_code(tx, agency, local_day).await?.to_string())
+            let code = if status != Status::Submitted {
+                Some(
+                    dossiers::next_code(tx, agency, calendar::local_date(received))
+                        .await?
+                        .to_string(),
+                )
             } else {
                 None
             };
@@ -366,7 +171,7 @@ async fn seed_dossiers(tx: &mut motcua_store::Tx, now: DateTime<Utc>) -> StoreRe
                 status,
                 Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped | Status::Refused
             )
-            .then(|| received + Duration::days(4 + k));
+            .then(|| received + Duration::days(1 + k));
             let received_at = (status != Status::Submitted).then_some(received);
             dossiers::insert(
                 tx,

@@ -1,7 +1,10 @@
 //! The `motcua` application: command line, configuration, wiring of store and web, demo data.
 
 pub mod calendar_cmd;
+pub mod catalog_cmd;
+pub mod catalog_io;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod serve;
+pub mod users_cmd;

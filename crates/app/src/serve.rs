@@ -34,6 +34,7 @@ pub async fn serve(common: &Common) -> anyhow::Result<()> {
 fn web_config(common: &Common) -> WebConfig {
     WebConfig {
         secure_cookies: common.secure_cookies,
+        data_dir: common.data_dir.clone(),
         ..Default::default()
     }
 }
@@ -41,7 +42,8 @@ fn web_config(common: &Common) -> WebConfig {
 /// `motcua demo`: like serve, after seeding the demo province once.
 pub async fn demo(common: &Common) -> anyhow::Result<()> {
     let (db, listener) = prepare(common).await?;
-    let seeded = crate::demo::seed(&db).await?;
+    let files = motcua_store::repo::files::FileStore::new(&common.data_dir);
+    let seeded = crate::demo::seed(&db, &files).await?;
     if seeded {
         tracing::info!("demo province seeded");
     } else {
@@ -70,9 +72,12 @@ async fn run_server(db: Db, listener: TcpListener, web: WebConfig) -> anyhow::Re
     let addr = listener.local_addr()?;
     let app = motcua_web::router(AppState::new(db.clone(), web));
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1,8 +1,10 @@
 //! Pure rules of the one-stop system (một cửa): calendar and deadlines, dossier states,
 //! codes, text folding. No I/O, no async, no database here.
 
+pub mod access;
 pub mod calendar;
 pub mod code;
 pub mod dossier;
 pub mod import;
+pub mod procedure;
 pub mod text;

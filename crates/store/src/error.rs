@@ -23,6 +23,8 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("file storage: {0}")]
+    Io(String),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
 }

@@ -25,11 +25,13 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_foundation",
     2 => "0002_calendar",
     3 => "0003_auth",
+    4 => "0004_catalog",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
     2 => "0002_calendar",
     3 => "0003_auth",
+    4 => "0004_catalog",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

@@ -20,12 +20,16 @@ pub struct WebConfig {
     pub demo_accounts: Vec<DemoAccount>,
     /// Mark session cookies `Secure` (set when serving behind HTTPS).
     pub secure_cookies: bool,
+    /// Where content-addressed files live (`DATA_DIR/files`).
+    pub data_dir: std::path::PathBuf,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub calendar: Arc<crate::legal_time::CalendarCache>,
+    pub files: motcua_store::repo::files::FileStore,
+    pub login_throttle: Arc<crate::auth::throttle::Throttle>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<WebConfig>,
 }
@@ -35,6 +39,8 @@ impl AppState {
         Self {
             db,
             calendar: Default::default(),
+            files: motcua_store::repo::files::FileStore::new(&config.data_dir),
+            login_throttle: Default::default(),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
         }

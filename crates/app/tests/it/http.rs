@@ -45,8 +45,8 @@ on_both_backends! {
     }
 
     async fn landing_page_is_vietnamese_and_counts_dossiers(t) {
-        motcua::demo::seed(&t.db).await.unwrap();
-        let app = TestApp::spawn_with(t, motcua_web::WebConfig { demo_accounts: motcua::demo::accounts(), ..Default::default() }).await;
+        motcua::demo::seed(&t.db, &t.files()).await.unwrap();
+        let app = TestApp::spawn_with(t, motcua_web::WebConfig { demo_accounts: motcua::demo::accounts(), ..t.web_config() }).await;
         let res = app.get("/").await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));

@@ -4,6 +4,9 @@
 mod support;
 
 mod calendar;
+mod catalog;
 mod cli;
 mod http;
+mod pages_admin;
+mod pages_catalog;
 mod store;

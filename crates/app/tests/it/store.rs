@@ -18,6 +18,7 @@ async fn seed_agency(db: &Db, code: &str, parent: Option<&str>) {
             parent_code: parent,
             address: "",
             is_one_stop: false,
+            office_hours: None,
         },
     )
     .await
@@ -50,7 +51,7 @@ on_both_backends! {
         meta::set(&mut tx, "k", "v").await.unwrap();
         let err = agencies::upsert(
             &mut tx,
-            &agencies::NewAgency { code: "000.00.07.H56", name: "x", level: "province", parent_code: Some("missing"), address: "", is_one_stop: false },
+            &agencies::NewAgency { code: "000.00.07.H56", name: "x", level: "province", parent_code: Some("missing"), address: "", is_one_stop: false, office_hours: None },
         )
         .await;
         assert!(err.is_err());
@@ -111,10 +112,17 @@ on_both_backends! {
         seed_agency(&t.db, "000.00.06.H56", None).await;
         let mut tx = t.db.begin().await.unwrap();
         catalog::upsert_field(&mut tx, "HT", "Hộ tịch").await.unwrap();
-        catalog::upsert_procedure(&mut tx, &catalog::NewProcedure {
-            code: "1.001193", name: "Đăng ký khai sinh", field_code: "HT", level: "commune",
-            time_limit: "1 working-days", fee_text: "", online_level: "full",
-        }).await.unwrap();
+        let spec: motcua_domain::procedure::ProcedureSpec = serde_json::from_value(serde_json::json!({
+            "code": "1.001193", "name": "Đăng ký khai sinh", "field": {"code": "HT", "name": "Hộ tịch"},
+            "levels": ["commune"], "agencies": ["000.00.06.H56"], "methods": ["direct"], "applicants": "",
+            "components": [{"name": "Tờ khai", "originals": 1, "copies": 0, "required": true, "form": null}],
+            "time_limit": "1 working-days", "online_time_limit": null, "same_day_cutoff": null, "fees": [],
+            "result": "", "conditions": "", "legal_basis": [], "online_level": "none", "four_on_the_spot": false,
+            "cases": [{"code": "a", "name": "A", "time_limit": null, "online_time_limit": null,
+              "steps": [{"name": "Thụ lý", "role": "specialist", "agency": "receiving", "quota_days": 1}]}],
+            "effective_from": null
+        })).unwrap();
+        catalog::save_procedure(&mut tx, &spec, "test", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).await.unwrap();
         let received = Utc::now();
         for status in [Status::Received, Status::Processing, Status::Processing] {
             dossiers::insert(&mut tx, &dossiers::NewDossier {
@@ -130,9 +138,9 @@ on_both_backends! {
     }
 
     async fn demo_seed_runs_once(t) {
-        assert!(motcua::demo::seed(&t.db).await.unwrap());
+        assert!(motcua::demo::seed(&t.db, &t.files()).await.unwrap());
         let first = dossiers::count_by_status(&t.db).await.unwrap();
-        assert!(!motcua::demo::seed(&t.db).await.unwrap());
+        assert!(!motcua::demo::seed(&t.db, &t.files()).await.unwrap());
         let second = dossiers::count_by_status(&t.db).await.unwrap();
         assert_eq!(first, second);
         let statuses: Vec<Status> = first.iter().map(|(s, _)| *s).collect();

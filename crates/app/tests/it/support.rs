@@ -9,7 +9,7 @@ use std::time::Duration;
 pub struct TestDb {
     pub db: Db,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
     pg_drop: Option<(String, String)>,
 }
 
@@ -34,7 +34,7 @@ impl TestDb {
         TestDb {
             db,
             url,
-            _dir: Some(dir),
+            dir,
             pg_drop: None,
         }
     }
@@ -74,7 +74,7 @@ impl TestDb {
         Some(TestDb {
             db,
             url,
-            _dir: None,
+            dir: tempfile::tempdir().expect("temp dir"),
             pg_drop: Some((admin_url, name)),
         })
     }
@@ -94,6 +94,24 @@ pub fn with_database(url: &str, name: &str) -> String {
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
         None => format!("{base}/{name}"),
+    }
+}
+
+impl TestDb {
+    /// The data directory of this test (files, embedded database).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn files(&self) -> motcua_store::repo::files::FileStore {
+        motcua_store::repo::files::FileStore::new(self.dir.path())
+    }
+
+    pub fn web_config(&self) -> motcua_web::WebConfig {
+        motcua_web::WebConfig {
+            data_dir: self.data_dir(),
+            ..Default::default()
+        }
     }
 }
 
@@ -155,7 +173,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(t: &TestDb) -> TestApp {
-        Self::spawn_with(t, Default::default()).await
+        Self::spawn_with(t, t.web_config()).await
     }
 
     pub async fn spawn_with(t: &TestDb, config: motcua_web::WebConfig) -> TestApp {
@@ -163,7 +181,12 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let app = motcua_web::router(motcua_web::AppState::new(t.db.clone(), config));
         let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .expect("serve");
         });
         TestApp {
             base: format!("http://{addr}"),
@@ -206,6 +229,7 @@ pub async fn add_user(db: &Db, username: &str, agency: &str, roles: &[&str]) {
             parent_code: None,
             address: "",
             is_one_stop: true,
+            office_hours: None,
         },
     )
     .await
@@ -298,4 +322,28 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
     let start = html.find(&needle)? + needle.len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_string())
+}
+
+/// The folder of test fixtures (agencies.csv, procedures.json, forms/).
+pub fn fixtures_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures")
+}
+
+/// Imports the fixture agencies and procedures through the real import paths.
+pub async fn load_fixtures(t: &TestDb) {
+    let dir = fixtures_dir();
+    let agencies = std::fs::read_to_string(dir.join("agencies.csv")).expect("agencies fixture");
+    motcua::catalog_io::import_agencies(&t.db, &agencies)
+        .await
+        .expect("import agencies");
+    let procedures = std::fs::read_to_string(dir.join("procedures.json")).expect("procedures fixture");
+    motcua::catalog_io::import_procedures(
+        &t.db,
+        &t.files(),
+        &procedures,
+        &motcua::catalog_io::DirSource(dir),
+        "test",
+    )
+    .await
+    .expect("import procedures");
 }

@@ -13,9 +13,11 @@ pub struct Agency {
     pub parent_code: Option<String>,
     pub address: String,
     pub is_one_stop: bool,
+    /// None: the default office hours.
+    pub office_hours: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewAgency<'a> {
     pub code: &'a str,
     pub name: &'a str,
@@ -23,6 +25,7 @@ pub struct NewAgency<'a> {
     pub parent_code: Option<&'a str>,
     pub address: &'a str,
     pub is_one_stop: bool,
+    pub office_hours: Option<&'a str>,
 }
 
 /// Inserts or updates an agency by code; returns its id. The parent must exist already.
@@ -40,11 +43,12 @@ pub async fn upsert(tx: &mut Tx, a: &NewAgency<'_>) -> StoreResult<i64> {
             None => None,
         };
         sqlx::query_scalar(
-            "INSERT INTO agencies (code, name, level, parent_id, address, is_one_stop, search_text)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO agencies (code, name, level, parent_id, address, is_one_stop, search_text, office_hours)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
                parent_id = excluded.parent_id, address = excluded.address,
-               is_one_stop = excluded.is_one_stop, search_text = excluded.search_text
+               is_one_stop = excluded.is_one_stop, search_text = excluded.search_text,
+               office_hours = excluded.office_hours
              RETURNING id",
         )
         .bind(a.code)
@@ -54,12 +58,14 @@ pub async fn upsert(tx: &mut Tx, a: &NewAgency<'_>) -> StoreResult<i64> {
         .bind(a.address)
         .bind(a.is_one_stop)
         .bind(search)
+        .bind(a.office_hours)
         .fetch_one(c)
         .await?
     }))
 }
 
-const SELECT: &str = "SELECT a.id, a.code, a.name, a.level, p.code AS parent_code, a.address, a.is_one_stop
+const SELECT: &str =
+    "SELECT a.id, a.code, a.name, a.level, p.code AS parent_code, a.address, a.is_one_stop, a.office_hours
      FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id";
 
 /// Builds an `Agency` from a row of `SELECT` on either backend (expanded per backend).
@@ -73,6 +79,7 @@ macro_rules! agency_from_row {
             parent_code: $r.try_get("parent_code")?,
             address: $r.try_get("address")?,
             is_one_stop: $r.try_get("is_one_stop")?,
+            office_hours: $r.try_get("office_hours")?,
         }
     };
 }
@@ -109,5 +116,38 @@ pub async fn office_hours(db: &Db, code: &str) -> StoreResult<Option<Option<Stri
             .bind(code)
             .fetch_optional(pool)
             .await?
+    }))
+}
+
+/// The agency with this code followed by its ancestors (ids), nearest first; empty when the
+/// code is unknown.
+pub async fn chain(db: &Db, code: &str) -> StoreResult<Vec<i64>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar(
+            "WITH RECURSIVE chain(id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM agencies WHERE code = $1
+                UNION ALL
+                SELECT a.id, a.parent_id, c.depth + 1 FROM agencies a JOIN chain c ON a.id = c.parent_id WHERE c.depth < 64
+             ) SELECT id FROM chain ORDER BY depth",
+        )
+        .bind(code)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Codes of every agency that has a parent among `codes` or is one of them (a subtree).
+pub async fn subtree_codes(db: &Db, code: &str) -> StoreResult<Vec<String>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar(
+            "WITH RECURSIVE tree(id, code, depth) AS (
+                SELECT id, code, 0 FROM agencies WHERE code = $1
+                UNION ALL
+                SELECT a.id, a.code, t.depth + 1 FROM agencies a JOIN tree t ON a.parent_id = t.id WHERE t.depth < 64
+             ) SELECT code FROM tree ORDER BY code",
+        )
+        .bind(code)
+        .fetch_all(pool)
+        .await?
     }))
 }

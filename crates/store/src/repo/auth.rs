@@ -144,3 +144,61 @@ pub async fn token_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> StoreR
         .await?
     }))
 }
+
+/// An API token as listed: never its secret or hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Long-lived API tokens (kind `api`), of one user or of everyone.
+pub async fn list_tokens(db: &Db, user_id: Option<i64>) -> StoreResult<Vec<TokenView>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query(
+            "SELECT t.id, u.username, t.name, t.kind, t.created_at, t.expires_at, t.revoked_at FROM api_tokens t
+             JOIN users u ON u.id = t.user_id WHERE t.kind = 'api' AND ($1 IS NULL OR t.user_id = $1) ORDER BY t.id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok::<_, sqlx::Error>(TokenView {
+            id: r.try_get(0)?, username: r.try_get(1)?, name: r.try_get(2)?, kind: r.try_get(3)?,
+            created_at: r.try_get(4)?, expires_at: r.try_get(5)?, revoked_at: r.try_get(6)?,
+        }))
+        .collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+/// The owner of a token id.
+pub async fn token_owner(db: &Db, id: i64) -> StoreResult<Option<i64>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE id = $1").bind(id).fetch_optional(pool).await?
+    }))
+}
+
+/// Revokes a token; false when it was already revoked or does not exist.
+pub async fn revoke_token(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected() > 0
+    }))
+}
+
+/// Ends every session of a user (password change, disabled account).
+pub async fn end_sessions(tx: &mut Tx, user_id: i64) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(c).await?;
+    });
+    Ok(())
+}

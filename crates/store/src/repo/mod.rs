@@ -6,5 +6,6 @@ pub mod auth;
 pub mod calendar;
 pub mod catalog;
 pub mod dossiers;
+pub mod files;
 pub mod meta;
 pub mod users;

@@ -78,3 +78,115 @@ pub async fn list_roles(db: &Db) -> StoreResult<Vec<UserRole>> {
         .collect::<Result<Vec<_>, _>>()?
     }))
 }
+
+/// Creates a user; Conflict when the username is taken.
+pub async fn create(tx: &mut Tx, username: &str, full_name: &str, password_hash: &str) -> StoreResult<i64> {
+    let res: Result<i64, sqlx::Error> = on_tx!(tx, c => {
+        sqlx::query_scalar("INSERT INTO users (username, full_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(username)
+            .bind(full_name)
+            .bind(password_hash)
+            .bind(Utc::now())
+            .fetch_one(c)
+            .await
+    });
+    match res {
+        Ok(id) => Ok(id),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(StoreError::Conflict(format!("user {username:?} already exists")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces a user's roles with (agency code, role) pairs; NotFound for an unknown agency.
+pub async fn set_roles(tx: &mut Tx, user_id: i64, roles: &[(&str, &str)]) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
+        for (agency, role) in roles {
+            let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
+                .bind(*agency)
+                .fetch_optional(&mut *c)
+                .await?
+                .ok_or_else(|| StoreError::Conflict(format!("unknown agency {agency:?}")))?;
+            sqlx::query("INSERT INTO user_roles (user_id, agency_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(user_id)
+                .bind(agency_id)
+                .bind(*role)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn set_password(tx: &mut Tx, user_id: i64, password_hash: &str) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(c).await?;
+    });
+    Ok(())
+}
+
+pub async fn set_profile(tx: &mut Tx, user_id: i64, full_name: &str, disabled: bool) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET full_name = $1, disabled = $2 WHERE id = $3")
+            .bind(full_name)
+            .bind(disabled)
+            .bind(user_id)
+            .execute(c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// A user as listed to administrators: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub disabled: bool,
+    /// (agency code, role)
+    pub roles: Vec<(String, String)>,
+}
+
+/// Users (optionally only those holding a role in one agency), by username.
+pub async fn list(db: &Db, agency_code: Option<&str>) -> StoreResult<Vec<UserView>> {
+    use sqlx::Row;
+    // (id, username, full name, disabled, agency code, role): one row per role.
+    type UserRoleRow = (i64, String, String, bool, Option<String>, Option<String>);
+    let rows: Vec<UserRoleRow> = on_read!(db, pool => {
+        sqlx::query(
+            "SELECT u.id, u.username, u.full_name, u.disabled, a.code, r.role FROM users u
+             LEFT JOIN user_roles r ON r.user_id = u.id LEFT JOIN agencies a ON a.id = r.agency_id
+             WHERE $1 IS NULL OR u.id IN (SELECT r2.user_id FROM user_roles r2 JOIN agencies a2 ON a2.id = r2.agency_id WHERE a2.code = $1)
+             ORDER BY u.username, a.code, r.role",
+        )
+        .bind(agency_code)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?)))
+        .collect::<Result<Vec<_>, _>>()?
+    });
+    let mut out: Vec<UserView> = Vec::new();
+    for (id, username, full_name, disabled, agency, role) in rows {
+        if out.last().map(|u| u.id) != Some(id) {
+            out.push(UserView {
+                id,
+                username,
+                full_name,
+                disabled,
+                roles: Vec::new(),
+            });
+        }
+        if let (Some(a), Some(r), Some(last)) = (agency, role, out.last_mut()) {
+            last.roles.push((a, r));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn by_username(db: &Db, username: &str) -> StoreResult<Option<UserView>> {
+    Ok(list(db, None).await?.into_iter().find(|u| u.username == username))
+}

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::api::extract::Body;
-use crate::auth::{LOGIN_TOKEN_HOURS, check_password, issue_token};
+use crate::auth::{LOGIN_TOKEN_HOURS, client_address, issue_token, login_attempt};
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -29,12 +29,15 @@ pub struct LoginResponse {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, body = Problem, content_type = "application/problem+json", description = "wrong username or password"),
+    (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failures: wait Retry-After seconds"),
 ))]
 pub async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let Some(user_id) = check_password(&state, &req.username, &req.password).await? else {
+    let address = client_address(&extensions);
+    let Some(user_id) = login_attempt(&state, &req.username, &req.password, &address).await? else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong username or password",

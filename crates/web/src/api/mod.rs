@@ -2,13 +2,15 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod catalog;
 pub mod extract;
 pub mod health;
+pub mod users;
 
 use crate::AppState;
 use crate::error::Problem;
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -25,6 +27,10 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         auth::login,
         calendar::year, calendar::due, calendar::list_overrides, calendar::put_override,
         calendar::delete_override, calendar::import,
+        catalog::list_agencies, catalog::put_agency, catalog::list_fields, catalog::list_procedures,
+        catalog::get_procedure, catalog::put_procedure, catalog::upload_file,
+        users::me, users::agency_users, users::list_users, users::create_user, users::update_user,
+        users::create_token, users::list_tokens, users::revoke_token,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -32,6 +38,8 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "ops", description = "Liveness, readiness and metrics"),
         (name = "auth", description = "Sign-in for API clients"),
         (name = "calendar", description = "Legal time: working calendar, holidays, due instants"),
+        (name = "catalog", description = "Agencies, fields and procedures (niêm yết công khai)"),
+        (name = "users", description = "Officers, roles and API tokens"),
     )
 )]
 pub struct ApiDoc;
@@ -68,4 +76,26 @@ pub fn routes() -> Router<AppState> {
             put(calendar::put_override).delete(calendar::delete_override),
         )
         .route("/api/v1/calendar/{year}", get(calendar::year))
+        .route("/api/v1/agencies", get(catalog::list_agencies))
+        .route("/api/v1/agencies/{code}", put(catalog::put_agency))
+        .route("/api/v1/agencies/{code}/users", get(users::agency_users))
+        .route("/api/v1/fields", get(catalog::list_fields))
+        .route("/api/v1/procedures", get(catalog::list_procedures))
+        .route(
+            "/api/v1/procedures/{code}",
+            get(catalog::get_procedure).put(catalog::put_procedure),
+        )
+        .route(
+            "/api/v1/files",
+            post(catalog::upload_file)
+                .layer(axum::extract::DefaultBodyLimit::max(catalog::MAX_FORM_BYTES + 1)),
+        )
+        .route("/api/v1/me", get(users::me))
+        .route("/api/v1/users", get(users::list_users).post(users::create_user))
+        .route("/api/v1/users/{username}", put(users::update_user))
+        .route(
+            "/api/v1/tokens",
+            get(users::list_tokens).post(users::create_token),
+        )
+        .route("/api/v1/tokens/{id}", delete(users::revoke_token))
 }

@@ -2,6 +2,7 @@
 //! `CurrentUser` with roles per agency. Authorisation checks live here, in one place.
 
 pub mod password;
+pub mod throttle;
 
 use crate::AppState;
 use crate::error::{ApiError, PageError};
@@ -29,6 +30,36 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The access decisions for this user (motcua_domain::access).
+    pub fn access(&self) -> motcua_domain::access::Access {
+        motcua_domain::access::Access::new(
+            self.principal
+                .roles
+                .iter()
+                .filter_map(|(agency_id, _, role)| {
+                    role.parse().ok().map(|role| motcua_domain::access::Grant {
+                        agency_id: *agency_id,
+                        role,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// May read an agency's data (members, supervisors above, administrators); 404 for an
+    /// unknown agency, 403 otherwise.
+    pub async fn require_read_agency(&self, state: &AppState, code: &str) -> Result<Vec<i64>, ApiError> {
+        let chain = motcua_store::repo::agencies::chain(&state.db, code).await?;
+        if chain.is_empty() {
+            return Err(ApiError::not_found(format!("unknown agency {code:?}")));
+        }
+        if self.access().may_read(&chain) {
+            Ok(chain)
+        } else {
+            Err(Forbidden.into())
+        }
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.principal.roles.iter().any(|(_, _, r)| r == role)
     }
@@ -102,6 +133,37 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// The client address of a request (for throttling), or "unknown".
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Checks a username and password under login throttling: Ok(Some(user id)) on success,
+/// Ok(None) on a wrong pair, a 429 problem when the caller must wait.
+pub async fn login_attempt(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> Result<Option<i64>, ApiError> {
+    if let Err(wait) = state.login_throttle.check(username, address) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins; try again in {wait} s"),
+        )
+        .with_header("retry-after", wait.to_string()));
+    }
+    let result = check_password(state, username, password).await?;
+    match result {
+        Some(_) => state.login_throttle.succeeded(username),
+        None => state.login_throttle.failed(username, address),
+    }
+    Ok(result)
 }
 
 /// Checks a username and password; the user id on success. Constant work on unknown users.

@@ -84,6 +84,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let cookie_token = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
@@ -109,9 +110,17 @@ pub async fn login(
             "Nhập tên đăng nhập và mật khẩu.",
         );
     }
-    let user_id = auth::check_password(&state, &form.username, &form.password)
-        .await
-        .map_err(|_| PageError::internal())?;
+    let address = auth::client_address(&extensions);
+    let user_id = match auth::login_attempt(&state, &form.username, &form.password, &address).await {
+        Ok(id) => id,
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+            return retry(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
+            );
+        }
+        Err(_) => return Err(PageError::internal()),
+    };
     let Some(user_id) = user_id else {
         return retry(
             StatusCode::UNAUTHORIZED,

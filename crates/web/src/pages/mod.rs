@@ -2,8 +2,12 @@
 
 use crate::AppState;
 use crate::error::PageError;
+pub mod admin_agencies;
 pub mod admin_calendar;
+pub mod admin_procedures;
+pub mod admin_users;
 pub mod auth;
+pub mod catalog;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use askama::Template;
@@ -66,6 +70,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/calendar/overrides/{date}/delete",
             axum::routing::post(admin_calendar::delete),
         )
+        .merge(catalog::routes())
+        .merge(admin_agencies::routes())
+        .merge(admin_procedures::routes())
+        .merge(admin_users::routes())
 }
 
 async fn landing(

@@ -1,0 +1,120 @@
+//! Content-addressed files (form templates, uploaded scans, results): bytes on disk under
+//! `DATA_DIR/files/ab/abcdef…` named by their SHA-256, metadata in the `files` table.
+
+use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    root: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    pub sha256: String,
+    pub size: i64,
+    pub filename: String,
+    pub content_type: String,
+}
+
+impl FileStore {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            root: data_dir.join("files"),
+        }
+    }
+
+    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        let valid = sha256.len() == 64
+            && sha256
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        valid.then(|| self.root.join(&sha256[..2]).join(sha256))
+    }
+
+    /// Writes the bytes (once: same content, same file) and records the metadata in `tx`.
+    /// The file is on disk before the transaction commits, so a committed row always has
+    /// its bytes; an aborted transaction may leave an unreferenced file, which is harmless.
+    pub async fn put(
+        &self,
+        tx: &mut Tx,
+        bytes: &[u8],
+        filename: &str,
+        content_type: &str,
+    ) -> StoreResult<FileMeta> {
+        let sha256 = hex(&Sha256::digest(bytes));
+        let path = self
+            .path_of(&sha256)
+            .ok_or_else(|| StoreError::Conflict("bad digest".into()))?;
+        if !path.exists() {
+            let dir = path
+                .parent()
+                .ok_or_else(|| StoreError::Conflict("bad path".into()))?;
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+            let tmp = dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
+            tokio::fs::write(&tmp, bytes).await.map_err(io)?;
+            tokio::fs::rename(&tmp, &path).await.map_err(io)?;
+        }
+        let meta = FileMeta {
+            sha256,
+            size: bytes.len() as i64,
+            filename: filename.to_string(),
+            content_type: content_type.to_string(),
+        };
+        on_tx!(tx, c => {
+            sqlx::query(
+                "INSERT INTO files (sha256, size, filename, content_type, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (sha256) DO NOTHING",
+            )
+            .bind(&meta.sha256)
+            .bind(meta.size)
+            .bind(&meta.filename)
+            .bind(&meta.content_type)
+            .bind(Utc::now())
+            .execute(c)
+            .await?;
+        });
+        Ok(meta)
+    }
+
+    /// The metadata and bytes of a stored file.
+    pub async fn get(&self, db: &Db, sha256: &str) -> StoreResult<Option<(FileMeta, Vec<u8>)>> {
+        let Some(path) = self.path_of(sha256) else {
+            return Ok(None);
+        };
+        let Some(meta) = meta(db, sha256).await? else {
+            return Ok(None);
+        };
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(Some((meta, bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+pub async fn meta(db: &Db, sha256: &str) -> StoreResult<Option<FileMeta>> {
+    use sqlx::Row;
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT sha256, size, filename, content_type FROM files WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>(FileMeta { sha256: r.try_get(0)?, size: r.try_get(1)?, filename: r.try_get(2)?, content_type: r.try_get(3)? }))
+            .transpose()?
+    }))
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
