@@ -1,8 +1,560 @@
-//! (being written)
+//! The public catalog (*niêm yết công khai thủ tục hành chính*): search procedures, read one,
+//! download its form templates. Anonymous and read-only; it must never serve a private file.
 
+use super::Chrome;
 use crate::AppState;
+use crate::auth::MaybeUser;
+use crate::error::PageError;
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::{NaiveDate, Utc};
+use motcua_domain::access::Role;
+use motcua_domain::calendar::{LimitUnit, TimeLimit};
+use motcua_domain::procedure::{AgencyRule, Method, OnlineLevel, quota_thousandths};
+use motcua_store::repo::{agencies, catalog};
+use std::collections::HashMap;
+
+/// Procedures per page of the public list.
+pub const PER_PAGE: u32 = 20;
+
+/// Implementing levels in the order citizens look for them.
+pub const LEVEL_CHOICES: [&str; 4] = ["province", "commune", "district", "central"];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/thu-tuc", get(list))
+        .route("/thu-tuc/{code}", get(detail))
+        .route("/files/{sha256}", get(download))
+}
+
+/// One option of a `<select>` (or one checkbox of a group).
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: &str, label: &str, current: &str) -> Self {
+        Choice {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected: value == current,
+        }
+    }
+}
+
+/// The Vietnamese name of an implementing level (*cấp thực hiện*).
+pub fn level_vi(level: &str) -> &str {
+    match level {
+        "province" => "Cấp tỉnh",
+        "commune" => "Cấp xã",
+        "district" => "Cấp huyện (trước 01/7/2025)",
+        "central" => "Trung ương",
+        other => other,
+    }
+}
+
+/// Levels joined for a table cell: "Cấp tỉnh, Cấp xã".
+pub fn levels_vi(levels: &[String]) -> String {
+    levels.iter().map(|l| level_vi(l)).collect::<Vec<_>>().join(", ")
+}
+
+/// An amount in thousandths with a Vietnamese decimal comma: 500 → "0,5", 3000 → "3".
+pub fn thousandths_vi(t: u64) -> String {
+    let (whole, fraction) = (t / 1000, t % 1000);
+    if fraction == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole},{}", format!("{fraction:03}").trim_end_matches('0'))
+    }
+}
+
+/// A time limit as citizens read it: "1 working-days" → "1 ngày làm việc",
+/// "4 working-hours" → "4 giờ làm việc", "15 days" → "15 ngày". Unreadable text is shown as is.
+pub fn limit_vi(limit: &str) -> String {
+    match TimeLimit::parse(limit) {
+        Ok(l) => {
+            let unit = match l.unit() {
+                LimitUnit::WorkingDays => "ngày làm việc",
+                LimitUnit::WorkingHours => "giờ làm việc",
+                LimitUnit::CalendarDays => "ngày",
+            };
+            format!("{} {unit}", thousandths_vi(l.thousandths()))
+        }
+        Err(_) => limit.to_string(),
+    }
+}
+
+/// A step quota in working days: 0.5 → "0,5 ngày".
+pub fn quota_vi(days: f64) -> String {
+    match quota_thousandths(days) {
+        Some(t) => format!("{} ngày", thousandths_vi(t)),
+        None => format!("{days} ngày"),
+    }
+}
+
+/// An amount of money with thousands separators: 200000 → "200.000 đồng".
+pub fn vnd(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{out} đồng")
+}
+
+/// The label of a stored online level (`full`, `partial`, `none`).
+pub fn online_level_vi(level: &str) -> &'static str {
+    match level {
+        "full" => OnlineLevel::Full.label_vi(),
+        "partial" => OnlineLevel::Partial.label_vi(),
+        _ => OnlineLevel::None.label_vi(),
+    }
+}
+
+pub fn method_vi(m: Method) -> &'static str {
+    match m {
+        Method::Direct => "Trực tiếp",
+        Method::Postal => "Qua bưu chính công ích",
+        Method::Online => "Trực tuyến",
+    }
+}
+
+/// The label of a role id, or the id itself when unknown.
+pub fn role_vi(role: &str) -> String {
+    role.parse::<Role>()
+        .map(|r| r.label_vi().to_string())
+        .unwrap_or_else(|_| role.to_string())
+}
+
+/// A date as written in Vietnam: 01/07/2025.
+pub fn date_vi(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// The download address of a stored form (`sha256:HEX`), if it is stored.
+pub fn form_url(file: &str) -> Option<String> {
+    file.strip_prefix("sha256:").map(|sha| format!("/files/{sha}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /thu-tuc
+
+struct ListRow {
+    code: String,
+    name: String,
+    field_name: String,
+    levels: String,
+    limit: String,
+    online: &'static str,
+    four_on_the_spot: bool,
+}
+
+#[derive(Template)]
+#[template(path = "catalog_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    q: String,
+    fields: Vec<Choice>,
+    agencies: Vec<Choice>,
+    levels: Vec<Choice>,
+    filtered: bool,
+    rows: Vec<ListRow>,
+    total: i64,
+    page: u32,
+    pages: u64,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+/// The first value of a query parameter, trimmed ("" when absent).
+fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+/// A page number from the query: anything unreadable, or 0, is page 1.
+pub fn page_of(text: &str) -> u32 {
+    text.parse::<u32>().ok().filter(|p| *p > 0).unwrap_or(1)
+}
+
+fn some(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// The list address for these filters and page (empty filters left out).
+fn list_url(filters: &[(&str, &str)], page: u32) -> String {
+    let mut parts: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", super::url_encode(v)))
+        .collect();
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        "/thu-tuc".into()
+    } else {
+        format!("/thu-tuc?{}", parts.join("&"))
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Html<String>, PageError> {
+    let (q, field, agency, level) = (
+        param(&pairs, "q"),
+        param(&pairs, "field"),
+        param(&pairs, "agency"),
+        param(&pairs, "level"),
+    );
+    let page = page_of(param(&pairs, "page"));
+    let filter = catalog::ProcedureFilter {
+        q: some(q),
+        field: some(field),
+        agency: some(agency),
+        level: some(level),
+    };
+    let (found, total) = catalog::list_procedures(&state.db, &filter, page, PER_PAGE).await?;
+    let pages = (total.max(0) as u64).div_ceil(u64::from(PER_PAGE)).max(1);
+    let filters = [("q", q), ("field", field), ("agency", agency), ("level", level)];
+    let fields = catalog::fields(&state.db).await?;
+    let all_agencies = agencies::list(&state.db).await?;
+    let html = ListPage {
+        chrome: Chrome::of(user.as_ref()),
+        q: q.to_string(),
+        fields: fields
+            .iter()
+            .map(|(code, name, n)| Choice::new(code, &format!("{name} ({n})"), field))
+            .collect(),
+        agencies: all_agencies
+            .iter()
+            .map(|a| Choice::new(&a.code, &a.name, agency))
+            .collect(),
+        levels: LEVEL_CHOICES
+            .iter()
+            .map(|l| Choice::new(l, level_vi(l), level))
+            .collect(),
+        filtered: filters.iter().any(|(_, v)| !v.is_empty()),
+        rows: found
+            .into_iter()
+            .map(|p| ListRow {
+                levels: levels_vi(&p.levels),
+                limit: limit_vi(&p.time_limit),
+                online: online_level_vi(&p.online_level),
+                four_on_the_spot: p.four_on_the_spot,
+                code: p.code,
+                name: p.name,
+                field_name: p.field_name,
+            })
+            .collect(),
+        total,
+        page,
+        pages,
+        prev_url: (page > 1).then(|| list_url(&filters, page - 1)),
+        next_url: (u64::from(page) < pages).then(|| list_url(&filters, page + 1)),
+    }
+    .render()?;
+    Ok(Html(html))
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /thu-tuc/{code}
+
+struct AgencyView {
+    code: String,
+    name: String,
+    address: String,
+    one_stop: bool,
+}
+
+struct ComponentView {
+    name: String,
+    originals: u32,
+    copies: u32,
+    required: bool,
+    form_name: Option<String>,
+    form_url: Option<String>,
+}
+
+struct FeeView {
+    name: String,
+    amount: String,
+    note: String,
+}
+
+struct StepView {
+    name: String,
+    role: String,
+    agency: String,
+    quota: String,
+}
+
+struct CaseView {
+    name: String,
+    limit: String,
+    online_limit: Option<String>,
+    steps: Vec<StepView>,
+}
+
+#[derive(Template)]
+#[template(path = "catalog_detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    code: String,
+    name: String,
+    field_name: String,
+    levels: String,
+    agencies: Vec<AgencyView>,
+    methods: Vec<&'static str>,
+    applicants: String,
+    components: Vec<ComponentView>,
+    time_limit: String,
+    online_time_limit: Option<String>,
+    same_day_cutoff: Option<String>,
+    fees: Vec<FeeView>,
+    result: String,
+    conditions: String,
+    legal_basis: Vec<String>,
+    online_level: &'static str,
+    four_on_the_spot: bool,
+    cases: Vec<CaseView>,
+    version: i64,
+    effective_from: String,
+}
+
+fn agency_rule_vi(rule: &AgencyRule, names: &HashMap<String, String>) -> String {
+    match rule {
+        AgencyRule::Receiving => "Cơ quan tiếp nhận".into(),
+        AgencyRule::Parent => "Cơ quan cấp trên".into(),
+        AgencyRule::Child => "Cơ quan cấp dưới".into(),
+        AgencyRule::Fixed(code) => names.get(code).cloned().unwrap_or_else(|| code.clone()),
+    }
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let today = motcua_domain::calendar::local_date(Utc::now());
+    let Some(stored) = catalog::procedure(&state.db, &code, today).await? else {
+        return Err(PageError::not_found());
+    };
+    let all = agencies::list(&state.db).await?;
+    let names: HashMap<String, String> = all.iter().map(|a| (a.code.clone(), a.name.clone())).collect();
+    let spec = stored.spec;
+    let limit = limit_vi(&spec.time_limit);
+    let online_limit = spec
+        .online_time_limit
+        .as_deref()
+        .map(limit_vi)
+        .filter(|l| *l != limit);
+    let html = DetailPage {
+        chrome: Chrome::of(user.as_ref()),
+        agencies: spec
+            .agencies
+            .iter()
+            .map(|code| match all.iter().find(|a| &a.code == code) {
+                Some(a) => AgencyView {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                    address: a.address.clone(),
+                    one_stop: a.is_one_stop,
+                },
+                None => AgencyView {
+                    code: code.clone(),
+                    name: code.clone(),
+                    address: String::new(),
+                    one_stop: false,
+                },
+            })
+            .collect(),
+        methods: spec.methods.iter().map(|m| method_vi(*m)).collect(),
+        components: spec
+            .components
+            .iter()
+            .map(|c| ComponentView {
+                name: c.name.clone(),
+                originals: c.originals,
+                copies: c.copies,
+                required: c.required,
+                form_name: c.form.as_ref().map(|f| f.name.clone()),
+                form_url: c.form.as_ref().and_then(|f| form_url(&f.file)),
+            })
+            .collect(),
+        fees: spec
+            .fees
+            .iter()
+            .map(|f| FeeView {
+                name: f.name.clone(),
+                amount: f.amount_vnd.map(vnd).unwrap_or_default(),
+                note: f.note.clone(),
+            })
+            .collect(),
+        cases: spec
+            .cases
+            .iter()
+            .map(|c| {
+                let case_limit = c
+                    .time_limit
+                    .as_deref()
+                    .map(limit_vi)
+                    .unwrap_or_else(|| limit.clone());
+                CaseView {
+                    name: c.name.clone(),
+                    online_limit: c
+                        .online_time_limit
+                        .as_deref()
+                        .map(limit_vi)
+                        .filter(|l| *l != case_limit),
+                    limit: case_limit,
+                    steps: c
+                        .steps
+                        .iter()
+                        .map(|s| StepView {
+                            name: s.name.clone(),
+                            role: role_vi(&s.role),
+                            agency: agency_rule_vi(&s.agency, &names),
+                            quota: quota_vi(s.quota_days),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        time_limit: limit,
+        online_time_limit: online_limit,
+        same_day_cutoff: spec.same_day_cutoff.clone(),
+        levels: levels_vi(&spec.levels),
+        online_level: spec.online_level.label_vi(),
+        four_on_the_spot: spec.four_on_the_spot,
+        version: stored.version,
+        effective_from: date_vi(stored.effective_from),
+        code: spec.code,
+        name: spec.name,
+        field_name: spec.field.name,
+        applicants: spec.applicants,
+        result: spec.result,
+        conditions: spec.conditions,
+        legal_basis: spec.legal_basis,
+    }
+    .render()?;
+    Ok(Html(html))
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /files/{sha256}
+
+/// Percent-encodes a filename for `filename*=UTF-8''…` (RFC 8187): only unreserved
+/// characters stay as they are.
+pub fn rfc8187(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() * 3);
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Serves a stored file only when it is the form template of a procedure: the same store
+/// holds citizens' private scans, which are never public.
+async fn download(State(state): State<AppState>, Path(sha): Path<String>) -> Result<Response, PageError> {
+    if !is_sha256(&sha) {
+        return Err(PageError::not_found());
+    }
+    let reference = format!("sha256:{sha}");
+    let is_form = catalog::all_current(&state.db).await?.iter().any(|spec| {
+        spec.components
+            .iter()
+            .filter_map(|c| c.form.as_ref())
+            .any(|f| f.file == reference)
+    });
+    if !is_form {
+        return Err(PageError::not_found());
+    }
+    let Some((meta, bytes)) = state.files.get(&state.db, &sha).await? else {
+        return Err(PageError::not_found());
+    };
+    let content_type = HeaderValue::from_str(&meta.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let disposition = HeaderValue::from_str(&format!(
+        "attachment; filename*=UTF-8''{}",
+        rfc8187(&meta.filename)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_read_in_vietnamese() {
+        assert_eq!(limit_vi("1 working-days"), "1 ngày làm việc");
+        assert_eq!(limit_vi("4 working-hours"), "4 giờ làm việc");
+        assert_eq!(limit_vi("15 days"), "15 ngày");
+        assert_eq!(limit_vi("0.5 working-days"), "0,5 ngày làm việc");
+        assert_eq!(limit_vi("2 tuần"), "2 tuần");
+    }
+
+    #[test]
+    fn money_has_thousands_separators() {
+        assert_eq!(vnd(0), "0 đồng");
+        assert_eq!(vnd(500), "500 đồng");
+        assert_eq!(vnd(200_000), "200.000 đồng");
+        assert_eq!(vnd(1_500_000), "1.500.000 đồng");
+    }
+
+    #[test]
+    fn quotas_use_a_decimal_comma() {
+        assert_eq!(quota_vi(0.5), "0,5 ngày");
+        assert_eq!(quota_vi(0.25), "0,25 ngày");
+        assert_eq!(quota_vi(2.0), "2 ngày");
+    }
+
+    #[test]
+    fn bad_page_numbers_mean_the_first_page() {
+        assert_eq!(page_of("3"), 3);
+        assert_eq!(page_of("0"), 1);
+        assert_eq!(page_of("-2"), 1);
+        assert_eq!(page_of("abc"), 1);
+        assert_eq!(page_of(""), 1);
+    }
+
+    #[test]
+    fn filenames_are_percent_encoded() {
+        assert_eq!(rfc8187("Tờ khai.pdf"), "T%E1%BB%9D%20khai.pdf");
+        assert_eq!(rfc8187("a\"b;c.doc"), "a%22b%3Bc.doc");
+    }
 }
