@@ -34,4 +34,10 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// A PostgreSQL serialization failure or deadlock, or SQLite BUSY: retryable races.
+    pub fn is_serialization_failure(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("40001" | "40P01" | "5" | "517")))
+    }
 }

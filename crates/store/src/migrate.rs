@@ -26,12 +26,14 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     2 => "0002_calendar",
     3 => "0003_auth",
     4 => "0004_catalog",
+    5 => "0005_dossiers",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
     2 => "0002_calendar",
     3 => "0003_auth",
     4 => "0004_catalog",
+    5 => "0005_dossiers",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod catalog;
+pub mod dossiers;
 pub mod error;
 pub mod legal_time;
 pub mod metrics;
@@ -12,4 +13,4 @@ mod router;
 mod state;
 
 pub use router::router;
-pub use state::{AppState, DemoAccount, WebConfig};
+pub use state::{AppState, DemoAccount, Rules, WebConfig};

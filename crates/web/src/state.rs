@@ -22,6 +22,29 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Where content-addressed files live (`DATA_DIR/files`).
     pub data_dir: std::path::PathBuf,
+    /// Configurable rules of the dossier lifecycle.
+    pub rules: Rules,
+    /// The public base URL printed in QR codes (e.g. `https://dichvucong.example.gov.vn`);
+    /// empty: links are relative to the server that printed them.
+    pub public_url: String,
+}
+
+/// Rules that vary by province or practice (DOMAIN.md: *configurable*).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Supplement requests allowed after receipt (default 1).
+    pub max_supplements: u32,
+    /// Working hours an officer has to check an online dossier (default 8).
+    pub online_accept_hours: u32,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            max_supplements: 1,
+            online_accept_hours: 8,
+        }
+    }
 }
 
 #[derive(Clone)]

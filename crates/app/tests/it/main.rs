@@ -6,6 +6,7 @@ mod support;
 mod calendar;
 mod catalog;
 mod cli;
+mod dossiers;
 mod http;
 mod pages_admin;
 mod pages_catalog;

@@ -214,26 +214,33 @@ impl Drop for TestApp {
     }
 }
 
-/// Creates an agency and a user holding `roles` there; returns nothing, the password is the
-/// username reversed (tests only).
+/// Creates a user holding `roles` in an agency (creating the agency as a root if it does not
+/// exist); the password is `password_of(username)` (tests only).
 pub async fn add_user(db: &Db, username: &str, agency: &str, roles: &[&str]) {
     use motcua_store::repo::{agencies, users};
     let hash = motcua_web::auth::password::hash(&password_of(username)).expect("hash");
+    // An agency the fixtures already hold keeps its place in the tree.
+    let exists = agencies::by_code(db, agency)
+        .await
+        .expect("agency lookup")
+        .is_some();
     let mut tx = db.begin().await.expect("begin");
-    agencies::upsert(
-        &mut tx,
-        &agencies::NewAgency {
-            code: agency,
-            name: "Cơ quan thử nghiệm",
-            level: "province",
-            parent_code: None,
-            address: "",
-            is_one_stop: true,
-            office_hours: None,
-        },
-    )
-    .await
-    .expect("agency");
+    if !exists {
+        agencies::upsert(
+            &mut tx,
+            &agencies::NewAgency {
+                code: agency,
+                name: "Cơ quan thử nghiệm",
+                level: "province",
+                parent_code: None,
+                address: "",
+                is_one_stop: true,
+                office_hours: None,
+            },
+        )
+        .await
+        .expect("agency");
+    }
     let pairs: Vec<(&str, &str)> = roles.iter().map(|r| (agency, *r)).collect();
     users::upsert(
         &mut tx,

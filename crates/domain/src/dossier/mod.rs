@@ -1,5 +1,10 @@
-//! The dossier (*hồ sơ*): statuses with their DVCQG numbers and channels.
-//! The transition rules (decide) grow here; nothing in this module touches storage.
+//! The dossier (*hồ sơ*): statuses with their DVCQG numbers, channels, the transition table
+//! (`machine`), identities of applicants (`identity`) and the hash chain of events (`chain`).
+//! Nothing here touches storage.
+
+pub mod chain;
+pub mod identity;
+pub mod machine;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

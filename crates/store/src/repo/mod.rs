@@ -7,5 +7,6 @@ pub mod calendar;
 pub mod catalog;
 pub mod dossiers;
 pub mod files;
+pub mod lifecycle;
 pub mod meta;
 pub mod users;

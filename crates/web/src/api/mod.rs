@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod dossiers;
 pub mod extract;
 pub mod health;
 pub mod users;
@@ -31,6 +32,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         catalog::get_procedure, catalog::put_procedure, catalog::upload_file,
         users::me, users::agency_users, users::list_users, users::create_user, users::update_user,
         users::create_token, users::list_tokens, users::revoke_token,
+        dossiers::create, dossiers::get, dossiers::list, dossiers::act, dossiers::events, dossiers::upload,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -40,6 +42,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "calendar", description = "Legal time: working calendar, holidays, due instants"),
         (name = "catalog", description = "Agencies, fields and procedures (niêm yết công khai)"),
         (name = "users", description = "Officers, roles and API tokens"),
+        (name = "dossiers", description = "Dossier lifecycle: intake, workflow, actions, events"),
     )
 )]
 pub struct ApiDoc;
@@ -91,6 +94,16 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(catalog::MAX_FORM_BYTES + 1)),
         )
         .route("/api/v1/me", get(users::me))
+        .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
+        .route("/api/v1/dossiers/{code}", get(dossiers::get))
+        .route("/api/v1/dossiers/{code}/events", get(dossiers::events))
+        .route("/api/v1/dossiers/{code}/actions/{action}", post(dossiers::act))
+        .route(
+            "/api/v1/uploads",
+            post(dossiers::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::dossiers::MAX_SCAN_BYTES + 1,
+            )),
+        )
         .route("/api/v1/users", get(users::list_users).post(users::create_user))
         .route("/api/v1/users/{username}", put(users::update_user))
         .route(

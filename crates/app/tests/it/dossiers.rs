@@ -1,0 +1,389 @@
+//! The dossier lifecycle over the JSON API, on both backends: a two-agency workflow with a
+//! supplement, online acceptance, authorisation, concurrency, the hash chain, inboxes.
+
+use crate::support::{TestApp, TestDb, add_user, load_fixtures, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+struct Desk {
+    app: TestApp,
+    desk: String,
+    leader: String,
+    specialist: String,
+    approver: String,
+}
+
+async fn setup(t: &TestDb) -> Desk {
+    load_fixtures(t).await;
+    add_user(
+        &t.db,
+        "tiepnhan",
+        "000.00.01.H56",
+        &["receiving_officer", "result_officer"],
+    )
+    .await;
+    add_user(&t.db, "lanhdao.xd", "000.00.10.H56", &["leader"]).await;
+    add_user(&t.db, "chuyenvien.xd", "000.00.10.H56", &["specialist"]).await;
+    add_user(&t.db, "pheduyet.xd", "000.00.10.H56", &["approver"]).await;
+    add_user(&t.db, "tiepnhan.xa", "000.30.02.H56", &["receiving_officer"]).await;
+    let app = TestApp::spawn(t).await;
+    let desk = app.token("tiepnhan").await;
+    let leader = app.token("lanhdao.xd").await;
+    let specialist = app.token("chuyenvien.xd").await;
+    let approver = app.token("pheduyet.xd").await;
+    Desk {
+        app,
+        desk,
+        leader,
+        specialist,
+        approver,
+    }
+}
+
+async fn upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/uploads?filename={name}")))
+        .bearer_auth(token)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn intake_body(file: &str) -> Value {
+    json!({
+        "procedure": "1.009972", "case": "cong-trinh", "agency": "000.00.01.H56", "channel": "direct",
+        "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912 345 678",
+                      "email": "an@example.vn", "address": "Tổ 5, phường Yên Bái"},
+        "request": "Cấp giấy phép xây dựng nhà văn phòng 9 tầng",
+        "components": [{"index": 0, "provided": true, "file": format!("sha256:{file}")}, {"index": 1, "provided": true}]
+    })
+}
+
+async fn act(app: &TestApp, token: &str, key: &str, action: &str, body: Value) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/dossiers/{key}/actions/{action}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap())
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+on_both_backends! {
+    async fn a_two_agency_workflow_with_a_supplement_runs_to_the_end(t) {
+        let Desk { app, desk, leader, specialist, approver } = setup(t).await;
+        let (status, file) = upload(&app, &desk, "don.pdf", PDF).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let sha = file["sha256"].as_str().unwrap();
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(sha)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let d: Value = res.json().await.unwrap();
+        let code = d["code"].as_str().unwrap().to_string();
+        let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap()).format("%y%m%d").to_string();
+        assert_eq!(code, format!("000.00.01.H56-{today}-0001"));
+        assert_eq!(d["status"], json!({"name": "received", "number": 2, "label": "Đã tiếp nhận"}));
+        assert_eq!(d["due_at"], d["original_due_at"]);
+        assert_eq!(d["steps"].as_array().unwrap().len(), 5);
+        assert!(d["steps"][0]["started_at"].is_string());
+        assert_eq!(d["components"][0]["file"], format!("sha256:{sha}"));
+        assert_eq!(d["allowed_actions"], json!(["transfer", "withdraw"]));
+
+        // The desk hands over to the construction department (liên thông).
+        let (s, d) = act(&app, &desk, &code, "transfer", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 4);
+        assert_eq!(d["steps"][1]["agency"], "000.00.10.H56");
+        assert!(d["steps"][0]["completed_at"].is_string());
+        // The specialist cannot jump the leader's step.
+        let (s, _) = act(&app, &specialist, &code, "complete_step", json!({})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, d) = act(&app, &leader, &code, "assign", json!({"assignee": "chuyenvien.xd"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["steps"][2]["assignee"], "chuyenvien.xd");
+        let (s, _) = act(&app, &leader, &code, "assign", json!({"assignee": "tiepnhan"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "only a specialist of that agency");
+
+        // One supplement after receipt pauses the clock; a second one is refused.
+        let (s, _) = act(&app, &specialist, &code, "request_supplement", json!({})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
+        let (s, d) = act(&app, &specialist, &code, "request_supplement", json!({"note": "Thiếu bản vẽ mặt cắt"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 5);
+        assert!(d["paused_at"].is_string());
+        let (_, up) = upload(&app, &desk, "bo-sung.pdf", b"%PDF-1.5 bo sung").await;
+        let (s, d) = act(&app, &desk, &code, "receive_supplement", json!({"file": format!("sha256:{}", up["sha256"].as_str().unwrap())})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 4);
+        assert!(d["paused_at"].is_null());
+        assert!(d["components"].as_array().unwrap().iter().any(|c| c["kind"] == "supplement"));
+        let (s, body) = act(&app, &specialist, &code, "request_supplement", json!({"note": "Lần nữa"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        let (s, d) = act(&app, &specialist, &code, "complete_step", json!({"note": "Đủ điều kiện"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["steps"][3]["role"], "approver");
+
+        // Apology and a new appointment, once; statistics keep the original due.
+        let original = d["original_due_at"].clone();
+        let later = (chrono::DateTime::parse_from_rfc3339(d["due_at"].as_str().unwrap()).unwrap() + chrono::Duration::days(5)).to_rfc3339();
+        let (s, d) = act(&app, &approver, &code, "reschedule", json!({"note": "Xin lỗi vì cần thẩm tra thêm", "new_due": later})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["original_due_at"], original);
+        assert_ne!(d["due_at"], original);
+        let (s, _) = act(&app, &approver, &code, "reschedule", json!({"note": "Lần hai", "new_due": later})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (s, _) = act(&app, &approver, &code, "approve", json!({})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a result document is required");
+        let (_, result) = upload(&app, &approver, "giay-phep.pdf", b"%PDF-1.7 giay phep").await;
+        let (s, d) = act(&app, &approver, &code, "approve", json!({"file": format!("sha256:{}", result["sha256"].as_str().unwrap()), "result_number": "123/GPXD"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 9);
+        assert_eq!(d["steps"][4]["role"], "result_officer");
+        assert!(d["steps"][4]["started_at"].is_string());
+        let (s, d) = act(&app, &desk, &code, "return_result", json!({"method": "desk"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"], json!({"name": "returned", "number": 10, "label": "Đã trả kết quả"}));
+        assert!(d["steps"].as_array().unwrap().iter().all(|s| s["completed_at"].is_string() && s["timing"].is_string()));
+
+        // Terminal: nothing more, and the answer lists what is allowed (nothing).
+        let (s, body) = act(&app, &desk, &code, "withdraw", json!({"note": "x"})).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert_eq!(body["allowed_actions"], json!([]));
+
+        let (s, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(ev["chain_valid"], true);
+        let actions: Vec<&str> = ev["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, vec!["receive", "transfer", "assign", "request_supplement", "receive_supplement", "complete_step", "reschedule", "approve", "return_result"]);
+        let id: i64 = match &t.db {
+            motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(read).await.unwrap(),
+            motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(pg).await.unwrap(),
+        };
+        let outbox = motcua_store::repo::lifecycle::outbox_of(&t.db, id).await.unwrap();
+        assert_eq!(outbox.iter().filter(|(t, _)| t == "dvcqg_sync").count(), 9, "one sync per change");
+        assert!(outbox.iter().any(|(t, p)| t == "notify_citizen" && p.contains("Đã trả kết quả")));
+        let last_sync: Value = serde_json::from_str(&outbox.iter().rev().find(|(t, _)| t == "dvcqg_sync").unwrap().1).unwrap();
+        assert_eq!(last_sync["TrangThaiHoSo"], 10);
+        assert_eq!(last_sync["MaHoSo"], code.as_str());
+    }
+
+    async fn online_dossiers_wait_for_acceptance_or_refusal(t) {
+        let Desk { app, desk, .. } = setup(t).await;
+        let mut body = intake_body("unused");
+        body["channel"] = json!("online");
+        body["components"] = json!([{"index": 0, "provided": true}, {"index": 1, "provided": true}]);
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let d: Value = res.json().await.unwrap();
+        assert_eq!(d["status"]["number"], 1);
+        assert!(d["code"].is_null() && d["accept_due_at"].is_string());
+        let key = d["key"].as_str().unwrap().to_string();
+        assert!(key.starts_with("online-"));
+        let (_, queue) = get(&app, &desk, "/api/v1/dossiers?inbox=queue").await;
+        assert_eq!(queue["total"], 1);
+
+        // Ask the citizen to complete before acceptance: back to the queue afterwards.
+        let (s, d) = act(&app, &desk, &key, "request_supplement", json!({"note": "Ảnh chụp bản vẽ bị mờ"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 5);
+        let (s, d) = act(&app, &desk, &key, "receive_supplement", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 1);
+        assert_eq!(d["supplements_after_receipt"], 0, "a pre-receipt request does not count");
+
+        let (s, d) = act(&app, &desk, &key, "accept", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"]["number"], 2);
+        let code = d["code"].as_str().unwrap().to_string();
+        assert!(code.starts_with("000.00.01.H56-"));
+        assert!(d["due_at"].is_string());
+        let (s, _) = get(&app, &desk, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
+        assert_eq!(ev["chain_valid"], true, "the chain survives the code being issued");
+
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap();
+        let other: Value = res.json().await.unwrap();
+        let key2 = other["key"].as_str().unwrap().to_string();
+        let (s, _) = act(&app, &desk, &key2, "refuse", json!({})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "Form 03 needs a reason");
+        let (s, d) = act(&app, &desk, &key2, "refuse", json!({"note": "Không thuộc thẩm quyền"})).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(d["status"]["number"], 3);
+        assert!(d["code"].as_str().unwrap().ends_with("-0002"), "refused dossiers get a code too, never reused");
+    }
+
+    async fn officers_cannot_see_or_touch_other_agencies_dossiers(t) {
+        let Desk { app, desk, specialist, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap();
+        let code = res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
+        let commune = app.token("tiepnhan.xa").await;
+        let (s, _) = get(&app, &commune, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = act(&app, &commune, &code, "transfer", json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = get(&app, &commune, &format!("/api/v1/dossiers/{code}/events")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, list) = get(&app, &commune, "/api/v1/dossiers").await;
+        assert_eq!(list["total"], 0);
+        let (s, _) = get(&app, &commune, "/api/v1/dossiers?agency=000.00.01.H56").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // The department's specialist sees nothing until the dossier reaches the department…
+        let (s, _) = get(&app, &specialist, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(s, StatusCode::OK, "a step of the department is planned for this dossier");
+        let (s, _) = act(&app, &specialist, &code, "transfer", json!({})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "only the receiving desk transfers");
+        // …and a commune officer cannot receive at the provincial desk.
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&commune).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // Supervisors and administrators never act.
+        add_user(&t.db, "giamsat", "000.00.00.H56", &["supervisor"]).await;
+        let sup = app.token("giamsat").await;
+        let (s, _) = get(&app, &sup, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = act(&app, &sup, &code, "transfer", json!({})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+
+    async fn bad_intakes_are_refused_with_field_errors(t) {
+        let Desk { app, desk, .. } = setup(t).await;
+        let mut body = intake_body("0000000000000000000000000000000000000000000000000000000000000000");
+        body["applicant"]["id_number"] = json!("12345");
+        body["applicant"]["phone"] = json!("abc");
+        body["components"] = json!([{"index": 0, "provided": true, "file": "sha256:0000000000000000000000000000000000000000000000000000000000000000"}, {"index": 9, "provided": true}]);
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err: Value = res.json().await.unwrap();
+        let fields: Vec<&str> = err["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        for f in ["applicant.id_number", "applicant.phone", "components[0].file", "components[1].index", "components"] {
+            assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+        let (_, list) = get(&app, &desk, "/api/v1/dossiers").await;
+        assert_eq!(list["total"], 0, "nothing half-written");
+        let (s, _) = upload(&app, &desk, "fake.pdf", b"MZ this is an exe").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let big = reqwest::Client::new().post(app.url("/api/v1/uploads?filename=big.pdf")).bearer_auth(&desk).body(vec![b'%'; 11 * 1024 * 1024]).send().await.unwrap();
+        assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let (s, _) = act(&app, &desk, "000.00.01.H56-991231-0001", "transfer", json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let res = app.client.post(app.url("/api/v1/dossiers/x/actions/fly")).bearer_auth(&desk).json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+
+    async fn two_officers_at_once_exactly_one_wins(t) {
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap();
+        let d: Value = res.json().await.unwrap();
+        let code = d["code"].as_str().unwrap().to_string();
+        let version = d["version"].as_i64().unwrap();
+        let body = json!({"expected_version": version});
+        let (a, b) = tokio::join!(act(&app, &desk, &code, "transfer", body.clone()), act(&app, &desk, &code, "transfer", body.clone()));
+        let mut statuses = vec![a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+        let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
+        assert_eq!(ev["events"].as_array().unwrap().len(), 2, "one receive, one transfer");
+    }
+
+    async fn parallel_intakes_never_duplicate_a_code(t) {
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let body = intake_body(f["sha256"].as_str().unwrap());
+        let mut handles = Vec::new();
+        for _ in 0..12 {
+            let req = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body);
+            handles.push(tokio::spawn(async move { req.send().await.unwrap().json::<Value>().await.unwrap() }));
+        }
+        let mut codes = std::collections::HashSet::new();
+        for h in handles {
+            let d = h.await.unwrap();
+            assert!(codes.insert(d["code"].as_str().unwrap().to_string()), "duplicate {}", d["code"]);
+        }
+        assert_eq!(codes.len(), 12);
+    }
+
+    async fn inboxes_filter_and_search(t) {
+        let Desk { app, desk, leader, specialist, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let mut codes = Vec::new();
+        for name in ["Nguyễn Văn An", "Trần Thị Bích"] {
+            let mut body = intake_body(f["sha256"].as_str().unwrap());
+            body["applicant"]["name"] = json!(name);
+            let d: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap().json().await.unwrap();
+            codes.push(d["code"].as_str().unwrap().to_string());
+        }
+        let (_, found) = get(&app, &desk, "/api/v1/dossiers?q=tran%20thi%20bich").await;
+        assert_eq!(found["total"], 1);
+        assert_eq!(found["items"][0]["applicant_name"], "Trần Thị Bích");
+        let (_, found) = get(&app, &desk, "/api/v1/dossiers?q=015093000123&status=received").await;
+        assert_eq!(found["total"], 2);
+        act(&app, &desk, &codes[0], "transfer", json!({})).await;
+        act(&app, &leader, &codes[0], "assign", json!({"assignee": "chuyenvien.xd"})).await;
+        let (_, mine) = get(&app, &specialist, "/api/v1/dossiers?inbox=mine").await;
+        assert_eq!(mine["total"], 1);
+        assert_eq!(mine["items"][0]["code"], codes[0].as_str());
+        let (_, unit) = get(&app, &leader, "/api/v1/dossiers?inbox=unit").await;
+        assert_eq!(unit["total"], 1);
+        let (_, overdue) = get(&app, &desk, "/api/v1/dossiers?inbox=overdue").await;
+        assert_eq!(overdue["total"], 0);
+        let (s, _) = get(&app, &desk, "/api/v1/dossiers?inbox=everything").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _) = get(&app, &desk, "/api/v1/dossiers?status=flying").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_event_breaks_the_chain() {
+    let t = TestDb::sqlite().await;
+    let Desk { app, desk, .. } = setup(&t).await;
+    let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+    let d: Value = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .bearer_auth(&desk)
+        .json(&intake_body(f["sha256"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = d["code"].as_str().unwrap().to_string();
+    act(&app, &desk, &code, "transfer", json!({"note": "chuyển"})).await;
+    let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
+    assert_eq!(ev["chain_valid"], true);
+    let motcua_store::Db::Sqlite { write, .. } = &t.db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE dossier_events SET note = 'sửa lén' WHERE seq = 2")
+        .execute(write)
+        .await
+        .unwrap();
+    let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
+    assert_eq!(ev["chain_valid"], false);
+}

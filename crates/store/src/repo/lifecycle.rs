@@ -1,0 +1,611 @@
+//! The dossier lifecycle tables: the dossier row (current state, optimistic `version`),
+//! its workflow steps, components, hash-chained events, outbox rows and daily counters.
+//! Thin: the application service decides; this module reads and writes.
+
+use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row;
+
+/// A dossier as stored, with the names of its agency and procedure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dossier {
+    pub id: i64,
+    pub code: Option<String>,
+    pub agency_id: i64,
+    pub agency_code: String,
+    pub agency_name: String,
+    pub procedure_id: i64,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub procedure_version: i64,
+    pub case_code: String,
+    pub channel: String,
+    pub status: String,
+    pub applicant_name: String,
+    pub applicant_kind: String,
+    pub applicant_id_number: String,
+    pub submitter_name: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub request: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub accept_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub original_due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub supplements_after_receipt: i64,
+    pub supplement_before_receipt: bool,
+    pub rescheduled_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_method: Option<String>,
+    pub result_file: Option<String>,
+    pub result_number: Option<String>,
+    pub received_by: String,
+    pub last_hash: String,
+    pub event_count: i64,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Dossier {
+    /// The identifier used in URLs: the dossier code, or `online-ID` before one is issued.
+    pub fn key(&self) -> String {
+        self.code.clone().unwrap_or_else(|| format!("online-{}", self.id))
+    }
+}
+
+const SELECT: &str = "SELECT d.id, d.code, d.agency_id, a.code AS agency_code, a.name AS agency_name, d.procedure_id,
+    p.code AS procedure_code, p.name AS procedure_name, d.procedure_version, d.case_code, d.channel, d.status,
+    d.applicant_name, d.applicant_kind, d.applicant_id_number, d.submitter_name, d.phone, d.email, d.address, d.request,
+    d.submitted_at, d.received_at, d.accept_due_at, d.due_at, d.original_due_at, d.finished_at, d.paused_at,
+    d.supplements_after_receipt, d.supplement_before_receipt, d.rescheduled_at, d.returned_at, d.return_method,
+    d.result_file, d.result_number, d.received_by, d.last_hash, d.event_count, d.version, d.created_at
+    FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id";
+
+macro_rules! dossier_from_row {
+    ($r:expr) => {
+        Dossier {
+            id: $r.try_get("id")?,
+            code: $r.try_get("code")?,
+            agency_id: $r.try_get("agency_id")?,
+            agency_code: $r.try_get("agency_code")?,
+            agency_name: $r.try_get("agency_name")?,
+            procedure_id: $r.try_get("procedure_id")?,
+            procedure_code: $r.try_get("procedure_code")?,
+            procedure_name: $r.try_get("procedure_name")?,
+            procedure_version: $r.try_get("procedure_version")?,
+            case_code: $r.try_get("case_code")?,
+            channel: $r.try_get("channel")?,
+            status: $r.try_get("status")?,
+            applicant_name: $r.try_get("applicant_name")?,
+            applicant_kind: $r.try_get("applicant_kind")?,
+            applicant_id_number: $r.try_get("applicant_id_number")?,
+            submitter_name: $r.try_get("submitter_name")?,
+            phone: $r.try_get("phone")?,
+            email: $r.try_get("email")?,
+            address: $r.try_get("address")?,
+            request: $r.try_get("request")?,
+            submitted_at: $r.try_get("submitted_at")?,
+            received_at: $r.try_get("received_at")?,
+            accept_due_at: $r.try_get("accept_due_at")?,
+            due_at: $r.try_get("due_at")?,
+            original_due_at: $r.try_get("original_due_at")?,
+            finished_at: $r.try_get("finished_at")?,
+            paused_at: $r.try_get("paused_at")?,
+            supplements_after_receipt: $r.try_get("supplements_after_receipt")?,
+            supplement_before_receipt: $r.try_get("supplement_before_receipt")?,
+            rescheduled_at: $r.try_get("rescheduled_at")?,
+            returned_at: $r.try_get("returned_at")?,
+            return_method: $r.try_get("return_method")?,
+            result_file: $r.try_get("result_file")?,
+            result_number: $r.try_get("result_number")?,
+            received_by: $r.try_get("received_by")?,
+            last_hash: $r.try_get("last_hash")?,
+            event_count: $r.try_get("event_count")?,
+            version: $r.try_get("version")?,
+            created_at: $r.try_get("created_at")?,
+        }
+    };
+}
+
+/// The WHERE clause and bind value for a URL key (code or `online-ID`).
+fn key_clause(key: &str) -> (String, KeyValue) {
+    match key.strip_prefix("online-").and_then(|n| n.parse::<i64>().ok()) {
+        Some(id) => ("d.id = $1 AND d.code IS NULL".into(), KeyValue::Id(id)),
+        None => ("d.code = $1".into(), KeyValue::Code(key.to_string())),
+    }
+}
+
+enum KeyValue {
+    Id(i64),
+    Code(String),
+}
+
+/// A dossier by its URL key.
+pub async fn find(db: &Db, key: &str) -> StoreResult<Option<Dossier>> {
+    let (clause, value) = key_clause(key);
+    let sql = format!("{SELECT} WHERE {clause}");
+    Ok(on_read!(db, pool => {
+        let q = sqlx::query(&sql);
+        let q = match &value { KeyValue::Id(id) => q.bind(*id), KeyValue::Code(c) => q.bind(c.clone()) };
+        q.fetch_optional(pool).await?.map(|r| Ok::<_, sqlx::Error>(dossier_from_row!(r))).transpose()?
+    }))
+}
+
+/// A dossier by its URL key, read inside a write transaction.
+pub async fn find_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<Dossier>> {
+    let (clause, value) = key_clause(key);
+    let sql = format!("{SELECT} WHERE {clause}");
+    Ok(on_tx!(tx, c => {
+        let q = sqlx::query(&sql);
+        let q = match &value { KeyValue::Id(id) => q.bind(*id), KeyValue::Code(code) => q.bind(code.clone()) };
+        q.fetch_optional(c).await?.map(|r| Ok::<_, sqlx::Error>(dossier_from_row!(r))).transpose()?
+    }))
+}
+
+/// What an intake writes.
+#[derive(Debug, Clone)]
+pub struct NewDossier {
+    pub code: Option<String>,
+    pub agency_id: i64,
+    pub procedure_id: i64,
+    pub procedure_version: i64,
+    pub case_code: String,
+    pub channel: String,
+    pub status: String,
+    pub applicant_name: String,
+    pub applicant_kind: String,
+    pub applicant_id_number: String,
+    pub submitter_name: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub request: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub accept_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub received_by: String,
+    pub search_text: String,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "INSERT INTO dossiers (code, agency_id, procedure_id, procedure_version, case_code, channel, status,
+               applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
+               submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21, $22, $22)
+             RETURNING id",
+        )
+        .bind(&d.code).bind(d.agency_id).bind(d.procedure_id).bind(d.procedure_version).bind(&d.case_code)
+        .bind(&d.channel).bind(&d.status).bind(&d.applicant_name).bind(&d.applicant_kind).bind(&d.applicant_id_number)
+        .bind(&d.submitter_name).bind(&d.phone).bind(&d.email).bind(&d.address).bind(&d.request)
+        .bind(d.submitted_at).bind(d.received_at).bind(d.accept_due_at).bind(d.due_at).bind(&d.received_by)
+        .bind(&d.search_text).bind(d.now)
+        .fetch_one(c)
+        .await?
+    }))
+}
+
+/// Writes the mutable state of a dossier if nobody changed it since it was read
+/// (`version`); a concurrent change is a Conflict and nothing is written.
+pub async fn save_state(tx: &mut Tx, d: &Dossier, now: DateTime<Utc>) -> StoreResult<()> {
+    let n = on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE dossiers SET code = $1, status = $2, received_at = $3, accept_due_at = $4, due_at = $5, original_due_at = $6,
+               finished_at = $7, paused_at = $8, supplements_after_receipt = $9, supplement_before_receipt = $10,
+               rescheduled_at = $11, returned_at = $12, return_method = $13, result_file = $14, result_number = $15,
+               received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1
+             WHERE id = $20 AND version = $21",
+        )
+        .bind(&d.code).bind(&d.status).bind(d.received_at).bind(d.accept_due_at).bind(d.due_at).bind(d.original_due_at)
+        .bind(d.finished_at).bind(d.paused_at).bind(d.supplements_after_receipt).bind(d.supplement_before_receipt)
+        .bind(d.rescheduled_at).bind(d.returned_at).bind(&d.return_method).bind(&d.result_file).bind(&d.result_number)
+        .bind(&d.received_by).bind(&d.last_hash).bind(d.event_count).bind(now).bind(d.id).bind(d.version)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "the dossier was changed by someone else; reload it and try again".into(),
+        ))
+    }
+}
+
+/// A workflow step of a dossier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: i64,
+    pub seq: i64,
+    pub name: String,
+    pub role: String,
+    pub agency_id: Option<i64>,
+    pub agency_code: Option<String>,
+    pub agency_name: Option<String>,
+    pub agency_rule: String,
+    pub quota_thousandths: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee_username: Option<String>,
+    pub note: String,
+}
+
+const STEP_SELECT: &str = "SELECT s.id, s.seq, s.name, s.role, s.agency_id, a.code AS agency_code, a.name AS agency_name,
+    s.agency_rule, s.quota_thousandths, s.started_at, s.due_at, s.completed_at, s.completed_by, s.assignee_id,
+    u.username AS assignee_username, s.note
+    FROM dossier_steps s LEFT JOIN agencies a ON a.id = s.agency_id LEFT JOIN users u ON u.id = s.assignee_id";
+
+macro_rules! step_from_row {
+    ($r:expr) => {
+        Step {
+            id: $r.try_get("id")?,
+            seq: $r.try_get("seq")?,
+            name: $r.try_get("name")?,
+            role: $r.try_get("role")?,
+            agency_id: $r.try_get("agency_id")?,
+            agency_code: $r.try_get("agency_code")?,
+            agency_name: $r.try_get("agency_name")?,
+            agency_rule: $r.try_get("agency_rule")?,
+            quota_thousandths: $r.try_get("quota_thousandths")?,
+            started_at: $r.try_get("started_at")?,
+            due_at: $r.try_get("due_at")?,
+            completed_at: $r.try_get("completed_at")?,
+            completed_by: $r.try_get("completed_by")?,
+            assignee_id: $r.try_get("assignee_id")?,
+            assignee_username: $r.try_get("assignee_username")?,
+            note: $r.try_get("note")?,
+        }
+    };
+}
+
+pub async fn steps(db: &Db, dossier_id: i64) -> StoreResult<Vec<Step>> {
+    let sql = format!("{STEP_SELECT} WHERE s.dossier_id = $1 ORDER BY s.seq");
+    Ok(on_read!(db, pool => {
+        sqlx::query(&sql).bind(dossier_id).fetch_all(pool).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+pub async fn steps_tx(tx: &mut Tx, dossier_id: i64) -> StoreResult<Vec<Step>> {
+    let sql = format!("{STEP_SELECT} WHERE s.dossier_id = $1 ORDER BY s.seq");
+    Ok(on_tx!(tx, c => {
+        sqlx::query(&sql).bind(dossier_id).fetch_all(c).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+/// Inserts a dossier's steps (from its case template).
+pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        for s in steps {
+            sqlx::query(
+                "INSERT INTO dossier_steps (dossier_id, seq, name, role, agency_id, agency_rule, quota_thousandths, started_at, due_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(dossier_id).bind(s.seq).bind(&s.name).bind(&s.role).bind(s.agency_id).bind(&s.agency_rule)
+            .bind(s.quota_thousandths).bind(s.started_at).bind(s.due_at)
+            .execute(&mut *c)
+            .await?;
+        }
+    });
+    Ok(())
+}
+
+/// Writes a step's mutable fields.
+pub async fn save_step(tx: &mut Tx, s: &Step) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE dossier_steps SET agency_id = $1, started_at = $2, due_at = $3, completed_at = $4, completed_by = $5,
+               assignee_id = $6, note = $7 WHERE id = $8",
+        )
+        .bind(s.agency_id).bind(s.started_at).bind(s.due_at).bind(s.completed_at).bind(&s.completed_by)
+        .bind(s.assignee_id).bind(&s.note).bind(s.id)
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A component of a dossier (what was submitted), a supplement, or a result document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub seq: i64,
+    /// `component`, `supplement` or `result`.
+    pub kind: String,
+    pub name: String,
+    pub originals: i64,
+    pub copies: i64,
+    pub required: bool,
+    pub provided: bool,
+    pub file_sha256: Option<String>,
+}
+
+pub async fn components(db: &Db, dossier_id: i64) -> StoreResult<Vec<Component>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT seq, kind, name, originals, copies, required, provided, file_sha256 FROM dossier_components WHERE dossier_id = $1 ORDER BY seq")
+            .bind(dossier_id).fetch_all(pool).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(Component {
+                seq: r.try_get(0)?, kind: r.try_get(1)?, name: r.try_get(2)?, originals: r.try_get(3)?, copies: r.try_get(4)?,
+                required: r.try_get(5)?, provided: r.try_get(6)?, file_sha256: r.try_get(7)?,
+            }))
+            .collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+pub async fn add_component(
+    tx: &mut Tx,
+    dossier_id: i64,
+    c: &Component,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, conn => {
+        let seq: i64 = if c.seq > 0 { c.seq } else {
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM dossier_components WHERE dossier_id = $1")
+                .bind(dossier_id).fetch_one(&mut *conn).await?
+        };
+        sqlx::query(
+            "INSERT INTO dossier_components (dossier_id, seq, kind, name, originals, copies, required, provided, file_sha256, added_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(dossier_id).bind(seq).bind(&c.kind).bind(&c.name).bind(c.originals).bind(c.copies)
+        .bind(c.required).bind(c.provided).bind(&c.file_sha256).bind(now)
+        .execute(conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub step_seq: Option<i64>,
+    pub note: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub async fn events(db: &Db, dossier_id: i64) -> StoreResult<Vec<Event>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT seq, at, actor, action, from_status, to_status, step_seq, note, details, prev_hash, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq")
+            .bind(dossier_id).fetch_all(pool).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(Event {
+                seq: r.try_get(0)?, at: r.try_get(1)?, actor: r.try_get(2)?, action: r.try_get(3)?, from_status: r.try_get(4)?,
+                to_status: r.try_get(5)?, step_seq: r.try_get(6)?, note: r.try_get(7)?, details: r.try_get(8)?,
+                prev_hash: r.try_get(9)?, hash: r.try_get(10)?,
+            }))
+            .collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+pub async fn append_event(tx: &mut Tx, dossier_id: i64, e: &Event) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO dossier_events (dossier_id, seq, at, actor, action, from_status, to_status, step_seq, note, details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(dossier_id).bind(e.seq).bind(&e.at).bind(&e.actor).bind(&e.action).bind(&e.from_status).bind(&e.to_status)
+        .bind(e.step_seq).bind(&e.note).bind(&e.details).bind(&e.prev_hash).bind(&e.hash)
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Queues a side effect (delivered at least once by a worker).
+pub async fn enqueue(
+    tx: &mut Tx,
+    topic: &str,
+    dossier_id: i64,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO outbox (topic, dossier_id, payload, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(topic).bind(dossier_id).bind(payload).bind(now)
+            .execute(c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Outbox rows of a dossier: (topic, payload), oldest first.
+pub async fn outbox_of(db: &Db, dossier_id: i64) -> StoreResult<Vec<(String, String)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT topic, payload FROM outbox WHERE dossier_id = $1 ORDER BY id").bind(dossier_id).fetch_all(pool).await?
+    }))
+}
+
+/// Adds one to a daily counter (local date) of an agency and procedure.
+pub async fn count(
+    tx: &mut Tx,
+    agency_id: i64,
+    procedure_id: i64,
+    day: NaiveDate,
+    metric: &str,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO daily_counts (agency_id, procedure_id, day, metric, n) VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (agency_id, procedure_id, day, metric) DO UPDATE SET n = daily_counts.n + 1",
+        )
+        .bind(agency_id).bind(procedure_id).bind(day).bind(metric)
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Sum of a counter over an agency (all when None) and a date range.
+pub async fn counted(
+    db: &Db,
+    agency_id: Option<i64>,
+    metric: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<i64> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_counts WHERE metric = $1 AND day >= $2 AND day <= $3 AND ($4 IS NULL OR agency_id = $4)",
+        )
+        .bind(metric).bind(from).bind(to).bind(agency_id)
+        .fetch_one(pool)
+        .await?
+    }))
+}
+
+/// List filters; agency scope is required (the caller decides what the user may see).
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Dossiers received by, or with an open step at, one of these agencies.
+    pub agency_ids: Vec<i64>,
+    pub status: Option<String>,
+    pub procedure: Option<String>,
+    /// Only dossiers in process past their due instant (at `now`).
+    pub overdue: bool,
+    /// Only dossiers in process due before this instant (e.g. within 2 working days).
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only dossiers whose open step is assigned to this user.
+    pub assignee_id: Option<i64>,
+    /// Only dossiers whose open step is at one of these agencies.
+    pub open_step_agency_ids: Vec<i64>,
+    pub q: Option<String>,
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// One row of a dossier list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Summary {
+    pub key: String,
+    pub code: Option<String>,
+    pub status: String,
+    pub channel: String,
+    pub applicant_name: String,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub agency_code: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub accept_due_at: Option<DateTime<Utc>>,
+}
+
+const IN_PROCESS: &str = "('received','processing','awaiting_supplement','awaiting_payment')";
+
+fn ids(list: &[i64]) -> String {
+    list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// A page of dossiers (most urgent first) and the total.
+pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreResult<(Vec<Summary>, i64)> {
+    if f.agency_ids.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let scope = ids(&f.agency_ids);
+    let mut conds = vec![format!(
+        "(d.agency_id IN ({scope}) OR EXISTS (SELECT 1 FROM dossier_steps s WHERE s.dossier_id = d.id AND s.agency_id IN ({scope})))"
+    )];
+    let mut args: Vec<String> = Vec::new();
+    let mut instants: Vec<DateTime<Utc>> = Vec::new();
+    if let Some(s) = &f.status {
+        args.push(s.clone());
+        conds.push(format!("d.status = ${}", args.len()));
+    }
+    if let Some(p) = &f.procedure {
+        args.push(p.clone());
+        conds.push(format!("p.code = ${}", args.len()));
+    }
+    if let Some(q) = &f.q {
+        for word in motcua_domain::text::fold_vi(q)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .take(6)
+        {
+            let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            args.push(format!("%{escaped}%"));
+            conds.push(format!("d.search_text LIKE ${} ESCAPE '\\'", args.len()));
+        }
+    }
+    let n_text = args.len();
+    if f.overdue {
+        instants.push(f.now.unwrap_or_else(Utc::now));
+        conds.push(format!(
+            "d.status IN {IN_PROCESS} AND d.paused_at IS NULL AND d.due_at < ${}",
+            n_text + instants.len()
+        ));
+    }
+    if let Some(before) = f.due_before {
+        instants.push(before);
+        conds.push(format!(
+            "d.status IN {IN_PROCESS} AND d.due_at < ${}",
+            n_text + instants.len()
+        ));
+    }
+    let open_step = |extra: String| {
+        format!(
+            "EXISTS (SELECT 1 FROM dossier_steps s WHERE s.dossier_id = d.id AND s.completed_at IS NULL AND s.started_at IS NOT NULL AND {extra})"
+        )
+    };
+    if let Some(a) = f.assignee_id {
+        conds.push(open_step(format!("s.assignee_id = {a}")));
+    }
+    if !f.open_step_agency_ids.is_empty() {
+        conds.push(open_step(format!(
+            "s.agency_id IN ({})",
+            ids(&f.open_step_agency_ids)
+        )));
+    }
+    let filter = conds.join(" AND ");
+    let from = format!(
+        "FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id WHERE {filter}"
+    );
+    let count_sql = format!("SELECT COUNT(*) {from}");
+    let list_sql = format!(
+        "SELECT d.id, d.code, d.status, d.channel, d.applicant_name, p.code, p.name, a.code, d.received_at, d.due_at, d.accept_due_at {from}
+         ORDER BY CASE WHEN d.status IN {IN_PROCESS} OR d.status = 'submitted' THEN 0 ELSE 1 END,
+           COALESCE(d.due_at, d.accept_due_at), d.id DESC
+         LIMIT {per_page} OFFSET {}",
+        u64::from(page.saturating_sub(1)) * u64::from(per_page)
+    );
+    Ok(on_read!(db, pool => {
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        let mut rows = sqlx::query(&list_sql);
+        for a in &args {
+            count = count.bind(a);
+            rows = rows.bind(a);
+        }
+        for t in &instants {
+            count = count.bind(*t);
+            rows = rows.bind(*t);
+        }
+        let total = count.fetch_one(pool).await?;
+        let list = rows.fetch_all(pool).await?.iter().map(|r| {
+            let id: i64 = r.try_get(0)?;
+            let code: Option<String> = r.try_get(1)?;
+            Ok::<_, sqlx::Error>(Summary {
+                key: code.clone().unwrap_or_else(|| format!("online-{id}")),
+                code,
+                status: r.try_get(2)?, channel: r.try_get(3)?, applicant_name: r.try_get(4)?, procedure_code: r.try_get(5)?,
+                procedure_name: r.try_get(6)?, agency_code: r.try_get(7)?, received_at: r.try_get(8)?, due_at: r.try_get(9)?,
+                accept_due_at: r.try_get(10)?,
+            })
+        }).collect::<Result<Vec<_>, _>>()?;
+        (list, total)
+    }))
+}
