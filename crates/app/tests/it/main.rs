@@ -3,6 +3,7 @@
 
 mod support;
 
+mod browser;
 mod calendar;
 mod catalog;
 mod cli;
@@ -10,4 +11,5 @@ mod dossiers;
 mod http;
 mod pages_admin;
 mod pages_catalog;
+mod pages_dossiers;
 mod store;

@@ -8,6 +8,10 @@ pub mod admin_procedures;
 pub mod admin_users;
 pub mod auth;
 pub mod catalog;
+pub mod dossier_inbox;
+pub mod dossier_intake;
+pub mod dossier_view;
+pub mod forms;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use askama::Template;
@@ -22,6 +26,8 @@ pub struct Chrome {
     pub user_name: Option<String>,
     pub csrf: String,
     pub is_admin: bool,
+    /// Holds a role that handles or supervises dossiers.
+    pub is_officer: bool,
 }
 
 impl Chrome {
@@ -32,6 +38,7 @@ impl Chrome {
                 user_name: Some(u.principal.full_name.clone()),
                 csrf: u.csrf_token.clone().unwrap_or_default(),
                 is_admin: u.is_admin(),
+                is_officer: u.principal.roles.iter().any(|(_, _, r)| r != "admin"),
             },
         }
     }
@@ -74,6 +81,10 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_agencies::routes())
         .merge(admin_procedures::routes())
         .merge(admin_users::routes())
+        .merge(dossier_inbox::routes())
+        .merge(dossier_intake::routes())
+        .merge(dossier_view::routes())
+        .merge(forms::routes())
 }
 
 async fn landing(

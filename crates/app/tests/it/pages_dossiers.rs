@@ -1,0 +1,1 @@
+//! Officer page tests (being written).
