@@ -4,12 +4,16 @@
 
 use crate::catalog_io::{self, FormSource};
 use chrono::{DateTime, Duration, Utc};
-use motcua_domain::calendar::{self, LegalClock, OfficeHours, TimeLimit, WorkCalendar};
-use motcua_domain::dossier::{Channel, Status};
+use motcua_domain::calendar::{self, LegalClock, OfficeHours, WorkCalendar};
+use motcua_domain::dossier::Status;
+use motcua_domain::dossier::machine::Action;
 use motcua_store::Db;
 use motcua_store::repo::files::FileStore;
-use motcua_store::repo::{catalog, dossiers, meta};
-use motcua_web::DemoAccount;
+use motcua_store::repo::{catalog, lifecycle, meta};
+use motcua_web::auth::CurrentUser;
+use motcua_web::dossiers::{self, ActionInput, ApplicantInput, ComponentInput, IntakeInput};
+use motcua_web::{AppState, DemoAccount, WebConfig};
+use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
 
@@ -93,103 +97,405 @@ pub fn accounts() -> Vec<DemoAccount> {
     out
 }
 
-/// Seeds the demo province unless already seeded; returns whether it seeded now.
-pub async fn seed(db: &Db, files: &FileStore) -> anyhow::Result<bool> {
+/// Seeds the demo province unless already seeded; returns whether it seeded now. Dossiers go
+/// through the real intake and action service, backdated over the last weeks, so they have
+/// steps, events, counters and outbox rows like live ones.
+pub async fn seed(db: &Db, data_dir: &Path) -> anyhow::Result<bool> {
     if meta::get(db, SEED_KEY).await?.is_some() {
         return Ok(false);
     }
+    let files = FileStore::new(data_dir);
     catalog_io::import_agencies(db, demo_text("agencies.csv")?).await?;
     // Hash once: it is slow on purpose.
     let hash = motcua_web::auth::password::hash(DEMO_PASSWORD)?;
     catalog_io::import_officers(db, demo_text("officers.csv")?, &hash).await?;
-    catalog_io::import_procedures(db, files, demo_text("procedures.json")?, &Embedded, "demo").await?;
+    catalog_io::import_procedures(db, &files, demo_text("procedures.json")?, &Embedded, "demo").await?;
+    // Marked before the dossiers: an interrupted seed is not repeated (no duplicates).
     let mut tx = db.begin().await?;
     if meta::get_tx(&mut tx, SEED_KEY).await?.is_some() {
         return Ok(false);
     }
-    seed_dossiers(db, &mut tx, Utc::now()).await?;
+    meta::set(&mut tx, SEED_KEY, "dossiers-in-progress").await?;
+    tx.commit().await?;
+    let state = AppState::new(
+        db.clone(),
+        WebConfig {
+            data_dir: data_dir.to_path_buf(),
+            ..Default::default()
+        },
+    );
+    seed_dossiers(&state, Utc::now()).await?;
+    let mut tx = db.begin().await?;
     meta::set(&mut tx, SEED_KEY, SEED_VERSION).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-const APPLICANTS: &[&str] = &[
-    "Nguyễn Văn An",
-    "Trần Thị Bích",
-    "Lê Hoàng Cường",
-    "Phạm Thị Dung",
-    "Hoàng Văn Em",
-    "Vũ Thị Giang",
-    "Đặng Minh Hải",
-    "Bùi Thị Hoa",
-    "Đỗ Văn Khánh",
-    "Ngô Thị Loan",
+const APPLICANTS: &[(&str, &str)] = &[
+    ("Nguyễn Văn An", "015093000123"),
+    ("Trần Thị Bích", "015189000456"),
+    ("Lê Hoàng Cường", "015095001789"),
+    ("Phạm Thị Dung", "015192002345"),
+    ("Hoàng Văn Em", "015088003456"),
+    ("Vũ Thị Giang", "015196004567"),
+    ("Đặng Minh Hải", "015090005678"),
+    ("Bùi Thị Hoa", "015194006789"),
+    ("Đỗ Văn Khánh", "015087007890"),
+    ("Ngô Thị Loan", "015198008901"),
 ];
 
-/// Three dossiers in each of the ten statuses, received over the last weeks.
-async fn seed_dossiers(db: &Db, tx: &mut motcua_store::Tx, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// A minimal PDF standing in for scans and signed results in the demo.
+const DEMO_PDF: &[u8] =
+    b"%PDF-1.4\n% motcua demo\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+struct Seeder<'a> {
+    state: &'a AppState,
+    officers: Vec<motcua_store::repo::users::UserView>,
+    scan: String,
+}
+
+impl Seeder<'_> {
+    /// A signed-in officer holding `role` in `agency`.
+    async fn officer(&self, agency: &str, role: &str) -> anyhow::Result<CurrentUser> {
+        let u = self
+            .officers
+            .iter()
+            .find(|u| u.roles.iter().any(|(a, r)| a == agency && r == role))
+            .ok_or_else(|| anyhow::anyhow!("no demo officer with {role} in {agency}"))?;
+        let principal = motcua_store::repo::auth::principal(&self.state.db, u.id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("officer disabled"))?;
+        Ok(CurrentUser {
+            principal,
+            csrf_token: None,
+        })
+    }
+
+    async fn act(
+        &self,
+        key: &str,
+        agency: &str,
+        role: &str,
+        action: Action,
+        input: ActionInput,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let user = self.officer(agency, role).await?;
+        let d = dossiers::act_at(self.state, &user, key, action, input, at)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo {action} on {key}: {}", e.message()))?;
+        Ok(d.key())
+    }
+
+    /// The open step of a dossier: (agency code, role, next step's role and agency).
+    async fn open_step(
+        &self,
+        key: &str,
+    ) -> anyhow::Result<Option<(String, String, Option<(String, String)>)>> {
+        let d = lifecycle::find(&self.state.db, key)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no dossier {key}"))?;
+        let steps = lifecycle::steps(&self.state.db, d.id).await?;
+        let Some(i) = steps
+            .iter()
+            .position(|s| s.started_at.is_some() && s.completed_at.is_none())
+        else {
+            return Ok(None);
+        };
+        let next = steps
+            .get(i + 1)
+            .map(|n| (n.role.clone(), n.agency_code.clone().unwrap_or_default()));
+        Ok(Some((
+            steps[i].agency_code.clone().unwrap_or_default(),
+            steps[i].role.clone(),
+            next,
+        )))
+    }
+}
+
+/// Dossiers in every status, received over the last weeks; some late, some overdue.
+async fn seed_dossiers(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> {
     let cal = WorkCalendar::rules_only();
     let hours = OfficeHours::default();
     let clock = LegalClock::new(&cal, &hours);
+    let officers = motcua_store::repo::users::list(&state.db, None).await?;
+    let scan = {
+        let mut tx = state.db.begin().await?;
+        let meta = state
+            .files
+            .put(&mut tx, DEMO_PDF, "ban-scan.pdf", "application/pdf")
+            .await?;
+        tx.commit().await?;
+        format!("sha256:{}", meta.sha256)
+    };
+    let seeder = Seeder {
+        state,
+        officers,
+        scan,
+    };
     let today = calendar::local_date(now);
-    let (list, _) = catalog::list_procedures(db, &Default::default(), 1, 200).await?;
-    let mut procedures = Vec::new();
+    // Procedures whose workflow ends with an approver, received where a desk officer sits.
+    let (list, _) = catalog::list_procedures(&state.db, &Default::default(), 1, 200).await?;
+    let mut usable = Vec::new();
     for s in &list {
-        if let Some(p) = catalog::procedure(db, &s.code, today).await?
-            && let Some(agency) = p.spec.agencies.first()
-        {
-            procedures.push((s.code.clone(), agency.clone(), p.spec.time_limit.clone()));
+        let Some(p) = catalog::procedure(&state.db, &s.code, today).await? else {
+            continue;
+        };
+        let Some(case) = p.spec.cases.first() else {
+            continue;
+        };
+        if !case.steps.iter().any(|st| st.role == "approver") {
+            continue;
+        }
+        let desk = p.spec.agencies.iter().find(|a| {
+            seeder
+                .officers
+                .iter()
+                .any(|u| u.roles.iter().any(|(ua, r)| ua == *a && r == "receiving_officer"))
+        });
+        if let Some(desk) = desk {
+            usable.push((p.spec.clone(), desk.clone()));
         }
     }
-    anyhow::ensure!(!procedures.is_empty(), "the demo catalog has no procedure");
+    anyhow::ensure!(
+        !usable.is_empty(),
+        "the demo catalog has no procedure the demo officers can process"
+    );
     let mut n = 0usize;
-    for status in Status::ALL {
-        for k in 0..3i64 {
+    for target in Status::ALL {
+        for k in 0..3usize {
             n += 1;
-            let (procedure, agency, limit) = &procedures[(n * 7) % procedures.len()];
-            let channel = match n % 3 {
-                _ if status == Status::Submitted => Channel::Online,
-                0 => Channel::Online,
-                1 => Channel::Direct,
-                _ => Channel::Postal,
-            };
-            let received = clock.normalise_intake(
-                now - Duration::days(3 + 2 * k + (n as i64 % 11)) - Duration::hours(n as i64 % 5),
-            );
-            let limit = TimeLimit::parse(limit).unwrap_or_else(|_| TimeLimit::working_days(5));
-            let due = clock.due(received, &limit, None);
-            let code = if status != Status::Submitted {
-                Some(
-                    dossiers::next_code(tx, agency, calendar::local_date(received))
-                        .await?
-                        .to_string(),
+            let (spec, desk) = &usable[(n * 7) % usable.len()];
+            let (name, id) = APPLICANTS[n % APPLICANTS.len()];
+            // Received 2–25 working days ago; the last of each kind long enough ago to be late.
+            let days_ago = 2 + ((n * 5) % 18) as i64 + if k == 2 { 10 } else { 0 };
+            let start =
+                clock.normalise_intake(now - Duration::days(days_ago) - Duration::hours((n % 4) as i64));
+            seed_one(&seeder, spec, desk, target, name, id, start, now, &clock, k == 2).await?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn seed_one(
+    s: &Seeder<'_>,
+    spec: &motcua_domain::procedure::ProcedureSpec,
+    desk: &str,
+    target: Status,
+    name: &str,
+    id: &str,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    clock: &LegalClock<'_>,
+    late: bool,
+) -> anyhow::Result<()> {
+    let online = matches!(target, Status::Submitted | Status::Refused) || name.len().is_multiple_of(3);
+    let input = IntakeInput {
+        procedure: spec.code.clone(),
+        case: None,
+        agency: desk.to_string(),
+        channel: if online { "online".into() } else { "direct".into() },
+        applicant: ApplicantInput {
+            kind: "person".into(),
+            name: name.into(),
+            id_number: id.into(),
+            phone: format!("09{}", &id[4..12]),
+            email: String::new(),
+            address: "Phường Yên Bái, tỉnh Yên Bái".into(),
+        },
+        submitter_name: String::new(),
+        request: spec.name.clone(),
+        components: (0..spec.components.len())
+            .map(|i| ComponentInput {
+                index: i,
+                provided: true,
+                file: Some(s.scan.clone()),
+            })
+            .collect(),
+    };
+    let desk_user = s.officer(desk, "receiving_officer").await?;
+    let d = dossiers::intake_at(s.state, Some(&desk_user), input, start)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo intake: {}", e.message()))?;
+    let mut key = d.key();
+    let mut t = start;
+    let step = |t: DateTime<Utc>| clock.add_working_minutes(t, 90);
+    let note = |text: &str| ActionInput {
+        note: text.into(),
+        ..Default::default()
+    };
+    if online {
+        t = step(t);
+        match target {
+            Status::Submitted => return Ok(()),
+            Status::Refused => {
+                s.act(
+                    &key,
+                    desk,
+                    "receiving_officer",
+                    Action::Refuse,
+                    note("Hồ sơ không thuộc thẩm quyền giải quyết"),
+                    t,
                 )
-            } else {
-                None
-            };
-            let finished = matches!(
-                status,
-                Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped | Status::Refused
-            )
-            .then(|| received + Duration::days(1 + k));
-            let received_at = (status != Status::Submitted).then_some(received);
-            dossiers::insert(
-                tx,
-                &dossiers::NewDossier {
-                    code: code.as_deref(),
-                    agency_code: agency,
-                    procedure_code: procedure,
-                    channel,
-                    status,
-                    applicant_name: APPLICANTS[n % APPLICANTS.len()],
-                    submitted_at: (channel == Channel::Online).then_some(received - Duration::hours(2)),
-                    received_at,
-                    due_at: (received_at.is_some() && status != Status::Refused).then_some(due),
-                    finished_at: finished,
+                .await?;
+                return Ok(());
+            }
+            _ => {
+                key = s
+                    .act(
+                        &key,
+                        desk,
+                        "receiving_officer",
+                        Action::Accept,
+                        ActionInput::default(),
+                        t,
+                    )
+                    .await?
+            }
+        }
+    }
+    if target == Status::Received {
+        return Ok(());
+    }
+    if target == Status::Withdrawn {
+        s.act(
+            &key,
+            desk,
+            "receiving_officer",
+            Action::Withdraw,
+            note("Công dân đề nghị rút hồ sơ"),
+            step(t),
+        )
+        .await?;
+        return Ok(());
+    }
+    t = step(t);
+    s.act(
+        &key,
+        desk,
+        "receiving_officer",
+        Action::Transfer,
+        ActionInput::default(),
+        t,
+    )
+    .await?;
+    // Walk the workflow up to the approver's step (stopping early for in-process targets).
+    let stop_early = matches!(
+        target,
+        Status::Processing | Status::AwaitingSupplement | Status::AwaitingPayment
+    );
+    while let Some((agency, role, next)) = s.open_step(&key).await? {
+        if role == "approver" || (stop_early && role == "specialist") {
+            break;
+        }
+        t = step(t);
+        if role == "leader"
+            && let Some((next_role, next_agency)) = next.filter(|(r, _)| r == "specialist")
+        {
+            let specialist = s
+                .officers
+                .iter()
+                .find(|u| u.roles.iter().any(|(a, r)| *a == next_agency && *r == next_role))
+                .map(|u| u.username.clone());
+            s.act(
+                &key,
+                &agency,
+                &role,
+                Action::Assign,
+                ActionInput {
+                    assignee: specialist,
+                    ..Default::default()
                 },
+                t,
+            )
+            .await?;
+        } else {
+            s.act(&key, &agency, &role, Action::CompleteStep, note("Đã xử lý"), t)
+                .await?;
+        }
+    }
+    let Some((agency, role, _)) = s.open_step(&key).await? else {
+        return Ok(());
+    };
+    t = step(t);
+    match target {
+        Status::Processing => {}
+        Status::AwaitingSupplement => {
+            s.act(
+                &key,
+                &agency,
+                &role,
+                Action::RequestSupplement,
+                note("Bổ sung bản sao giấy tờ tùy thân có chứng thực"),
+                t,
             )
             .await?;
         }
+        Status::AwaitingPayment => {
+            s.act(
+                &key,
+                &agency,
+                &role,
+                Action::RequestPayment,
+                note("Nộp lệ phí theo quy định"),
+                t,
+            )
+            .await?;
+        }
+        Status::Stopped => {
+            s.act(
+                &key,
+                &agency,
+                "approver",
+                Action::Stop,
+                note("Hồ sơ không đủ điều kiện theo quy định"),
+                t,
+            )
+            .await?;
+        }
+        Status::Resolved | Status::Returned => {
+            let d = lifecycle::find(&s.state.db, &key)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("lost {key}"))?;
+            // The last of each kind is resolved a day after its due date (late).
+            let at = match (late, d.original_due_at) {
+                (true, Some(due)) if due + Duration::days(1) < now => due + Duration::days(1),
+                _ => t,
+            };
+            let input = ActionInput {
+                file: Some(s.scan.clone()),
+                result_number: Some(format!("{}/QĐ", 100 + key.len())),
+                ..Default::default()
+            };
+            s.act(&key, &agency, "approver", Action::Approve, input, at)
+                .await?;
+            if target == Status::Returned {
+                let method = ActionInput {
+                    method: Some("desk".into()),
+                    ..Default::default()
+                };
+                let holder = if s
+                    .officers
+                    .iter()
+                    .any(|u| u.roles.iter().any(|(a, r)| a == desk && r == "result_officer"))
+                {
+                    "result_officer"
+                } else {
+                    "receiving_officer"
+                };
+                s.act(
+                    &key,
+                    desk,
+                    holder,
+                    Action::ReturnResult,
+                    method,
+                    clock.add_working_minutes(at, 60),
+                )
+                .await?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -42,8 +42,7 @@ fn web_config(common: &Common) -> WebConfig {
 /// `motcua demo`: like serve, after seeding the demo province once.
 pub async fn demo(common: &Common) -> anyhow::Result<()> {
     let (db, listener) = prepare(common).await?;
-    let files = motcua_store::repo::files::FileStore::new(&common.data_dir);
-    let seeded = crate::demo::seed(&db, &files).await?;
+    let seeded = crate::demo::seed(&db, &common.data_dir).await?;
     if seeded {
         tracing::info!("demo province seeded");
     } else {

@@ -351,7 +351,16 @@ pub async fn intake(
     user: Option<&CurrentUser>,
     input: IntakeInput,
 ) -> Result<Dossier, Refusal> {
-    let now = Utc::now();
+    intake_at(state, user, input, Utc::now()).await
+}
+
+/// `intake` at a given instant (demo seeding, tests of the clock).
+pub async fn intake_at(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    input: IntakeInput,
+    now: DateTime<Utc>,
+) -> Result<Dossier, Refusal> {
     let channel: Channel = input.channel.parse().map_err(|e: String| invalid("channel", e))?;
     let agency = agencies::by_code(&state.db, input.agency.trim())
         .await?
@@ -756,7 +765,19 @@ pub async fn act(
     action: Action,
     input: ActionInput,
 ) -> Result<Dossier, Refusal> {
-    let now = Utc::now();
+    act_at(state, user, key, action, input, Utc::now()).await
+}
+
+/// `act` at a given instant (demo seeding, tests of the clock); instants of one dossier must
+/// not go back in time.
+pub async fn act_at(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+    action: Action,
+    input: ActionInput,
+    now: DateTime<Utc>,
+) -> Result<Dossier, Refusal> {
     // Reads that need no lock happen before the write transaction.
     let pre = repo::find(&state.db, key).await?.ok_or(Refusal::NotFound)?;
     let pre_steps = repo::steps(&state.db, pre.id).await?;

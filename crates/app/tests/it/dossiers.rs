@@ -387,3 +387,75 @@ async fn a_tampered_event_breaks_the_chain() {
     let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
     assert_eq!(ev["chain_valid"], false);
 }
+
+/// A signed-in officer for calling the service directly.
+async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUser {
+    let u = motcua_store::repo::users::by_username(&t.db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let principal = motcua_store::repo::auth::principal(&t.db, u.id)
+        .await
+        .unwrap()
+        .unwrap();
+    motcua_web::auth::CurrentUser {
+        principal,
+        csrf_token: None,
+    }
+}
+
+fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    motcua_domain::calendar::local_instant(
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        chrono::NaiveTime::from_hms_opt(h, min, 0).unwrap(),
+    )
+}
+
+on_both_backends! {
+    async fn a_supplement_pauses_the_clock_and_reschedule_needs_a_working_day(t) {
+        use motcua_domain::dossier::machine::Action;
+        use motcua_web::dossiers::{self, ActionInput, IntakeInput};
+        let Desk { app, .. } = setup(t).await;
+        drop(app);
+        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let desk = officer(t, "tiepnhan").await;
+        let leader = officer(t, "lanhdao.xd").await;
+        let specialist = officer(t, "chuyenvien.xd").await;
+        let approver = officer(t, "pheduyet.xd").await;
+        let mut body = intake_body("x");
+        body["components"] = json!([{"index": 0, "provided": true}, {"index": 1, "provided": true}]);
+        let input: IntakeInput = serde_json::from_value(body).unwrap();
+        // Monday 2 November 2026, 09:00 at the desk.
+        let d = dossiers::intake_at(&state, Some(&desk), input, local(2026, 11, 2, 9, 0)).await.unwrap();
+        let key = d.key();
+        assert!(key.ends_with("-261102-0001"), "{key}");
+        let due = d.due_at.unwrap();
+        let cal = motcua_domain::calendar::WorkCalendar::rules_only();
+        let hours = motcua_domain::calendar::OfficeHours::default();
+        let clock = motcua_domain::calendar::LegalClock::new(&cal, &hours);
+        assert_eq!(due, clock.add_working_minutes(local(2026, 11, 2, 9, 0), 20 * 480), "20 working days");
+        let note = |s: &str| ActionInput { note: s.into(), ..Default::default() };
+        dossiers::act_at(&state, &desk, &key, Action::Transfer, ActionInput::default(), local(2026, 11, 2, 10, 0)).await.unwrap();
+        let assign = ActionInput { assignee: Some("chuyenvien.xd".into()), ..Default::default() };
+        dossiers::act_at(&state, &leader, &key, Action::Assign, assign, local(2026, 11, 2, 11, 0)).await.unwrap();
+        let step_due_before = motcua_store::repo::lifecycle::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
+        // Paused from Tuesday 09:00 to Thursday 09:00: two working days.
+        dossiers::act_at(&state, &specialist, &key, Action::RequestSupplement, note("Thiếu bản vẽ"), local(2026, 11, 3, 9, 0)).await.unwrap();
+        let after = dossiers::act_at(&state, &desk, &key, Action::ReceiveSupplement, ActionInput::default(), local(2026, 11, 5, 9, 0)).await.unwrap();
+        assert_eq!(after.due_at.unwrap(), clock.add_working_minutes(due, 2 * 480));
+        assert_eq!(after.original_due_at, after.due_at, "a pause moves the legal due too");
+        let step_due_after = motcua_store::repo::lifecycle::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
+        assert_eq!(step_due_after, clock.add_working_minutes(step_due_before, 2 * 480), "open steps move with the pause");
+        dossiers::act_at(&state, &specialist, &key, Action::CompleteStep, note("Đạt"), local(2026, 11, 6, 9, 0)).await.unwrap();
+        // Less than one working day before the due: too late to reschedule.
+        let due = after.due_at.unwrap();
+        let too_late = clock.add_working_minutes(local(2026, 11, 6, 9, 0), clock.working_minutes_between(local(2026, 11, 6, 9, 0), due) - 120);
+        let later = (due + chrono::Duration::days(3)).to_rfc3339();
+        let input = ActionInput { note: "Xin lỗi".into(), new_due: Some(later.clone()), ..Default::default() };
+        let refused = dossiers::act_at(&state, &approver, &key, Action::Reschedule, input.clone(), too_late).await.unwrap_err();
+        assert!(refused.message().contains("at least 1 working day"), "{}", refused.message());
+        let ok = dossiers::act_at(&state, &approver, &key, Action::Reschedule, input, local(2026, 11, 9, 9, 0)).await.unwrap();
+        assert_eq!(ok.original_due_at.unwrap(), due);
+        assert!(ok.due_at.unwrap() > due);
+    }
+}
