@@ -69,7 +69,15 @@ async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
 
 async fn run_server(db: Db, listener: TcpListener, web: WebConfig) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let app = motcua_web::router(AppState::new(db.clone(), web));
+    let data_dir = web.data_dir.clone();
+    let state = AppState::new(db.clone(), web);
+    let worker = motcua_web::outbox::spawn_worker(
+        state.clone(),
+        Box::new(motcua_web::outbox::FileSink {
+            dir: data_dir.join("outbox"),
+        }),
+    );
+    let app = motcua_web::router(state);
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
     axum::serve(
         listener,
@@ -77,6 +85,7 @@ async fn run_server(db: Db, listener: TcpListener, web: WebConfig) -> anyhow::Re
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    worker.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -724,12 +724,14 @@ async fn record(
     d.last_hash = hash;
     d.event_count = seq;
     d.status = to.as_str().into();
-    let sync = dvcqg_payload(d, to);
+    // `event_seq` makes redelivery idempotent for receivers (at-least-once delivery).
+    let mut sync = dvcqg_payload(d, to);
+    sync["event_seq"] = seq.into();
     repo::enqueue(tx, "dvcqg_sync", d.id, &sync.to_string(), now).await?;
     if from != to || action == "reschedule" {
         let notice = serde_json::json!({
             "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": d.phone, "email": d.email,
-            "message": format!("Hồ sơ {}: {}", d.key(), to.label_vi()),
+            "message": format!("Hồ sơ {}: {}", d.key(), to.label_vi()), "event_seq": seq,
         });
         repo::enqueue(tx, "notify_citizen", d.id, &notice.to_string(), now).await?;
     }

@@ -8,6 +8,7 @@ pub mod dossiers;
 pub mod error;
 pub mod legal_time;
 pub mod metrics;
+pub mod outbox;
 pub mod pages;
 mod router;
 mod state;

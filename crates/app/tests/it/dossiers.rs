@@ -459,3 +459,34 @@ on_both_backends! {
         assert!(ok.due_at.unwrap() > due);
     }
 }
+
+struct Failing;
+
+impl motcua_web::outbox::Sink for Failing {
+    fn deliver(&self, _: &str, _: &str) -> Result<(), String> {
+        Err("portal unreachable".into())
+    }
+}
+
+on_both_backends! {
+    async fn the_outbox_is_delivered_at_least_once_in_order(t) {
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let d: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+        let code = d["code"].as_str().unwrap().to_string();
+        act(&app, &desk, &code, "transfer", json!({})).await;
+        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        // A failing receiver keeps everything pending.
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, &Failing, 100).await.unwrap(), 0);
+        assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 4);
+        let dir = t.data_dir().join("outbox");
+        let sink = motcua_web::outbox::FileSink { dir: dir.clone() };
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, &sink, 100).await.unwrap(), 4);
+        assert!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().is_empty());
+        let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
+        let seqs: Vec<i64> = sync.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event_seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, vec![1, 2]);
+        let notices = std::fs::read_to_string(dir.join("notify_citizen.jsonl")).unwrap();
+        assert!(notices.contains("Đang xử lý"), "{notices}");
+    }
+}

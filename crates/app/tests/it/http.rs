@@ -147,6 +147,16 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
         "/api/v1/calendar/overrides",
         "/api/v1/calendar/overrides/{date}",
         "/api/v1/calendar/overrides/import",
+        "/api/v1/agencies",
+        "/api/v1/procedures",
+        "/api/v1/procedures/{code}",
+        "/api/v1/users",
+        "/api/v1/tokens",
+        "/api/v1/dossiers",
+        "/api/v1/dossiers/{code}",
+        "/api/v1/dossiers/{code}/actions/{action}",
+        "/api/v1/dossiers/{code}/events",
+        "/api/v1/uploads",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }

@@ -609,3 +609,31 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
         (list, total)
     }))
 }
+
+/// Undelivered outbox rows, oldest first: (id, topic, payload, attempts).
+pub async fn pending_outbox(db: &Db, limit: i64) -> StoreResult<Vec<(i64, String, String, i64)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT id, topic, payload, attempts FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// Records a delivery attempt: delivered (error None) or failed with its error.
+pub async fn outbox_attempt(
+    tx: &mut Tx,
+    id: i64,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        match error {
+            None => sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+                .bind(now).bind(id).execute(c).await?,
+            Some(e) => sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+                .bind(e).bind(id).execute(c).await?,
+        };
+    });
+    Ok(())
+}
