@@ -9,6 +9,8 @@ pub mod error;
 pub mod legal_time;
 pub mod metrics;
 pub mod outbox;
+pub mod public;
+pub mod ratelimit;
 pub mod pages;
 mod router;
 mod state;

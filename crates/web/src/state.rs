@@ -53,6 +53,8 @@ pub struct AppState {
     pub calendar: Arc<crate::legal_time::CalendarCache>,
     pub files: motcua_store::repo::files::FileStore,
     pub login_throttle: Arc<crate::auth::throttle::Throttle>,
+    /// Public lookups per client address (per minute) and failed verifications per dossier.
+    pub lookup_limits: Arc<crate::public::LookupLimits>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<WebConfig>,
 }
@@ -64,6 +66,7 @@ impl AppState {
             calendar: Default::default(),
             files: motcua_store::repo::files::FileStore::new(&config.data_dir),
             login_throttle: Default::default(),
+            lookup_limits: Default::default(),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
         }

@@ -12,4 +12,5 @@ mod http;
 mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;
+mod public;
 mod store;

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod dossiers;
 pub mod extract;
 pub mod health;
+pub mod public;
 pub mod users;
 
 use crate::AppState;
@@ -33,6 +34,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         users::me, users::agency_users, users::list_users, users::create_user, users::update_user,
         users::create_token, users::list_tokens, users::revoke_token,
         dossiers::create, dossiers::get, dossiers::list, dossiers::act, dossiers::events, dossiers::upload,
+        public::lookup,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -43,6 +45,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "catalog", description = "Agencies, fields and procedures (niêm yết công khai)"),
         (name = "users", description = "Officers, roles and API tokens"),
         (name = "dossiers", description = "Dossier lifecycle: intake, workflow, actions, events"),
+        (name = "public", description = "What citizens see without signing in"),
     )
 )]
 pub struct ApiDoc;
@@ -94,6 +97,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(catalog::MAX_FORM_BYTES + 1)),
         )
         .route("/api/v1/me", get(users::me))
+        .route("/api/v1/public/dossiers/{code}", get(public::lookup))
         .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
         .route("/api/v1/dossiers/{code}", get(dossiers::get))
         .route("/api/v1/dossiers/{code}/events", get(dossiers::events))

@@ -12,6 +12,7 @@ pub mod dossier_inbox;
 pub mod dossier_intake;
 pub mod dossier_view;
 pub mod forms;
+pub mod lookup;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use askama::Template;
@@ -85,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dossier_intake::routes())
         .merge(dossier_view::routes())
         .merge(forms::routes())
+        .route("/tra-cuu", axum::routing::get(lookup::show))
 }
 
 async fn landing(

@@ -1,0 +1,116 @@
+//! What citizens see without signing in: the dossier lookup by code and verification digits,
+//! masked, rate limited, and closed to enumeration.
+
+use crate::support::{TestApp, TestDb, add_user, load_fixtures, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn received_dossier(t: &TestDb) -> (TestApp, String) {
+    load_fixtures(t).await;
+    add_user(&t.db, "tiepnhan", "000.00.01.H56", &["receiving_officer"]).await;
+    let app = TestApp::spawn(t).await;
+    let desk = app.token("tiepnhan").await;
+    let body = json!({
+        "procedure": "1.009972", "agency": "000.00.01.H56", "channel": "direct",
+        "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
+        "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]
+    });
+    let d: Value = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .bearer_auth(&desk)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = d["code"].as_str().unwrap().to_string();
+    (app, code)
+}
+
+on_both_backends! {
+    async fn a_citizen_looks_up_with_the_last_four_digits(t) {
+        let (app, code) = received_dossier(t).await;
+        for verify in ["5678", "0123"] {
+            let res = app.get(&format!("/api/v1/public/dossiers/{code}?verify={verify}")).await;
+            assert_eq!(res.status(), StatusCode::OK, "{verify}");
+            let text = res.text().await.unwrap();
+            let d: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(d["applicant"], "N. V. An");
+            assert_eq!(d["status_number"], 2);
+            assert!(d["due_at"].is_string());
+            for secret in ["0912345678", "015093000123", "Nguyễn Văn An"] {
+                assert!(!text.contains(secret), "{secret} must not be public: {text}");
+            }
+        }
+        let page = app.get(&format!("/tra-cuu?ma={code}&verify=5678")).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("N. V. An") && html.contains("Đã tiếp nhận") && html.contains("Hẹn trả kết quả"));
+        assert!(!html.contains("0912345678"));
+        let form = app.get(&format!("/tra-cuu?ma={code}")).await.text().await.unwrap();
+        assert!(form.contains(&format!("value=\"{code}\"")), "the QR pre-fills the code");
+    }
+
+    async fn wrong_digits_and_unknown_codes_look_the_same(t) {
+        let (app, code) = received_dossier(t).await;
+        let wrong = app.get(&format!("/api/v1/public/dossiers/{code}?verify=0000")).await;
+        assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+        let wrong_body = wrong.text().await.unwrap();
+        let unknown = app.get("/api/v1/public/dossiers/000.00.01.H56-991231-9999?verify=0000").await;
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+        assert_eq!(unknown.text().await.unwrap(), wrong_body);
+        for bad in ["12", "abcd", "12345", ""] {
+            let res = app.get(&format!("/api/v1/public/dossiers/{code}?verify={bad}")).await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert_eq!(app.get(&format!("/api/v1/public/dossiers/{code}")).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.get(&format!("/tra-cuu?ma={code}&verify=0000")).await.status(), StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn guessing_digits_for_a_code_is_stopped() {
+    let t = TestDb::sqlite().await;
+    let (app, code) = received_dossier(&t).await;
+    for guess in ["0001", "0002", "0003", "0004", "0005"] {
+        assert_eq!(
+            app.get(&format!("/api/v1/public/dossiers/{code}?verify={guess}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let res = app
+        .get(&format!("/api/v1/public/dossiers/{code}?verify=5678"))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even for the right digits"
+    );
+    assert!(res.headers().get("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn scanning_many_codes_from_one_address_is_stopped() {
+    let t = TestDb::sqlite().await;
+    let (app, _) = received_dossier(&t).await;
+    let mut statuses = Vec::new();
+    for n in 0..25 {
+        statuses.push(
+            app.get(&format!(
+                "/api/v1/public/dossiers/000.00.01.H56-261127-{n:04}?verify=1234"
+            ))
+            .await
+            .status(),
+        );
+    }
+    assert!(statuses[..20].iter().all(|s| *s == StatusCode::NOT_FOUND));
+    assert!(
+        statuses[20..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
