@@ -27,6 +27,8 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     3 => "0003_auth",
     4 => "0004_catalog",
     5 => "0005_dossiers",
+    6 => "0006_citizens",
+    7 => "0007_feedback",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -34,6 +36,8 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     3 => "0003_auth",
     4 => "0004_catalog",
     5 => "0005_dossiers",
+    6 => "0006_citizens",
+    7 => "0007_feedback",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod auth;
 pub mod catalog;
+pub mod citizens;
 pub mod dossiers;
 pub mod error;
+pub mod feedback;
 pub mod legal_time;
 pub mod metrics;
 pub mod outbox;

@@ -55,11 +55,18 @@ pub struct AppState {
     pub login_throttle: Arc<crate::auth::throttle::Throttle>,
     /// Public lookups per client address (per minute) and failed verifications per dossier.
     pub lookup_limits: Arc<crate::public::LookupLimits>,
+    /// One-time codes sent per login (registration, reset): against message flooding.
+    pub code_limits: Arc<crate::ratelimit::Limiter>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<WebConfig>,
 }
 
 impl AppState {
+    /// Counts a one-time code sent to `login`; Err(seconds) past 5 an hour.
+    pub fn lookup_limits_register(&self, login: &str) -> Result<(), u64> {
+        self.code_limits.hit(login)
+    }
+
     pub fn new(db: Db, config: WebConfig) -> Self {
         Self {
             db,
@@ -67,6 +74,10 @@ impl AppState {
             files: motcua_store::repo::files::FileStore::new(&config.data_dir),
             login_throttle: Default::default(),
             lookup_limits: Default::default(),
+            code_limits: Arc::new(crate::ratelimit::Limiter::new(
+                5,
+                std::time::Duration::from_secs(3600),
+            )),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
         }

@@ -637,3 +637,12 @@ pub async fn outbox_attempt(
     });
     Ok(())
 }
+
+/// Queues a message not tied to a dossier (e.g. a one-time code for a citizen).
+pub async fn enqueue_message(tx: &mut Tx, topic: &str, payload: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO outbox (topic, payload, created_at) VALUES ($1, $2, $3)")
+            .bind(topic).bind(payload).bind(now).execute(c).await?;
+    });
+    Ok(())
+}

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod dossiers;
 pub mod extract;
+pub mod feedback;
 pub mod health;
 pub mod public;
 pub mod users;
@@ -115,4 +116,5 @@ pub fn routes() -> Router<AppState> {
             get(users::list_tokens).post(users::create_token),
         )
         .route("/api/v1/tokens/{id}", delete(users::revoke_token))
+        .merge(feedback::routes())
 }

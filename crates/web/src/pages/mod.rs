@@ -8,9 +8,11 @@ pub mod admin_procedures;
 pub mod admin_users;
 pub mod auth;
 pub mod catalog;
+pub mod citizen;
 pub mod dossier_inbox;
 pub mod dossier_intake;
 pub mod dossier_view;
+pub mod feedback;
 pub mod forms;
 pub mod lookup;
 
@@ -87,6 +89,8 @@ pub fn routes() -> Router<AppState> {
         .merge(dossier_view::routes())
         .merge(forms::routes())
         .route("/tra-cuu", axum::routing::get(lookup::show))
+        .merge(citizen::routes())
+        .merge(feedback::routes())
 }
 
 async fn landing(

@@ -1,0 +1,163 @@
+//! Citizens' accounts through the pages: register, the one-time code (read from the outbox,
+//! where the notification port takes it), sign-in, password reset, and bad input.
+
+use crate::support::{TestApp, TestDb, hidden_value, on_both_backends, set_cookie};
+use reqwest::StatusCode;
+
+/// GETs a form page; returns (cookie header, csrf).
+async fn form(app: &TestApp, path: &str) -> (String, String) {
+    let res = app.get(path).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    let cookie = set_cookie(&res, "motcua_form_csrf").expect("form cookie");
+    let csrf = hidden_value(&res.text().await.unwrap(), "csrf").expect("csrf");
+    (format!("motcua_form_csrf={cookie}"), csrf)
+}
+
+async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let (cookie, csrf) = form(app, path).await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    app.client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(&all)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The latest one-time code queued for a login.
+async fn code_for(t: &TestDb, login: &str) -> String {
+    let rows = motcua_store::repo::lifecycle::pending_outbox(&t.db, 1000)
+        .await
+        .unwrap();
+    let (_, _, payload, _) = rows
+        .iter()
+        .rev()
+        .find(|(_, topic, p, _)| topic == "notify_citizen" && p.contains(login))
+        .expect("a code was sent");
+    let msg: serde_json::Value = serde_json::from_str(payload).unwrap();
+    let text = msg["message"].as_str().unwrap();
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("6 digits")
+        .to_string()
+}
+
+on_both_backends! {
+    async fn a_citizen_registers_verifies_and_signs_in(t) {
+        let app = TestApp::spawn(t).await;
+        let res = post(&app, "/cong-dan/dang-ky", &[("full_name", "Trần Thị Bích"), ("login", "0912 345 678"), ("password", "mat-khau-an-toan")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(res.headers()["location"].to_str().unwrap().starts_with("/cong-dan/xac-thuc?login=0912345678"));
+        // Not verified yet: no sign-in.
+        let res = post(&app, "/cong-dan/dang-nhap", &[("login", "0912345678"), ("password", "mat-khau-an-toan")]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let code = code_for(t, "0912345678").await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let res = post(&app, "/cong-dan/xac-thuc", &[("login", "0912345678"), ("code", wrong)]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = post(&app, "/cong-dan/xac-thuc", &[("login", "0912345678"), ("code", &code)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = post(&app, "/cong-dan/dang-nhap", &[("login", "+84912345678"), ("password", "mat-khau-an-toan")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let session = set_cookie(&res, "motcua_citizen").unwrap();
+        let home = app.client.get(app.url("/cong-dan")).header("cookie", format!("motcua_citizen={session}")).send().await.unwrap();
+        assert_eq!(home.status(), StatusCode::OK);
+        let html = home.text().await.unwrap();
+        assert!(html.contains("Trần Thị Bích") && html.contains("Hồ sơ của tôi"));
+        // A verified account cannot be registered again.
+        let res = post(&app, "/cong-dan/dang-ky", &[("full_name", "Kẻ khác"), ("login", "0912345678"), ("password", "mat-khau-khac-1")]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // Sign out ends the session.
+        let csrf = hidden_value(&html, "csrf").unwrap();
+        let res = app.client.post(app.url("/cong-dan/dang-xuat")).header("cookie", format!("motcua_citizen={session}")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let home = app.client.get(app.url("/cong-dan")).header("cookie", format!("motcua_citizen={session}")).send().await.unwrap();
+        assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    }
+
+    async fn a_forgotten_password_is_reset_with_a_code(t) {
+        let app = TestApp::spawn(t).await;
+        post(&app, "/cong-dan/dang-ky", &[("full_name", "Lê Văn C"), ("login", "c@example.vn"), ("password", "mat-khau-cu-1")]).await;
+        let code = code_for(t, "c@example.vn").await;
+        post(&app, "/cong-dan/xac-thuc", &[("login", "c@example.vn"), ("code", &code)]).await;
+        // The answer is the same whether or not the account exists.
+        let a = post(&app, "/cong-dan/quen-mat-khau", &[("login", "C@Example.vn")]).await;
+        let b = post(&app, "/cong-dan/quen-mat-khau", &[("login", "nobody@example.vn")]).await;
+        assert_eq!(a.status(), StatusCode::SEE_OTHER);
+        assert_eq!(b.status(), StatusCode::SEE_OTHER);
+        let code = code_for(t, "c@example.vn").await;
+        let res = post(&app, "/cong-dan/dat-lai-mat-khau", &[("login", "c@example.vn"), ("code", &code), ("password", "short")]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = post(&app, "/cong-dan/dat-lai-mat-khau", &[("login", "c@example.vn"), ("code", &code), ("password", "mat-khau-moi-2")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(post(&app, "/cong-dan/dang-nhap", &[("login", "c@example.vn"), ("password", "mat-khau-cu-1")]).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(post(&app, "/cong-dan/dang-nhap", &[("login", "c@example.vn"), ("password", "mat-khau-moi-2")]).await.status(), StatusCode::SEE_OTHER);
+        // A used code does not work twice.
+        let res = post(&app, "/cong-dan/dat-lai-mat-khau", &[("login", "c@example.vn"), ("code", &code), ("password", "mat-khau-moi-3")]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn bad_input_and_guessing_are_refused() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let res = post(
+        &app,
+        "/cong-dan/dang-ky",
+        &[("full_name", ""), ("login", "12345"), ("password", "short")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("error-summary")
+            && html.contains("href=\"#login\"")
+            && html.contains("href=\"#password\"")
+            && html.contains("href=\"#full_name\"")
+    );
+    // Without the form cookie the post is refused.
+    let res = app
+        .client
+        .post(app.url("/cong-dan/dang-ky"))
+        .form(&[
+            ("csrf", "x"),
+            ("full_name", "A"),
+            ("login", "0912345678"),
+            ("password", "mat-khau-an-toan"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Five wrong codes use the code up; the right one then fails too.
+    post(
+        &app,
+        "/cong-dan/dang-ky",
+        &[
+            ("full_name", "Ngô D"),
+            ("login", "0987654321"),
+            ("password", "mat-khau-an-toan"),
+        ],
+    )
+    .await;
+    let code = code_for(&t, "0987654321").await;
+    for _ in 0..5 {
+        let wrong = if code == "999999" { "111111" } else { "999999" };
+        post(
+            &app,
+            "/cong-dan/xac-thuc",
+            &[("login", "0987654321"), ("code", wrong)],
+        )
+        .await;
+    }
+    let res = post(
+        &app,
+        "/cong-dan/xac-thuc",
+        &[("login", "0987654321"), ("code", &code)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,0 +1,1 @@
+-- Feedback and petitions (being written).

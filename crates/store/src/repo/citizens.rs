@@ -1,0 +1,225 @@
+//! Citizens' accounts, one-time codes (hashed), sessions, owned dossiers and ratings.
+
+use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citizen {
+    pub id: i64,
+    pub login: String,
+    pub login_kind: String,
+    pub full_name: String,
+    pub password_hash: String,
+    pub verified: bool,
+}
+
+pub async fn by_login(db: &Db, login: &str) -> StoreResult<Option<Citizen>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT id, login, login_kind, full_name, password_hash, verified_at FROM citizens WHERE login = $1")
+            .bind(login)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| {
+                let verified: Option<DateTime<Utc>> = r.try_get(5)?;
+                Ok::<_, sqlx::Error>(Citizen { id: r.try_get(0)?, login: r.try_get(1)?, login_kind: r.try_get(2)?, full_name: r.try_get(3)?, password_hash: r.try_get(4)?, verified: verified.is_some() })
+            })
+            .transpose()?
+    }))
+}
+
+pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Citizen>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT id, login, login_kind, full_name, password_hash, verified_at FROM citizens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| {
+                let verified: Option<DateTime<Utc>> = r.try_get(5)?;
+                Ok::<_, sqlx::Error>(Citizen { id: r.try_get(0)?, login: r.try_get(1)?, login_kind: r.try_get(2)?, full_name: r.try_get(3)?, password_hash: r.try_get(4)?, verified: verified.is_some() })
+            })
+            .transpose()?
+    }))
+}
+
+/// Creates an unverified account, or refreshes the name and password of an unverified one.
+pub async fn upsert_unverified(
+    tx: &mut Tx,
+    login: &str,
+    kind: &str,
+    full_name: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let id: Option<i64> = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "INSERT INTO citizens (login, login_kind, full_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (login) DO UPDATE SET full_name = excluded.full_name, password_hash = excluded.password_hash
+               WHERE citizens.verified_at IS NULL
+             RETURNING id",
+        )
+        .bind(login).bind(kind).bind(full_name).bind(password_hash).bind(now)
+        .fetch_optional(c)
+        .await?
+    });
+    id.ok_or_else(|| StoreError::Conflict("this phone number or e-mail already has an account".into()))
+}
+
+pub async fn mark_verified(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE citizens SET verified_at = COALESCE(verified_at, $1) WHERE id = $2").bind(now).bind(id).execute(c).await?;
+    });
+    Ok(())
+}
+
+pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE citizens SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM citizen_sessions WHERE citizen_id = $1").bind(id).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// Stores a new one-time code (its hash), voiding earlier unused ones of the same purpose.
+pub async fn new_code(
+    tx: &mut Tx,
+    citizen_id: i64,
+    purpose: &str,
+    code_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE citizen_codes SET used_at = $1 WHERE citizen_id = $2 AND purpose = $3 AND used_at IS NULL")
+            .bind(now).bind(citizen_id).bind(purpose).execute(&mut *c).await?;
+        sqlx::query("INSERT INTO citizen_codes (citizen_id, purpose, code_hash, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(citizen_id).bind(purpose).bind(code_hash).bind(expires_at).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// The live code of a purpose: (id, hash, expires_at, attempts).
+pub async fn live_code(
+    tx: &mut Tx,
+    citizen_id: i64,
+    purpose: &str,
+) -> StoreResult<Option<(i64, String, DateTime<Utc>, i64)>> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_as("SELECT id, code_hash, expires_at, attempts FROM citizen_codes WHERE citizen_id = $1 AND purpose = $2 AND used_at IS NULL ORDER BY id DESC LIMIT 1")
+            .bind(citizen_id).bind(purpose).fetch_optional(c).await?
+    }))
+}
+
+pub async fn code_attempt(tx: &mut Tx, code_id: i64, used: bool, now: DateTime<Utc>) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        if used {
+            sqlx::query("UPDATE citizen_codes SET used_at = $1, attempts = attempts + 1 WHERE id = $2").bind(now).bind(code_id).execute(c).await?;
+        } else {
+            sqlx::query("UPDATE citizen_codes SET attempts = attempts + 1 WHERE id = $1").bind(code_id).execute(c).await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn create_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    citizen_id: i64,
+    csrf: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO citizen_sessions (token_hash, citizen_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash).bind(citizen_id).bind(csrf).bind(now).bind(expires_at).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// (citizen id, csrf token) of a live session.
+pub async fn session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(i64, String)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT citizen_id, csrf_token FROM citizen_sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash).bind(now).fetch_optional(pool).await?
+    }))
+}
+
+pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM citizen_sessions WHERE token_hash = $1").bind(token_hash).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// Links a dossier to the citizen who submitted it.
+pub async fn own_dossier(tx: &mut Tx, dossier_id: i64, citizen_id: i64) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE dossiers SET citizen_id = $1 WHERE id = $2").bind(citizen_id).bind(dossier_id).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// One of a citizen's dossiers, for their list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedDossier {
+    pub key: String,
+    pub procedure_name: String,
+    pub status: String,
+    pub submitted: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// A citizen's dossiers, newest first.
+pub async fn dossiers_of(db: &Db, citizen_id: i64) -> StoreResult<Vec<OwnedDossier>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query(
+            "SELECT d.id, d.code, p.name, d.status, COALESCE(d.received_at, d.submitted_at), d.due_at FROM dossiers d
+             JOIN procedures p ON p.id = d.procedure_id WHERE d.citizen_id = $1 ORDER BY d.id DESC",
+        )
+        .bind(citizen_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let id: i64 = r.try_get(0)?;
+            let code: Option<String> = r.try_get(1)?;
+            Ok::<_, sqlx::Error>(OwnedDossier {
+                key: code.unwrap_or_else(|| format!("online-{id}")),
+                procedure_name: r.try_get(2)?,
+                status: r.try_get(3)?,
+                submitted: r.try_get(4)?,
+                due_at: r.try_get(5)?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+/// Stores a rating once per dossier; Conflict when already rated.
+pub async fn rate(
+    tx: &mut Tx,
+    dossier_id: i64,
+    citizen_id: Option<i64>,
+    answers: &str,
+    satisfaction: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let res = on_tx!(tx, c => {
+        sqlx::query("INSERT INTO ratings (dossier_id, citizen_id, answers, satisfaction, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(dossier_id).bind(citizen_id).bind(answers).bind(satisfaction).bind(now).execute(c).await.map(|_| ())
+    });
+    match res {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(StoreError::Conflict("this dossier was already rated".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The rating of a dossier: (answers JSON, satisfaction).
+pub async fn rating(db: &Db, dossier_id: i64) -> StoreResult<Option<(String, String)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT answers, satisfaction FROM ratings WHERE dossier_id = $1").bind(dossier_id).fetch_optional(pool).await?
+    }))
+}
