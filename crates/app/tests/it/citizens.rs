@@ -161,3 +161,117 @@ async fn bad_input_and_guessing_are_refused() {
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A multipart/form-data body: text fields and (name, filename, bytes) files.
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----motcuaTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    for (k, filename, bytes) in files {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn signed_in_citizen(t: &TestDb, app: &TestApp) -> String {
+    post(
+        app,
+        "/cong-dan/dang-ky",
+        &[
+            ("full_name", "Phạm Thị Dung"),
+            ("login", "0911222333"),
+            ("password", "mat-khau-an-toan"),
+        ],
+    )
+    .await;
+    let code = code_for(t, "0911222333").await;
+    post(
+        app,
+        "/cong-dan/xac-thuc",
+        &[("login", "0911222333"), ("code", &code)],
+    )
+    .await;
+    let res = post(
+        app,
+        "/cong-dan/dang-nhap",
+        &[("login", "0911222333"), ("password", "mat-khau-an-toan")],
+    )
+    .await;
+    format!("motcua_citizen={}", set_cookie(&res, "motcua_citizen").unwrap())
+}
+
+on_both_backends! {
+    async fn a_citizen_submits_online_with_uploads_and_pays_in_the_sandbox(t) {
+        crate::support::load_fixtures(t).await;
+        crate::support::add_user(&t.db, "tiepnhan", "000.00.01.H56", &["receiving_officer"]).await;
+        let app = TestApp::spawn(t).await;
+        let session = signed_in_citizen(t, &app).await;
+        let res = app.client.get(app.url("/cong-dan/nop-ho-so?procedure=1.009972")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Phạm Thị Dung"), "the form is pre-filled from the account");
+        let csrf = hidden_value(&html, "csrf").unwrap();
+        let cookies = format!("{session}; motcua_form_csrf={form_cookie}");
+        let base = [("csrf", csrf.as_str()), ("procedure", "1.009972"), ("case", "cong-trinh"), ("agency", "000.00.01.H56"), ("kind", "person"),
+            ("name", "Phạm Thị Dung"), ("id_number", "015192002345"), ("phone", "0911222333"), ("email", ""), ("address", "Yên Bái"), ("request", "Xin cấp phép")];
+        // A fake PDF is refused by content; nothing is submitted.
+        let (ct, body) = multipart(&base, &[("file_0", "don.pdf", b"MZ not a pdf"), ("file_1", "ban-ve.pdf", b"%PDF-1.4 ban ve")]);
+        let res = app.client.post(app.url("/cong-dan/nop-ho-so")).header("cookie", &cookies).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("href=\"#file_0\""));
+        // A missing required component too.
+        let res = app.client.get(app.url("/cong-dan/nop-ho-so?procedure=1.009972")).header("cookie", &session).send().await.unwrap();
+        let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+        let csrf = hidden_value(&res.text().await.unwrap(), "csrf").unwrap();
+        let cookies = format!("{session}; motcua_form_csrf={form_cookie}");
+        let mut fields = base.to_vec();
+        fields[0] = ("csrf", csrf.as_str());
+        let (ct, body) = multipart(&fields, &[("file_0", "don.pdf", b"%PDF-1.4 don")]);
+        let res = app.client.post(app.url("/cong-dan/nop-ho-so")).header("cookie", &cookies).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("href=\"#components\""));
+
+        let res = app.client.get(app.url("/cong-dan/nop-ho-so?procedure=1.009972")).header("cookie", &session).send().await.unwrap();
+        let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+        let csrf = hidden_value(&res.text().await.unwrap(), "csrf").unwrap();
+        let cookies = format!("{session}; motcua_form_csrf={form_cookie}");
+        fields[0] = ("csrf", csrf.as_str());
+        let (ct, body) = multipart(&fields, &[("file_0", "don.pdf", b"%PDF-1.4 don"), ("file_1", "ban-ve.png", b"\x89PNG\r\n\x1a\n....")]);
+        let res = app.client.post(app.url("/cong-dan/nop-ho-so")).header("cookie", &cookies).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/cong-dan/da-nop/online-") && to.contains("ref="), "{to}");
+        let page = app.client.get(app.url(&to)).header("cookie", &session).send().await.unwrap();
+        let pay_cookie = set_cookie(&page, "motcua_form_csrf").unwrap();
+        let html = page.text().await.unwrap();
+        assert!(html.contains("sandbox") && html.contains("150000 đồng"), "{html}");
+        let csrf = hidden_value(&html, "csrf").unwrap();
+        let reference = to.split("ref=").nth(1).unwrap();
+        let key = to.trim_start_matches("/cong-dan/da-nop/").split('?').next().unwrap();
+        let res = app.client.post(app.url(&format!("/cong-dan/thanh-toan/{reference}"))).header("cookie", format!("{session}; motcua_form_csrf={pay_cookie}"))
+            .form(&[("csrf", csrf.as_str()), ("key", key)]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app.client.get(app.url(&to)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Đã thanh toán 150000 đồng"), "{html}");
+        // Paying twice is refused (same form, replayed).
+        let res = app.client.post(app.url(&format!("/cong-dan/thanh-toan/{reference}"))).header("cookie", format!("motcua_form_csrf={pay_cookie}"))
+            .form(&[("csrf", csrf.as_str()), ("key", key)]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+
+        let mine = app.client.get(app.url("/cong-dan")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        assert!(mine.contains(key) && mine.contains("Mới nộp trực tuyến"), "{mine}");
+        // It waits in the receiving officers' queue.
+        let desk = app.token("tiepnhan").await;
+        let queue: serde_json::Value = app.client.get(app.url("/api/v1/dossiers?inbox=queue")).bearer_auth(&desk).send().await.unwrap().json().await.unwrap();
+        assert_eq!(queue["total"], 1);
+        assert_eq!(queue["items"][0]["key"], key);
+    }
+}

@@ -39,3 +39,16 @@ CREATE TABLE ratings (
     satisfaction TEXT NOT NULL CHECK (satisfaction IN ('very_satisfied', 'satisfied', 'not_satisfied')),
     created_at   TEXT NOT NULL
 );
+
+-- Fees paid through a payment provider (a built-in sandbox until a real one is configured).
+CREATE TABLE payments (
+    id         INTEGER PRIMARY KEY,
+    dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+    amount_vnd INTEGER NOT NULL,
+    provider   TEXT NOT NULL,
+    reference  TEXT NOT NULL UNIQUE,
+    status     TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'failed')),
+    created_at TEXT NOT NULL,
+    paid_at    TEXT
+);
+CREATE INDEX payments_dossier ON payments(dossier_id);

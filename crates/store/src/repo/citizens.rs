@@ -223,3 +223,53 @@ pub async fn rating(db: &Db, dossier_id: i64) -> StoreResult<Option<(String, Str
         sqlx::query_as("SELECT answers, satisfaction FROM ratings WHERE dossier_id = $1").bind(dossier_id).fetch_optional(pool).await?
     }))
 }
+
+/// A payment of a dossier's fees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: i64,
+    pub dossier_id: i64,
+    pub amount_vnd: i64,
+    pub provider: String,
+    pub reference: String,
+    pub status: String,
+}
+
+pub async fn create_payment(
+    tx: &mut Tx,
+    dossier_id: i64,
+    amount_vnd: i64,
+    provider: &str,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO payments (dossier_id, amount_vnd, provider, reference, status, created_at) VALUES ($1, $2, $3, $4, 'pending', $5)")
+            .bind(dossier_id).bind(amount_vnd).bind(provider).bind(reference).bind(now).execute(c).await?;
+    });
+    Ok(())
+}
+
+pub async fn payments_of(db: &Db, dossier_id: i64) -> StoreResult<Vec<Payment>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query("SELECT id, dossier_id, amount_vnd, provider, reference, status FROM payments WHERE dossier_id = $1 ORDER BY id")
+            .bind(dossier_id).fetch_all(pool).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(Payment { id: r.try_get(0)?, dossier_id: r.try_get(1)?, amount_vnd: r.try_get(2)?, provider: r.try_get(3)?, reference: r.try_get(4)?, status: r.try_get(5)? }))
+            .collect::<Result<Vec<_>, _>>()?
+    }))
+}
+
+/// Marks a pending payment paid; false when it was not pending.
+pub async fn mark_paid(tx: &mut Tx, reference: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query("UPDATE payments SET status = 'paid', paid_at = $1 WHERE reference = $2 AND status = 'pending'")
+            .bind(now).bind(reference).execute(c).await?.rows_affected() == 1
+    }))
+}
+
+/// The citizen who owns a dossier, if any.
+pub async fn owner_of(db: &Db, dossier_id: i64) -> StoreResult<Option<i64>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT citizen_id FROM dossiers WHERE id = $1").bind(dossier_id).fetch_optional(pool).await?.flatten()
+    }))
+}

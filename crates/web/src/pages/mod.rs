@@ -9,6 +9,7 @@ pub mod admin_users;
 pub mod auth;
 pub mod catalog;
 pub mod citizen;
+pub mod citizen_submit;
 pub mod dossier_inbox;
 pub mod dossier_intake;
 pub mod dossier_view;
@@ -90,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .merge(forms::routes())
         .route("/tra-cuu", axum::routing::get(lookup::show))
         .merge(citizen::routes())
+        .merge(citizen_submit::routes())
         .merge(feedback::routes())
 }
 
