@@ -780,10 +780,62 @@ pub async fn act_at(
     input: ActionInput,
     now: DateTime<Utc>,
 ) -> Result<Dossier, Refusal> {
+    act_by(state, By::Officer(user), key, action, input, now).await
+}
+
+/// Who takes an action: an officer, or the citizen who owns the dossier (who may only hand
+/// in a requested supplement or withdraw it).
+pub enum By<'a> {
+    Officer(&'a CurrentUser),
+    Citizen { id: i64, login: String },
+}
+
+/// A citizen's own action on their dossier: `receive_supplement` (with the new scan) or
+/// `withdraw` (with a reason).
+pub async fn act_as_citizen(
+    state: &AppState,
+    citizen_id: i64,
+    login: &str,
+    key: &str,
+    action: Action,
+    input: ActionInput,
+) -> Result<Dossier, Refusal> {
+    act_by(
+        state,
+        By::Citizen {
+            id: citizen_id,
+            login: login.to_string(),
+        },
+        key,
+        action,
+        input,
+        Utc::now(),
+    )
+    .await
+}
+
+async fn act_by(
+    state: &AppState,
+    by: By<'_>,
+    key: &str,
+    action: Action,
+    input: ActionInput,
+    now: DateTime<Utc>,
+) -> Result<Dossier, Refusal> {
     // Reads that need no lock happen before the write transaction.
     let pre = repo::find(&state.db, key).await?.ok_or(Refusal::NotFound)?;
     let pre_steps = repo::steps(&state.db, pre.id).await?;
-    ensure_may_read(state, user, &pre, &pre_steps).await?;
+    match &by {
+        By::Officer(user) => ensure_may_read(state, user, &pre, &pre_steps).await?,
+        By::Citizen { id, .. } => {
+            if motcua_store::repo::citizens::owner_of(&state.db, pre.id).await? != Some(*id) {
+                return Err(Refusal::NotFound);
+            }
+            if !matches!(action, Action::ReceiveSupplement | Action::Withdraw) {
+                return Err(Refusal::Forbidden(format!("{} is for officers", action.as_str())));
+            }
+        }
+    }
     let legal = legal(state, &pre.agency_code).await?;
     let clock = legal.clock();
     let today = calendar::local_date(now);
@@ -828,43 +880,45 @@ pub async fn act_at(
     let mut steps = repo::steps_tx(&mut tx, d.id).await?;
     let from: Status = d.status.parse().unwrap_or(Status::Submitted);
 
-    // Who may act, and where.
-    let who = machine::actor_for(action);
-    let access = user.access();
     let cur_idx = steps
         .iter()
         .position(|s| s.completed_at.is_none() && s.started_at.is_some());
-    let place_agency = match who.place {
-        Place::ReceivingAgency => Some(d.agency_id),
-        Place::CurrentStep => cur_idx.and_then(|i| steps[i].agency_id),
-    };
-    let allowed_here =
-        place_agency.is_some_and(|agency| who.roles.iter().any(|r| access.may_act(agency, *r)));
-    let holds_step = match (who.place, cur_idx) {
-        (Place::CurrentStep, Some(i))
-            if matches!(
-                action,
-                Action::CompleteStep | Action::RequestSupplement | Action::RequestPayment
-            ) =>
-        {
-            let s = &steps[i];
-            let role: Option<Role> = s.role.parse().ok();
-            let holder = role.zip(s.agency_id).is_some_and(|(r, a)| access.may_act(a, r));
-            let assigned_ok = s.assignee_id.is_none_or(|a| a == user.principal.user_id)
-                || s.agency_id.is_some_and(|a| access.may_act(a, Role::Leader));
-            holder && assigned_ok
+    if let By::Officer(user) = &by {
+        // Who may act, and where.
+        let who = machine::actor_for(action);
+        let access = user.access();
+        let place_agency = match who.place {
+            Place::ReceivingAgency => Some(d.agency_id),
+            Place::CurrentStep => cur_idx.and_then(|i| steps[i].agency_id),
+        };
+        let allowed_here =
+            place_agency.is_some_and(|agency| who.roles.iter().any(|r| access.may_act(agency, *r)));
+        let holds_step = match (who.place, cur_idx) {
+            (Place::CurrentStep, Some(i))
+                if matches!(
+                    action,
+                    Action::CompleteStep | Action::RequestSupplement | Action::RequestPayment
+                ) =>
+            {
+                let s = &steps[i];
+                let role: Option<Role> = s.role.parse().ok();
+                let holder = role.zip(s.agency_id).is_some_and(|(r, a)| access.may_act(a, r));
+                let assigned_ok = s.assignee_id.is_none_or(|a| a == user.principal.user_id)
+                    || s.agency_id.is_some_and(|a| access.may_act(a, Role::Leader));
+                holder && assigned_ok
+            }
+            _ => true,
+        };
+        // Before receipt, a supplement request is the receiving desk's.
+        let desk_supplement = from == Status::Submitted
+            && action == Action::RequestSupplement
+            && access.may_act(d.agency_id, Role::ReceivingOfficer);
+        if !(desk_supplement || (allowed_here && holds_step)) {
+            return Err(Refusal::Forbidden(format!(
+                "{} is not yours to take on this dossier now",
+                action.as_str()
+            )));
         }
-        _ => true,
-    };
-    // Before receipt, a supplement request is the receiving desk's.
-    let desk_supplement = from == Status::Submitted
-        && action == Action::RequestSupplement
-        && access.may_act(d.agency_id, Role::ReceivingOfficer);
-    if !(desk_supplement || (allowed_here && holds_step)) {
-        return Err(Refusal::Forbidden(format!(
-            "{} is not yours to take on this dossier now",
-            action.as_str()
-        )));
     }
 
     let checks = Checks {
@@ -895,7 +949,10 @@ pub async fn act_at(
 
     let mut step_seq = cur_idx.map(|i| steps[i].seq);
     let mut details = serde_json::json!({});
-    let actor = role_of(user);
+    let actor = match &by {
+        By::Officer(user) => role_of(user),
+        By::Citizen { login, .. } => format!("citizen:{login}"),
+    };
     let complete = |s: &mut Step, by: &str, note: &str| {
         s.completed_at = Some(now);
         s.completed_by = Some(by.to_string());

@@ -275,3 +275,87 @@ on_both_backends! {
         assert_eq!(queue["items"][0]["key"], key);
     }
 }
+
+on_both_backends! {
+    async fn a_citizen_supplements_downloads_the_result_and_rates_it(t) {
+        use serde_json::json;
+        crate::support::load_fixtures(t).await;
+        crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer", "result_officer"]).await;
+        crate::support::add_user(&t.db, "cv.xa", "000.30.01.H56", &["specialist"]).await;
+        crate::support::add_user(&t.db, "pd.xa", "000.30.01.H56", &["approver"]).await;
+        let app = TestApp::spawn(t).await;
+        let session = signed_in_citizen(t, &app).await;
+        let desk = app.token("tn.xa").await;
+        let body = json!({"procedure": "1.001193", "agency": "000.30.01.H56", "channel": "online",
+            "applicant": {"kind": "person", "name": "Phạm Thị Dung", "id_number": "015192002345", "phone": "0911222333"},
+            "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]});
+        let d: serde_json::Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap().json().await.unwrap();
+        let online_key = d["key"].as_str().unwrap().to_string();
+        let citizen = motcua_store::repo::citizens::by_login(&t.db, "0911222333").await.unwrap().unwrap();
+        let found = motcua_store::repo::lifecycle::find(&t.db, &online_key).await.unwrap().unwrap();
+        let mut tx = t.db.begin().await.unwrap();
+        motcua_store::repo::citizens::own_dossier(&mut tx, found.id, citizen.id).await.unwrap();
+        tx.commit().await.unwrap();
+        let act = |token: String, key: String, action: &'static str, body: serde_json::Value| {
+            let req = app.client.post(app.url(&format!("/api/v1/dossiers/{key}/actions/{action}"))).bearer_auth(token).json(&body);
+            async move { let r = req.send().await.unwrap(); (r.status(), r.json::<serde_json::Value>().await.unwrap()) }
+        };
+        let (s, d) = act(desk.clone(), online_key.clone(), "accept", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let key = d["code"].as_str().unwrap().to_string();
+        act(desk.clone(), key.clone(), "transfer", json!({})).await;
+        let cv = app.token("cv.xa").await;
+        let (s, _) = act(cv.clone(), key.clone(), "request_supplement", json!({"note": "Ảnh giấy chứng sinh bị mờ"})).await;
+        assert_eq!(s, StatusCode::OK);
+
+        let page = app.client.get(app.url(&format!("/cong-dan/ho-so/{key}"))).header("cookie", &session).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Ảnh giấy chứng sinh bị mờ") && html.contains("Nộp hồ sơ bổ sung"));
+        let csrf = hidden_value(&html, "csrf").unwrap();
+        let (ct, body) = multipart(&[("csrf", &csrf)], &[("file", "giay-chung-sinh.jpg", b"\xFF\xD8\xFF\xE0 jpeg")]);
+        let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/bo-sung"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.text().await.unwrap().contains("Đã nộp hồ sơ bổ sung"));
+        let view: serde_json::Value = app.client.get(app.url(&format!("/api/v1/dossiers/{key}"))).bearer_auth(&desk).send().await.unwrap().json().await.unwrap();
+        assert_eq!(view["status"]["number"], 4, "the clock resumed");
+
+        act(cv.clone(), key.clone(), "complete_step", json!({})).await;
+        let up: serde_json::Value = app.client.post(app.url("/api/v1/uploads?filename=giay-khai-sinh.pdf")).bearer_auth(&desk).body("%PDF-1.4 giay khai sinh").send().await.unwrap().json().await.unwrap();
+        let pd = app.token("pd.xa").await;
+        let (s, d) = act(pd, key.clone(), "approve", json!({"file": format!("sha256:{}", up["sha256"].as_str().unwrap())})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+
+        let res = app.client.get(app.url(&format!("/cong-dan/ho-so/{key}/ket-qua"))).header("cookie", &session).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.4 giay khai sinh");
+        // Nobody else gets it.
+        assert_eq!(app.get(&format!("/cong-dan/ho-so/{key}/ket-qua")).await.status(), StatusCode::SEE_OTHER);
+
+        let html = app.client.get(app.url(&format!("/cong-dan/ho-so/{key}"))).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden_value(&html, "csrf").unwrap();
+        let (ct, body) = multipart(&[("csrf", &csrf), ("q5", "2"), ("q6", "1")], &[]);
+        let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/danh-gia"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "every question must be answered");
+        let (ct, body) = multipart(&[("csrf", &csrf), ("q5", "2"), ("q6", "1"), ("q7", "2"), ("satisfaction", "very_satisfied")], &[]);
+        let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/danh-gia"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.text().await.unwrap().contains("Rất hài lòng"));
+        let (answers, satisfaction) = motcua_store::repo::citizens::rating(&t.db, found.id).await.unwrap().unwrap();
+        assert_eq!(satisfaction, "very_satisfied");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&answers).unwrap(), json!({"q5": 2, "q6": 1, "q7": 2}));
+        let (ct, body) = multipart(&[("csrf", &csrf), ("q5", "0"), ("q6", "0"), ("q7", "0"), ("satisfaction", "not_satisfied")], &[]);
+        let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/danh-gia"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT, "one rating per dossier");
+
+        // Another citizen sees nothing of it.
+        post(&app, "/cong-dan/dang-ky", &[("full_name", "Người khác"), ("login", "0933444555"), ("password", "mat-khau-an-toan")]).await;
+        let code = code_for(t, "0933444555").await;
+        post(&app, "/cong-dan/xac-thuc", &[("login", "0933444555"), ("code", &code)]).await;
+        let other = post(&app, "/cong-dan/dang-nhap", &[("login", "0933444555"), ("password", "mat-khau-an-toan")]).await;
+        let other = format!("motcua_citizen={}", set_cookie(&other, "motcua_citizen").unwrap());
+        assert_eq!(app.client.get(app.url(&format!("/cong-dan/ho-so/{key}"))).header("cookie", &other).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.client.get(app.url(&format!("/cong-dan/ho-so/{key}/ket-qua"))).header("cookie", &other).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    }
+}

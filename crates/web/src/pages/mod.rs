@@ -9,6 +9,7 @@ pub mod admin_users;
 pub mod auth;
 pub mod catalog;
 pub mod citizen;
+pub mod citizen_dossier;
 pub mod citizen_submit;
 pub mod dossier_inbox;
 pub mod dossier_intake;
@@ -92,6 +93,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tra-cuu", axum::routing::get(lookup::show))
         .merge(citizen::routes())
         .merge(citizen_submit::routes())
+        .merge(citizen_dossier::routes())
         .merge(feedback::routes())
 }
 
