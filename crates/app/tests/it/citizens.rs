@@ -268,11 +268,39 @@ on_both_backends! {
 
         let mine = app.client.get(app.url("/cong-dan")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
         assert!(mine.contains(key) && mine.contains("Mới nộp trực tuyến"), "{mine}");
+        // A second dossier re-uses the documents handed in before, without uploading again.
+        let res = app.client.get(app.url("/cong-dan/nop-ho-so?procedure=1.009972")).header("cookie", &session).send().await.unwrap();
+        let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+        let html = res.text().await.unwrap();
+        assert!(html.contains("name=\"reuse_0\""), "earlier documents are offered");
+        let first_option = html.split("name=\"reuse_0\"").nth(1).unwrap().split("<option value=\"").nth(2).unwrap();
+        let sha = first_option.split('"').next().unwrap().to_string();
+        let csrf = hidden_value(&html, "csrf").unwrap();
+        let cookies = format!("{session}; motcua_form_csrf={form_cookie}");
+        let mut again = base.to_vec();
+        again[0] = ("csrf", csrf.as_str());
+        again.push(("reuse_0", &sha));
+        again.push(("reuse_1", &sha));
+        let (ct, body) = multipart(&again, &[]);
+        let res = app.client.post(app.url("/cong-dan/nop-ho-so")).header("cookie", &cookies).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // Someone else's file cannot be claimed.
+        let res = app.client.get(app.url("/cong-dan/nop-ho-so?procedure=1.009972")).send().await.unwrap();
+        let guest_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+        let guest_csrf = hidden_value(&res.text().await.unwrap(), "csrf").unwrap();
+        let mut stolen = base.to_vec();
+        stolen[0] = ("csrf", guest_csrf.as_str());
+        stolen.push(("reuse_0", &sha));
+        stolen.push(("reuse_1", &sha));
+        let (ct, body) = multipart(&stolen, &[]);
+        let res = app.client.post(app.url("/cong-dan/nop-ho-so")).header("cookie", format!("motcua_form_csrf={guest_cookie}")).header("content-type", ct).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
         // It waits in the receiving officers' queue.
         let desk = app.token("tiepnhan").await;
         let queue: serde_json::Value = app.client.get(app.url("/api/v1/dossiers?inbox=queue")).bearer_auth(&desk).send().await.unwrap().json().await.unwrap();
-        assert_eq!(queue["total"], 1);
-        assert_eq!(queue["items"][0]["key"], key);
+        assert_eq!(queue["total"], 2);
+        assert!(queue["items"].as_array().unwrap().iter().any(|i| i["key"] == key));
     }
 }
 

@@ -273,3 +273,31 @@ pub async fn owner_of(db: &Db, dossier_id: i64) -> StoreResult<Option<i64>> {
         sqlx::query_scalar::<_, Option<i64>>("SELECT citizen_id FROM dossiers WHERE id = $1").bind(dossier_id).fetch_optional(pool).await?.flatten()
     }))
 }
+
+/// Files a citizen handed in or received before (components, supplements, results), newest
+/// first, for re-use in a new dossier: (sha256, description).
+pub async fn reusable_files(db: &Db, citizen_id: i64) -> StoreResult<Vec<(String, String)>> {
+    let rows: Vec<(String, String, Option<String>, i64)> = on_read!(db, pool => {
+        sqlx::query_as(
+            "SELECT c.file_sha256, c.name, d.code, d.id FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id
+             WHERE d.citizen_id = $1 AND c.file_sha256 IS NOT NULL ORDER BY c.id DESC",
+        )
+        .bind(citizen_id)
+        .fetch_all(pool)
+        .await?
+    });
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter(|(sha, ..)| seen.insert(sha.clone()))
+        .map(|(sha, name, code, id)| {
+            (
+                sha,
+                format!(
+                    "{name} (hồ sơ {})",
+                    code.unwrap_or_else(|| format!("online-{id}"))
+                ),
+            )
+        })
+        .collect())
+}

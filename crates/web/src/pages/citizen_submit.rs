@@ -35,6 +35,8 @@ struct SubmitPage {
     values: HashMap<String, String>,
     errors: Vec<(String, String)>,
     fee_total: i64,
+    /// Files the signed-in citizen handed in or received before: (sha256, description).
+    reusable: Vec<(String, String)>,
 }
 
 impl SubmitPage {
@@ -118,10 +120,15 @@ async fn render(
     case_code: String,
     values: HashMap<String, String>,
     errors: Vec<(String, String)>,
+    citizen: Option<i64>,
 ) -> Result<Response, PageError> {
     let token = new_secret();
     let agencies = agencies_of(state, &spec).await?;
     let fee_total = fees_of(&spec);
+    let reusable = match citizen {
+        Some(id) => repo::reusable_files(&state.db, id).await?,
+        None => Vec::new(),
+    };
     let page = SubmitPage {
         chrome: Chrome::default(),
         csrf: token.clone(),
@@ -131,6 +138,7 @@ async fn render(
         values,
         errors,
         fee_total,
+        reusable,
     };
     Ok((
         status,
@@ -152,12 +160,14 @@ pub async fn form(
         spec.cases.first().map(|c| c.code.clone()).unwrap_or_default()
     };
     let mut values = HashMap::new();
-    if let Some((c, _)) = citizens::current(&state, &headers).await {
+    let citizen = citizens::current(&state, &headers).await;
+    if let Some((c, _)) = &citizen {
         values.insert("name".to_string(), c.full_name.clone());
         let key = if c.login_kind == "phone" { "phone" } else { "email" };
         values.insert(key.to_string(), c.login.clone());
     }
-    render(&state, StatusCode::OK, spec, case_code, values, Vec::new()).await
+    let id = citizen.map(|(c, _)| c.id);
+    render(&state, StatusCode::OK, spec, case_code, values, Vec::new(), id).await
 }
 
 const FIELDS: [&str; 11] = [
@@ -182,6 +192,7 @@ pub async fn submit(
     let mut values: HashMap<String, String> = HashMap::new();
     let mut files: Vec<(usize, String, Vec<u8>)> = Vec::new();
     let mut ticked: Vec<usize> = Vec::new();
+    let mut reuse: Vec<(usize, String)> = Vec::new();
     let mut errors: Vec<(String, String)> = Vec::new();
     while let Ok(Some(field)) = multipart.next_field().await {
         let name = field.name().unwrap_or("").to_string();
@@ -197,19 +208,35 @@ pub async fn submit(
             }
         } else if let Some(i) = name.strip_prefix("has_").and_then(|n| n.parse::<usize>().ok()) {
             ticked.push(i);
+        } else if let Some(i) = name.strip_prefix("reuse_").and_then(|n| n.parse::<usize>().ok()) {
+            let sha = field.text().await.unwrap_or_default();
+            if !sha.is_empty() {
+                reuse.push((i, sha));
+            }
         } else if FIELDS.contains(&name.as_str()) {
             let text = field.text().await.unwrap_or_default();
             values.insert(name, text);
         }
     }
     let csrf = values.get("csrf").cloned().unwrap_or_default();
+    let citizen = citizens::current(&state, &headers).await;
+    let citizen_id = citizen.as_ref().map(|(c, _)| c.id);
     let spec = load(&state, values.get("procedure").map(String::as_str).unwrap_or("")).await?;
     let case_code = values.get("case").cloned().unwrap_or_default();
     if !cookie(&headers, FORM_COOKIE)
         .is_some_and(|c| !c.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()))
     {
         errors.push(("name".into(), "Biểu mẫu đã hết hạn. Vui lòng gửi lại.".into()));
-        return render(&state, StatusCode::FORBIDDEN, spec, case_code, values, errors).await;
+        return render(
+            &state,
+            StatusCode::FORBIDDEN,
+            spec,
+            case_code,
+            values,
+            errors,
+            citizen_id,
+        )
+        .await;
     }
     // Store each scan after checking it; a bad one is a field error and nothing is submitted.
     let mut refs: HashMap<usize, String> = HashMap::new();
@@ -228,6 +255,26 @@ pub async fn submit(
             )),
         }
     }
+    // Re-used files: only the citizen's own earlier files.
+    if !reuse.is_empty() {
+        let own = match citizen_id {
+            Some(id) => repo::reusable_files(&state.db, id).await?,
+            None => Vec::new(),
+        };
+        for (i, sha) in reuse {
+            if refs.contains_key(&i) {
+                continue;
+            }
+            if own.iter().any(|(s, _)| *s == sha) {
+                refs.insert(i, format!("sha256:{sha}"));
+            } else {
+                errors.push((
+                    format!("file_{i}"),
+                    "Tệp chọn lại không thuộc hồ sơ trước đây của bạn.".into(),
+                ));
+            }
+        }
+    }
     if !errors.is_empty() {
         return render(
             &state,
@@ -236,6 +283,7 @@ pub async fn submit(
             case_code,
             values,
             errors,
+            citizen_id,
         )
         .await;
     }
@@ -282,6 +330,7 @@ pub async fn submit(
                 case_code,
                 values,
                 errors,
+                citizen_id,
             )
             .await;
         }
@@ -294,7 +343,6 @@ pub async fn submit(
     };
     let now = Utc::now();
     let fee = fees_of(&spec);
-    let citizen = citizens::current(&state, &headers).await;
     let mut tx = state.db.begin().await?;
     if let Some((c, _)) = &citizen {
         repo::own_dossier(&mut tx, dossier.id, c.id).await?;
