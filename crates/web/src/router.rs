@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::openapi()))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::i18n::layer))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

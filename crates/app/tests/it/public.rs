@@ -114,3 +114,51 @@ async fn scanning_many_codes_from_one_address_is_stopped() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn pages_switch_between_vietnamese_and_english() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let vi = app.get("/tra-cuu").await.text().await.unwrap();
+    assert!(
+        vi.contains(r#"<html lang="vi">"#)
+            && vi.contains("Tra cứu tình trạng hồ sơ")
+            && vi.contains(">English<")
+    );
+    let res = app
+        .client
+        .get(app.url("/ngon-ngu/en"))
+        .header("referer", format!("{}/tra-cuu", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/tra-cuu");
+    let cookie = crate::support::set_cookie(&res, "motcua_lang").unwrap();
+    assert_eq!(cookie, "en");
+    let en = app
+        .client
+        .get(app.url("/tra-cuu"))
+        .header("cookie", "motcua_lang=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains(r#"<html lang="en">"#)
+            && en.contains("Track your dossier")
+            && en.contains("Dossier code")
+            && en.contains(">Tiếng Việt<")
+    );
+    // A foreign referer never becomes the redirect target.
+    let res = app
+        .client
+        .get(app.url("/ngon-ngu/vi"))
+        .header("referer", "https://evil.example//x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}

@@ -115,3 +115,36 @@ pub async fn show(
     }
     Ok((status, Html(page.render()?)).into_response())
 }
+
+/// `/ngon-ngu/{lang}`: switches the page language (cookie) and returns to where the user was.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    axum::extract::Path(lang): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let code = if lang == "en" { "en" } else { "vi" };
+    // Back to the page the user came from, when it is ours.
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+        .and_then(|r| r.find('/').map(|i| r[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let mut res = axum::response::Redirect::to(&back).into_response();
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = format!(
+        "{}={code}; Path=/; SameSite=Lax; Max-Age=31536000{secure}",
+        crate::i18n::COOKIE
+    )
+    .parse()
+    {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    res
+}

@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dossier_view::routes())
         .merge(forms::routes())
         .route("/tra-cuu", axum::routing::get(lookup::show))
+        .route("/ngon-ngu/{lang}", axum::routing::get(lookup::switch_language))
         .merge(citizen::routes())
         .merge(citizen_submit::routes())
         .merge(citizen_dossier::routes())
