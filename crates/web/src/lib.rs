@@ -12,9 +12,9 @@ pub mod i18n;
 pub mod legal_time;
 pub mod metrics;
 pub mod outbox;
+pub mod pages;
 pub mod public;
 pub mod ratelimit;
-pub mod pages;
 mod router;
 mod state;
 

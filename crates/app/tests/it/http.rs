@@ -157,10 +157,36 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
         "/api/v1/dossiers/{code}/actions/{action}",
         "/api/v1/dossiers/{code}/events",
         "/api/v1/uploads",
+        "/api/v1/public/dossiers/{code}",
+        "/api/v1/feedback",
+        "/api/v1/feedback/public",
+        "/api/v1/feedback/{reference}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Every reference resolves: no schema is missing or shadowed by a namesake.
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(doc["components"]["schemas"][name].is_object(), "unresolved {r}");
+    }
+    assert!(doc["components"]["schemas"]["FeedbackActionInput"].is_object());
+    assert!(doc["components"]["schemas"]["ActionInput"].is_object());
 
     let res = app.get("/api/docs/").await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -36,6 +36,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         users::create_token, users::list_tokens, users::revoke_token,
         dossiers::create, dossiers::get, dossiers::list, dossiers::act, dossiers::events, dossiers::upload,
         public::lookup,
+        feedback::submit, feedback::public_list, feedback::list, feedback::get_one, feedback::act,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -47,6 +48,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "users", description = "Officers, roles and API tokens"),
         (name = "dossiers", description = "Dossier lifecycle: intake, workflow, actions, events"),
         (name = "public", description = "What citizens see without signing in"),
+        (name = "feedback", description = "Phản ánh, kiến nghị (PAKN): submission, handling, published answers"),
     )
 )]
 pub struct ApiDoc;
