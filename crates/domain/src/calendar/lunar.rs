@@ -56,9 +56,15 @@ pub fn solar_to_lunar(date: NaiveDate) -> Result<LunarDate, CalendarError> {
     let day_number = super::epoch_day(date) + JDN_OF_EPOCH;
     let solar_year = chrono::Datelike::year(&date);
 
-    let k = ((day_number as f64 - NEW_MOON_EPOCH) / SYNODIC_MONTH).floor() as i64;
+    let mut k = ((day_number as f64 - NEW_MOON_EPOCH) / SYNODIC_MONTH).floor() as i64;
     let mut month_start = new_moon_day(k + 1, VIETNAM_HOURS);
     if month_start > day_number {
+        month_start = new_moon_day(k, VIETNAM_HOURS);
+    }
+    // The estimate from the mean lunation can overshoot when the true new moon falls late
+    // (2054-05-07 is such a day): step back until the month starts on or before the day.
+    while month_start > day_number {
+        k -= 1;
         month_start = new_moon_day(k, VIETNAM_HOURS);
     }
     // Find the solstice year (month 11 to month 11) that holds the day.
@@ -323,6 +329,25 @@ mod tests {
             day,
             leap,
         }
+    }
+
+    #[test]
+    fn every_day_from_1900_to_2199_round_trips() {
+        let mut d = date(1900, 1, 1);
+        let last = date(2199, 12, 31);
+        while d <= last {
+            let l = solar_to_lunar(d).unwrap_or_else(|e| panic!("{d}: {e}"));
+            assert!((1..=30).contains(&l.day), "{d}: {l:?}");
+            assert_eq!(lunar_to_solar(l), Ok(d), "{d} → {l:?}");
+            d = d.succ_opt().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_late_true_new_moon_does_not_give_day_zero() {
+        let l = solar_to_lunar(date(2054, 5, 7)).unwrap();
+        assert!(l.day >= 1);
+        assert_eq!(lunar_to_solar(l), Ok(date(2054, 5, 7)));
     }
 
     /// Chinese New Year 1900–2039, as widely published. Tết falls on the same day except in
