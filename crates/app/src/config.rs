@@ -54,6 +54,20 @@ pub struct Common {
     )]
     pub log_format: LogFormat,
 
+    /// SMTP relay for e-mail notices (one-time codes, dossier news): smtp://HOST[:PORT].
+    /// Without it, notices go only to DATA_DIR/outbox/*.jsonl.
+    #[arg(long, env = "MOTCUA_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of e-mail notices.
+    #[arg(
+        long,
+        env = "MOTCUA_SMTP_FROM",
+        default_value = "Một cửa điện tử <noreply@localhost>",
+        global = true
+    )]
+    pub smtp_from: String,
+
     /// Mark session cookies Secure; set this when serving behind HTTPS.
     #[arg(long, env = "MOTCUA_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,

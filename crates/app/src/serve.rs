@@ -27,8 +27,9 @@ pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
 
 /// `motcua serve`.
 pub async fn serve(common: &Common) -> anyhow::Result<()> {
+    let sink = sink_of(common)?;
     let (db, listener) = prepare(common).await?;
-    run_server(db, listener, web_config(common)).await
+    run_server(db, listener, web_config(common), sink).await
 }
 
 fn web_config(common: &Common) -> WebConfig {
@@ -41,6 +42,7 @@ fn web_config(common: &Common) -> WebConfig {
 
 /// `motcua demo`: like serve, after seeding the demo province once.
 pub async fn demo(common: &Common) -> anyhow::Result<()> {
+    let sink = sink_of(common)?;
     let (db, listener) = prepare(common).await?;
     let seeded = crate::demo::seed(&db, &common.data_dir).await?;
     if seeded {
@@ -52,7 +54,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
         demo_accounts: crate::demo::accounts(),
         ..web_config(common)
     };
-    run_server(db, listener, web).await
+    run_server(db, listener, web, sink).await
 }
 
 async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
@@ -67,16 +69,28 @@ async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
     Ok((db, listener))
 }
 
-async fn run_server(db: Db, listener: TcpListener, web: WebConfig) -> anyhow::Result<()> {
+/// The notification sinks: the file log, behind SMTP when configured.
+fn sink_of(common: &Common) -> anyhow::Result<std::sync::Arc<dyn motcua_web::outbox::Sink>> {
+    let files = Box::new(motcua_web::outbox::FileSink {
+        dir: common.data_dir.join("outbox"),
+    });
+    Ok(match &common.smtp_url {
+        None => std::sync::Arc::from(files as Box<dyn motcua_web::outbox::Sink>),
+        Some(url) => std::sync::Arc::new(
+            motcua_web::outbox::SmtpSink::new(url, &common.smtp_from, files).map_err(usage)?,
+        ),
+    })
+}
+
+async fn run_server(
+    db: Db,
+    listener: TcpListener,
+    web: WebConfig,
+    sink: std::sync::Arc<dyn motcua_web::outbox::Sink>,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let data_dir = web.data_dir.clone();
     let state = AppState::new(db.clone(), web);
-    let worker = motcua_web::outbox::spawn_worker(
-        state.clone(),
-        Box::new(motcua_web::outbox::FileSink {
-            dir: data_dir.join("outbox"),
-        }),
-    );
+    let worker = motcua_web::outbox::spawn_worker(state.clone(), sink);
     let app = motcua_web::router(state);
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
     axum::serve(

@@ -1,10 +1,15 @@
-//! The officers' pages in a real headless Chromium, driven over the W3C WebDriver protocol
-//! (chromedriver, spoken with reqwest: fantoccini is built without TLS and its connector type
-//! cannot be named from here). A dossier goes desk → Sở Xây dựng → desk with one supplement;
-//! every failure leaves a screenshot and the page source under `target/browser-failures/`.
+//! The pages in a real headless Chromium, driven over the W3C WebDriver protocol (chromedriver,
+//! spoken with reqwest: fantoccini is built without TLS and its connector type cannot be named
+//! from here). A dossier goes desk → Sở Xây dựng → desk with one supplement; and a citizen
+//! registers, submits online (and pays a fee in the sandbox), hands in a supplement, looks the
+//! dossier up, downloads the result and rates it, while officers work in their own browser.
+//! Every failure leaves a screenshot and the page source of each browser under
+//! `target/browser-failures/`.
 
 use crate::support::{TestApp, TestDb, add_user, load_fixtures, password_of};
+use motcua_store::Db;
 use serde_json::{Value, json};
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -79,12 +84,20 @@ struct Browser {
     http: reqwest::Client,
     session: String,
     app: String,
-    /// What the scenario is doing now (for the failure message).
-    step: Mutex<String>,
+    /// Whose browser this is ("officer", "citizen"): names the screenshots and the steps.
+    label: String,
+    /// What the scenario is doing now (for the failure message), shared by its browsers.
+    step: Arc<Mutex<String>>,
 }
 
 impl Browser {
-    async fn open(driver: &Driver, app: &str, profile: &Path) -> Browser {
+    async fn open(
+        driver: &Driver,
+        app: &str,
+        profile: &Path,
+        label: &str,
+        step: Arc<Mutex<String>>,
+    ) -> Browser {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -112,12 +125,13 @@ impl Browser {
             http,
             session: format!("{}/session/{id}", driver.url),
             app: app.to_string(),
-            step: Mutex::new("starting".into()),
+            label: label.to_string(),
+            step,
         }
     }
 
     fn step(&self, what: &str) {
-        *self.step.lock().expect("step") = what.to_string();
+        *self.step.lock().expect("step") = format!("[{}] {what}", self.label);
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Step<Value> {
@@ -247,6 +261,43 @@ impl Browser {
             .to_string())
     }
 
+    /// The current value of a form field.
+    async fn value(&self, css: &str) -> Step<String> {
+        Ok(self
+            .on_element(css, "property/value", None)
+            .await?
+            .as_str()
+            .unwrap_or("")
+            .to_string())
+    }
+
+    /// An attribute as written in the page (`href` stays relative).
+    async fn attribute(&self, css: &str, name: &str) -> Step<String> {
+        Ok(self
+            .on_element(css, &format!("attribute/{name}"), None)
+            .await?
+            .as_str()
+            .unwrap_or("")
+            .to_string())
+    }
+
+    /// The value of one of the browser's cookies for the current page (HttpOnly ones too).
+    async fn cookie(&self, name: &str) -> Step<String> {
+        let c = self.get(&format!("/cookie/{name}")).await?;
+        c["value"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("the browser has no cookie {name}: {c}"))
+    }
+
+    /// The text of the error summary, when the page shows one (for failure messages).
+    async fn error_summary(&self) -> String {
+        match self.try_find(".error-summary").await {
+            Ok(Some(_)) => self.text(".error-summary").await.unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
     /// Waits (bounded) until the page shows a text.
     async fn see(&self, text: &str) -> Step<()> {
         let started = Instant::now();
@@ -275,6 +326,24 @@ impl Browser {
             }
             if started.elapsed() > WAIT {
                 return Err(format!("expected to arrive at {prefix}, still at {path}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (bounded) until the browser's path and query contain a text.
+    async fn arrive_containing(&self, part: &str) -> Step<String> {
+        let started = Instant::now();
+        loop {
+            let path = self.current_path().await?;
+            if path.contains(part) {
+                return Ok(path);
+            }
+            if started.elapsed() > WAIT {
+                return Err(format!(
+                    "expected an address with {part:?}, still at {path}; the page says: {:?}",
+                    self.error_summary().await
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -398,13 +467,15 @@ async fn open_from_inbox(b: &Browser, inbox: &str, code: &str) -> Step<()> {
     b.see(code).await
 }
 
-/// Submits an action form of the dossier page and waits for the confirmation.
+/// Submits an action form of the dossier page and waits for the confirmation of this very
+/// action (the flash of the previous one may still be on the page).
 async fn submit_action(b: &Browser, action: &str) -> Step<()> {
     b.click(&format!("#{action}-submit")).await?;
+    b.arrive_containing(&format!("done={action}")).await?;
     b.see("Đã thực hiện:").await
 }
 
-async fn scenario(b: Arc<Browser>, files: PathBuf) -> Step<()> {
+async fn two_agencies(b: Arc<Browser>, files: PathBuf) -> Step<()> {
     let scan = files.join("don-de-nghi.pdf");
     let supplement = files.join("ban-ve-bo-sung.pdf");
     let result = files.join("giay-phep.pdf");
@@ -539,12 +610,75 @@ async fn scenario(b: Arc<Browser>, files: PathBuf) -> Step<()> {
     Ok(())
 }
 
+/// Runs a scenario in one browser per label (one chromedriver, separate profiles, so separate
+/// cookies) within 90 s. The scenario runs in its own task so that a panic in it is caught here
+/// too: either way every browser is still open to be photographed before the test fails.
+async fn in_browsers<F, Fut>(name: &str, app: &str, labels: &[&str], scenario: F)
+where
+    F: FnOnce(Vec<Arc<Browser>>, PathBuf) -> Fut,
+    Fut: Future<Output = Step<()>> + Send + 'static,
+{
+    let started = Instant::now();
+    let work = tempfile::tempdir().expect("temp dir");
+    let files = work.path().join("files");
+    std::fs::create_dir_all(&files).expect("files dir");
+    let driver = start_driver(work.path()).await;
+    let step = Arc::new(Mutex::new("starting".to_string()));
+    let mut browsers = Vec::new();
+    for label in labels {
+        let profile = work.path().join(format!("profile-{label}"));
+        std::fs::create_dir_all(&profile).expect("profile dir");
+        browsers.push(Arc::new(
+            Browser::open(&driver, app, &profile, label, step.clone()).await,
+        ));
+    }
+    let mut task = tokio::spawn(scenario(browsers.clone(), files));
+    let failure = match tokio::time::timeout(Duration::from_secs(90), &mut task).await {
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(e))) => Some(e),
+        Ok(Err(join)) => Some(format!("the scenario panicked: {join}")),
+        Err(_) => {
+            task.abort();
+            Some("the scenario took longer than 90 s".into())
+        }
+    };
+    if let Some(error) = failure {
+        let step = step.lock().expect("step").clone();
+        let name = format!(
+            "{name}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        );
+        let mut saved = Vec::new();
+        for b in &browsers {
+            let what = b.capture(&failures_dir(), &format!("{name}-{}", b.label)).await;
+            saved.push(format!("{}: {what}", b.label));
+            b.close().await;
+        }
+        // The driver's log lives in a temporary directory: keep a copy with the screenshots.
+        let log = failures_dir().join(format!("{name}-chromedriver.log"));
+        let log = match std::fs::copy(&driver.log, &log) {
+            Ok(_) => log.display().to_string(),
+            Err(_) => "(not saved)".into(),
+        };
+        panic!(
+            "browser test failed while {step}: {error}\nsaved: {}\nchromedriver log: {log}",
+            saved.join("; ")
+        );
+    }
+    for b in &browsers {
+        b.close().await;
+    }
+    eprintln!("browser scenario {name} took {:?}", started.elapsed());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dossier_crosses_two_agencies_in_a_real_browser() {
     if !browsers_present() {
         return;
     }
-    let started = Instant::now();
     let t = TestDb::sqlite().await;
     load_fixtures(&t).await;
     add_user(
@@ -558,44 +692,365 @@ async fn a_dossier_crosses_two_agencies_in_a_real_browser() {
     add_user(&t.db, "chuyenvien.xd", "000.00.10.H56", &["specialist"]).await;
     add_user(&t.db, "pheduyet.xd", "000.00.10.H56", &["approver"]).await;
     let app = TestApp::spawn(&t).await;
-    let work = tempfile::tempdir().expect("temp dir");
-    let profile = work.path().join("profile");
-    std::fs::create_dir_all(&profile).expect("profile dir");
-    let driver = start_driver(work.path()).await;
-    let browser = Arc::new(Browser::open(&driver, &app.base, &profile).await);
-
-    // The scenario runs in its own task so that a panic in it is caught here too: either way
-    // the browser is still open to be photographed.
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(90),
-        tokio::spawn(scenario(browser.clone(), work.path().to_path_buf())),
-    )
+    in_browsers("two-agencies", &app.base, &["officer"], |mut b, files| {
+        two_agencies(b.remove(0), files)
+    })
     .await;
-    let failure = match outcome {
-        Ok(Ok(Ok(()))) => None,
-        Ok(Ok(Err(e))) => Some(e),
-        Ok(Err(join)) => Some(format!("the scenario panicked: {join}")),
-        Err(_) => Some("the scenario took longer than 90 s".into()),
-    };
-    if let Some(error) = failure {
-        let step = browser.step.lock().expect("step").clone();
-        let name = format!(
-            "two-agencies-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-        );
-        let saved = browser.capture(&failures_dir(), &name).await;
-        browser.close().await;
-        // The driver's log lives in a temporary directory: keep a copy with the screenshot.
-        let log = failures_dir().join(format!("{name}-chromedriver.log"));
-        let log = match std::fs::copy(&driver.log, &log) {
-            Ok(_) => log.display().to_string(),
-            Err(_) => "(not saved)".into(),
-        };
-        panic!("browser test failed while {step}: {error}\nsaved: {saved}\nchromedriver log: {log}");
+}
+
+// ---------------------------------------------------------------------------------------
+// A citizen's dossier, end to end.
+
+const CITIZEN_NAME: &str = "Hoàng Thị Mai";
+/// As the citizen types it; the account stores `0903112358`.
+const CITIZEN_PHONE: &str = "0903 112 358";
+const CITIZEN_LOGIN: &str = "0903112358";
+const CITIZEN_PASSWORD: &str = "mat-khau-cua-mai";
+/// Đăng ký khai sinh: commune level, fully online, no fee.
+const BIRTH: &str = "1.001193";
+const COMMUNE: &str = "000.30.01.H56";
+/// Building permit: 150000 đồng, paid online.
+const PERMIT: &str = "1.009972";
+const SUPPLEMENT_REASON: &str = "Ảnh giấy chứng sinh bị mờ, đề nghị nộp lại bản rõ nét";
+const RESULT: &[u8] = b"%PDF-1.7 giay khai sinh so 15/2025";
+
+/// The latest one-time code the notification port was asked to send to a login (read from
+/// the outbox, where the port's queue is), waited for a bounded time.
+async fn one_time_code(db: &Db, login: &str) -> Step<String> {
+    let started = Instant::now();
+    loop {
+        let rows = motcua_store::repo::lifecycle::pending_outbox(db, 1000)
+            .await
+            .map_err(|e| format!("reading the outbox: {e}"))?;
+        let code = rows
+            .iter()
+            .rev()
+            .filter(|(_, topic, payload, _)| topic == "notify_citizen" && payload.contains(login))
+            .find_map(|(_, _, payload, _)| {
+                let msg: Value = serde_json::from_str(payload).ok()?;
+                msg["message"]
+                    .as_str()?
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|w| w.len() == 6)
+                    .map(str::to_string)
+            });
+        if let Some(code) = code {
+            return Ok(code);
+        }
+        if started.elapsed() > WAIT {
+            return Err(format!("no one-time code for {login} in the outbox"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    browser.close().await;
-    eprintln!("browser scenario took {:?}", started.elapsed());
+}
+
+/// The online submission form's own submit button (the page has a case chooser form too).
+const SUBMIT_ONLINE: &str = "form[method='post'][action='/cong-dan/nop-ho-so'] button[type='submit']";
+
+/// Fills in the online form for the signed-in citizen and submits it; the dossier's key.
+async fn submit_online(
+    c: &Browser,
+    procedure: &str,
+    agency: &str,
+    request: &str,
+    scans: [&Path; 2],
+) -> Step<String> {
+    c.goto(&format!("/cong-dan/nop-ho-so?procedure={procedure}"))
+        .await?;
+    c.see(procedure).await?;
+    // Pre-filled from the account.
+    let (name, phone) = (c.value("#name").await?, c.value("#phone").await?);
+    if name != CITIZEN_NAME || phone != CITIZEN_LOGIN {
+        return Err(format!(
+            "the form is not pre-filled from the account: name {name:?}, phone {phone:?}"
+        ));
+    }
+    c.click(&format!("#agency option[value='{agency}']")).await?;
+    c.type_in("#id_number", "015192002345").await?;
+    c.type_in("#address", "Tổ 3, phường Yên Bái").await?;
+    c.type_in("#request", request).await?;
+    c.choose_file("#file_0", scans[0]).await?;
+    c.choose_file("#file_1", scans[1]).await?;
+    c.click(SUBMIT_ONLINE).await?;
+    let path = c.arrive("/cong-dan/da-nop/").await?;
+    c.see("Đã nộp hồ sơ").await?;
+    let key = path
+        .trim_start_matches("/cong-dan/da-nop/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    if !key.starts_with("online-") {
+        return Err(format!("the submission went to {path}"));
+    }
+    Ok(key)
+}
+
+async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) -> Step<()> {
+    let form = files.join("to-khai-khai-sinh.pdf");
+    let birth_cert = files.join("giay-chung-sinh.jpg");
+    let supplement = files.join("giay-chung-sinh-ro-net.pdf");
+    let application = files.join("don-de-nghi.pdf");
+    let drawings = files.join("ban-ve.png");
+    let result = files.join("giay-khai-sinh.pdf");
+    for (path, bytes) in [
+        (&form, b"%PDF-1.4 to khai dang ky khai sinh".as_slice()),
+        (&birth_cert, b"\xFF\xD8\xFF\xE0 jpeg giay chung sinh".as_slice()),
+        (&supplement, b"%PDF-1.5 giay chung sinh ro net".as_slice()),
+        (&application, PDF),
+        (&drawings, b"\x89PNG\r\n\x1a\n ban ve".as_slice()),
+        (&result, RESULT),
+    ] {
+        std::fs::write(path, bytes).map_err(|e| e.to_string())?;
+    }
+
+    c.step("registering with a phone number");
+    c.goto("/cong-dan/dang-ky").await?;
+    c.type_in("#full_name", CITIZEN_NAME).await?;
+    c.type_in("#login", CITIZEN_PHONE).await?;
+    c.type_in("#password", CITIZEN_PASSWORD).await?;
+    c.click("form[action='/cong-dan/dang-ky'] button[type='submit']")
+        .await?;
+    c.arrive(&format!("/cong-dan/xac-thuc?login={CITIZEN_LOGIN}"))
+        .await?;
+    c.see("Đã gửi mã xác thực.").await?;
+
+    c.step("verifying the account with the one-time code");
+    let code = one_time_code(&db, CITIZEN_LOGIN).await?;
+    let login = c.value("#login").await?;
+    if login != CITIZEN_LOGIN {
+        return Err(format!("the verify form holds login {login:?}"));
+    }
+    c.type_in("#code", &code).await?;
+    c.click("form[action='/cong-dan/xac-thuc'] button[type='submit']")
+        .await?;
+    c.arrive("/cong-dan/dang-nhap?verified=1").await?;
+    c.see("Tài khoản đã được xác thực").await?;
+
+    c.step("signing in as a citizen");
+    c.type_in("#login", CITIZEN_PHONE).await?;
+    c.type_in("#password", CITIZEN_PASSWORD).await?;
+    c.click("form[action='/cong-dan/dang-nhap'] button[type='submit']")
+        .await?;
+    c.see(&format!("Xin chào, {CITIZEN_NAME}")).await?;
+    c.see("Bạn chưa có hồ sơ nào").await?;
+
+    c.step("submitting Đăng ký khai sinh online with two scans");
+    let online_key = submit_online(
+        &c,
+        BIRTH,
+        COMMUNE,
+        "Đăng ký khai sinh cho con: Nguyễn Hoàng An",
+        [&form, &birth_cert],
+    )
+    .await?;
+    c.see("Đăng ký khai sinh").await?;
+    if c.count(".sandbox-notice").await? != 0 {
+        return Err("a procedure without fee asks for a payment".into());
+    }
+
+    c.step("submitting a building permit and paying its fee in the sandbox");
+    let permit_key = submit_online(
+        &c,
+        PERMIT,
+        "000.00.01.H56",
+        "Cấp giấy phép xây dựng nhà ở",
+        [&application, &drawings],
+    )
+    .await?;
+    c.see("MÔI TRƯỜNG THỬ NGHIỆM (sandbox)").await?;
+    c.see("Số tiền: 150000 đồng").await?;
+    c.click("form[action^='/cong-dan/thanh-toan/'] button[type='submit']")
+        .await?;
+    c.see("Đã thanh toán 150000 đồng").await?;
+    if c.count("form[action^='/cong-dan/thanh-toan/']").await? != 0 {
+        return Err("the payment is still offered after paying".into());
+    }
+    c.click("a[href='/cong-dan']").await?;
+    c.see(&format!("Xin chào, {CITIZEN_NAME}")).await?;
+    for key in [&online_key, &permit_key] {
+        c.find(&format!("a[href='/cong-dan/ho-so/{key}']")).await?;
+    }
+    c.see("Mới nộp trực tuyến").await?;
+
+    o.login("tn.xa").await?;
+    o.step("the desk accepts the online dossier from the queue");
+    open_from_inbox(&o, "queue", &online_key).await?;
+    for text in [
+        "Mới nộp trực tuyến",
+        CITIZEN_NAME,
+        "to-khai-khai-sinh.pdf",
+        "giay-chung-sinh.jpg",
+    ] {
+        o.see(text).await?;
+    }
+    submit_action(&o, "accept").await?;
+    let path = o.current_path().await?;
+    let code = path
+        .trim_start_matches("/ho-so/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    if !code.starts_with(&format!("{COMMUNE}-")) {
+        return Err(format!("the accepted dossier is at {path}"));
+    }
+    o.see("Đã tiếp nhận").await?;
+    o.step("the desk transfers to the specialist");
+    o.type_in("#transfer-note", "Chuyển công chức hộ tịch thụ lý")
+        .await?;
+    submit_action(&o, "transfer").await?;
+    o.see("Đang xử lý").await?;
+    o.logout().await?;
+
+    o.login("cv.xa").await?;
+    o.step("the specialist asks for a supplement");
+    open_from_inbox(&o, "unit", &code).await?;
+    o.type_in("#request_supplement-note", SUPPLEMENT_REASON).await?;
+    submit_action(&o, "request_supplement").await?;
+    o.see("Chờ bổ sung").await?;
+    o.logout().await?;
+
+    c.step("the citizen sees the request and hands in the supplement");
+    c.goto("/cong-dan").await?;
+    c.click(&format!("a[href='/cong-dan/ho-so/{code}']")).await?;
+    c.arrive(&format!("/cong-dan/ho-so/{code}")).await?;
+    c.see("Chờ bổ sung").await?;
+    c.see(&format!("Cơ quan yêu cầu bổ sung: {SUPPLEMENT_REASON}"))
+        .await?;
+    c.choose_file("#file", &supplement).await?;
+    c.click(&format!(
+        "form[action='/cong-dan/ho-so/{code}/bo-sung'] button[type='submit']"
+    ))
+    .await?;
+    c.see("Đã nộp hồ sơ bổ sung.").await?;
+    c.see("Đang xử lý").await?;
+    if c.count("form[action$='/bo-sung']").await? != 0 {
+        return Err("the supplement form is still offered after handing it in".into());
+    }
+
+    o.login("cv.xa").await?;
+    o.step("the specialist completes the examination");
+    open_from_inbox(&o, "unit", &code).await?;
+    o.see("giay-chung-sinh-ro-net.pdf").await?;
+    o.type_in("#complete_step-note", "Đủ điều kiện đăng ký khai sinh")
+        .await?;
+    submit_action(&o, "complete_step").await?;
+    o.logout().await?;
+
+    o.login("pd.xa").await?;
+    o.step("the approver signs and attaches the result");
+    open_from_inbox(&o, "unit", &code).await?;
+    o.type_in("#approve-result_number", "15/2025/KS").await?;
+    o.choose_file("#approve-file", &result).await?;
+    submit_action(&o, "approve").await?;
+    o.see("Đã có kết quả").await?;
+    o.logout().await?;
+
+    o.login("tn.xa").await?;
+    o.step("the desk returns the result electronically");
+    open_from_inbox(&o, "all", &code).await?;
+    o.click("#return_result-method-electronic").await?;
+    submit_action(&o, "return_result").await?;
+    o.see("Đã trả kết quả").await?;
+    o.logout().await?;
+
+    c.step("the citizen looks the dossier up by code and phone digits");
+    c.click("a[href='/tra-cuu']").await?;
+    c.arrive("/tra-cuu").await?;
+    c.type_in("#ma", &code).await?;
+    c.type_in("#verify", &CITIZEN_LOGIN[CITIZEN_LOGIN.len() - 4..])
+        .await?;
+    c.click("form[action='/tra-cuu'] button[type='submit']").await?;
+    c.arrive("/tra-cuu?ma=").await?;
+    c.see(&format!("Hồ sơ {code}")).await?;
+    c.see("H. T. Mai").await?;
+    c.see("Đã trả kết quả").await?;
+    let shown = c.text("main").await?;
+    if shown.contains(CITIZEN_NAME) || shown.contains(CITIZEN_LOGIN) {
+        return Err("the public lookup shows the full name or the phone number".into());
+    }
+
+    c.step("the citizen downloads the result");
+    c.goto(&format!("/cong-dan/ho-so/{code}")).await?;
+    c.see("Đã trả kết quả").await?;
+    let href = c.attribute("a[href$='/ket-qua']", "href").await?;
+    if href != format!("/cong-dan/ho-so/{code}/ket-qua") {
+        return Err(format!("the result link points at {href:?}"));
+    }
+    let session = c.cookie("motcua_citizen").await?;
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?
+        .get(format!("{}{href}", c.app))
+        .header("cookie", format!("motcua_citizen={session}"))
+        .send()
+        .await
+        .map_err(|e| format!("downloading the result: {e}"))?;
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+    if status != reqwest::StatusCode::OK || content_type != "application/pdf" || bytes.as_ref() != RESULT {
+        return Err(format!(
+            "the result download answered {status} {content_type:?} with {} bytes",
+            bytes.len()
+        ));
+    }
+
+    c.step("the citizen rates the service");
+    for (question, answer) in [
+        ("q5", "2"),
+        ("q6", "1"),
+        ("q7", "2"),
+        ("satisfaction", "very_satisfied"),
+    ] {
+        c.click(&format!("input[name='{question}'][value='{answer}']"))
+            .await?;
+    }
+    c.click(&format!(
+        "form[action='/cong-dan/ho-so/{code}/danh-gia'] button[type='submit']"
+    ))
+    .await?;
+    c.see("Cảm ơn bạn đã đánh giá.").await?;
+    c.see("Bạn đã đánh giá: Rất hài lòng").await?;
+    if c.count("form[action$='/danh-gia']").await? != 0 {
+        return Err("the rating form is still offered after rating".into());
+    }
+    let dossier = motcua_store::repo::lifecycle::find(&db, &code)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the dossier is gone")?;
+    let (answers, satisfaction) = motcua_store::repo::citizens::rating(&db, dossier.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no rating was stored")?;
+    let answers: Value = serde_json::from_str(&answers).map_err(|e| e.to_string())?;
+    if answers != json!({"q5": 2, "q6": 1, "q7": 2}) || satisfaction != "very_satisfied" {
+        return Err(format!("the rating stored is {answers} {satisfaction}"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_submits_supplements_downloads_and_rates_in_a_real_browser() {
+    if !browsers_present() {
+        return;
+    }
+    let t = TestDb::sqlite().await;
+    load_fixtures(&t).await;
+    add_user(&t.db, "tn.xa", COMMUNE, &["receiving_officer", "result_officer"]).await;
+    add_user(&t.db, "cv.xa", COMMUNE, &["specialist"]).await;
+    add_user(&t.db, "pd.xa", COMMUNE, &["approver"]).await;
+    let app = TestApp::spawn(&t).await;
+    let db = t.db.clone();
+    in_browsers("citizen", &app.base, &["citizen", "officer"], move |b, files| {
+        citizen_flow(b[0].clone(), b[1].clone(), db, files)
+    })
+    .await;
 }

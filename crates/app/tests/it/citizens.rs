@@ -387,3 +387,100 @@ on_both_backends! {
         assert_eq!(app.client.get(app.url(&format!("/cong-dan/ho-so/{key}/ket-qua"))).header("cookie", &other).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     }
 }
+
+/// A minimal SMTP server on loopback that records what it receives.
+async fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 fake ESMTP\r\n").await;
+                let mut transcript = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    transcript.push_str(&line);
+                    transcript.push('\n');
+                    let reply: &[u8] = if in_data {
+                        if line == "." {
+                            in_data = false;
+                            b"250 queued\r\n"
+                        } else {
+                            continue;
+                        }
+                    } else {
+                        let upper = line.to_ascii_uppercase();
+                        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                            b"250 fake\r\n"
+                        } else if upper.starts_with("DATA") {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        } else if upper.starts_with("QUIT") {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            break;
+                        } else {
+                            b"250 ok\r\n"
+                        }
+                    };
+                    let _ = w.write_all(reply).await;
+                }
+                sink.lock().unwrap().push(transcript);
+            });
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_time_codes_go_out_by_smtp_when_configured() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    post(
+        &app,
+        "/cong-dan/dang-ky",
+        &[
+            ("full_name", "Lê Văn E"),
+            ("login", "e@example.vn"),
+            ("password", "mat-khau-an-toan"),
+        ],
+    )
+    .await;
+    let code = code_for(&t, "e@example.vn").await;
+    let (port, got) = fake_smtp().await;
+    let files = Box::new(motcua_web::outbox::FileSink {
+        dir: t.data_dir().join("outbox"),
+    });
+    let sink = motcua_web::outbox::SmtpSink::new(
+        &format!("smtp://127.0.0.1:{port}"),
+        "Một cửa <noreply@example.gov.vn>",
+        files,
+    )
+    .unwrap();
+    let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+    let n = motcua_web::outbox::deliver_pending(&state, std::sync::Arc::new(sink), 100)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let transcripts = got.lock().unwrap().clone();
+    let all = transcripts.join("\n");
+    assert!(all.contains("RCPT TO:<e@example.vn>"), "{all}");
+    assert!(all.contains("MAIL FROM:<noreply@example.gov.vn>"), "{all}");
+    // The body is encoded (UTF-8); the code itself is plain digits somewhere in it.
+    assert!(all.contains(&code), "{all}");
+    // A phone (SMS) code does not go by e-mail.
+    assert!(
+        motcua_web::outbox::SmtpSink::new(
+            "mysql://x",
+            "a@b.c",
+            Box::new(motcua_web::outbox::FileSink { dir: t.data_dir() })
+        )
+        .is_err()
+    );
+}

@@ -477,11 +477,11 @@ on_both_backends! {
         act(&app, &desk, &code, "transfer", json!({})).await;
         let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
         // A failing receiver keeps everything pending.
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, &Failing, 100).await.unwrap(), 0);
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, std::sync::Arc::new(Failing), 100).await.unwrap(), 0);
         assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 4);
         let dir = t.data_dir().join("outbox");
-        let sink = motcua_web::outbox::FileSink { dir: dir.clone() };
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, &sink, 100).await.unwrap(), 4);
+        let sink = std::sync::Arc::new(motcua_web::outbox::FileSink { dir: dir.clone() });
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink, 100).await.unwrap(), 4);
         assert!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().is_empty());
         let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
         let seqs: Vec<i64> = sync.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event_seq"].as_i64().unwrap()).collect();
