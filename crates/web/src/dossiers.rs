@@ -578,8 +578,10 @@ pub async fn intake_at(
         .await?;
     }
     let mut steps = instantiate_steps(state, case, agency.id, &agency.code).await?;
-    if let (Some(first), Some(received)) = (steps.first_mut(), received_at) {
-        start_step(first, received, &clock);
+    if let (Some(first), Some(_)) = (steps.first_mut(), received_at) {
+        // The step starts when the officer actually received it (shown in the timeline); its
+        // due counts from the next opening (start_step normalises).
+        start_step(first, now, &clock);
     }
     repo::insert_steps(&mut tx, id, &steps).await?;
     let mut dossier = repo::find_tx(&mut tx, &code.clone().unwrap_or_else(|| format!("online-{id}")))
@@ -970,7 +972,7 @@ async fn act_by(
             d.original_due_at = d.due_at;
             d.received_by = actor.clone();
             if let Some(first) = steps.first_mut() {
-                start_step(first, received, &clock);
+                start_step(first, now, &clock);
             }
             repo::count(
                 &mut tx,
