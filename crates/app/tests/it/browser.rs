@@ -1,6 +1,6 @@
 //! The pages in a real headless Chromium, driven over the W3C WebDriver protocol (chromedriver,
-//! spoken with reqwest: fantoccini is built without TLS and its connector type cannot be named
-//! from here). A dossier goes desk → Sở Xây dựng → desk with one supplement; and a citizen
+//! spoken with reqwest, which the test binary already has: no WebDriver client crate to build
+//! at all). A dossier goes desk → Sở Xây dựng → desk with one supplement; and a citizen
 //! registers, submits online (and pays a fee in the sandbox), hands in a supplement, looks the
 //! dossier up, downloads the result and rates it, while officers work in their own browser.
 //! Every failure leaves a screenshot and the page source of each browser under
