@@ -484,3 +484,52 @@ async fn one_time_codes_go_out_by_smtp_when_configured() {
         .is_err()
     );
 }
+
+#[tokio::test]
+async fn an_oversized_upload_is_refused_and_nothing_is_submitted() {
+    let t = TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    let app = TestApp::spawn(&t).await;
+    let res = app.get("/cong-dan/nop-ho-so?procedure=1.001193").await;
+    let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+    let csrf = hidden_value(&res.text().await.unwrap(), "csrf").unwrap();
+    let mut big = b"%PDF-1.4 ".to_vec();
+    big.resize(11 * 1024 * 1024, b'x');
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("procedure", "1.001193"),
+        ("case", "dung-han"),
+        ("agency", "000.30.01.H56"),
+        ("kind", "person"),
+        ("name", "Khách"),
+        ("id_number", "015192002345"),
+        ("phone", "0911222333"),
+        ("email", ""),
+        ("address", ""),
+        ("request", ""),
+    ];
+    let (ct, body) = multipart(
+        &fields,
+        &[
+            ("file_0", "to-khai.pdf", &big),
+            ("file_1", "giay-chung-sinh.pdf", b"%PDF-1.4 ok"),
+        ],
+    );
+    let res = reqwest::Client::new()
+        .post(app.url("/cong-dan/nop-ho-so"))
+        .header("cookie", format!("motcua_form_csrf={form_cookie}"))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("href=\"#file_0\""));
+    assert_eq!(
+        motcua_store::repo::dossiers::count_by_status(&t.db)
+            .await
+            .unwrap(),
+        vec![],
+        "nothing submitted"
+    );
+}
