@@ -2,11 +2,20 @@
 //! `motcua_lang` cookie (`/ngon-ngu/en`, `/ngon-ngu/vi`). A middleware puts the choice in a
 //! task-local, so templates call `t("key")` without every handler passing it along.
 //! Officers' back-office pages stay Vietnamese; the citizen-facing pages are translated.
+//!
+//! Texts live in one table, [`TEXTS`]: a key, the Vietnamese, the English. A text may hold
+//! `{}` placeholders, filled in order by [`t1`]/[`t2`]; an English text read through
+//! [`tn1`]/[`tn2`] may give a singular and a plural form as `singular|plural`. Texts shown
+//! with `|safe` in templates may hold markup; all others are escaped like any value.
 
 use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
+use motcua_domain::dossier::Status;
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -40,6 +49,16 @@ pub fn lang() -> Lang {
     LANG.try_with(|l| *l).unwrap_or(Lang::Vi)
 }
 
+/// Whether the request is served in English.
+pub fn is_en() -> bool {
+    lang() == Lang::En
+}
+
+/// Runs a future in a language (tests, and work outside a request).
+pub async fn with_lang<F: std::future::Future>(lang: Lang, f: F) -> F::Output {
+    LANG.scope(lang, f).await
+}
+
 /// Middleware: serve the request in the language of its cookie.
 pub async fn layer(req: Request, next: Next) -> Response {
     let lang = Lang::of(req.headers());
@@ -48,62 +67,1015 @@ pub async fn layer(req: Request, next: Next) -> Response {
 
 /// The text of a key in the current language; Vietnamese when English is missing.
 pub fn t(key: &str) -> &'static str {
+    text_in(lang(), key)
+}
+
+/// The text of a key in a given language (pages that stay Vietnamese ask for `Lang::Vi`).
+pub fn text_in(lang: Lang, key: &str) -> &'static str {
     let (vi, en) = text(key);
+    match lang {
+        Lang::En if !en.is_empty() => en,
+        _ => vi,
+    }
+}
+
+/// Replaces the `{}` placeholders of a text, in order.
+pub fn fill(text: &str, args: &[&dyn Display]) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    let mut args = args.iter();
+    while let Some(i) = rest.find("{}") {
+        out.push_str(&rest[..i]);
+        if let Some(a) = args.next() {
+            out.push_str(&a.to_string());
+        }
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text of a key with its one placeholder filled.
+pub fn t1(key: &str, a: impl Display) -> String {
+    fill(t(key), &[&a])
+}
+
+/// The text of a key with its two placeholders filled.
+pub fn t2(key: &str, a: impl Display, b: impl Display) -> String {
+    fill(t(key), &[&a, &b])
+}
+
+/// The singular or plural form (`singular|plural`) of a text for a count.
+fn form(text: &'static str, n: &str) -> &'static str {
+    match text.split_once('|') {
+        Some((one, _)) if n == "1" => one,
+        Some((_, many)) => many,
+        None => text,
+    }
+}
+
+/// A counted text: the count fills the first placeholder and picks the English form.
+pub fn tn1(key: &str, n: impl Display) -> String {
+    let n = n.to_string();
+    fill(form(t(key), &n), &[&n])
+}
+
+/// A counted text with a second value.
+pub fn tn2(key: &str, n: impl Display, b: impl Display) -> String {
+    let n = n.to_string();
+    fill(form(t(key), &n), &[&n, &b])
+}
+
+/// A message another module wrote in Vietnamese (validation of accounts, the default texts of
+/// error pages), in the current language when the table knows it (keys `msg.*`), else as is.
+pub fn message(vietnamese: &str) -> String {
+    if lang() == Lang::Vi {
+        return vietnamese.to_string();
+    }
+    TEXTS
+        .iter()
+        .find(|(key, vi, _)| key.starts_with("msg.") && *vi == vietnamese)
+        .map(|(_, _, en)| en.to_string())
+        .unwrap_or_else(|| vietnamese.to_string())
+}
+
+/// The English label of a dossier status (the Vietnamese is `Status::label_vi`).
+pub fn status_en(status: Status) -> &'static str {
+    match status {
+        Status::Submitted => "Submitted online",
+        Status::Received => "Received",
+        Status::Refused => "Not accepted",
+        Status::Processing => "Being processed",
+        Status::AwaitingSupplement => "Awaiting additional documents",
+        Status::AwaitingPayment => "Awaiting payment of fees",
+        Status::Withdrawn => "Withdrawn",
+        Status::Stopped => "Processing stopped",
+        Status::Resolved => "Result ready",
+        Status::Returned => "Result returned",
+    }
+}
+
+/// The label of a dossier status in the current language.
+pub fn status_label(status: Status) -> &'static str {
     match lang() {
-        Lang::Vi => vi,
-        Lang::En => en,
+        Lang::Vi => status.label_vi(),
+        Lang::En => status_en(status),
     }
 }
 
 fn text(key: &str) -> (&'static str, &'static str) {
-    match key {
-        "site" => (
-            "Hệ thống thông tin một cửa điện tử",
-            "One-stop administrative services",
-        ),
-        "skip" => ("Bỏ qua, đến nội dung chính", "Skip to main content"),
-        "nav" => ("Điều hướng chính", "Main navigation"),
-        "nav.home" => ("Trang chủ", "Home"),
-        "nav.procedures" => ("Thủ tục hành chính", "Procedures"),
-        "nav.lookup" => ("Tra cứu hồ sơ", "Track a dossier"),
-        "nav.feedback" => ("Phản ánh, kiến nghị", "Feedback"),
-        "nav.citizen" => ("Công dân", "Citizens"),
-        "nav.dossiers" => ("Hồ sơ", "Dossiers"),
-        "nav.admin" => ("Quản trị", "Administration"),
-        "nav.login" => ("Đăng nhập cán bộ", "Officer sign-in"),
-        "nav.logout" => ("Đăng xuất", "Sign out"),
-        "switch.href" => ("/ngon-ngu/en", "/ngon-ngu/vi"),
-        "switch.label" => ("English", "Tiếng Việt"),
-        "footer" => (
-            "motcua — phần mềm mã nguồn mở. Giờ pháp lý: Asia/Ho_Chi_Minh (UTC+7).",
-            "motcua — open-source software. Legal time: Asia/Ho_Chi_Minh (UTC+7).",
-        ),
-        "lookup.title" => ("Tra cứu tình trạng hồ sơ", "Track your dossier"),
-        "lookup.failed" => ("Chưa tra cứu được", "We could not find it"),
-        "lookup.enter" => ("Nhập thông tin tra cứu", "Enter your details"),
-        "lookup.code" => ("Mã hồ sơ", "Dossier code"),
-        "lookup.verify" => (
-            "4 chữ số cuối của số điện thoại hoặc số định danh cá nhân người nộp",
-            "Last 4 digits of the applicant's phone or ID number",
-        ),
-        "lookup.submit" => ("Tra cứu", "Look up"),
-        "lookup.applicant" => ("Người nộp", "Applicant"),
-        "lookup.procedure" => ("Thủ tục", "Procedure"),
-        "lookup.agency" => ("Nơi tiếp nhận", "Received by"),
-        "lookup.status" => ("Trạng thái", "Status"),
-        "lookup.received" => ("Ngày tiếp nhận", "Received"),
-        "lookup.due" => ("Hẹn trả kết quả", "Result due"),
-        "lookup.missing" => ("Hồ sơ cần bổ sung:", "To complete:"),
-        "lookup.ready" => ("Kết quả đã có.", "The result is ready."),
-        "lookup.steps" => ("Quá trình xử lý", "Progress"),
-        "lookup.step" => ("Bước", "Step"),
-        "lookup.step_agency" => ("Cơ quan", "Agency"),
-        "lookup.started" => ("Bắt đầu", "Started"),
-        "lookup.completed" => ("Hoàn thành", "Completed"),
-        "lookup.timing" => ("Tiến độ", "Timing"),
-        _ => ("", ""),
-    }
+    static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+        LazyLock::new(|| TEXTS.iter().map(|(k, vi, en)| (*k, (*vi, *en))).collect());
+    INDEX.get(key).copied().unwrap_or(("", ""))
 }
+
+/// Every text: (key, Vietnamese, English).
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    // The layout.
+    (
+        "site",
+        "Hệ thống thông tin một cửa điện tử",
+        "One-stop administrative services",
+    ),
+    ("skip", "Bỏ qua, đến nội dung chính", "Skip to main content"),
+    ("nav", "Điều hướng chính", "Main navigation"),
+    ("nav.home", "Trang chủ", "Home"),
+    ("nav.procedures", "Thủ tục hành chính", "Procedures"),
+    ("nav.lookup", "Tra cứu hồ sơ", "Track a dossier"),
+    ("nav.feedback", "Phản ánh, kiến nghị", "Feedback"),
+    ("nav.citizen", "Công dân", "Citizens"),
+    ("nav.dossiers", "Hồ sơ", "Dossiers"),
+    ("nav.admin", "Quản trị", "Administration"),
+    ("nav.login", "Đăng nhập cán bộ", "Officer sign-in"),
+    ("nav.logout", "Đăng xuất", "Sign out"),
+    ("switch.href", "/ngon-ngu/en", "/ngon-ngu/vi"),
+    ("switch.label", "English", "Tiếng Việt"),
+    (
+        "footer",
+        "motcua — phần mềm mã nguồn mở. Giờ pháp lý: Asia/Ho_Chi_Minh (UTC+7).",
+        "motcua — open-source software. Legal time: Asia/Ho_Chi_Minh (UTC+7).",
+    ),
+    // The lookup page.
+    ("lookup.title", "Tra cứu tình trạng hồ sơ", "Track your dossier"),
+    ("lookup.failed", "Chưa tra cứu được", "We could not find it"),
+    ("lookup.enter", "Nhập thông tin tra cứu", "Enter your details"),
+    ("lookup.code", "Mã hồ sơ", "Dossier code"),
+    (
+        "lookup.verify",
+        "4 chữ số cuối của số điện thoại hoặc số định danh cá nhân người nộp",
+        "Last 4 digits of the applicant's phone or ID number",
+    ),
+    ("lookup.submit", "Tra cứu", "Look up"),
+    ("lookup.applicant", "Người nộp", "Applicant"),
+    ("lookup.procedure", "Thủ tục", "Procedure"),
+    ("lookup.agency", "Nơi tiếp nhận", "Received by"),
+    ("lookup.status", "Trạng thái", "Status"),
+    ("lookup.received", "Ngày tiếp nhận", "Received"),
+    ("lookup.due", "Hẹn trả kết quả", "Result due"),
+    ("lookup.missing", "Hồ sơ cần bổ sung:", "To complete:"),
+    ("lookup.ready", "Kết quả đã có.", "The result is ready."),
+    ("lookup.steps", "Quá trình xử lý", "Progress"),
+    ("lookup.step", "Bước", "Step"),
+    ("lookup.step_agency", "Cơ quan", "Agency"),
+    ("lookup.started", "Bắt đầu", "Started"),
+    ("lookup.completed", "Hoàn thành", "Completed"),
+    ("lookup.timing", "Tiến độ", "Timing"),
+    // Shared by forms.
+    ("form.errors", "Có lỗi cần sửa", "Please correct the following"),
+    (
+        "form.expired",
+        "Biểu mẫu đã hết hạn. Vui lòng gửi lại.",
+        "The form has expired. Please send it again.",
+    ),
+    (
+        "form.csrf",
+        "Biểu mẫu không hợp lệ (CSRF).",
+        "The form is not valid (CSRF).",
+    ),
+    ("pager", "Phân trang", "Pagination"),
+    ("pager.prev", "← Trang trước", "← Previous page"),
+    ("pager.next", "Trang sau →", "Next page →"),
+    // The landing page.
+    (
+        "landing.lead",
+        "Tiếp nhận, giải quyết và trả kết quả thủ tục hành chính theo Nghị định 118/2025/NĐ-CP:\nngười dân, doanh nghiệp nộp hồ sơ trực tuyến hoặc tại bộ phận một cửa, tra cứu tiến độ bằng mã hồ sơ;\ncán bộ xử lý hồ sơ đúng hạn; lãnh đạo theo dõi số liệu mọi lúc.",
+        "Receiving and handling administrative procedures and returning their results under Decree 118/2025/NĐ-CP: citizens and businesses submit dossiers online or at the one-stop desk and track them with the dossier code; officers handle dossiers on time; leaders follow the figures at any time.",
+    ),
+    (
+        "landing.demo",
+        "Bản trình diễn: đăng nhập với vai trò",
+        "Demo: sign in with a role",
+    ),
+    (
+        "landing.demo_intro",
+        "Đây là dữ liệu mẫu của một tỉnh giả định. Mỗi tài khoản dưới đây dùng được ngay;\n  mật khẩu của tất cả tài khoản mẫu là",
+        "This is sample data of an imaginary province. Every account below works right away;\n  the password of all sample accounts is",
+    ),
+    (
+        "landing.demo_caption",
+        "Tài khoản mẫu theo vai trò",
+        "Sample accounts by role",
+    ),
+    ("landing.role", "Vai trò", "Role"),
+    ("landing.username", "Tên đăng nhập", "Username"),
+    ("landing.agency", "Cơ quan", "Agency"),
+    ("landing.by_status", "Hồ sơ theo trạng thái", "Dossiers by status"),
+    ("landing.no_dossiers", "Chưa có hồ sơ nào.", "No dossiers yet."),
+    ("landing.number", "Mã", "No."),
+    ("landing.status", "Trạng thái", "Status"),
+    ("landing.count", "Số hồ sơ", "Dossiers"),
+    ("landing.dev", "Dành cho tích hợp", "For integrators"),
+    ("landing.api_docs", "Tài liệu API", "API documentation"),
+    // The error page.
+    ("error.not_found", "Không tìm thấy trang", "Page not found"),
+    ("error.forbidden", "Không có quyền truy cập", "Access denied"),
+    ("error.unauthorized", "Cần đăng nhập", "Sign-in required"),
+    ("error.bad_request", "Yêu cầu không hợp lệ", "Invalid request"),
+    (
+        "error.internal",
+        "Hệ thống đang gặp sự cố",
+        "The system is having a problem",
+    ),
+    (
+        "error.help",
+        "Bạn có thể <a href=\"/\">quay về trang chủ</a>. Nếu bạn gõ địa chỉ, hãy kiểm tra lại chính tả.",
+        "You can <a href=\"/\">go back to the home page</a>. If you typed the address, check its spelling.",
+    ),
+    ("error.code", "Mã lỗi: {}", "Error code: {}"),
+    // Messages written in Vietnamese elsewhere (see `message`).
+    (
+        "msg.not_found",
+        "Không tìm thấy trang bạn yêu cầu.",
+        "The page you asked for does not exist.",
+    ),
+    (
+        "msg.internal",
+        "Hệ thống gặp lỗi. Vui lòng thử lại sau ít phút.",
+        "Something went wrong. Please try again in a few minutes.",
+    ),
+    (
+        "msg.login_taken",
+        "Số điện thoại hoặc thư điện tử này đã có tài khoản. Hãy đăng nhập hoặc lấy lại mật khẩu.",
+        "This phone number or email already has an account. Sign in or reset the password.",
+    ),
+    (
+        "msg.bad_email",
+        "Thư điện tử không hợp lệ.",
+        "The email address is not valid.",
+    ),
+    (
+        "msg.bad_phone",
+        "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0).",
+        "The phone number is not valid (10 digits, starting with 0).",
+    ),
+    (
+        "msg.short_password",
+        "Mật khẩu cần ít nhất 8 ký tự.",
+        "The password needs at least 8 characters.",
+    ),
+    (
+        "msg.long_password",
+        "Mật khẩu quá dài.",
+        "The password is too long.",
+    ),
+    (
+        "msg.full_name",
+        "Nhập họ và tên (tối đa 200 ký tự).",
+        "Enter your full name (at most 200 characters).",
+    ),
+    // The procedure catalog.
+    ("catalog.title", "Thủ tục hành chính", "Administrative procedures"),
+    (
+        "catalog.lead",
+        "Danh mục thủ tục hành chính được niêm yết công khai: thành phần hồ sơ, thời hạn giải quyết,\nphí, lệ phí, nơi nộp hồ sơ và mẫu đơn, tờ khai.",
+        "The public list of administrative procedures: required documents, time limits,\nfees and charges, where to submit, and application forms.",
+    ),
+    ("catalog.find", "Tìm thủ tục", "Find a procedure"),
+    (
+        "catalog.find_hint",
+        "Gõ tên hoặc mã thủ tục, có dấu hoặc không dấu, ví dụ: cap giay phep xay dung.",
+        "Type the name or code of a procedure, with or without Vietnamese diacritics, for example: cap giay phep xay dung.",
+    ),
+    ("catalog.field", "Lĩnh vực", "Field"),
+    ("catalog.all_fields", "Tất cả lĩnh vực", "All fields"),
+    ("catalog.agency", "Cơ quan thực hiện", "Implementing agency"),
+    ("catalog.all_agencies", "Tất cả cơ quan", "All agencies"),
+    ("catalog.level", "Cấp thực hiện", "Implementing level"),
+    ("catalog.all_levels", "Tất cả các cấp", "All levels"),
+    ("catalog.search", "Tìm kiếm", "Search"),
+    ("catalog.clear", "Xóa bộ lọc", "Clear filters"),
+    (
+        "catalog.found",
+        "Tìm thấy {} thủ tục",
+        "{} procedure found|{} procedures found",
+    ),
+    (
+        "catalog.none",
+        "Không có thủ tục nào phù hợp.",
+        "No procedure matches.",
+    ),
+    (
+        "catalog.none_help",
+        "Hãy thử từ khóa ngắn hơn (ví dụ “khai sinh” thay vì cả tên thủ tục), kiểm tra chính tả,\n  hoặc <a href=\"/thu-tuc\">xem toàn bộ danh mục</a>. Cán bộ bộ phận một cửa luôn sẵn sàng hướng dẫn bạn.",
+        "Try a shorter keyword (for example “khai sinh” rather than the full name), check the spelling,\n  or <a href=\"/thu-tuc\">see the whole catalog</a>. Officers at the one-stop desk are always there to help you.",
+    ),
+    (
+        "catalog.caption",
+        "Danh sách thủ tục, trang {} trên {}",
+        "List of procedures, page {} of {}",
+    ),
+    ("catalog.code", "Mã", "Code"),
+    ("catalog.name", "Tên thủ tục", "Procedure"),
+    ("catalog.limit", "Thời hạn giải quyết", "Time limit"),
+    ("catalog.online", "Mức độ trực tuyến", "Online service level"),
+    ("catalog.four", "4 tại chỗ", "4 on the spot"),
+    ("catalog.page", "Trang {} / {}", "Page {} / {}"),
+    (
+        "detail.back",
+        "← Danh mục thủ tục hành chính",
+        "← Procedure catalog",
+    ),
+    ("detail.code", "Mã thủ tục", "Procedure code"),
+    ("detail.online_limit", "; nộp trực tuyến: ", "; online: "),
+    ("detail.same_day", "Trả kết quả trong ngày", "Same-day results"),
+    (
+        "detail.same_day_text",
+        "Hồ sơ nộp trước {} được trả kết quả trong ngày; nộp sau {} được trả vào ngày làm việc tiếp theo.",
+        "Dossiers submitted before {} get their result the same day; after {}, on the next working day.",
+    ),
+    (
+        "detail.online_level",
+        "Mức độ dịch vụ công trực tuyến",
+        "Online public service level",
+    ),
+    ("detail.four", "“4 tại chỗ”", "“4 on the spot”"),
+    (
+        "detail.four_yes",
+        "Có: tiếp nhận, thẩm định, phê duyệt và trả kết quả ngay tại bộ phận một cửa",
+        "Yes: received, appraised, approved and returned on the spot at the one-stop desk",
+    ),
+    ("detail.no", "Không", "No"),
+    ("detail.where", "Nơi nộp hồ sơ", "Where to submit"),
+    (
+        "detail.where_none",
+        "Liên hệ bộ phận một cửa gần nhất để được hướng dẫn.",
+        "Ask the nearest one-stop desk for guidance.",
+    ),
+    ("detail.one_stop", "Bộ phận một cửa", "One-stop desk"),
+    ("detail.address", "Địa chỉ: {}", "Address: {}"),
+    ("detail.agency_code", "Mã cơ quan: {}", "Agency code: {}"),
+    ("detail.methods", "Cách thức thực hiện", "How to submit"),
+    ("detail.applicants", "Đối tượng thực hiện", "Who may apply"),
+    ("detail.components", "Thành phần hồ sơ", "Required documents"),
+    (
+        "detail.components_caption",
+        "Thành phần hồ sơ cần chuẩn bị",
+        "Documents to prepare",
+    ),
+    ("detail.document", "Tên giấy tờ", "Document"),
+    ("detail.originals", "Số bản chính", "Originals"),
+    ("detail.copies", "Số bản sao", "Copies"),
+    ("detail.required", "Bắt buộc", "Required"),
+    ("detail.optional", "Không bắt buộc", "Optional"),
+    ("detail.form", "Mẫu đơn, tờ khai", "Form"),
+    ("detail.download", "Tải mẫu", "Download the form"),
+    ("detail.fees", "Phí, lệ phí", "Fees and charges"),
+    ("detail.none", "Không", "None"),
+    ("detail.result", "Kết quả thực hiện", "Result"),
+    (
+        "detail.conditions",
+        "Yêu cầu, điều kiện thực hiện",
+        "Requirements and conditions",
+    ),
+    ("detail.legal_basis", "Căn cứ pháp lý", "Legal basis"),
+    ("detail.cases", "Trình tự giải quyết", "How it is handled"),
+    ("detail.case", "Trường hợp: ", "Case: "),
+    ("detail.case_limit", "Thời hạn: ", "Time limit: "),
+    (
+        "detail.steps_caption",
+        "Các bước xử lý — {}",
+        "Processing steps — {}",
+    ),
+    ("detail.step", "Bước", "Step"),
+    ("detail.task", "Nội dung", "Task"),
+    ("detail.role", "Người thực hiện", "Done by"),
+    ("detail.agency", "Cơ quan", "Agency"),
+    ("detail.time", "Thời gian", "Time"),
+    (
+        "detail.version",
+        "Phiên bản {}, áp dụng từ ngày {}.",
+        "Version {}, in force from {}.",
+    ),
+    // The citizen's account.
+    (
+        "citizen.login",
+        "Số điện thoại hoặc thư điện tử",
+        "Phone number or email",
+    ),
+    ("citizen.full_name", "Họ và tên", "Full name"),
+    ("citizen.password", "Mật khẩu", "Password"),
+    (
+        "citizen.new_password",
+        "Mật khẩu (ít nhất 8 ký tự)",
+        "Password (at least 8 characters)",
+    ),
+    ("citizen.register", "Đăng ký tài khoản", "Create an account"),
+    (
+        "citizen.register_intro",
+        "Dùng số điện thoại hoặc thư điện tử của bạn. Chúng tôi gửi một mã 6 chữ số để xác thực.",
+        "Use your phone number or email. We send a 6-digit code to confirm it.",
+    ),
+    ("citizen.register_submit", "Đăng ký", "Register"),
+    (
+        "citizen.have_account",
+        "Đã có tài khoản? Đăng nhập",
+        "Already have an account? Sign in",
+    ),
+    ("citizen.verify", "Xác thực tài khoản", "Confirm your account"),
+    (
+        "citizen.verify_intro",
+        "Nhập mã 6 chữ số vừa được gửi tới số điện thoại hoặc thư điện tử của bạn (hiệu lực 10 phút).",
+        "Enter the 6-digit code just sent to your phone or email (valid for 10 minutes).",
+    ),
+    ("citizen.verify_code", "Mã xác thực", "Confirmation code"),
+    ("citizen.verify_submit", "Xác thực", "Confirm"),
+    (
+        "citizen.resend",
+        "Gửi lại mã (đăng ký lại)",
+        "Send the code again (register again)",
+    ),
+    (
+        "citizen.code_sent",
+        "Đã gửi mã xác thực.",
+        "A confirmation code has been sent.",
+    ),
+    ("citizen.sign_in", "Đăng nhập công dân", "Citizen sign-in"),
+    (
+        "citizen.sign_in_intro",
+        "Đăng nhập để nộp hồ sơ trực tuyến, theo dõi và đánh giá hồ sơ của bạn.",
+        "Sign in to submit dossiers online, follow them and rate the service.",
+    ),
+    ("citizen.sign_in_submit", "Đăng nhập", "Sign in"),
+    (
+        "citizen.no_account",
+        "Chưa có tài khoản? Đăng ký",
+        "No account yet? Register",
+    ),
+    ("citizen.forgot_link", "Quên mật khẩu", "Forgot your password?"),
+    (
+        "citizen.verified",
+        "Tài khoản đã được xác thực. Mời bạn đăng nhập.",
+        "Your account is confirmed. Please sign in.",
+    ),
+    (
+        "citizen.was_reset",
+        "Đã đặt lại mật khẩu. Mời bạn đăng nhập.",
+        "Your password has been reset. Please sign in.",
+    ),
+    ("citizen.forgot", "Quên mật khẩu", "Forgotten password"),
+    (
+        "citizen.forgot_intro",
+        "Nhập số điện thoại hoặc thư điện tử của tài khoản; nếu tài khoản tồn tại, chúng tôi gửi mã để đặt lại mật khẩu.",
+        "Enter the phone number or email of your account; if the account exists, we send a code to reset the password.",
+    ),
+    ("citizen.forgot_submit", "Gửi mã", "Send the code"),
+    ("citizen.back_to_sign_in", "Quay lại đăng nhập", "Back to sign-in"),
+    ("citizen.reset", "Đặt lại mật khẩu", "Reset your password"),
+    (
+        "citizen.reset_intro",
+        "Nhập mã đã gửi tới bạn và mật khẩu mới.",
+        "Enter the code we sent you and a new password.",
+    ),
+    ("citizen.reset_code", "Mã", "Code"),
+    (
+        "citizen.reset_password",
+        "Mật khẩu mới (ít nhất 8 ký tự)",
+        "New password (at least 8 characters)",
+    ),
+    ("citizen.reset_submit", "Đặt lại mật khẩu", "Reset the password"),
+    (
+        "citizen.reset_sent",
+        "Nếu tài khoản tồn tại, mã đã được gửi.",
+        "If the account exists, a code has been sent.",
+    ),
+    (
+        "citizen.wrong_code",
+        "Mã không đúng hoặc đã hết hạn. Bạn có thể yêu cầu gửi lại mã.",
+        "The code is wrong or has expired. You can ask for a new code.",
+    ),
+    (
+        "citizen.wrong_password",
+        "Tài khoản hoặc mật khẩu không đúng.",
+        "Wrong account or password.",
+    ),
+    (
+        "citizen.not_verified",
+        "Tài khoản chưa được xác thực. Nhập mã đã gửi tới bạn.",
+        "The account is not confirmed yet. Enter the code we sent you.",
+    ),
+    (
+        "citizen.too_many",
+        "Thao tác quá nhiều lần. Vui lòng thử lại sau {} phút.",
+        "Too many attempts. Please try again in {} minute.|Too many attempts. Please try again in {} minutes.",
+    ),
+    (
+        "citizen.internal",
+        "Hệ thống gặp lỗi. Vui lòng thử lại.",
+        "Something went wrong. Please try again.",
+    ),
+    ("citizen.home_title", "Hồ sơ của tôi", "My dossiers"),
+    ("citizen.hello", "Xin chào, {}", "Hello, {}"),
+    (
+        "citizen.no_dossiers",
+        "Bạn chưa có hồ sơ nào. Xem <a href=\"/thu-tuc\">danh mục thủ tục hành chính</a> để nộp hồ sơ.",
+        "You have no dossiers yet. See the <a href=\"/thu-tuc\">procedure catalog</a> to submit one.",
+    ),
+    ("citizen.code", "Mã hồ sơ", "Dossier code"),
+    ("citizen.procedure", "Thủ tục", "Procedure"),
+    ("citizen.status", "Trạng thái", "Status"),
+    ("citizen.submitted", "Ngày nộp", "Submitted"),
+    ("citizen.due", "Hẹn trả", "Due"),
+    ("citizen.sign_out", "Đăng xuất", "Sign out"),
+    // Online submission.
+    ("submit.title", "Nộp hồ sơ trực tuyến", "Submit a dossier online"),
+    ("submit.case", "Trường hợp", "Case"),
+    ("submit.choose", "Chọn", "Choose"),
+    ("submit.agency", "Nơi tiếp nhận", "Receiving agency"),
+    ("submit.applicant", "Người nộp hồ sơ", "Applicant"),
+    ("submit.kind", "Là", "Applying as"),
+    (
+        "submit.person",
+        "Công dân (số định danh cá nhân)",
+        "Citizen (personal ID number)",
+    ),
+    (
+        "submit.organisation",
+        "Tổ chức, doanh nghiệp (mã số thuế)",
+        "Organisation or business (tax code)",
+    ),
+    (
+        "submit.name",
+        "Họ và tên / Tên tổ chức",
+        "Full name / Name of the organisation",
+    ),
+    (
+        "submit.id_number",
+        "Số định danh cá nhân (12 số) hoặc mã số thuế",
+        "Personal ID number (12 digits) or tax code",
+    ),
+    ("submit.phone", "Số điện thoại", "Phone number"),
+    ("submit.email", "Thư điện tử", "Email"),
+    ("submit.address", "Địa chỉ", "Address"),
+    ("submit.request", "Nội dung yêu cầu", "Your request"),
+    (
+        "submit.components",
+        "Thành phần hồ sơ (tệp PDF, JPEG hoặc PNG, tối đa 10 MB mỗi tệp)",
+        "Documents (PDF, JPEG or PNG files, at most 10 MB each)",
+    ),
+    ("submit.required", "(bắt buộc)", "(required)"),
+    (
+        "submit.reuse",
+        "hoặc dùng lại giấy tờ đã nộp trước đây",
+        "or reuse a document you handed in before",
+    ),
+    ("submit.no_reuse", "— Không dùng lại —", "— Do not reuse —"),
+    ("submit.fees", "Phí, lệ phí:", "Fees and charges:"),
+    (
+        "submit.fees_when",
+        ", thanh toán trực tuyến sau khi nộp.",
+        ", paid online after you submit.",
+    ),
+    ("submit.submit", "Nộp hồ sơ", "Submit"),
+    (
+        "submit.file_failed",
+        "Tệp quá lớn hoặc bị lỗi khi tải lên (tối đa 10 MB).",
+        "The file is too large or failed to upload (at most 10 MB).",
+    ),
+    ("submit.file", "Tệp", "File"),
+    (
+        "submit.not_yours",
+        "Tệp chọn lại không thuộc hồ sơ trước đây của bạn.",
+        "The reused file is not from one of your earlier dossiers.",
+    ),
+    (
+        "submit.err.name",
+        "Nhập họ và tên người nộp.",
+        "Enter the applicant's full name.",
+    ),
+    (
+        "submit.err.id_number",
+        "Số định danh cá nhân gồm 12 chữ số (tổ chức: mã số thuế 10 chữ số).",
+        "A personal ID number has 12 digits (organisations: a 10-digit tax code).",
+    ),
+    (
+        "submit.err.phone",
+        "Nhập số điện thoại hoặc thư điện tử để nhận thông báo.",
+        "Enter a phone number or email to receive notices.",
+    ),
+    (
+        "submit.err.email",
+        "Thư điện tử không hợp lệ.",
+        "The email address is not valid.",
+    ),
+    (
+        "submit.err.agency",
+        "Chọn nơi tiếp nhận hồ sơ.",
+        "Choose the receiving agency.",
+    ),
+    (
+        "submit.err.components",
+        "Thiếu thành phần hồ sơ bắt buộc ({}).",
+        "A required document is missing ({}).",
+    ),
+    (
+        "submit.not_online",
+        "Thủ tục này chưa nhận hồ sơ trực tuyến. Vui lòng nộp tại bộ phận một cửa.",
+        "This procedure does not take online submissions yet. Please submit at the one-stop desk.",
+    ),
+    (
+        "submit.no_payment",
+        "Khoản thanh toán không tồn tại hoặc đã được thanh toán.",
+        "This payment does not exist or has already been paid.",
+    ),
+    ("submit.amount", "{} đồng", "{} VND"),
+    ("submitted.title", "Đã nộp hồ sơ", "Dossier submitted"),
+    ("submitted.dossier", "Hồ sơ", "Your dossier for"),
+    (
+        "submitted.sent",
+        "đã được gửi. Số tham chiếu:",
+        "has been sent. Reference number:",
+    ),
+    (
+        "submitted.check",
+        "Cán bộ sẽ kiểm tra hồ sơ",
+        "An officer will check the dossier",
+    ),
+    ("submitted.before", "trước", "before"),
+    (
+        "submitted.then",
+        ". Khi hồ sơ được tiếp nhận, mã hồ sơ và ngày hẹn trả kết quả được gửi tới bạn; bạn tra cứu tại <a href=\"/tra-cuu\">trang tra cứu</a>.",
+        ". Once it is accepted, the dossier code and the date the result is due are sent to you; follow it on the <a href=\"/tra-cuu\">tracking page</a>.",
+    ),
+    ("submitted.fees", "Phí, lệ phí", "Fees and charges"),
+    (
+        "submitted.paid",
+        "Đã thanh toán {} (mã giao dịch {}).",
+        "Paid {} (transaction {}).",
+    ),
+    (
+        "submitted.sandbox",
+        "MÔI TRƯỜNG THỬ NGHIỆM (sandbox)",
+        "TEST ENVIRONMENT (sandbox)",
+    ),
+    (
+        "submitted.sandbox_note",
+        ": không có tiền thật được chuyển.",
+        ": no real money is transferred.",
+    ),
+    ("submitted.amount", "Số tiền:", "Amount:"),
+    ("submitted.pay", "Thanh toán thử nghiệm", "Make a test payment"),
+    ("submitted.mine", "Xem hồ sơ của tôi", "See my dossiers"),
+    // The citizen's dossier.
+    ("dossier.title", "Hồ sơ {}", "Dossier {}"),
+    ("dossier.back", "← Hồ sơ của tôi", "← My dossiers"),
+    ("dossier.failed", "Chưa thực hiện được", "That did not work"),
+    ("dossier.status", "Trạng thái", "Status"),
+    ("dossier.due", "Hẹn trả kết quả", "Result due"),
+    (
+        "dossier.missing",
+        "Cơ quan yêu cầu bổ sung:",
+        "The agency asks you to add:",
+    ),
+    ("dossier.steps", "Quá trình xử lý", "Progress"),
+    ("dossier.step", "Bước", "Step"),
+    ("dossier.started", "Bắt đầu", "Started"),
+    ("dossier.completed", "Hoàn thành", "Completed"),
+    (
+        "dossier.result",
+        "Tải kết quả điện tử",
+        "Download the electronic result",
+    ),
+    (
+        "dossier.supplement",
+        "Nộp hồ sơ bổ sung",
+        "Hand in additional documents",
+    ),
+    (
+        "dossier.supplement_file",
+        "Tệp bổ sung (PDF, JPEG hoặc PNG, tối đa 10 MB)",
+        "Additional file (PDF, JPEG or PNG, at most 10 MB)",
+    ),
+    ("dossier.supplement_submit", "Nộp bổ sung", "Hand in"),
+    (
+        "dossier.rate",
+        "Đánh giá chất lượng giải quyết",
+        "Rate the service",
+    ),
+    (
+        "dossier.satisfaction",
+        "Mức độ hài lòng chung",
+        "Overall satisfaction",
+    ),
+    ("dossier.very_satisfied", "Rất hài lòng", "Very satisfied"),
+    ("dossier.satisfied", "Hài lòng", "Satisfied"),
+    ("dossier.not_satisfied", "Không hài lòng", "Not satisfied"),
+    ("dossier.rate_submit", "Gửi đánh giá", "Send the rating"),
+    ("dossier.rated", "Bạn đã đánh giá:", "Your rating:"),
+    ("dossier.withdraw", "Rút hồ sơ", "Withdraw the dossier"),
+    (
+        "dossier.withdraw_reason",
+        "Lý do rút hồ sơ",
+        "Reason for withdrawing",
+    ),
+    ("dossier.withdraw_submit", "Rút hồ sơ", "Withdraw"),
+    (
+        "dossier.supplemented",
+        "Đã nộp hồ sơ bổ sung.",
+        "The additional documents have been handed in.",
+    ),
+    (
+        "dossier.withdrawn",
+        "Đã rút hồ sơ.",
+        "The dossier has been withdrawn.",
+    ),
+    (
+        "dossier.thanks",
+        "Cảm ơn bạn đã đánh giá.",
+        "Thank you for your rating.",
+    ),
+    (
+        "dossier.choose_file",
+        "Chọn tệp hồ sơ bổ sung (PDF, JPEG hoặc PNG).",
+        "Choose the file to hand in (PDF, JPEG or PNG).",
+    ),
+    (
+        "dossier.bad_file",
+        "Tệp không hợp lệ: {}",
+        "The file is not valid: {}",
+    ),
+    (
+        "dossier.give_reason",
+        "Nêu lý do rút hồ sơ.",
+        "Give the reason for withdrawing.",
+    ),
+    (
+        "dossier.rate_finished",
+        "Chỉ đánh giá hồ sơ đã giải quyết xong.",
+        "Only finished dossiers can be rated.",
+    ),
+    (
+        "dossier.answer_all",
+        "Trả lời tất cả các câu hỏi.",
+        "Answer every question.",
+    ),
+    (
+        "dossier.choose_satisfaction",
+        "Chọn mức độ hài lòng.",
+        "Choose how satisfied you are.",
+    ),
+    (
+        "dossier.already_rated",
+        "Hồ sơ này đã được đánh giá.",
+        "This dossier has already been rated.",
+    ),
+    // Feedback and petitions: the form.
+    (
+        "feedback.title",
+        "Gửi phản ánh, kiến nghị",
+        "Send feedback or a petition",
+    ),
+    ("feedback.error_prefix", "Lỗi: ", "Error: "),
+    (
+        "feedback.lead",
+        "Phản ánh về quy định hành chính, về việc giải quyết hồ sơ hoặc thái độ, hành vi của cán bộ, công chức.\nCơ quan xem xét, trả lời trong thời hạn quy định; câu trả lời có thể được công khai, nhưng họ tên, số điện thoại\nvà thư điện tử của bạn không bao giờ được công khai.",
+        "Feedback on administrative regulations, on how a dossier was handled, or on the conduct of officials.\nThe agency reviews it and answers within the legal time limit; the answer may be published, but your name,\nphone number and email are never made public.",
+    ),
+    (
+        "feedback.see_answered",
+        "Xem các phản ánh, kiến nghị đã được trả lời",
+        "See feedback and petitions already answered",
+    ),
+    ("feedback.channel", "Hình thức tiếp nhận", "Channel"),
+    (
+        "feedback.channel_hint",
+        "Công chức ghi nhận phản ánh qua điện thoại hoặc bằng văn bản cho cơ quan của mình.",
+        "Officials record feedback received by phone or in writing for their own agency.",
+    ),
+    (
+        "feedback.dossier_code",
+        "Mã hồ sơ (nếu phản ánh về một hồ sơ cụ thể)",
+        "Dossier code (if it is about a particular dossier)",
+    ),
+    (
+        "feedback.dossier_code_hint",
+        "Mã in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả, ví dụ 000.00.01.H56-251128-0001. Có thể để trống.",
+        "The code printed on the dossier receipt, for example 000.00.01.H56-251128-0001. May be left empty.",
+    ),
+    ("feedback.name", "Họ và tên", "Full name"),
+    (
+        "feedback.contact_hint",
+        "Nhập số điện thoại hoặc thư điện tử (ít nhất một) để cơ quan gửi câu trả lời.",
+        "Enter a phone number or email (at least one) so that the agency can send you its answer.",
+    ),
+    ("feedback.phone", "Số điện thoại", "Phone number"),
+    ("feedback.email", "Thư điện tử", "Email"),
+    (
+        "feedback.agency",
+        "Cơ quan được phản ánh, kiến nghị",
+        "Agency concerned",
+    ),
+    (
+        "feedback.choose_agency",
+        "— Chọn cơ quan —",
+        "— Choose an agency —",
+    ),
+    ("feedback.subject", "Tiêu đề", "Subject"),
+    (
+        "feedback.content",
+        "Nội dung phản ánh, kiến nghị",
+        "Your feedback or petition",
+    ),
+    (
+        "feedback.content_hint",
+        "Nêu rõ sự việc, thời gian, địa điểm và đề nghị của bạn (tối đa 5.000 ký tự).",
+        "Say what happened, when and where, and what you ask for (at most 5,000 characters).",
+    ),
+    ("feedback.submit", "Gửi phản ánh, kiến nghị", "Send"),
+    (
+        "feedback.expired",
+        "Phiên biểu mẫu đã hết hạn. Vui lòng kiểm tra lại và gửi lần nữa.",
+        "The form has expired. Please check it and send it again.",
+    ),
+    (
+        "feedback.officers_only",
+        "Chỉ công chức của cơ quan này được ghi nhận phản ánh qua điện thoại hoặc bằng văn bản.",
+        "Only officials of this agency may record feedback received by phone or in writing.",
+    ),
+    (
+        "feedback.too_many",
+        "Địa chỉ mạng của bạn đã gửi quá nhiều phản ánh, kiến nghị. Vui lòng thử lại sau {} phút.",
+        "Your network address has sent too much feedback. Please try again in {} minute.|Your network address has sent too much feedback. Please try again in {} minutes.",
+    ),
+    (
+        "feedback.err.channel",
+        "Phản ánh qua điện thoại hoặc bằng văn bản do công chức của cơ quan ghi nhận; hãy chọn “Trực tuyến”.",
+        "Feedback by phone or in writing is recorded by the agency's officials; choose “Online”.",
+    ),
+    (
+        "feedback.err.dossier_code",
+        "Mã hồ sơ không đúng dạng: nhập đúng mã in trên Giấy tiếp nhận (ví dụ 000.00.01.H56-251128-0001), hoặc để trống.",
+        "The dossier code is not valid: enter the code printed on the receipt (for example 000.00.01.H56-251128-0001), or leave it empty.",
+    ),
+    (
+        "feedback.err.name",
+        "Nhập họ và tên (tối đa {} ký tự).",
+        "Enter your full name (at most {} characters).",
+    ),
+    (
+        "feedback.err.contact",
+        "Nhập số điện thoại hoặc thư điện tử để cơ quan gửi câu trả lời.",
+        "Enter a phone number or email so that the agency can send its answer.",
+    ),
+    (
+        "feedback.err.phone",
+        "Số điện thoại không đúng: 10 chữ số, bắt đầu bằng 0 (hoặc +84).",
+        "The phone number is not valid: 10 digits starting with 0 (or +84).",
+    ),
+    (
+        "feedback.err.email",
+        "Địa chỉ thư điện tử không đúng.",
+        "The email address is not valid.",
+    ),
+    (
+        "feedback.err.agency",
+        "Chọn cơ quan được phản ánh, kiến nghị.",
+        "Choose the agency concerned.",
+    ),
+    (
+        "feedback.err.subject",
+        "Nhập tiêu đề (tối đa {} ký tự).",
+        "Enter a subject (at most {} characters).",
+    ),
+    (
+        "feedback.err.content",
+        "Nhập nội dung phản ánh, kiến nghị (tối đa 5.000 ký tự).",
+        "Enter your feedback or petition (at most 5,000 characters).",
+    ),
+    (
+        "feedback.err.answer",
+        "Nhập nội dung trả lời (tối đa 10.000 ký tự).",
+        "Enter the answer (at most 10,000 characters).",
+    ),
+    (
+        "feedback.err.reject_reason",
+        "Nhập lý do không tiếp nhận.",
+        "Enter the reason for not accepting it.",
+    ),
+    (
+        "feedback.err.note",
+        "Ghi chú tối đa 2.000 ký tự.",
+        "A note has at most 2,000 characters.",
+    ),
+    (
+        "feedback.err.same_agency",
+        "Phản ánh, kiến nghị đang ở cơ quan này; chọn cơ quan khác.",
+        "The feedback is already at this agency; choose another one.",
+    ),
+    (
+        "feedback.err.to_agency",
+        "Chọn cơ quan có thẩm quyền để chuyển.",
+        "Choose the competent agency to forward it to.",
+    ),
+    (
+        "feedback.err.category",
+        "Chọn loại phản ánh, kiến nghị.",
+        "Choose the kind of feedback.",
+    ),
+    // Feedback and petitions: sent.
+    (
+        "feedback.sent_title",
+        "Đã gửi phản ánh, kiến nghị {}",
+        "Feedback sent: {}",
+    ),
+    (
+        "feedback.received",
+        "Đã nhận phản ánh, kiến nghị",
+        "We have received your feedback",
+    ),
+    (
+        "feedback.your_reference",
+        "Mã phản ánh, kiến nghị của bạn:",
+        "Your reference:",
+    ),
+    (
+        "feedback.keep_reference",
+        "Hãy ghi lại mã này để liên hệ khi cần.",
+        "Note this code down to contact us if needed.",
+    ),
+    ("feedback.reviewing_agency", "Cơ quan xem xét", "Reviewing agency"),
+    ("feedback.sent_channel", "Hình thức", "Channel"),
+    ("feedback.received_at", "Tiếp nhận lúc", "Received at"),
+    (
+        "feedback.forward_due",
+        "Hạn phân loại hoặc chuyển cơ quan có thẩm quyền",
+        "Deadline to classify it or forward it to the competent agency",
+    ),
+    ("feedback.answer_due", "Hạn trả lời", "Answer due"),
+    (
+        "feedback.forwarding",
+        "Nếu phản ánh, kiến nghị thuộc thẩm quyền của cơ quan khác, nó sẽ được chuyển đến cơ quan có thẩm quyền;\nkhi đó hạn trả lời được tính lại từ thời điểm chuyển. Câu trả lời được gửi đến số điện thoại hoặc thư điện tử bạn đã cung cấp.",
+        "If another agency is competent, your feedback is forwarded to it;\nthe answer deadline then runs again from the forwarding. The answer is sent to the phone number or email you gave.",
+    ),
+    (
+        "feedback.send_other",
+        "Gửi phản ánh, kiến nghị khác",
+        "Send other feedback",
+    ),
+    (
+        "feedback.answered_link",
+        "Các phản ánh, kiến nghị đã trả lời",
+        "Answered feedback and petitions",
+    ),
+    // Feedback and petitions: published answers.
+    (
+        "public.title",
+        "Phản ánh, kiến nghị đã trả lời",
+        "Answered feedback and petitions",
+    ),
+    (
+        "public.lead",
+        "Câu trả lời của cơ quan nhà nước đối với phản ánh, kiến nghị của người dân, doanh nghiệp. Thông tin cá nhân người gửi không được công khai.",
+        "Answers of state agencies to feedback and petitions from citizens and businesses. The senders' personal details are never published.",
+    ),
+    (
+        "public.send",
+        "Gửi phản ánh, kiến nghị",
+        "Send feedback or a petition",
+    ),
+    (
+        "public.search_label",
+        "Tìm phản ánh, kiến nghị",
+        "Search feedback and petitions",
+    ),
+    ("public.search", "Tìm kiếm", "Search"),
+    (
+        "public.search_hint",
+        "Từ trong tiêu đề, nội dung, câu trả lời, tên cơ quan hoặc mã phản ánh; gõ có dấu hay không dấu đều được.",
+        "Words from the subject, content, answer, agency name or reference; with or without diacritics.",
+    ),
+    ("public.find", "Tìm", "Search"),
+    ("public.clear", "Bỏ tìm kiếm", "Clear the search"),
+    ("public.count", "{} câu trả lời", "{} answer|{} answers"),
+    (
+        "public.count_q",
+        "{} câu trả lời cho “{}”",
+        "{} answer for “{}”|{} answers for “{}”",
+    ),
+    (
+        "public.none",
+        "Không có phản ánh, kiến nghị nào đã được trả lời",
+        "No answered feedback",
+    ),
+    ("public.none_q", " khớp với từ khóa", " matches your search"),
+    ("public.ref", "Mã", "Ref."),
+    ("public.received", "tiếp nhận", "received"),
+    ("public.answered", "trả lời", "answered"),
+    ("public.on_time", "Đúng hạn", "On time"),
+    ("public.late", "Trễ hạn", "Late"),
+    ("public.content", "Nội dung", "Content"),
+    ("public.answer_of", "Trả lời của {}", "Answer from {}"),
+    ("public.page", "Trang {}/{}", "Page {}/{}"),
+    (
+        "public.bad_page",
+        "Số trang không hợp lệ: “{}”.",
+        "Not a valid page number: “{}”.",
+    ),
+    (
+        "public.long_query",
+        "Từ khóa tìm kiếm quá dài.",
+        "The search text is too long.",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -118,6 +1090,20 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, vi, en) in TEXTS {
+            assert!(seen.insert(key), "{key} is twice in the table");
+            assert!(!vi.is_empty() && !en.is_empty(), "{key}");
+            assert!(!vi.contains('|'), "{key}: '|' is for English plurals only");
+            // Each English form has the placeholders of the Vietnamese.
+            for form in en.split('|') {
+                assert_eq!(
+                    vi.matches("{}").count(),
+                    form.matches("{}").count(),
+                    "{key}: placeholders differ"
+                );
+            }
+        }
         for key in [
             "site",
             "skip",
@@ -135,6 +1121,83 @@ mod tests {
         ] {
             let (vi, en) = text(key);
             assert!(!vi.is_empty() && !en.is_empty() && vi != en, "{key}");
+        }
+    }
+
+    /// Every `i18n::…("key")` of the templates and the page code names a key of the table.
+    #[test]
+    fn every_key_used_is_in_the_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["templates", "src", "src/pages"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "html" || e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut used = 0;
+        for path in files {
+            let source = std::fs::read_to_string(&path).expect("read");
+            for call in source.split("i18n::").skip(1) {
+                let Some((name, rest)) = call.split_once("(\"") else {
+                    continue;
+                };
+                if !["t", "t1", "t2", "tn1", "tn2"].contains(&name) {
+                    continue;
+                }
+                let key = rest.split('"').next().unwrap_or("");
+                used += 1;
+                assert!(!text(key).0.is_empty(), "{}: unknown key {key:?}", path.display());
+            }
+        }
+        assert!(used > 100, "the scan found the calls ({used})");
+    }
+
+    #[tokio::test]
+    async fn placeholders_and_plurals_are_filled() {
+        assert_eq!(t1("citizen.hello", "An"), "Xin chào, An");
+        assert_eq!(tn1("catalog.found", 1), "Tìm thấy 1 thủ tục");
+        assert_eq!(tn2("public.count_q", 2, "x"), "2 câu trả lời cho “x”");
+        let en = LANG
+            .scope(Lang::En, async {
+                (
+                    tn1("catalog.found", 1),
+                    tn1("catalog.found", 12),
+                    tn2("public.count_q", 1, "x"),
+                    t2("catalog.page", 1, 3),
+                    text_in(Lang::Vi, "nav.home"),
+                )
+            })
+            .await;
+        assert_eq!(
+            en,
+            (
+                "1 procedure found".into(),
+                "12 procedures found".into(),
+                "1 answer for “x”".into(),
+                "Page 1 / 3".into(),
+                "Trang chủ"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn known_messages_and_statuses_are_translated() {
+        let vi = "Thư điện tử không hợp lệ.";
+        assert_eq!(message(vi), vi);
+        let (en, other, status) = LANG
+            .scope(Lang::En, async {
+                (message(vi), message("Không biết"), status_label(Status::Received))
+            })
+            .await;
+        assert_eq!(en, "The email address is not valid.");
+        assert_eq!(other, "Không biết", "unknown messages stay as they are");
+        assert_eq!(status, "Received");
+        assert_eq!(status_label(Status::Received), "Đã tiếp nhận");
+        for s in Status::ALL {
+            assert!(!status_en(s).is_empty() && status_en(s) != s.label_vi());
         }
     }
 }

@@ -11,6 +11,7 @@ mod cli;
 mod dossiers;
 mod feedback;
 mod http;
+mod i18n;
 mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;

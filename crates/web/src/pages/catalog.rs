@@ -5,6 +5,7 @@ use super::Chrome;
 use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::error::PageError;
+use crate::i18n;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -135,6 +136,170 @@ pub fn role_vi(role: &str) -> String {
         .unwrap_or_else(|_| role.to_string())
 }
 
+/// The English name of an implementing level.
+pub fn level_en(level: &str) -> &str {
+    match level {
+        "province" => "Provincial level",
+        "commune" => "Commune level",
+        "district" => "District level (before 01/07/2025)",
+        "central" => "Central level",
+        other => other,
+    }
+}
+
+/// The name of an implementing level in the language of the page.
+pub fn level_label(level: &str) -> &str {
+    if i18n::is_en() {
+        level_en(level)
+    } else {
+        level_vi(level)
+    }
+}
+
+/// Levels joined for a table cell, in the language of the page.
+pub fn levels_label(levels: &[String]) -> String {
+    levels
+        .iter()
+        .map(|l| level_label(l))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An amount in thousandths with a decimal point: 500 → "0.5", 3000 → "3".
+pub fn thousandths_en(t: u64) -> String {
+    thousandths_vi(t).replace(',', ".")
+}
+
+/// A time limit in English: "1 working-days" → "1 working day", "4 working-hours" →
+/// "4 working hours", "15 days" → "15 days". Unreadable text is shown as is.
+pub fn limit_en(limit: &str) -> String {
+    match TimeLimit::parse(limit) {
+        Ok(l) => {
+            let one = l.thousandths() == 1000;
+            let unit = match (l.unit(), one) {
+                (LimitUnit::WorkingDays, true) => "working day",
+                (LimitUnit::WorkingDays, false) => "working days",
+                (LimitUnit::WorkingHours, true) => "working hour",
+                (LimitUnit::WorkingHours, false) => "working hours",
+                (LimitUnit::CalendarDays, true) => "day",
+                (LimitUnit::CalendarDays, false) => "days",
+            };
+            format!("{} {unit}", thousandths_en(l.thousandths()))
+        }
+        Err(_) => limit.to_string(),
+    }
+}
+
+/// A time limit in the language of the page.
+pub fn limit_label(limit: &str) -> String {
+    if i18n::is_en() {
+        limit_en(limit)
+    } else {
+        limit_vi(limit)
+    }
+}
+
+/// A step quota in working days, in English: 0.5 → "0.5 days", 1 → "1 day".
+pub fn quota_en(days: f64) -> String {
+    match quota_thousandths(days) {
+        Some(1000) => "1 day".into(),
+        Some(t) => format!("{} days", thousandths_en(t)),
+        None => format!("{days} days"),
+    }
+}
+
+/// A step quota in the language of the page.
+pub fn quota_label(days: f64) -> String {
+    if i18n::is_en() {
+        quota_en(days)
+    } else {
+        quota_vi(days)
+    }
+}
+
+/// An amount of money in English: 200000 → "200,000 VND".
+pub fn vnd_en(amount: u64) -> String {
+    let vi = vnd(amount);
+    format!("{} VND", vi.trim_end_matches(" đồng").replace('.', ","))
+}
+
+/// An amount of money in the language of the page.
+pub fn money(amount: u64) -> String {
+    if i18n::is_en() {
+        vnd_en(amount)
+    } else {
+        vnd(amount)
+    }
+}
+
+/// The English label of an online level.
+pub fn online_level_en(level: OnlineLevel) -> &'static str {
+    match level {
+        OnlineLevel::Full => "Full online public service",
+        OnlineLevel::Partial => "Partial online public service",
+        OnlineLevel::None => "Not available online",
+    }
+}
+
+/// The label of an online level in the language of the page.
+pub fn online_level_label(level: OnlineLevel) -> &'static str {
+    if i18n::is_en() {
+        online_level_en(level)
+    } else {
+        level.label_vi()
+    }
+}
+
+/// The label of a stored online level (`full`, `partial`, `none`) in the language of the page.
+pub fn stored_online_level_label(level: &str) -> &'static str {
+    online_level_label(match level {
+        "full" => OnlineLevel::Full,
+        "partial" => OnlineLevel::Partial,
+        _ => OnlineLevel::None,
+    })
+}
+
+pub fn method_en(m: Method) -> &'static str {
+    match m {
+        Method::Direct => "In person",
+        Method::Postal => "By public postal service",
+        Method::Online => "Online",
+    }
+}
+
+/// A method of submission in the language of the page.
+pub fn method_label(m: Method) -> &'static str {
+    if i18n::is_en() { method_en(m) } else { method_vi(m) }
+}
+
+/// The English label of a role id, or the id itself when unknown.
+pub fn role_en(role: &str) -> String {
+    match role.parse::<Role>() {
+        Ok(r) => match r {
+            Role::ReceivingOfficer => "Receiving officer",
+            Role::Leader => "Head of division (assigns)",
+            Role::Specialist => "Handling specialist",
+            Role::Approver => "Signing leader",
+            Role::Clerk => "Clerk",
+            Role::ResultOfficer => "Result officer",
+            Role::DeskHead => "Head of the one-stop desk",
+            Role::Supervisor => "Supervisor (read only)",
+            Role::Admin => "System administrator",
+        }
+        .to_string(),
+        Err(_) => role.to_string(),
+    }
+}
+
+/// The label of a role id in the language of the page.
+pub fn role_label(role: &str) -> String {
+    if i18n::is_en() {
+        role_en(role)
+    } else {
+        role_vi(role)
+    }
+}
+
 /// A date as written in Vietnam: 01/07/2025.
 pub fn date_vi(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
@@ -246,15 +411,15 @@ async fn list(
             .collect(),
         levels: LEVEL_CHOICES
             .iter()
-            .map(|l| Choice::new(l, level_vi(l), level))
+            .map(|l| Choice::new(l, level_label(l), level))
             .collect(),
         filtered: filters.iter().any(|(_, v)| !v.is_empty()),
         rows: found
             .into_iter()
             .map(|p| ListRow {
-                levels: levels_vi(&p.levels),
-                limit: limit_vi(&p.time_limit),
-                online: online_level_vi(&p.online_level),
+                levels: levels_label(&p.levels),
+                limit: limit_label(&p.time_limit),
+                online: stored_online_level_label(&p.online_level),
                 four_on_the_spot: p.four_on_the_spot,
                 code: p.code,
                 name: p.name,
@@ -336,8 +501,12 @@ struct DetailPage {
     effective_from: String,
 }
 
-fn agency_rule_vi(rule: &AgencyRule, names: &HashMap<String, String>) -> String {
+fn agency_rule_label(rule: &AgencyRule, names: &HashMap<String, String>) -> String {
+    let en = i18n::is_en();
     match rule {
+        AgencyRule::Receiving if en => "Receiving agency".into(),
+        AgencyRule::Parent if en => "Higher-level agency".into(),
+        AgencyRule::Child if en => "Lower-level agency".into(),
         AgencyRule::Receiving => "Cơ quan tiếp nhận".into(),
         AgencyRule::Parent => "Cơ quan cấp trên".into(),
         AgencyRule::Child => "Cơ quan cấp dưới".into(),
@@ -357,11 +526,11 @@ async fn detail(
     let all = agencies::list(&state.db).await?;
     let names: HashMap<String, String> = all.iter().map(|a| (a.code.clone(), a.name.clone())).collect();
     let spec = stored.spec;
-    let limit = limit_vi(&spec.time_limit);
+    let limit = limit_label(&spec.time_limit);
     let online_limit = spec
         .online_time_limit
         .as_deref()
-        .map(limit_vi)
+        .map(limit_label)
         .filter(|l| *l != limit);
     let html = DetailPage {
         chrome: Chrome::of(user.as_ref()),
@@ -383,7 +552,7 @@ async fn detail(
                 },
             })
             .collect(),
-        methods: spec.methods.iter().map(|m| method_vi(*m)).collect(),
+        methods: spec.methods.iter().map(|m| method_label(*m)).collect(),
         components: spec
             .components
             .iter()
@@ -401,7 +570,7 @@ async fn detail(
             .iter()
             .map(|f| FeeView {
                 name: f.name.clone(),
-                amount: f.amount_vnd.map(vnd).unwrap_or_default(),
+                amount: f.amount_vnd.map(money).unwrap_or_default(),
                 note: f.note.clone(),
             })
             .collect(),
@@ -412,14 +581,14 @@ async fn detail(
                 let case_limit = c
                     .time_limit
                     .as_deref()
-                    .map(limit_vi)
+                    .map(limit_label)
                     .unwrap_or_else(|| limit.clone());
                 CaseView {
                     name: c.name.clone(),
                     online_limit: c
                         .online_time_limit
                         .as_deref()
-                        .map(limit_vi)
+                        .map(limit_label)
                         .filter(|l| *l != case_limit),
                     limit: case_limit,
                     steps: c
@@ -427,9 +596,9 @@ async fn detail(
                         .iter()
                         .map(|s| StepView {
                             name: s.name.clone(),
-                            role: role_vi(&s.role),
-                            agency: agency_rule_vi(&s.agency, &names),
-                            quota: quota_vi(s.quota_days),
+                            role: role_label(&s.role),
+                            agency: agency_rule_label(&s.agency, &names),
+                            quota: quota_label(s.quota_days),
                         })
                         .collect(),
                 }
@@ -438,8 +607,8 @@ async fn detail(
         time_limit: limit,
         online_time_limit: online_limit,
         same_day_cutoff: spec.same_day_cutoff.clone(),
-        levels: levels_vi(&spec.levels),
-        online_level: spec.online_level.label_vi(),
+        levels: levels_label(&spec.levels),
+        online_level: online_level_label(spec.online_level),
         four_on_the_spot: spec.four_on_the_spot,
         version: stored.version,
         effective_from: date_vi(stored.effective_from),
@@ -526,6 +695,56 @@ mod tests {
         assert_eq!(limit_vi("15 days"), "15 ngày");
         assert_eq!(limit_vi("0.5 working-days"), "0,5 ngày làm việc");
         assert_eq!(limit_vi("2 tuần"), "2 tuần");
+    }
+
+    #[test]
+    fn limits_read_in_english() {
+        assert_eq!(limit_en("1 working-days"), "1 working day");
+        assert_eq!(limit_en("4 working-hours"), "4 working hours");
+        assert_eq!(limit_en("1 working-hours"), "1 working hour");
+        assert_eq!(limit_en("15 days"), "15 days");
+        assert_eq!(limit_en("1 days"), "1 day");
+        assert_eq!(limit_en("0.5 working-days"), "0.5 working days");
+        assert_eq!(limit_en("2 tuần"), "2 tuần");
+        assert_eq!(quota_en(0.25), "0.25 days");
+        assert_eq!(quota_en(1.0), "1 day");
+        assert_eq!(vnd_en(1_500_000), "1,500,000 VND");
+        assert_eq!(vnd_en(0), "0 VND");
+        assert_eq!(role_en("specialist"), "Handling specialist");
+        assert_eq!(level_en("district"), "District level (before 01/07/2025)");
+    }
+
+    #[tokio::test]
+    async fn labels_follow_the_page_language() {
+        assert_eq!(limit_label("1 working-days"), "1 ngày làm việc");
+        assert_eq!(method_label(Method::Postal), "Qua bưu chính công ích");
+        assert_eq!(stored_online_level_label("full"), online_level_vi("full"));
+        assert_eq!(
+            levels_label(&["province".into(), "commune".into()]),
+            "Cấp tỉnh, Cấp xã"
+        );
+        let en = i18n::with_lang(i18n::Lang::En, async {
+            (
+                limit_label("1 working-days"),
+                method_label(Method::Postal),
+                stored_online_level_label("full"),
+                levels_label(&["province".into(), "commune".into()]),
+                money(200_000),
+                quota_label(0.5),
+            )
+        })
+        .await;
+        assert_eq!(
+            en,
+            (
+                "1 working day".into(),
+                "By public postal service",
+                "Full online public service",
+                "Provincial level, Commune level".into(),
+                "200,000 VND".into(),
+                "0.5 days".into()
+            )
+        );
     }
 
     #[test]

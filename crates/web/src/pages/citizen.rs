@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::auth::{constant_time_eq, cookie, new_secret};
 use crate::citizens::{self, CitizenError};
 use crate::error::PageError;
+use crate::i18n;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -134,47 +135,38 @@ fn render(
 
 fn errors_of(e: CitizenError) -> (StatusCode, Vec<(String, String)>) {
     match e {
+        // The service words its checks in Vietnamese; the page says them in its language.
         CitizenError::Invalid(list) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            list.into_iter().map(|(f, m)| (f.to_string(), m)).collect(),
+            list.into_iter()
+                .map(|(f, m)| (f.to_string(), i18n::message(&m)))
+                .collect(),
         ),
         CitizenError::WrongCode => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            vec![(
-                "code".into(),
-                "Mã không đúng hoặc đã hết hạn. Bạn có thể yêu cầu gửi lại mã.".into(),
-            )],
+            vec![("code".into(), i18n::t("citizen.wrong_code").into())],
         ),
         CitizenError::WrongPassword => (
             StatusCode::UNAUTHORIZED,
-            vec![("login".into(), "Tài khoản hoặc mật khẩu không đúng.".into())],
+            vec![("login".into(), i18n::t("citizen.wrong_password").into())],
         ),
         CitizenError::NotVerified => (
             StatusCode::FORBIDDEN,
-            vec![(
-                "login".into(),
-                "Tài khoản chưa được xác thực. Nhập mã đã gửi tới bạn.".into(),
-            )],
+            vec![("login".into(), i18n::t("citizen.not_verified").into())],
         ),
         CitizenError::TooMany(wait) => (
             StatusCode::TOO_MANY_REQUESTS,
-            vec![(
-                "login".into(),
-                format!(
-                    "Thao tác quá nhiều lần. Vui lòng thử lại sau {} phút.",
-                    wait.div_ceil(60)
-                ),
-            )],
+            vec![("login".into(), i18n::tn1("citizen.too_many", wait.div_ceil(60)))],
         ),
         CitizenError::Internal => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            vec![("login".into(), "Hệ thống gặp lỗi. Vui lòng thử lại.".into())],
+            vec![("login".into(), i18n::t("citizen.internal").into())],
         ),
     }
 }
 
 fn csrf_error() -> Vec<(String, String)> {
-    vec![("login".into(), "Biểu mẫu đã hết hạn. Vui lòng gửi lại.".into())]
+    vec![("login".into(), i18n::t("form.expired").into())]
 }
 
 fn see_other(to: &str) -> Response {
@@ -183,7 +175,10 @@ fn see_other(to: &str) -> Response {
     r
 }
 
-const LOGIN_LABEL: &str = "Số điện thoại hoặc thư điện tử";
+/// The label of the login field (phone or e-mail).
+fn login_label() -> &'static str {
+    i18n::t("citizen.login")
+}
 
 fn register_page(
     state: &AppState,
@@ -194,23 +189,29 @@ fn register_page(
     render(
         state,
         status,
-        "Đăng ký tài khoản",
-        "Dùng số điện thoại hoặc thư điện tử của bạn. Chúng tôi gửi một mã 6 chữ số để xác thực.",
+        i18n::t("citizen.register"),
+        i18n::t("citizen.register_intro"),
         "/cong-dan/dang-ky",
         vec![
-            field("full_name", "Họ và tên", "text", &f.full_name, "name"),
-            field("login", LOGIN_LABEL, "text", &f.login, "username"),
+            field(
+                "full_name",
+                i18n::t("citizen.full_name"),
+                "text",
+                &f.full_name,
+                "name",
+            ),
+            field("login", login_label(), "text", &f.login, "username"),
             field(
                 "password",
-                "Mật khẩu (ít nhất 8 ký tự)",
+                i18n::t("citizen.new_password"),
                 "password",
                 "",
                 "new-password",
             ),
         ],
         errors,
-        "Đăng ký",
-        vec![("/cong-dan/dang-nhap", "Đã có tài khoản? Đăng nhập")],
+        i18n::t("citizen.register_submit"),
+        vec![("/cong-dan/dang-nhap", i18n::t("citizen.have_account"))],
         None,
     )
 }
@@ -249,17 +250,23 @@ fn verify_page(
     render(
         state,
         status,
-        "Xác thực tài khoản",
-        "Nhập mã 6 chữ số vừa được gửi tới số điện thoại hoặc thư điện tử của bạn (hiệu lực 10 phút).",
+        i18n::t("citizen.verify"),
+        i18n::t("citizen.verify_intro"),
         "/cong-dan/xac-thuc",
         vec![
-            field("login", LOGIN_LABEL, "text", login, "username"),
-            field("code", "Mã xác thực", "text", "", "one-time-code"),
+            field("login", login_label(), "text", login, "username"),
+            field(
+                "code",
+                i18n::t("citizen.verify_code"),
+                "text",
+                "",
+                "one-time-code",
+            ),
         ],
         errors,
-        "Xác thực",
-        vec![("/cong-dan/dang-ky", "Gửi lại mã (đăng ký lại)")],
-        sent.then_some("Đã gửi mã xác thực."),
+        i18n::t("citizen.verify_submit"),
+        vec![("/cong-dan/dang-ky", i18n::t("citizen.resend"))],
+        sent.then(|| i18n::t("citizen.code_sent")),
     )
 }
 
@@ -294,18 +301,24 @@ fn login_page(
     render(
         state,
         status,
-        "Đăng nhập công dân",
-        "Đăng nhập để nộp hồ sơ trực tuyến, theo dõi và đánh giá hồ sơ của bạn.",
+        i18n::t("citizen.sign_in"),
+        i18n::t("citizen.sign_in_intro"),
         "/cong-dan/dang-nhap",
         vec![
-            field("login", LOGIN_LABEL, "text", login, "username"),
-            field("password", "Mật khẩu", "password", "", "current-password"),
+            field("login", login_label(), "text", login, "username"),
+            field(
+                "password",
+                i18n::t("citizen.password"),
+                "password",
+                "",
+                "current-password",
+            ),
         ],
         errors,
-        "Đăng nhập",
+        i18n::t("citizen.sign_in_submit"),
         vec![
-            ("/cong-dan/dang-ky", "Chưa có tài khoản? Đăng ký"),
-            ("/cong-dan/quen-mat-khau", "Quên mật khẩu"),
+            ("/cong-dan/dang-ky", i18n::t("citizen.no_account")),
+            ("/cong-dan/quen-mat-khau", i18n::t("citizen.forgot_link")),
         ],
         flash,
     )
@@ -322,9 +335,9 @@ pub async fn login_form(
     Query(q): Query<LoginQ>,
 ) -> Result<Response, PageError> {
     let flash = if q.verified.is_some() {
-        Some("Tài khoản đã được xác thực. Mời bạn đăng nhập.")
+        Some(i18n::t("citizen.verified"))
     } else if q.reset.is_some() {
-        Some("Đã đặt lại mật khẩu. Mời bạn đăng nhập.")
+        Some(i18n::t("citizen.was_reset"))
     } else {
         None
     };
@@ -366,7 +379,7 @@ pub async fn logout(
     if !constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()) {
         return Err(PageError {
             status: StatusCode::FORBIDDEN,
-            message: "Biểu mẫu không hợp lệ (CSRF).".into(),
+            message: i18n::t("form.csrf").into(),
         });
     }
     citizens::logout(&state, &headers).await;
@@ -389,13 +402,13 @@ fn forgot_page(
     render(
         state,
         status,
-        "Quên mật khẩu",
-        "Nhập số điện thoại hoặc thư điện tử của tài khoản; nếu tài khoản tồn tại, chúng tôi gửi mã để đặt lại mật khẩu.",
+        i18n::t("citizen.forgot"),
+        i18n::t("citizen.forgot_intro"),
         "/cong-dan/quen-mat-khau",
-        vec![field("login", LOGIN_LABEL, "text", login, "username")],
+        vec![field("login", login_label(), "text", login, "username")],
         errors,
-        "Gửi mã",
-        vec![("/cong-dan/dang-nhap", "Quay lại đăng nhập")],
+        i18n::t("citizen.forgot_submit"),
+        vec![("/cong-dan/dang-nhap", i18n::t("citizen.back_to_sign_in"))],
         None,
     )
 }
@@ -434,24 +447,24 @@ fn reset_page(
     render(
         state,
         status,
-        "Đặt lại mật khẩu",
-        "Nhập mã đã gửi tới bạn và mật khẩu mới.",
+        i18n::t("citizen.reset"),
+        i18n::t("citizen.reset_intro"),
         "/cong-dan/dat-lai-mat-khau",
         vec![
-            field("login", LOGIN_LABEL, "text", login, "username"),
-            field("code", "Mã", "text", "", "one-time-code"),
+            field("login", login_label(), "text", login, "username"),
+            field("code", i18n::t("citizen.reset_code"), "text", "", "one-time-code"),
             field(
                 "password",
-                "Mật khẩu mới (ít nhất 8 ký tự)",
+                i18n::t("citizen.reset_password"),
                 "password",
                 "",
                 "new-password",
             ),
         ],
         errors,
-        "Đặt lại mật khẩu",
+        i18n::t("citizen.reset_submit"),
         vec![],
-        sent.then_some("Nếu tài khoản tồn tại, mã đã được gửi."),
+        sent.then(|| i18n::t("citizen.reset_sent")),
     )
 }
 
@@ -495,7 +508,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
             let label = d
                 .status
                 .parse::<motcua_domain::dossier::Status>()
-                .map(|s| s.label_vi())
+                .map(i18n::status_label)
                 .unwrap_or("")
                 .to_string();
             (d.key, d.procedure_name, label, fmt(d.submitted), fmt(d.due_at))

@@ -8,6 +8,7 @@ use crate::auth::constant_time_eq;
 use crate::citizens;
 use crate::dossiers::{self, ActionInput};
 use crate::error::PageError;
+use crate::i18n;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -39,6 +40,33 @@ pub const QUESTIONS: [(&str, u8, &str, [&str; 3]); 3] = [
         ["Lịch sự, tận tình", "Bình thường", "Gây phiền hà, sách nhiễu"],
     ),
 ];
+
+/// The same questions in English.
+pub const QUESTIONS_EN: [(&str, u8, &str, [&str; 3]); 3] = [
+    (
+        "q5",
+        5,
+        "Was your dossier handled “4 on the spot” (received, appraised, approved and returned at the one-stop desk)?",
+        ["Yes, fully", "Partly", "No"],
+    ),
+    (
+        "q6",
+        6,
+        "Was the procedure published in full and easy to understand (documents, time limit, fees, forms)?",
+        ["In full and clearly", "Published but incomplete", "No"],
+    ),
+    (
+        "q7",
+        7,
+        "How did the officials behave when guiding you, receiving and handling your dossier?",
+        ["Polite and helpful", "Ordinary", "Caused trouble or harassment"],
+    ),
+];
+
+/// The citizen's questions in the language of the page.
+pub fn questions() -> &'static [(&'static str, u8, &'static str, [&'static str; 3]); 3] {
+    if i18n::is_en() { &QUESTIONS_EN } else { &QUESTIONS }
+}
 
 #[derive(Template)]
 #[template(path = "citizen_dossier.html")]
@@ -106,7 +134,7 @@ async fn render(
         csrf,
         key: d.key(),
         procedure_name: d.procedure_name.clone(),
-        status_label: st.label_vi().into(),
+        status_label: i18n::status_label(st).into(),
         due: when(d.due_at),
         missing: (st == Status::AwaitingSupplement)
             .then(|| {
@@ -132,10 +160,13 @@ async fn render(
             st,
             Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped
         ) && rated.is_none(),
-        rated: rated.map(|s| match s.as_str() {
-            "very_satisfied" => "Rất hài lòng".to_string(),
-            "satisfied" => "Hài lòng".to_string(),
-            _ => "Không hài lòng".to_string(),
+        rated: rated.map(|s| {
+            i18n::t(match s.as_str() {
+                "very_satisfied" => "dossier.very_satisfied",
+                "satisfied" => "dossier.satisfied",
+                _ => "dossier.not_satisfied",
+            })
+            .to_string()
         }),
         error,
         flash,
@@ -220,7 +251,7 @@ pub async fn post(
     ) {
         return Err(PageError {
             status: StatusCode::FORBIDDEN,
-            message: "Biểu mẫu không hợp lệ (CSRF).".into(),
+            message: i18n::t("form.csrf").into(),
         });
     }
     let fail =
@@ -230,7 +261,7 @@ pub async fn post(
             let Some((name, bytes)) = file else {
                 return fail(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "Chọn tệp hồ sơ bổ sung (PDF, JPEG hoặc PNG).".into(),
+                    i18n::t("dossier.choose_file").into(),
                 )
                 .await;
             };
@@ -239,7 +270,7 @@ pub async fn post(
                 Err(e) => {
                     return fail(
                         e.status,
-                        format!("Tệp không hợp lệ: {}", e.detail.unwrap_or_default()),
+                        i18n::t1("dossier.bad_file", e.detail.unwrap_or_default()),
                     )
                     .await;
                 }
@@ -253,12 +284,16 @@ pub async fn post(
             {
                 return fail(StatusCode::CONFLICT, e.message()).await;
             }
-            "Đã nộp hồ sơ bổ sung."
+            i18n::t("dossier.supplemented")
         }
         "rut" => {
             let reason = fields.get("reason").cloned().unwrap_or_default();
             if reason.trim().is_empty() {
-                return fail(StatusCode::UNPROCESSABLE_ENTITY, "Nêu lý do rút hồ sơ.".into()).await;
+                return fail(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    i18n::t("dossier.give_reason").into(),
+                )
+                .await;
             }
             let input = ActionInput {
                 note: reason,
@@ -269,7 +304,7 @@ pub async fn post(
             {
                 return fail(StatusCode::CONFLICT, e.message()).await;
             }
-            "Đã rút hồ sơ."
+            i18n::t("dossier.withdrawn")
         }
         "danh-gia" => {
             let finished = matches!(
@@ -277,11 +312,7 @@ pub async fn post(
                 "resolved" | "returned" | "withdrawn" | "stopped"
             );
             if !finished {
-                return fail(
-                    StatusCode::CONFLICT,
-                    "Chỉ đánh giá hồ sơ đã giải quyết xong.".into(),
-                )
-                .await;
+                return fail(StatusCode::CONFLICT, i18n::t("dossier.rate_finished").into()).await;
             }
             let mut answers = serde_json::Map::new();
             for (k, _, _, _) in QUESTIONS {
@@ -296,7 +327,7 @@ pub async fn post(
                     None => {
                         return fail(
                             StatusCode::UNPROCESSABLE_ENTITY,
-                            "Trả lời tất cả các câu hỏi.".into(),
+                            i18n::t("dossier.answer_all").into(),
                         )
                         .await;
                     }
@@ -304,7 +335,11 @@ pub async fn post(
             }
             let satisfaction = fields.get("satisfaction").cloned().unwrap_or_default();
             if !["very_satisfied", "satisfied", "not_satisfied"].contains(&satisfaction.as_str()) {
-                return fail(StatusCode::UNPROCESSABLE_ENTITY, "Chọn mức độ hài lòng.".into()).await;
+                return fail(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    i18n::t("dossier.choose_satisfaction").into(),
+                )
+                .await;
             }
             let mut tx = state.db.begin().await?;
             match repo::rate(
@@ -319,11 +354,11 @@ pub async fn post(
             {
                 Ok(()) => tx.commit().await?,
                 Err(motcua_store::StoreError::Conflict(_)) => {
-                    return fail(StatusCode::CONFLICT, "Hồ sơ này đã được đánh giá.".into()).await;
+                    return fail(StatusCode::CONFLICT, i18n::t("dossier.already_rated").into()).await;
                 }
                 Err(e) => return Err(e.into()),
             }
-            "Cảm ơn bạn đã đánh giá."
+            i18n::t("dossier.thanks")
         }
         _ => return Err(PageError::not_found()),
     };

@@ -9,6 +9,7 @@ use crate::auth::{constant_time_eq, cookie, new_secret};
 use crate::citizens;
 use crate::dossiers::{self, ApplicantInput, ComponentInput, IntakeInput};
 use crate::error::PageError;
+use crate::i18n;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::SET_COOKIE;
@@ -23,6 +24,14 @@ use std::collections::HashMap;
 const FORM_COOKIE: &str = "motcua_form_csrf";
 /// The sandbox payment provider's name, shown to the citizen.
 pub const SANDBOX: &str = "sandbox";
+
+/// An amount in đồng as these pages write it: "150000 đồng", or "150,000 VND" in English.
+pub fn amount(vnd: &i64) -> String {
+    match u64::try_from(*vnd) {
+        Ok(n) if i18n::is_en() => super::catalog::vnd_en(n),
+        _ => i18n::t1("submit.amount", vnd),
+    }
+}
 
 #[derive(Template)]
 #[template(path = "citizen_submit.html")]
@@ -93,7 +102,7 @@ async fn load(state: &AppState, code: &str) -> Result<ProcedureSpec, PageError> 
     {
         return Err(PageError {
             status: StatusCode::NOT_FOUND,
-            message: "Thủ tục này chưa nhận hồ sơ trực tuyến. Vui lòng nộp tại bộ phận một cửa.".into(),
+            message: i18n::t("submit.not_online").into(),
         });
     }
     Ok(p.spec)
@@ -201,10 +210,7 @@ pub async fn submit(
             match field.bytes().await {
                 Ok(b) if b.is_empty() => {}
                 Ok(b) => files.push((i, filename, b.to_vec())),
-                Err(_) => errors.push((
-                    name.clone(),
-                    "Tệp quá lớn hoặc bị lỗi khi tải lên (tối đa 10 MB).".into(),
-                )),
+                Err(_) => errors.push((name.clone(), i18n::t("submit.file_failed").into())),
             }
         } else if let Some(i) = name.strip_prefix("has_").and_then(|n| n.parse::<usize>().ok()) {
             ticked.push(i);
@@ -226,7 +232,7 @@ pub async fn submit(
     if !cookie(&headers, FORM_COOKIE)
         .is_some_and(|c| !c.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()))
     {
-        errors.push(("name".into(), "Biểu mẫu đã hết hạn. Vui lòng gửi lại.".into()));
+        errors.push(("name".into(), i18n::t("form.expired").into()));
         return render(
             &state,
             StatusCode::FORBIDDEN,
@@ -249,7 +255,10 @@ pub async fn submit(
                 format!("file_{i}"),
                 format!(
                     "{}: {}",
-                    spec.components.get(*i).map(|c| c.name.as_str()).unwrap_or("Tệp"),
+                    spec.components
+                        .get(*i)
+                        .map(|c| c.name.as_str())
+                        .unwrap_or(i18n::t("submit.file")),
                     e.detail.unwrap_or_default()
                 ),
             )),
@@ -268,10 +277,7 @@ pub async fn submit(
             if own.iter().any(|(s, _)| *s == sha) {
                 refs.insert(i, format!("sha256:{sha}"));
             } else {
-                errors.push((
-                    format!("file_{i}"),
-                    "Tệp chọn lại không thuộc hồ sơ trước đây của bạn.".into(),
-                ));
+                errors.push((format!("file_{i}"), i18n::t("submit.not_yours").into()));
             }
         }
     }
@@ -321,7 +327,7 @@ pub async fn submit(
         Err(dossiers::Refusal::Invalid(list)) => {
             let errors = list
                 .into_iter()
-                .map(|e| (anchor(&e.path), message_vi(&e.path, &e.message)))
+                .map(|e| (anchor(&e.path), message(&e.path, &e.message)))
                 .collect();
             return render(
                 &state,
@@ -374,14 +380,15 @@ fn anchor(path: &str) -> String {
     }
 }
 
-fn message_vi(path: &str, english: &str) -> String {
+/// A field error of the intake service (which speaks English) in the language of the page.
+fn message(path: &str, english: &str) -> String {
     match path {
-        "applicant.name" => "Nhập họ và tên người nộp.".into(),
-        "applicant.id_number" => "Số định danh cá nhân gồm 12 chữ số (tổ chức: mã số thuế 10 chữ số).".into(),
-        "applicant.phone" => "Nhập số điện thoại hoặc thư điện tử để nhận thông báo.".into(),
-        "applicant.email" => "Thư điện tử không hợp lệ.".into(),
-        "agency" => "Chọn nơi tiếp nhận hồ sơ.".into(),
-        p if p.starts_with("components") => format!("Thiếu thành phần hồ sơ bắt buộc ({english})."),
+        "applicant.name" => i18n::t("submit.err.name").into(),
+        "applicant.id_number" => i18n::t("submit.err.id_number").into(),
+        "applicant.phone" => i18n::t("submit.err.phone").into(),
+        "applicant.email" => i18n::t("submit.err.email").into(),
+        "agency" => i18n::t("submit.err.agency").into(),
+        p if p.starts_with("components") => i18n::t1("submit.err.components", english),
         _ => english.to_string(),
     }
 }
@@ -454,7 +461,7 @@ pub async fn pay(
     {
         return Err(PageError {
             status: StatusCode::FORBIDDEN,
-            message: "Biểu mẫu không hợp lệ (CSRF).".into(),
+            message: i18n::t("form.csrf").into(),
         });
     }
     let mut tx = state.db.begin().await?;
@@ -463,7 +470,7 @@ pub async fn pay(
     if !ok {
         return Err(PageError {
             status: StatusCode::CONFLICT,
-            message: "Khoản thanh toán không tồn tại hoặc đã được thanh toán.".into(),
+            message: i18n::t("submit.no_payment").into(),
         });
     }
     let key = f.get("key").cloned().unwrap_or_default();

@@ -1,7 +1,8 @@
 //! Feedback and petitions pages: the citizen's form (`/phan-anh`) and the public list of
 //! published answers (`/phan-anh/da-tra-loi`), the officers' list and detail with action forms
 //! (`/ho-so/phan-anh…`). Rules and authorisation belong to `crate::feedback`; this module only
-//! reads forms, shows results and says problems in Vietnamese.
+//! reads forms, shows results and says problems in Vietnamese — or in English on the public
+//! pages when the visitor chose it (the officers' pages stay Vietnamese).
 
 use super::Chrome;
 use super::catalog::Choice;
@@ -9,6 +10,7 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser, MaybeUser, PageUser};
 use crate::error::PageError;
 use crate::feedback::{self as service, ActionInput, Refusal, SubmitInput, SubmitLimits, View};
+use crate::i18n::{self, Lang};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::SET_COOKIE;
@@ -58,6 +60,24 @@ fn channel_vi(channel: &str) -> &'static str {
         .unwrap_or("Không rõ")
 }
 
+/// The English label of a channel.
+fn channel_en(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Online => "Online",
+        Channel::Written => "In writing",
+        Channel::Phone => "By phone",
+    }
+}
+
+/// A channel in the language of the page.
+fn channel_label(channel: &str) -> &'static str {
+    match channel.parse::<Channel>() {
+        Ok(c) if i18n::is_en() => channel_en(c),
+        Err(_) if i18n::is_en() => "Unknown",
+        _ => channel_vi(channel),
+    }
+}
+
 fn event_vi(action: &str) -> &'static str {
     match action {
         "submit" => "Tiếp nhận phản ánh, kiến nghị",
@@ -87,29 +107,32 @@ pub struct ErrorRow {
     pub text: String,
 }
 
-/// The Vietnamese for a field error of the service (which speaks English for the API).
-fn field_vi(e: &FieldError) -> ErrorRow {
+/// A field error of the service (which speaks English for the API) in a language: the
+/// officers' pages ask for Vietnamese, the public form for the visitor's language.
+fn field_row(e: &FieldError, lang: Lang) -> ErrorRow {
+    let key = match e.path.as_str() {
+        "channel" => "feedback.err.channel",
+        "dossier_code" => "feedback.err.dossier_code",
+        "name" => "feedback.err.name",
+        "phone" if e.message.starts_with("give a phone") => "feedback.err.contact",
+        "phone" => "feedback.err.phone",
+        "email" => "feedback.err.email",
+        "agency" => "feedback.err.agency",
+        "subject" => "feedback.err.subject",
+        "content" => "feedback.err.content",
+        "answer" => "feedback.err.answer",
+        "note" if e.message.starts_with("a reason") => "feedback.err.reject_reason",
+        "note" => "feedback.err.note",
+        "to_agency" if e.message.starts_with("the feedback is already") => "feedback.err.same_agency",
+        "to_agency" => "feedback.err.to_agency",
+        "category" => "feedback.err.category",
+        _ => "",
+    };
     let text = match e.path.as_str() {
-        "channel" => "Phản ánh qua điện thoại hoặc bằng văn bản do công chức của cơ quan ghi nhận; hãy chọn “Trực tuyến”.".to_string(),
-        "dossier_code" => "Mã hồ sơ không đúng dạng: nhập đúng mã in trên Giấy tiếp nhận (ví dụ 000.00.01.H56-251128-0001), hoặc để trống.".to_string(),
-        "name" => format!("Nhập họ và tên (tối đa {} ký tự).", rules::MAX_NAME),
-        "phone" if e.message.starts_with("give a phone") => {
-            "Nhập số điện thoại hoặc thư điện tử để cơ quan gửi câu trả lời.".to_string()
-        }
-        "phone" => "Số điện thoại không đúng: 10 chữ số, bắt đầu bằng 0 (hoặc +84).".to_string(),
-        "email" => "Địa chỉ thư điện tử không đúng.".to_string(),
-        "agency" => "Chọn cơ quan được phản ánh, kiến nghị.".to_string(),
-        "subject" => format!("Nhập tiêu đề (tối đa {} ký tự).", rules::MAX_SUBJECT),
-        "content" => "Nhập nội dung phản ánh, kiến nghị (tối đa 5.000 ký tự).".to_string(),
-        "answer" => "Nhập nội dung trả lời (tối đa 10.000 ký tự).".to_string(),
-        "note" if e.message.starts_with("a reason") => "Nhập lý do không tiếp nhận.".to_string(),
-        "note" => "Ghi chú tối đa 2.000 ký tự.".to_string(),
-        "to_agency" if e.message.starts_with("the feedback is already") => {
-            "Phản ánh, kiến nghị đang ở cơ quan này; chọn cơ quan khác.".to_string()
-        }
-        "to_agency" => "Chọn cơ quan có thẩm quyền để chuyển.".to_string(),
-        "category" => "Chọn loại phản ánh, kiến nghị.".to_string(),
-        _ => e.message.clone(),
+        _ if key.is_empty() => e.message.clone(),
+        "name" => i18n::fill(i18n::text_in(lang, key), &[&rules::MAX_NAME]),
+        "subject" => i18n::fill(i18n::text_in(lang, key), &[&rules::MAX_SUBJECT]),
+        _ => i18n::text_in(lang, key).to_string(),
     };
     let anchor = if e.path.is_empty() {
         "main".to_string()
@@ -231,7 +254,14 @@ async fn form_response(
         };
         Channel::ALL
             .iter()
-            .map(|c| Choice::new(c.as_str(), c.label_vi(), current))
+            .map(|c| {
+                let label = if i18n::is_en() {
+                    channel_en(*c)
+                } else {
+                    c.label_vi()
+                };
+                Choice::new(c.as_str(), label, current)
+            })
             .collect()
     } else {
         Vec::new()
@@ -283,7 +313,7 @@ async fn submit(
     if !csrf_ok {
         let errors = vec![ErrorRow {
             anchor: "name".into(),
-            text: "Phiên biểu mẫu đã hết hạn. Vui lòng kiểm tra lại và gửi lần nữa.".into(),
+            text: i18n::t("feedback.expired").into(),
         }];
         return form_response(&state, user.as_ref(), StatusCode::BAD_REQUEST, form, errors).await;
     }
@@ -307,7 +337,7 @@ async fn submit(
                 received: when(f.received_at),
                 forward_due: when(f.forward_due_at),
                 answer_due: when(f.answer_due_at),
-                channel: channel_vi(&f.channel),
+                channel: channel_label(&f.channel),
             }
             .render()?;
             return Ok(Html(html).into_response());
@@ -317,25 +347,20 @@ async fn submit(
     let (status, errors) = match refused {
         Refusal::Invalid(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            errors.iter().map(field_vi).collect(),
+            errors.iter().map(|e| field_row(e, i18n::lang())).collect(),
         ),
         Refusal::Forbidden(_) => (
             StatusCode::FORBIDDEN,
             vec![ErrorRow {
                 anchor: "agency".into(),
-                text:
-                    "Chỉ công chức của cơ quan này được ghi nhận phản ánh qua điện thoại hoặc bằng văn bản."
-                        .into(),
+                text: i18n::t("feedback.officers_only").into(),
             }],
         ),
         Refusal::TooMany(wait) => (
             StatusCode::TOO_MANY_REQUESTS,
             vec![ErrorRow {
                 anchor: "content".into(),
-                text: format!(
-                    "Địa chỉ mạng của bạn đã gửi quá nhiều phản ánh, kiến nghị. Vui lòng thử lại sau {} phút.",
-                    wait.div_ceil(60)
-                ),
+                text: i18n::tn1("feedback.too_many", wait.div_ceil(60)),
             }],
         ),
         other => {
@@ -422,10 +447,15 @@ async fn public_list(
     MaybeUser(user): MaybeUser,
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, PageError> {
-    let page = page_number(&params.page)?;
+    let page = page_number(&params.page).map_err(|_| {
+        page_error(
+            StatusCode::BAD_REQUEST,
+            i18n::t1("public.bad_page", params.page.trim()),
+        )
+    })?;
     let q = params.q.trim();
     if q.chars().count() > 200 {
-        return Err(page_error(StatusCode::BAD_REQUEST, "Từ khóa tìm kiếm quá dài."));
+        return Err(page_error(StatusCode::BAD_REQUEST, i18n::t("public.long_query")));
     }
     let (items, total) = service::published(&state, Some(q), page)
         .await
@@ -847,7 +877,7 @@ async fn act(
             errors
                 .iter()
                 .map(|e| {
-                    let mut row = field_vi(e);
+                    let mut row = field_row(e, Lang::Vi);
                     row.anchor = format!("{}-{}", action.as_str(), row.anchor);
                     row
                 })
@@ -884,4 +914,55 @@ async fn act(
         .map_err(refusal_page)?;
     let html = render_view(&state, &user, &v, None, errors, Some(action), form).await?;
     Ok((status, Html(html)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(path: &str, message: &str) -> FieldError {
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn field_errors_speak_the_language_asked_for() {
+        let name = error("name", "required");
+        let reason = error("note", "a reason is required");
+        let other = error("weird", "something else");
+        // The officers' pages ask for Vietnamese whatever the visitor's language.
+        let (vi, en) = i18n::with_lang(Lang::En, async {
+            (
+                [&name, &reason, &other].map(|e| field_row(e, Lang::Vi).text),
+                [&name, &reason, &other].map(|e| field_row(e, i18n::lang()).text),
+            )
+        })
+        .await;
+        assert_eq!(
+            vi,
+            [
+                "Nhập họ và tên (tối đa 200 ký tự).".to_string(),
+                "Nhập lý do không tiếp nhận.".into(),
+                "something else".into()
+            ]
+        );
+        assert_eq!(
+            en,
+            [
+                "Enter your full name (at most 200 characters).".to_string(),
+                "Enter the reason for not accepting it.".into(),
+                "something else".into()
+            ]
+        );
+        assert_eq!(field_row(&name, Lang::Vi).anchor, "name");
+    }
+
+    #[tokio::test]
+    async fn channels_follow_the_page_language() {
+        assert_eq!(channel_label("phone"), "Qua điện thoại");
+        let en = i18n::with_lang(Lang::En, async { (channel_label("phone"), channel_label("?")) }).await;
+        assert_eq!(en, ("By phone", "Unknown"));
+    }
 }

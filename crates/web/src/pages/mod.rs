@@ -110,7 +110,7 @@ async fn landing(
         demo_password: accounts.first().map(|a| a.password.as_str()).unwrap_or(""),
         status_counts: counts
             .into_iter()
-            .map(|(s, n)| (s.number(), s.label_vi(), n))
+            .map(|(s, n)| (s.number(), crate::i18n::status_label(s), n))
             .collect(),
     };
     Ok(Html(page.render()?))
@@ -126,19 +126,20 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The HTML of an error page (404, 500, …).
+/// The HTML of an error page (404, 500, …), in the language of the request. Messages other
+/// modules wrote in Vietnamese are translated when the table knows them.
 pub fn error_page(status: StatusCode, message: &str) -> Result<String, askama::Error> {
-    let title = match status {
-        StatusCode::NOT_FOUND => "Không tìm thấy trang",
-        StatusCode::FORBIDDEN => "Không có quyền truy cập",
-        StatusCode::UNAUTHORIZED => "Cần đăng nhập",
-        s if s.is_client_error() => "Yêu cầu không hợp lệ",
-        _ => "Hệ thống đang gặp sự cố",
-    };
+    let title = crate::i18n::t(match status {
+        StatusCode::NOT_FOUND => "error.not_found",
+        StatusCode::FORBIDDEN => "error.forbidden",
+        StatusCode::UNAUTHORIZED => "error.unauthorized",
+        s if s.is_client_error() => "error.bad_request",
+        _ => "error.internal",
+    });
     ErrorPage {
         chrome: Chrome::default(),
         title,
-        message,
+        message: &crate::i18n::message(message),
         status: status.as_u16(),
     }
     .render()
