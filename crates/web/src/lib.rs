@@ -13,6 +13,7 @@ pub mod legal_time;
 pub mod metrics;
 pub mod outbox;
 pub mod pages;
+pub mod payments;
 pub mod public;
 pub mod ratelimit;
 mod router;

@@ -59,6 +59,8 @@ pub struct AppState {
     pub code_limits: Arc<crate::ratelimit::Limiter>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<WebConfig>,
+    /// Where citizens pay fees (the built-in sandbox until a real adapter is configured).
+    pub payments: Arc<dyn crate::payments::PaymentProvider>,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             )),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
+            payments: Arc::new(crate::payments::Sandbox),
         }
     }
 }

@@ -22,8 +22,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 const FORM_COOKIE: &str = "motcua_form_csrf";
-/// The sandbox payment provider's name, shown to the citizen.
-pub const SANDBOX: &str = "sandbox";
 
 /// An amount in đồng as these pages write it: "150000 đồng", or "150,000 VND" in English.
 pub fn amount(vnd: &i64) -> String {
@@ -65,6 +63,10 @@ struct SubmittedPage {
     paid: bool,
     signed_in: bool,
     csrf: String,
+    /// The provider moves no real money: say so.
+    sandbox: bool,
+    /// Where the citizen confirms the payment (the provider's checkout).
+    checkout: String,
 }
 
 #[derive(Deserialize)]
@@ -355,7 +357,7 @@ pub async fn submit(
     }
     let reference = new_secret()[..20].to_string();
     if fee > 0 {
-        repo::create_payment(&mut tx, dossier.id, fee, SANDBOX, &reference, now).await?;
+        repo::create_payment(&mut tx, dossier.id, fee, state.payments.id(), &reference, now).await?;
     }
     tx.commit().await?;
     let mut res = Redirect::to(&format!(
@@ -419,7 +421,13 @@ async fn submitted_page(
     });
     let paid = payment.as_ref().is_some_and(|p| p.status == "paid");
     let token = new_secret();
+    let checkout = payment
+        .as_ref()
+        .map(|p| state.payments.checkout_path(&p.reference))
+        .unwrap_or_default();
     let page = SubmittedPage {
+        sandbox: state.payments.is_sandbox(),
+        checkout,
         chrome: Chrome::default(),
         key: d.key(),
         procedure_name: d.procedure_name.clone(),
