@@ -54,6 +54,11 @@ pub struct Common {
     )]
     pub log_format: LogFormat,
 
+    /// Public base URL of this service (printed in the QR codes of forms), e.g.
+    /// https://motcua.example.gov.vn. Default: http://LISTEN.
+    #[arg(long, env = "MOTCUA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// SMTP relay for e-mail notices (one-time codes, dossier news): smtp://HOST[:PORT].
     /// Without it, notices go only to DATA_DIR/outbox/*.jsonl.
     #[arg(long, env = "MOTCUA_SMTP_URL", global = true)]
@@ -83,6 +88,25 @@ impl Common {
         match &self.database_url {
             Some(u) => u.clone(),
             None => format!("sqlite://{}", self.data_dir.join("motcua.db").display()),
+        }
+    }
+
+    /// The public base URL, validated: http(s)://host[:port][/path], no trailing slash.
+    pub fn public_url(&self) -> anyhow::Result<String> {
+        let url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        match rest {
+            Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {
+                Ok(url.trim_end_matches('/').to_string())
+            }
+            _ => Err(usage(format!(
+                "invalid --public-url {url:?}: expected http(s)://HOST[:PORT][/PATH]"
+            ))),
         }
     }
 

@@ -28,16 +28,18 @@ pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
 /// `motcua serve`.
 pub async fn serve(common: &Common) -> anyhow::Result<()> {
     let sink = sink_of(common)?;
+    let web = web_config(common)?;
     let (db, listener) = prepare(common).await?;
-    run_server(db, listener, web_config(common), sink).await
+    run_server(db, listener, web, sink).await
 }
 
-fn web_config(common: &Common) -> WebConfig {
-    WebConfig {
+fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
+    Ok(WebConfig {
+        public_url: common.public_url()?,
         secure_cookies: common.secure_cookies,
         data_dir: common.data_dir.clone(),
         ..Default::default()
-    }
+    })
 }
 
 /// `motcua demo`: like serve, after seeding the demo province once.
@@ -52,7 +54,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
     }
     let web = WebConfig {
         demo_accounts: crate::demo::accounts(),
-        ..web_config(common)
+        ..web_config(common)?
     };
     run_server(db, listener, web, sink).await
 }

@@ -112,6 +112,22 @@ fn port_in_use_is_a_usage_error() {
 }
 
 #[test]
+fn bad_public_url_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = motcua(
+        dir.path(),
+        &[
+            "serve",
+            "--public-url",
+            "motcua.example",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_usage_error(&o, "invalid --public-url");
+}
+
+#[test]
 fn bad_smtp_url_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let o = motcua(

@@ -162,3 +162,49 @@ async fn pages_switch_between_vietnamese_and_english() {
         .unwrap();
     assert_eq!(res.headers()["location"], "/");
 }
+
+#[tokio::test]
+async fn form_01_prints_the_public_lookup_address() {
+    let t = TestDb::sqlite().await;
+    load_fixtures(&t).await;
+    add_user(&t.db, "tiepnhan", "000.00.01.H56", &["receiving_officer"]).await;
+    let config = motcua_web::WebConfig {
+        public_url: "https://motcua.example.gov.vn".into(),
+        ..t.web_config()
+    };
+    let app = TestApp::spawn_with(&t, config).await;
+    let desk = app.token("tiepnhan").await;
+    let body = json!({
+        "procedure": "1.009972", "agency": "000.00.01.H56", "channel": "direct",
+        "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
+        "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]
+    });
+    let d: Value = app
+        .client
+        .post(app.url("/api/v1/dossiers"))
+        .bearer_auth(&desk)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = d["code"].as_str().unwrap();
+    let (cookie, _) = app.browser_login("tiepnhan").await;
+    let html = app
+        .client
+        .get(app.url(&format!("/ho-so/{code}/phieu-tiep-nhan")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("https://motcua.example.gov.vn/tra-cuu?ma={code}")),
+        "{html}"
+    );
+    assert!(html.contains("<svg"));
+}
