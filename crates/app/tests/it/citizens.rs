@@ -467,7 +467,13 @@ async fn one_time_codes_go_out_by_smtp_when_configured() {
         .await
         .unwrap();
     assert_eq!(n, 1);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The fake server records a session when the client says QUIT; wait for it (bounded).
+    for _ in 0..100 {
+        if !got.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let transcripts = got.lock().unwrap().clone();
     let all = transcripts.join("\n");
     assert!(all.contains("RCPT TO:<e@example.vn>"), "{all}");

@@ -241,7 +241,12 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        self.lines.try_iter().collect()
+        // Every line the process wrote: the reader thread ends (and the channel closes) at EOF.
+        let mut rest = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(10)) {
+            rest.push(line);
+        }
+        rest
     }
 }
 
