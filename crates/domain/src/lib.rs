@@ -8,4 +8,5 @@ pub mod dossier;
 pub mod feedback;
 pub mod import;
 pub mod procedure;
+pub mod report;
 pub mod text;
