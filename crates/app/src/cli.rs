@@ -44,6 +44,8 @@ pub enum Command {
     /// Officers and API tokens.
     #[command(subcommand)]
     User(crate::users_cmd::UserCommand),
+    /// The statutory report II.06a for a date range (recounted from the dossiers).
+    Report(crate::report_cmd::ReportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -93,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => crate::catalog_cmd::import(&cli.common, cmd).await,
         Command::Export(cmd) => crate::catalog_cmd::export(&cli.common, cmd).await,
         Command::User(cmd) => crate::users_cmd::run(&cli.common, cmd).await,
+        Command::Report(args) => crate::report_cmd::run(&cli.common, args).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

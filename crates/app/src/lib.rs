@@ -6,5 +6,6 @@ pub mod catalog_io;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod report_cmd;
 pub mod serve;
 pub mod users_cmd;

@@ -16,4 +16,5 @@ mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;
 mod public;
+mod report;
 mod store;

@@ -11,4 +11,5 @@ pub mod feedback;
 pub mod files;
 pub mod lifecycle;
 pub mod meta;
+pub mod report;
 pub mod users;

@@ -1,0 +1,168 @@
+//! `motcua report`: the statutory report II.06a for a date range, by field, procedure or
+//! agency, as JSON or CSV — computed by recounting the dossiers (exact; the fast path from
+//! counters and the XLSX layout come with the rest of issue 7).
+
+use crate::config::{Common, usage};
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use motcua_domain::report::{Period, Row};
+use motcua_store::repo::{agencies, report};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum By {
+    Field,
+    Procedure,
+    Agency,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day (local date), YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day (local date, inclusive), YYYY-MM-DD.
+    #[arg(long)]
+    pub to: String,
+    /// Only dossiers received by this agency or the agencies below it.
+    #[arg(long)]
+    pub agency: Option<String>,
+    #[arg(long, value_enum, default_value = "field")]
+    pub by: By,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+const COLUMNS: [&str; 11] = [
+    "received",
+    "received_online",
+    "received_direct",
+    "carried_over",
+    "resolved",
+    "early",
+    "on_time",
+    "late",
+    "in_process",
+    "within_time",
+    "overdue",
+];
+
+fn values(r: &Row) -> [i64; 11] {
+    [
+        r.received,
+        r.received_online,
+        r.received_direct,
+        r.carried_over,
+        r.resolved,
+        r.early,
+        r.on_time,
+        r.late,
+        r.in_process,
+        r.within_time,
+        r.overdue,
+    ]
+}
+
+fn date(s: &str, flag: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| usage(format!("invalid --{flag} {s:?}: expected YYYY-MM-DD")))
+}
+
+pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
+    let period = Period::new(date(&a.from, "from")?, date(&a.to, "to")?).map_err(usage)?;
+    let db = crate::serve::open_database(common).await?;
+    motcua_store::migrate::run(&db)
+        .await
+        .map_err(|e| usage(e.to_string()))?;
+    let scope = match &a.agency {
+        None => None,
+        Some(code) => {
+            let codes = agencies::subtree_codes(&db, code).await?;
+            if codes.is_empty() {
+                return Err(usage(format!("unknown agency {code:?}")));
+            }
+            let all = agencies::list(&db).await?;
+            Some(
+                all.into_iter()
+                    .filter(|x| codes.contains(&x.code))
+                    .map(|x| x.id)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let counted = report::counted(&db, period.from, period.to, scope.as_deref()).await?;
+    db.close().await;
+    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut total = Row::default();
+    for c in &counted {
+        let key = match a.by {
+            By::Field => (c.field_code.clone(), c.field_name.clone()),
+            By::Procedure => (c.procedure_code.clone(), c.procedure_name.clone()),
+            By::Agency => (c.agency_code.clone(), c.agency_name.clone()),
+        };
+        let mut one = Row::default();
+        one.count(&c.facts, &period);
+        if one == Row::default() {
+            continue;
+        }
+        rows.entry(key).or_default().add(&one);
+        total.add(&one);
+    }
+    for r in rows.values().chain(std::iter::once(&total)) {
+        r.check().map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let text = match a.format {
+        Format::Json => {
+            let row_json = |key: Option<(&str, &str)>, r: &Row| {
+                let mut m = serde_json::Map::new();
+                if let Some((code, name)) = key {
+                    m.insert("key".into(), code.into());
+                    m.insert("name".into(), name.into());
+                }
+                for (c, v) in COLUMNS.iter().zip(values(r)) {
+                    m.insert((*c).into(), v.into());
+                }
+                serde_json::Value::Object(m)
+            };
+            let doc = serde_json::json!({
+                "period": {"from": period.from.to_string(), "to": period.to.to_string()},
+                "by": format!("{:?}", a.by).to_lowercase(),
+                "rows": rows.iter().map(|((k, n), r)| row_json(Some((k, n)), r)).collect::<Vec<_>>(),
+                "total": row_json(None, &total),
+            });
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+        Format::Csv => {
+            // UTF-8 with a byte-order mark so spreadsheet programs show Vietnamese.
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header = vec!["key", "name"];
+            header.extend(COLUMNS);
+            w.write_record(&header)?;
+            for ((k, n), r) in &rows {
+                let mut rec = vec![k.clone(), n.clone()];
+                rec.extend(values(r).iter().map(i64::to_string));
+                w.write_record(&rec)?;
+            }
+            let mut rec = vec!["TOTAL".to_string(), "Tổng cộng".to_string()];
+            rec.extend(values(&total).iter().map(i64::to_string));
+            w.write_record(&rec)?;
+            format!("\u{feff}{}", String::from_utf8(w.into_inner()?)?)
+        }
+    };
+    match a.out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! II.06a by recount, as an integrator runs it (`motcua report`), over dossiers made through the
+//! real service at controlled instants: carried over, early, late, withdrawn, in process at
+//! the end, and an instant whose UTC date differs from its local date.
+
+use crate::support::{TestDb, add_user, load_fixtures, on_both_backends};
+use chrono::{NaiveDate, NaiveTime};
+use motcua_domain::dossier::machine::Action;
+use motcua_web::dossiers::{self, ActionInput, IntakeInput};
+use serde_json::{Value, json};
+
+fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    motcua_domain::calendar::local_instant(
+        NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        NaiveTime::from_hms_opt(h, min, 0).unwrap(),
+    )
+}
+
+async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUser {
+    let u = motcua_store::repo::users::by_username(&t.db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let principal = motcua_store::repo::auth::principal(&t.db, u.id)
+        .await
+        .unwrap()
+        .unwrap();
+    motcua_web::auth::CurrentUser {
+        principal,
+        csrf_token: None,
+    }
+}
+
+fn report(t: &TestDb, from: &str, to: &str, extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["report", "--database-url", &t.url, "--from", from, "--to", to];
+    args.extend_from_slice(extra);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(&args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+on_both_backends! {
+    async fn the_report_recounts_every_edge(t) {
+        load_fixtures(t).await;
+        add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
+        add_user(&t.db, "cv.xa", "000.30.01.H56", &["specialist"]).await;
+        add_user(&t.db, "pd.xa", "000.30.01.H56", &["approver"]).await;
+        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let (desk, cv, pd) = (officer(t, "tn.xa").await, officer(t, "cv.xa").await, officer(t, "pd.xa").await);
+        let result = {
+            let mut tx = t.db.begin().await.unwrap();
+            let m = state.files.put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
+            tx.commit().await.unwrap();
+            format!("sha256:{}", m.sha256)
+        };
+        let body = |online: bool| -> IntakeInput {
+            serde_json::from_value(json!({"procedure": "1.001193", "agency": "000.30.01.H56", "channel": if online { "online" } else { "direct" },
+                "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
+                "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]})).unwrap()
+        };
+        let finish = |key: String, at: chrono::DateTime<chrono::Utc>| {
+            let (state, desk, cv, pd, result) = (&state, &desk, &cv, &pd, result.clone());
+            async move {
+                dossiers::act_at(state, desk, &key, Action::Transfer, ActionInput::default(), at).await.unwrap();
+                dossiers::act_at(state, cv, &key, Action::CompleteStep, ActionInput::default(), at).await.unwrap();
+                let input = ActionInput { file: Some(result), ..Default::default() };
+                dossiers::act_at(state, pd, &key, Action::Approve, input, at).await.unwrap();
+            }
+        };
+        // A: received 20 Oct (due 21 Oct), resolved 3 Nov: carried over into November, late.
+        let a = dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 10, 20, 9, 0)).await.unwrap();
+        finish(a.key(), local(2026, 11, 3, 9, 0)).await;
+        // B: received Monday 2 Nov 09:00 (due Tuesday 09:00), resolved the same day: early.
+        let b = dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 2, 9, 0)).await.unwrap();
+        finish(b.key(), local(2026, 11, 2, 15, 0)).await;
+        // C: online, accepted Friday 27 Nov 16:00, due Monday 30 Nov 16:00, unfinished: within time.
+        let c = dossiers::intake_at(&state, Some(&desk), body(true), local(2026, 11, 27, 15, 0)).await.unwrap();
+        dossiers::act_at(&state, &desk, &c.key(), Action::Accept, ActionInput::default(), local(2026, 11, 27, 16, 0)).await.unwrap();
+        // D: received 4 Nov, withdrawn 10 Nov: resolved on time whatever its due.
+        let d = dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 4, 9, 0)).await.unwrap();
+        let reason = ActionInput { note: "Công dân rút".into(), ..Default::default() };
+        dossiers::act_at(&state, &desk, &d.key(), Action::Withdraw, reason, local(2026, 11, 10, 9, 0)).await.unwrap();
+        // E: received 12 Nov (due 13 Nov), unfinished: overdue at the end of November.
+        dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 12, 9, 0)).await.unwrap();
+        // F: 30 Nov 23:30 local is 16:30 UTC on 30 Nov, but the desk opens 1 Dec: December's.
+        dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 30, 23, 30)).await.unwrap();
+        // G: refused online submission: never counted.
+        let g = dossiers::intake_at(&state, Some(&desk), body(true), local(2026, 11, 5, 9, 0)).await.unwrap();
+        let refuse = ActionInput { note: "Sai thẩm quyền".into(), ..Default::default() };
+        dossiers::act_at(&state, &desk, &g.key(), Action::Refuse, refuse, local(2026, 11, 5, 10, 0)).await.unwrap();
+
+        let nov: Value = serde_json::from_str(&report(t, "2026-11-01", "2026-11-30", &[])).unwrap();
+        let total = &nov["total"];
+        let expect = json!({"received": 5, "received_online": 1, "received_direct": 3, "carried_over": 1, "resolved": 3,
+            "early": 1, "on_time": 1, "late": 1, "in_process": 2, "within_time": 1, "overdue": 1});
+        assert_eq!(total, &expect, "{nov}");
+        assert_eq!(nov["rows"][0]["key"], "HT");
+        assert_eq!(nov["rows"][0]["name"], "Hộ tịch");
+        let oct: Value = serde_json::from_str(&report(t, "2026-10-01", "2026-10-31", &[])).unwrap();
+        assert_eq!(oct["total"]["in_process"], nov["total"]["carried_over"], "column 6 = previous column 11");
+        let dec: Value = serde_json::from_str(&report(t, "2026-12-01", "2026-12-31", &["--by", "agency"])).unwrap();
+        assert_eq!(dec["total"]["carried_over"], nov["total"]["in_process"]);
+        assert_eq!(dec["total"]["received_direct"], 1, "the after-hours intake is December's");
+        assert_eq!(dec["rows"][0]["key"], "000.30.01.H56");
+        let csv = report(t, "2026-11-01", "2026-11-30", &["--format", "csv", "--by", "procedure"]);
+        assert!(csv.starts_with('\u{feff}'), "a BOM for spreadsheets");
+        let mut lines = csv.trim_start_matches('\u{feff}').lines();
+        assert!(lines.next().unwrap().starts_with("key,name,received,received_online"));
+        assert!(lines.next().unwrap().starts_with("1.001193,Đăng ký khai sinh,5,1,3,1,3,1,1,1,2,1,1"));
+        // Another agency's subtree has nothing.
+        let other: Value = serde_json::from_str(&report(t, "2026-11-01", "2026-11-30", &["--agency", "000.00.10.H56"])).unwrap();
+        assert_eq!(other["total"]["received"], 0);
+    }
+}
+
+#[test]
+fn bad_report_arguments_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["report", "--from", "2026-11-31", "--to", "2026-12-01"][..],
+        &["report", "--from", "2026-12-01", "--to", "2026-11-01"],
+        &[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--by",
+            "color",
+        ],
+        &[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--agency",
+            "9.9.9",
+        ],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("MOTCUA_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

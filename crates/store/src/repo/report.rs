@@ -1,0 +1,111 @@
+//! What the II.06a report needs of each dossier, read straight from the dossiers table: the
+//! recount (slow, exact) path. Dates become local (UTC+7) dates in Rust, never in SQL.
+
+use crate::{Db, StoreResult, on_read};
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_domain::calendar::local_date;
+use motcua_domain::report::{Ending, Facts};
+use sqlx::Row;
+
+/// One counted dossier with the keys it can be grouped by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub agency_code: String,
+    pub agency_name: String,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub field_code: String,
+    pub field_name: String,
+    pub facts: Facts,
+}
+
+/// Dossiers that may count in a period ending on `to`: received (never refused, not waiting
+/// online) on or before `to` (local), and not finished before `from`. `agencies`: receiving
+/// agency ids to keep (None: all).
+pub async fn counted(
+    db: &Db,
+    from: NaiveDate,
+    to: NaiveDate,
+    agencies: Option<&[i64]>,
+) -> StoreResult<Vec<Counted>> {
+    // A day of margin on each side in UTC; exact local-date filtering happens below.
+    let upper: DateTime<Utc> = to
+        .succ_opt()
+        .unwrap_or(to)
+        .and_hms_opt(17, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let lower: DateTime<Utc> = from
+        .pred_opt()
+        .unwrap_or(from)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let scope = match agencies {
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => format!(
+            "AND d.agency_id IN ({})",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT a.code, a.name, p.code, p.name, f.code, f.name, d.channel, d.status, d.received_at, d.original_due_at, d.finished_at, d.paused_at
+         FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id JOIN fields f ON f.id = p.field_id
+         WHERE d.received_at IS NOT NULL AND d.status <> 'refused' AND d.received_at <= $1
+           AND (d.finished_at IS NULL OR d.finished_at >= $2) {scope}"
+    );
+    type Raw = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<Raw> = on_read!(db, pool => {
+        sqlx::query(&sql).bind(upper).bind(lower).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>((
+            r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?,
+            r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?,
+        ))).collect::<Result<Vec<_>, _>>()?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(ac, an, pc, pn, fc, fname, channel, status, received, due, finished, paused)| {
+                let ending = match status.as_str() {
+                    "withdrawn" | "stopped" => Ending::WithdrawnOrStopped,
+                    _ => Ending::Resolved,
+                };
+                // Statuses 9/10/7/8 have a finished instant; anything else is in process.
+                let finished = finished
+                    .filter(|_| matches!(status.as_str(), "resolved" | "returned" | "withdrawn" | "stopped"));
+                Counted {
+                    agency_code: ac,
+                    agency_name: an,
+                    procedure_code: pc,
+                    procedure_name: pn,
+                    field_code: fc,
+                    field_name: fname,
+                    facts: Facts {
+                        received_on: local_date(received),
+                        online: channel == "online",
+                        due_on: due.map(local_date),
+                        finished: finished.map(|t| (local_date(t), ending)),
+                        // A pause open now is open at the period's end only for a period ending
+                        // today or later; a report of the past cannot know older pauses yet.
+                        paused_at_end: paused.is_some()
+                            && status == "awaiting_supplement"
+                            && to >= local_date(Utc::now()),
+                    },
+                }
+            },
+        )
+        .collect())
+}
