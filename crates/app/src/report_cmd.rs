@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use motcua_domain::report::{Period, Row};
 use motcua_store::repo::{agencies, report};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum By {
@@ -101,25 +100,12 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
     };
     let counted = report::counted(&db, period.from, period.to, scope.as_deref()).await?;
     db.close().await;
-    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
-    let mut total = Row::default();
-    for c in &counted {
-        let key = match a.by {
-            By::Field => (c.field_code.clone(), c.field_name.clone()),
-            By::Procedure => (c.procedure_code.clone(), c.procedure_name.clone()),
-            By::Agency => (c.agency_code.clone(), c.agency_name.clone()),
-        };
-        let mut one = Row::default();
-        one.count(&c.facts, &period);
-        if one == Row::default() {
-            continue;
-        }
-        rows.entry(key).or_default().add(&one);
-        total.add(&one);
-    }
-    for r in rows.values().chain(std::iter::once(&total)) {
-        r.check().map_err(|e| anyhow::anyhow!(e))?;
-    }
+    let by = match a.by {
+        By::Field => report::By::Field,
+        By::Procedure => report::By::Procedure,
+        By::Agency => report::By::Agency,
+    };
+    let (rows, total) = report::group(&counted, &period, by).map_err(|e| anyhow::anyhow!(e))?;
     let text = match a.format {
         Format::Json => {
             let row_json = |key: Option<(&str, &str)>, r: &Row| {
@@ -136,7 +122,7 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
             let doc = serde_json::json!({
                 "period": {"from": period.from.to_string(), "to": period.to.to_string()},
                 "by": format!("{:?}", a.by).to_lowercase(),
-                "rows": rows.iter().map(|((k, n), r)| row_json(Some((k, n)), r)).collect::<Vec<_>>(),
+                "rows": rows.iter().map(|r| row_json(Some((&r.key, &r.name)), &r.row)).collect::<Vec<_>>(),
                 "total": row_json(None, &total),
             });
             serde_json::to_string_pretty(&doc)? + "\n"
@@ -147,9 +133,9 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
             let mut header = vec!["key", "name"];
             header.extend(COLUMNS);
             w.write_record(&header)?;
-            for ((k, n), r) in &rows {
-                let mut rec = vec![k.clone(), n.clone()];
-                rec.extend(values(r).iter().map(i64::to_string));
+            for r in &rows {
+                let mut rec = vec![r.key.clone(), r.name.clone()];
+                rec.extend(values(&r.row).iter().map(i64::to_string));
                 w.write_record(&rec)?;
             }
             let mut rec = vec!["TOTAL".to_string(), "Tổng cộng".to_string()];

@@ -114,6 +114,25 @@ on_both_backends! {
         // Another agency's subtree has nothing.
         let other: Value = serde_json::from_str(&report(t, "2026-11-01", "2026-11-30", &["--agency", "000.00.10.H56"])).unwrap();
         assert_eq!(other["total"]["received"], 0);
+
+        // The JSON API gives the same figures, within what the caller may see.
+        add_user(&t.db, "cv.xd", "000.00.10.H56", &["specialist"]).await;
+        let app = crate::support::TestApp::spawn(t).await;
+        let url = "/api/v1/reports/ii06a?from=2026-11-01&to=2026-11-30";
+        let mine = app.token("tn.xa").await;
+        let got: Value = app.client.get(app.url(url)).bearer_auth(&mine).send().await.unwrap().json().await.unwrap();
+        assert_eq!(got["total"], expect);
+        assert_eq!(got["rows"][0]["key"], "HT");
+        let theirs = app.token("cv.xd").await;
+        let got: Value = app.client.get(app.url(url)).bearer_auth(&theirs).send().await.unwrap().json().await.unwrap();
+        assert_eq!(got["total"]["received"], 0, "another agency's officer sees none of it");
+        let res = app.client.get(app.url(&format!("{url}&agency=000.30.01.H56"))).bearer_auth(&theirs).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+        assert_eq!(app.get(url).await.status(), reqwest::StatusCode::UNAUTHORIZED);
+        for bad in ["from=2026-11-31&to=2026-12-01", "from=2026-12-01&to=2026-11-01", "from=2026-11-01&to=2026-11-30&by=colour"] {
+            let res = app.client.get(app.url(&format!("/api/v1/reports/ii06a?{bad}"))).bearer_auth(&mine).send().await.unwrap();
+            assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST, "{bad}");
+        }
     }
 }
 

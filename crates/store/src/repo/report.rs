@@ -109,3 +109,56 @@ pub async fn counted(
         )
         .collect())
 }
+
+/// How report rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    Field,
+    Procedure,
+    Agency,
+}
+
+/// One row of the report: its key (code), name and columns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyedRow {
+    pub key: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub row: motcua_domain::report::Row,
+}
+
+/// Rows (sorted by key) and the total of a period; every row and the total pass the form's
+/// identities (an error names the broken one).
+pub fn group(
+    counted: &[Counted],
+    period: &motcua_domain::report::Period,
+    by: By,
+) -> Result<(Vec<KeyedRow>, motcua_domain::report::Row), String> {
+    use motcua_domain::report::Row;
+    let mut rows: std::collections::BTreeMap<(String, String), Row> = std::collections::BTreeMap::new();
+    let mut total = Row::default();
+    for c in counted {
+        let mut one = Row::default();
+        one.count(&c.facts, period);
+        if one == Row::default() {
+            continue;
+        }
+        let key = match by {
+            By::Field => (c.field_code.clone(), c.field_name.clone()),
+            By::Procedure => (c.procedure_code.clone(), c.procedure_name.clone()),
+            By::Agency => (c.agency_code.clone(), c.agency_name.clone()),
+        };
+        rows.entry(key).or_default().add(&one);
+        total.add(&one);
+    }
+    for r in rows.values().chain(std::iter::once(&total)) {
+        r.check()?;
+    }
+    Ok((
+        rows.into_iter()
+            .map(|((key, name), row)| KeyedRow { key, name, row })
+            .collect(),
+        total,
+    ))
+}

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod feedback;
 pub mod health;
 pub mod public;
+pub mod reports;
 pub mod users;
 
 use crate::AppState;
@@ -37,6 +38,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         dossiers::create, dossiers::get, dossiers::list, dossiers::act, dossiers::events, dossiers::upload,
         public::lookup,
         feedback::submit, feedback::public_list, feedback::list, feedback::get_one, feedback::act,
+        reports::ii06a,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -48,6 +50,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "users", description = "Officers, roles and API tokens"),
         (name = "dossiers", description = "Dossier lifecycle: intake, workflow, actions, events"),
         (name = "public", description = "What citizens see without signing in"),
+        (name = "reports", description = "Statutory report II.06a"),
         (name = "feedback", description = "Phản ánh, kiến nghị (PAKN): submission, handling, published answers"),
     )
 )]
@@ -101,6 +104,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/me", get(users::me))
         .route("/api/v1/public/dossiers/{code}", get(public::lookup))
+        .route("/api/v1/reports/ii06a", get(reports::ii06a))
         .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
         .route("/api/v1/dossiers/{code}", get(dossiers::get))
         .route("/api/v1/dossiers/{code}/events", get(dossiers::events))
