@@ -99,13 +99,14 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
         }
     };
     let counted = report::counted(&db, period.from, period.to, scope.as_deref()).await?;
+    let tree = report::tree(&db).await?;
     db.close().await;
     let by = match a.by {
         By::Field => report::By::Field,
         By::Procedure => report::By::Procedure,
         By::Agency => report::By::Agency,
     };
-    let (rows, total) = report::group(&counted, &period, by).map_err(|e| anyhow::anyhow!(e))?;
+    let (rows, total) = report::group(&counted, &period, by, &tree).map_err(|e| anyhow::anyhow!(e))?;
     let text = match a.format {
         Format::Json => {
             let row_json = |key: Option<(&str, &str)>, r: &Row| {
@@ -122,7 +123,16 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
             let doc = serde_json::json!({
                 "period": {"from": period.from.to_string(), "to": period.to.to_string()},
                 "by": format!("{:?}", a.by).to_lowercase(),
-                "rows": rows.iter().map(|r| row_json(Some((&r.key, &r.name)), &r.row)).collect::<Vec<_>>(),
+                "rows": rows
+                    .iter()
+                    .map(|r| {
+                        let mut v = row_json(Some((&r.key, &r.name)), &r.row);
+                        if let Some(p) = &r.parent {
+                            v["parent"] = p.clone().into();
+                        }
+                        v
+                    })
+                    .collect::<Vec<_>>(),
                 "total": row_json(None, &total),
             });
             serde_json::to_string_pretty(&doc)? + "\n"

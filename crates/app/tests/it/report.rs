@@ -105,7 +105,12 @@ on_both_backends! {
         let dec: Value = serde_json::from_str(&report(t, "2026-12-01", "2026-12-31", &["--by", "agency"])).unwrap();
         assert_eq!(dec["total"]["carried_over"], nov["total"]["in_process"]);
         assert_eq!(dec["total"]["received_direct"], 1, "the after-hours intake is December's");
-        assert_eq!(dec["rows"][0]["key"], "000.30.01.H56");
+        // By agency, rows roll up: the province row includes its commune's dossiers.
+        let codes: Vec<&str> = dec["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+        assert_eq!(codes, vec!["000.00.00.H56", "000.30.01.H56"]);
+        assert_eq!(dec["rows"][0]["received"], dec["rows"][1]["received"]);
+        assert_eq!(dec["rows"][1]["parent"], "000.00.00.H56");
+        assert!(dec["rows"][0].get("parent").is_none());
         let csv = report(t, "2026-11-01", "2026-11-30", &["--format", "csv", "--by", "procedure"]);
         assert!(csv.starts_with('\u{feff}'), "a BOM for spreadsheets");
         let mut lines = csv.trim_start_matches('\u{feff}').lines();

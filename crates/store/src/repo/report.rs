@@ -119,11 +119,14 @@ pub enum By {
     Agency,
 }
 
-/// One row of the report: its key (code), name and columns.
+/// One row of the report: its key (code), name and columns. By agency, a row counts the
+/// agency's own dossiers and every agency below it, and names its parent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeyedRow {
     pub key: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     #[serde(flatten)]
     pub row: motcua_domain::report::Row,
 }
@@ -134,31 +137,70 @@ pub fn group(
     counted: &[Counted],
     period: &motcua_domain::report::Period,
     by: By,
+    tree: &[(String, String, Option<String>)],
 ) -> Result<(Vec<KeyedRow>, motcua_domain::report::Row), String> {
     use motcua_domain::report::Row;
     let mut rows: std::collections::BTreeMap<(String, String), Row> = std::collections::BTreeMap::new();
     let mut total = Row::default();
+    let node = |code: &str| tree.iter().find(|t| t.0 == code);
     for c in counted {
         let mut one = Row::default();
         one.count(&c.facts, period);
         if one == Row::default() {
             continue;
         }
-        let key = match by {
-            By::Field => (c.field_code.clone(), c.field_name.clone()),
-            By::Procedure => (c.procedure_code.clone(), c.procedure_name.clone()),
-            By::Agency => (c.agency_code.clone(), c.agency_name.clone()),
-        };
-        rows.entry(key).or_default().add(&one);
+        match by {
+            By::Field => rows
+                .entry((c.field_code.clone(), c.field_name.clone()))
+                .or_default()
+                .add(&one),
+            By::Procedure => rows
+                .entry((c.procedure_code.clone(), c.procedure_name.clone()))
+                .or_default()
+                .add(&one),
+            By::Agency => {
+                // The agency and each ancestor: a parent's row includes its whole subtree.
+                let mut code = Some(c.agency_code.clone());
+                for _ in 0..64 {
+                    let Some(current) = code.take() else { break };
+                    let name = node(&current)
+                        .map(|t| t.1.clone())
+                        .unwrap_or_else(|| c.agency_name.clone());
+                    code = node(&current).and_then(|t| t.2.clone());
+                    rows.entry((current, name)).or_default().add(&one);
+                }
+            }
+        }
         total.add(&one);
     }
     for r in rows.values().chain(std::iter::once(&total)) {
         r.check()?;
     }
+    let parent_of = |code: &str| {
+        if by == By::Agency {
+            node(code).and_then(|t| t.2.clone())
+        } else {
+            None
+        }
+    };
     Ok((
         rows.into_iter()
-            .map(|((key, name), row)| KeyedRow { key, name, row })
+            .map(|((key, name), row)| KeyedRow {
+                parent: parent_of(&key),
+                key,
+                name,
+                row,
+            })
             .collect(),
         total,
     ))
+}
+
+/// Every agency as (code, name, parent code), for rolling rows up.
+pub async fn tree(db: &Db) -> StoreResult<Vec<(String, String, Option<String>)>> {
+    Ok(crate::repo::agencies::list(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.name, a.parent_code))
+        .collect())
 }

@@ -77,7 +77,8 @@ pub async fn ii06a(
         scope.retain(|id| ids.contains(id));
     }
     let counted = report::counted(&state.db, period.from, period.to, Some(&scope)).await?;
-    let (rows, total) = report::group(&counted, &period, by).map_err(|e| {
+    let tree = report::tree(&state.db).await?;
+    let (rows, total) = report::group(&counted, &period, by, &tree).map_err(|e| {
         tracing::error!(error = %e, "report identities broken");
         ApiError::internal()
     })?;
