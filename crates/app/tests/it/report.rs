@@ -116,6 +116,34 @@ on_both_backends! {
         let mut lines = csv.trim_start_matches('\u{feff}').lines();
         assert!(lines.next().unwrap().starts_with("key,name,received,received_online"));
         assert!(lines.next().unwrap().starts_with("1.001193,Đăng ký khai sinh,5,1,3,1,3,1,1,1,2,1,1"));
+        // XLSX laid out like the form, read back.
+        let out = tempfile::tempdir().unwrap();
+        let file = out.path().join("ii06a.xlsx");
+        report(t, "2026-11-01", "2026-11-30", &["--format", "xlsx", "--out", file.to_str().unwrap()]);
+        {
+            use calamine::{Reader, Xlsx, open_workbook};
+            let mut wb: Xlsx<_> = open_workbook(&file).unwrap();
+            let sheet = wb.worksheet_range("II.06a").unwrap();
+            let text = |r: u32, c: u32| sheet.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
+            assert_eq!(text(0, 0), "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH");
+            assert!(text(1, 0).contains("01/11/2026") && text(1, 0).contains("30/11/2026"));
+            assert_eq!(text(3, 2), "Số hồ sơ nhận giải quyết");
+            assert_eq!(text(3, 6), "Số hồ sơ đã giải quyết");
+            assert_eq!(text(3, 10), "Số hồ sơ đang giải quyết");
+            assert_eq!(text(6, 12), "(13)");
+            assert_eq!(text(7, 1), "Hộ tịch");
+            assert_eq!(text(8, 1), "Tổng cộng");
+            let totals: Vec<String> = (2..13).map(|c| text(8, c)).collect();
+            assert_eq!(totals, ["5", "1", "3", "1", "3", "1", "1", "1", "2", "1", "1"]);
+            let merged = wb.merge_cells_by_sheet_name("II.06a").unwrap();
+            assert!(merged.len() >= 15, "{merged:?}");
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(["report", "--database-url", &t.url, "--from", "2026-11-01", "--to", "2026-11-30", "--format", "xlsx"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "xlsx needs --out");
+
         // Another agency's subtree has nothing.
         let other: Value = serde_json::from_str(&report(t, "2026-11-01", "2026-11-30", &["--agency", "000.00.10.H56"])).unwrap();
         assert_eq!(other["total"]["received"], 0);
