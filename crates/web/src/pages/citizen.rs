@@ -16,7 +16,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-const FORM_COOKIE: &str = "motcua_form_csrf";
+/// The cookie binding the CSRF token of the citizen forms shown before (or without) sign-in.
+pub(crate) const FORM_COOKIE: &str = "motcua_form_csrf";
 
 #[derive(Template)]
 #[template(path = "citizen_form.html")]
@@ -88,7 +89,7 @@ pub struct Q {
     sent: Option<String>,
 }
 
-fn form_cookie(state: &AppState, token: &str) -> String {
+pub(crate) fn form_cookie(state: &AppState, token: &str) -> String {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -97,7 +98,7 @@ fn form_cookie(state: &AppState, token: &str) -> String {
     format!("{FORM_COOKIE}={token}; Path=/cong-dan; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
 }
 
-fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+pub(crate) fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, FORM_COOKIE)
         .is_some_and(|c| !c.is_empty() && constant_time_eq(c.as_bytes(), submitted.as_bytes()))
 }

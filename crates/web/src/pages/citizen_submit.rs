@@ -4,8 +4,9 @@
 //! receiving officers' queue (status 1).
 
 use super::Chrome;
+use super::citizen::{csrf_ok, form_cookie};
 use crate::AppState;
-use crate::auth::{constant_time_eq, cookie, new_secret};
+use crate::auth::{constant_time_eq, new_secret};
 use crate::citizens;
 use crate::dossiers::{self, ApplicantInput, ComponentInput, IntakeInput};
 use crate::error::PageError;
@@ -20,8 +21,6 @@ use motcua_domain::procedure::{OnlineLevel, ProcedureSpec};
 use motcua_store::repo::{catalog, citizens as repo, lifecycle};
 use serde::Deserialize;
 use std::collections::HashMap;
-
-const FORM_COOKIE: &str = "motcua_form_csrf";
 
 /// An amount in đồng as these pages write it: "150000 đồng", or "150,000 VND" in English.
 pub fn amount(vnd: &i64) -> String {
@@ -75,15 +74,6 @@ pub struct SubmitQuery {
     procedure: String,
     #[serde(default)]
     case: String,
-}
-
-fn form_cookie(state: &AppState, token: &str) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{FORM_COOKIE}={token}; Path=/cong-dan; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
 }
 
 fn fees_of(spec: &ProcedureSpec) -> i64 {
@@ -231,9 +221,7 @@ pub async fn submit(
     let citizen_id = citizen.as_ref().map(|(c, _)| c.id);
     let spec = load(&state, values.get("procedure").map(String::as_str).unwrap_or("")).await?;
     let case_code = values.get("case").cloned().unwrap_or_default();
-    if !cookie(&headers, FORM_COOKIE)
-        .is_some_and(|c| !c.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()))
-    {
+    if !csrf_ok(&headers, &csrf) {
         errors.push(("name".into(), i18n::t("form.expired").into()));
         return render(
             &state,
@@ -464,9 +452,7 @@ pub async fn pay(
     axum::Form(f): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let csrf = f.get("csrf").map(String::as_str).unwrap_or("");
-    if !cookie(&headers, FORM_COOKIE)
-        .is_some_and(|c| !c.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()))
-    {
+    if !csrf_ok(&headers, csrf) {
         return Err(PageError {
             status: StatusCode::FORBIDDEN,
             message: i18n::t("form.csrf").into(),
