@@ -1,7 +1,7 @@
 //! The dossier lifecycle over the JSON API, on both backends: a two-agency workflow with a
 //! supplement, online acceptance, authorisation, concurrency, the hash chain, inboxes.
 
-use crate::support::{TestApp, TestDb, add_user, load_fixtures, on_both_backends};
+use crate::support::{TestApp, TestDb, add_user, load_fixtures, officer, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -386,22 +386,6 @@ async fn a_tampered_event_breaks_the_chain() {
         .unwrap();
     let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
     assert_eq!(ev["chain_valid"], false);
-}
-
-/// A signed-in officer for calling the service directly.
-async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUser {
-    let u = motcua_store::repo::users::by_username(&t.db, username)
-        .await
-        .unwrap()
-        .unwrap();
-    let principal = motcua_store::repo::auth::principal(&t.db, u.id)
-        .await
-        .unwrap()
-        .unwrap();
-    motcua_web::auth::CurrentUser {
-        principal,
-        csrf_token: None,
-    }
 }
 
 fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {

@@ -2,7 +2,7 @@
 //! real service at controlled instants: carried over, early, late, withdrawn, in process at
 //! the end, and an instant whose UTC date differs from its local date.
 
-use crate::support::{TestDb, add_user, load_fixtures, on_both_backends};
+use crate::support::{TestDb, add_user, load_fixtures, officer, on_both_backends};
 use chrono::{NaiveDate, NaiveTime};
 use motcua_domain::dossier::machine::Action;
 use motcua_web::dossiers::{self, ActionInput, IntakeInput};
@@ -13,21 +13,6 @@ fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::U
         NaiveDate::from_ymd_opt(y, m, d).unwrap(),
         NaiveTime::from_hms_opt(h, min, 0).unwrap(),
     )
-}
-
-async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUser {
-    let u = motcua_store::repo::users::by_username(&t.db, username)
-        .await
-        .unwrap()
-        .unwrap();
-    let principal = motcua_store::repo::auth::principal(&t.db, u.id)
-        .await
-        .unwrap()
-        .unwrap();
-    motcua_web::auth::CurrentUser {
-        principal,
-        csrf_token: None,
-    }
 }
 
 fn report(t: &TestDb, from: &str, to: &str, extra: &[&str]) -> String {

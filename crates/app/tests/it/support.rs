@@ -354,3 +354,19 @@ pub async fn load_fixtures(t: &TestDb) {
     .await
     .expect("import procedures");
 }
+
+/// A signed-in officer, for calling the application service directly.
+pub async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUser {
+    let u = motcua_store::repo::users::by_username(&t.db, username)
+        .await
+        .expect("user lookup")
+        .expect("user exists");
+    let principal = motcua_store::repo::auth::principal(&t.db, u.id)
+        .await
+        .expect("principal")
+        .expect("enabled");
+    motcua_web::auth::CurrentUser {
+        principal,
+        csrf_token: None,
+    }
+}

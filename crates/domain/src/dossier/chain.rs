@@ -44,7 +44,7 @@ pub fn event_hash(prev_hash: &str, e: &EventContent<'_>) -> String {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize())
 }
 
 /// Verifies a whole chain given (content, stored prev_hash, stored hash) in stored order; the

@@ -44,7 +44,7 @@ impl FileStore {
         filename: &str,
         content_type: &str,
     ) -> StoreResult<FileMeta> {
-        let sha256 = hex(&Sha256::digest(bytes));
+        let sha256 = motcua_domain::text::hex(&Sha256::digest(bytes));
         let path = self
             .path_of(&sha256)
             .ok_or_else(|| StoreError::Conflict("bad digest".into()))?;
@@ -109,12 +109,4 @@ pub async fn meta(db: &Db, sha256: &str) -> StoreResult<Option<FileMeta>> {
 
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Io(e.to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use motcua_domain::access::Role;
 use motcua_domain::calendar::{self, InProcessClass, ResolvedClass};
 use motcua_domain::dossier::Status;
@@ -464,9 +464,4 @@ pub async fn store_scan(
     let meta = state.files.put(&mut tx, body, &name, content_type).await?;
     tx.commit().await?;
     Ok(meta)
-}
-
-/// Within 2 working days of due: the "due soon" threshold, for pages.
-pub fn due_soon_threshold() -> Duration {
-    Duration::days(2)
 }

@@ -106,22 +106,12 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    hex(&bytes)
+    motcua_domain::text::hex(&bytes)
 }
 
 /// What is stored for a secret: its SHA-256, hex-encoded.
 pub fn secret_hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    motcua_domain::text::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {

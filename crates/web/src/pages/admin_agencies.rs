@@ -1,8 +1,8 @@
 //! The administrator's agency pages (the *cơ quan* tree, one form per agency), and the small
 //! helpers every admin page shares. Validation belongs to `crate::catalog`, not here.
 
-use super::Chrome;
 use super::catalog::Choice;
+use super::{Chrome, see_other};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::catalog::{AgencyInput, Refused, save_agency};
@@ -12,7 +12,7 @@ use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use motcua_domain::import::AGENCY_LEVELS;
 use motcua_domain::procedure::FieldError;
@@ -45,12 +45,6 @@ pub(super) fn csrf_rejected() -> PageError {
         status: StatusCode::FORBIDDEN,
         message: "Biểu mẫu không hợp lệ hoặc đã hết hạn (CSRF). Vui lòng tải lại trang.".into(),
     }
-}
-
-pub(super) fn see_other(to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    *res.status_mut() = StatusCode::SEE_OTHER;
-    res
 }
 
 /// A form shown again because its input was refused.

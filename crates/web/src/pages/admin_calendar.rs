@@ -1,8 +1,8 @@
 //! The administrator's calendar page: a year's effective days off, the stored overrides, and
 //! forms to add or delete one.
 
-use super::Chrome;
 use super::auth::CsrfForm;
+use super::{Chrome, see_other};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::PageError;
@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
 use motcua_domain::calendar::{self, HolidayKind, Override, OverrideKind};
 use serde::Deserialize;
@@ -171,12 +171,6 @@ fn csrf_rejected() -> PageError {
         status: StatusCode::FORBIDDEN,
         message: "Biểu mẫu không hợp lệ hoặc đã hết hạn (CSRF). Vui lòng tải lại trang.".into(),
     }
-}
-
-fn see_other(to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    *res.status_mut() = StatusCode::SEE_OTHER;
-    res
 }
 
 pub async fn add(

@@ -3,8 +3,9 @@
 //! and the domain; this module only turns form fields into a spec and back.
 
 use super::Chrome;
-use super::admin_agencies::{ErrorItem, csrf_rejected, message_vi, require_admin, see_other, unprocessable};
+use super::admin_agencies::{ErrorItem, csrf_rejected, message_vi, require_admin, unprocessable};
 use super::catalog::{Choice, LEVEL_CHOICES, date_vi, form_url, level_vi, levels_vi, limit_vi, page_of};
+use super::see_other;
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::catalog::{Refused, save_procedure};

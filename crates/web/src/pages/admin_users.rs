@@ -3,9 +3,10 @@
 //! once, on the page that created it.
 
 use super::Chrome;
-use super::admin_agencies::{ErrorItem, csrf_rejected, message_vi, require_admin, see_other, unprocessable};
+use super::admin_agencies::{ErrorItem, csrf_rejected, message_vi, require_admin, unprocessable};
 use super::auth::CsrfForm;
 use super::catalog::Choice;
+use super::see_other;
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::catalog::{Refused, RoleInput, UserInput, save_user};

@@ -2,7 +2,7 @@
 //! sign in and out, reset the password, and "my dossiers". Forms before sign-in carry a CSRF
 //! token bound to a short-lived cookie, like the officers' login.
 
-use super::Chrome;
+use super::{Chrome, see_other};
 use crate::AppState;
 use crate::auth::{constant_time_eq, cookie, new_secret};
 use crate::citizens::{self, CitizenError};
@@ -13,7 +13,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 /// The cookie binding the CSRF token of the citizen forms shown before (or without) sign-in.
@@ -168,12 +168,6 @@ fn errors_of(e: CitizenError) -> (StatusCode, Vec<(String, String)>) {
 
 fn csrf_error() -> Vec<(String, String)> {
     vec![("login".into(), i18n::t("form.expired").into())]
-}
-
-fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
 }
 
 /// The label of the login field (phone or e-mail).

@@ -3,11 +3,12 @@
 //! `crate::dossiers::intake`; this module turns the form into its input and its refusals back.
 
 use super::Chrome;
-use super::admin_agencies::{csrf_rejected, see_other};
+use super::admin_agencies::csrf_rejected;
 use super::catalog::{Choice, limit_vi, page_of};
 use super::dossier_view::{
     ErrorLine, Posted, bad_request, forbidden, read_posted, scan_problem, store_upload,
 };
+use super::see_other;
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::dossiers::{self, ApplicantInput, ComponentInput, IntakeInput, Refusal};

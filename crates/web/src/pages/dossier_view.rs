@@ -3,8 +3,9 @@
 //! authorisation belong to `crate::dossiers`; this module only shows them and posts to them.
 
 use super::Chrome;
-use super::admin_agencies::{csrf_rejected, see_other};
+use super::admin_agencies::csrf_rejected;
 use super::catalog::{Choice, limit_vi, role_vi};
+use super::see_other;
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::dossiers::{self, ActionInput, MAX_SCAN_BYTES, Refusal, View};

@@ -4,8 +4,8 @@
 //! reads forms, shows results and says problems in Vietnamese — or in English on the public
 //! pages when the visitor chose it (the officers' pages stay Vietnamese).
 
-use super::Chrome;
 use super::catalog::Choice;
+use super::{Chrome, see_other};
 use crate::AppState;
 use crate::auth::{self, CurrentUser, MaybeUser, PageUser};
 use crate::error::PageError;
@@ -15,7 +15,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use chrono::{DateTime, Utc};
@@ -86,12 +86,6 @@ fn event_vi(action: &str) -> &'static str {
             .map(Action::label_vi)
             .unwrap_or("Thao tác khác"),
     }
-}
-
-fn see_other(to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    *res.status_mut() = StatusCode::SEE_OTHER;
-    res
 }
 
 fn page_error(status: StatusCode, message: impl Into<String>) -> PageError {

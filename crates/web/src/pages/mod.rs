@@ -156,3 +156,8 @@ pub fn url_encode(s: &str) -> String {
     }
     out
 }
+
+/// A 303 See Other to a local path: where every successful form POST goes next.
+pub fn see_other(to: &str) -> axum::response::Response {
+    axum::response::Redirect::to(to).into_response()
+}
