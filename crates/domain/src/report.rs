@@ -216,6 +216,105 @@ impl Row {
     }
 }
 
+/// A numbered column of the form (its JSON name is the `Row` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Received,
+    ReceivedOnline,
+    ReceivedDirect,
+    CarriedOver,
+    Resolved,
+    Early,
+    OnTime,
+    Late,
+    InProcess,
+    WithinTime,
+    Overdue,
+}
+
+impl Column {
+    pub const ALL: [Column; 11] = [
+        Column::Received,
+        Column::ReceivedOnline,
+        Column::ReceivedDirect,
+        Column::CarriedOver,
+        Column::Resolved,
+        Column::Early,
+        Column::OnTime,
+        Column::Late,
+        Column::InProcess,
+        Column::WithinTime,
+        Column::Overdue,
+    ];
+
+    /// The JSON / CSV name (`received_online`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Received => "received",
+            Column::ReceivedOnline => "received_online",
+            Column::ReceivedDirect => "received_direct",
+            Column::CarriedOver => "carried_over",
+            Column::Resolved => "resolved",
+            Column::Early => "early",
+            Column::OnTime => "on_time",
+            Column::Late => "late",
+            Column::InProcess => "in_process",
+            Column::WithinTime => "within_time",
+            Column::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    /// The column number on the official form, (3) to (13).
+    pub fn number(self) -> u8 {
+        Column::ALL.iter().position(|c| *c == self).unwrap_or(0) as u8 + 3
+    }
+
+    /// The Vietnamese heading on the form.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Column::Received => "Tổng số hồ sơ tiếp nhận",
+            Column::ReceivedOnline => "Trực tuyến",
+            Column::ReceivedDirect => "Trực tiếp, dịch vụ bưu chính",
+            Column::CarriedOver => "Kỳ trước chuyển qua",
+            Column::Resolved => "Tổng số hồ sơ đã giải quyết",
+            Column::Early => "Trước hạn",
+            Column::OnTime => "Đúng hạn",
+            Column::Late => "Quá hạn",
+            Column::InProcess => "Tổng số hồ sơ đang giải quyết",
+            Column::WithinTime => "Trong hạn",
+            Column::Overdue => "Quá hạn",
+        }
+    }
+}
+
+impl Row {
+    pub fn get(&self, c: Column) -> i64 {
+        match c {
+            Column::Received => self.received,
+            Column::ReceivedOnline => self.received_online,
+            Column::ReceivedDirect => self.received_direct,
+            Column::CarriedOver => self.carried_over,
+            Column::Resolved => self.resolved,
+            Column::Early => self.early,
+            Column::OnTime => self.on_time,
+            Column::Late => self.late,
+            Column::InProcess => self.in_process,
+            Column::WithinTime => self.within_time,
+            Column::Overdue => self.overdue,
+        }
+    }
+
+    /// The columns (3)–(13) in order.
+    pub fn values(&self) -> [i64; 11] {
+        Column::ALL.map(|c| self.get(c))
+    }
+}
+
 /// `previous.in_process == this.carried_over` for consecutive periods: column 6 of a period is
 /// column 11 of the one before. True by construction of `Row::count`; checked in tests.
 pub fn carries_over(previous: &Row, this: &Row) -> bool {

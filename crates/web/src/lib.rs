@@ -16,6 +16,7 @@ pub mod pages;
 pub mod payments;
 pub mod public;
 pub mod ratelimit;
+pub mod reports;
 mod router;
 mod state;
 

@@ -141,6 +141,21 @@ on_both_backends! {
         let got: Value = app.client.get(app.url(url)).bearer_auth(&mine).send().await.unwrap().json().await.unwrap();
         assert_eq!(got["total"], expect);
         assert_eq!(got["rows"][0]["key"], "HT");
+        // Every number opens onto the dossiers behind it: as many as the number says.
+        for column in ["received", "carried_over", "late", "overdue", "within_time", "on_time"] {
+            let list: Value = app.client.get(app.url(&format!("/api/v1/reports/ii06a/dossiers?from=2026-11-01&to=2026-11-30&by=field&key=HT&column={column}")))
+                .bearer_auth(&mine).send().await.unwrap().json().await.unwrap();
+            assert_eq!(list.as_array().unwrap().len() as i64, expect[column].as_i64().unwrap(), "{column}: {list}");
+        }
+        let late: Value = app.client.get(app.url("/api/v1/reports/ii06a/dossiers?from=2026-11-01&to=2026-11-30&column=late"))
+            .bearer_auth(&mine).send().await.unwrap().json().await.unwrap();
+        assert_eq!(late[0]["code"], a.key().as_str(), "{late}");
+        let on_time: Value = app.client.get(app.url("/api/v1/reports/ii06a/dossiers?from=2026-11-01&to=2026-11-30&column=on_time"))
+            .bearer_auth(&mine).send().await.unwrap().json().await.unwrap();
+        assert_eq!(on_time[0]["code"], d.key().as_str(), "the withdrawn dossier counts on time");
+        let res = app.client.get(app.url("/api/v1/reports/ii06a/dossiers?from=2026-11-01&to=2026-11-30&column=colour"))
+            .bearer_auth(&mine).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
         let theirs = app.token("cv.xd").await;
         let got: Value = app.client.get(app.url(url)).bearer_auth(&theirs).send().await.unwrap().json().await.unwrap();
         assert_eq!(got["total"]["received"], 0, "another agency's officer sees none of it");

@@ -10,6 +10,8 @@ use sqlx::Row;
 /// One counted dossier with the keys it can be grouped by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
+    /// The dossier code, or `online-ID` for one never given a code.
+    pub code: String,
     pub agency_code: String,
     pub agency_name: String,
     pub procedure_code: String,
@@ -50,12 +52,14 @@ pub async fn counted(
         None => String::new(),
     };
     let sql = format!(
-        "SELECT a.code, a.name, p.code, p.name, f.code, f.name, d.channel, d.status, d.received_at, d.original_due_at, d.finished_at, d.paused_at
+        "SELECT d.id, d.code, a.code, a.name, p.code, p.name, f.code, f.name, d.channel, d.status, d.received_at, d.original_due_at, d.finished_at, d.paused_at
          FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id JOIN fields f ON f.id = p.field_id
          WHERE d.received_at IS NOT NULL AND d.status <> 'refused' AND d.received_at <= $1
            AND (d.finished_at IS NULL OR d.finished_at >= $2) {scope}"
     );
     type Raw = (
+        i64,
+        Option<String>,
         String,
         String,
         String,
@@ -72,13 +76,13 @@ pub async fn counted(
     let rows: Vec<Raw> = on_read!(db, pool => {
         sqlx::query(&sql).bind(upper).bind(lower).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>((
             r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?,
-            r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?,
+            r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?,
         ))).collect::<Result<Vec<_>, _>>()?
     });
     Ok(rows
         .into_iter()
         .map(
-            |(ac, an, pc, pn, fc, fname, channel, status, received, due, finished, paused)| {
+            |(id, code, ac, an, pc, pn, fc, fname, channel, status, received, due, finished, paused)| {
                 let ending = match status.as_str() {
                     "withdrawn" | "stopped" => Ending::WithdrawnOrStopped,
                     _ => Ending::Resolved,
@@ -87,6 +91,7 @@ pub async fn counted(
                 let finished = finished
                     .filter(|_| matches!(status.as_str(), "resolved" | "returned" | "withdrawn" | "stopped"));
                 Counted {
+                    code: code.unwrap_or_else(|| format!("online-{id}")),
                     agency_code: ac,
                     agency_name: an,
                     procedure_code: pc,
@@ -149,27 +154,15 @@ pub fn group(
         if one == Row::default() {
             continue;
         }
-        match by {
-            By::Field => rows
-                .entry((c.field_code.clone(), c.field_name.clone()))
-                .or_default()
-                .add(&one),
-            By::Procedure => rows
-                .entry((c.procedure_code.clone(), c.procedure_name.clone()))
-                .or_default()
-                .add(&one),
-            By::Agency => {
-                // The agency and each ancestor: a parent's row includes its whole subtree.
-                let mut code = Some(c.agency_code.clone());
-                for _ in 0..64 {
-                    let Some(current) = code.take() else { break };
-                    let name = node(&current)
-                        .map(|t| t.1.clone())
-                        .unwrap_or_else(|| c.agency_name.clone());
-                    code = node(&current).and_then(|t| t.2.clone());
-                    rows.entry((current, name)).or_default().add(&one);
-                }
-            }
+        for key in keys_of(c, by, tree) {
+            let name = match by {
+                By::Field => c.field_name.clone(),
+                By::Procedure => c.procedure_name.clone(),
+                By::Agency => node(&key)
+                    .map(|t| t.1.clone())
+                    .unwrap_or_else(|| c.agency_name.clone()),
+            };
+            rows.entry((key, name)).or_default().add(&one);
         }
         total.add(&one);
     }
@@ -194,6 +187,27 @@ pub fn group(
             .collect(),
         total,
     ))
+}
+
+/// The row keys a dossier counts in: its field or procedure code, or by agency its receiving
+/// agency and every agency above it (a parent's row includes its whole subtree).
+pub fn keys_of(c: &Counted, by: By, tree: &[(String, String, Option<String>)]) -> Vec<String> {
+    match by {
+        By::Field => vec![c.field_code.clone()],
+        By::Procedure => vec![c.procedure_code.clone()],
+        By::Agency => {
+            let mut out = Vec::new();
+            let mut code = Some(c.agency_code.clone());
+            while let Some(current) = code.take() {
+                if out.contains(&current) || out.len() >= 64 {
+                    break;
+                }
+                code = tree.iter().find(|t| t.0 == current).and_then(|t| t.2.clone());
+                out.push(current);
+            }
+            out
+        }
+    }
 }
 
 /// Every agency as (code, name, parent code), for rolling rows up.

@@ -38,7 +38,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         dossiers::create, dossiers::get, dossiers::list, dossiers::act, dossiers::events, dossiers::upload,
         public::lookup,
         feedback::submit, feedback::public_list, feedback::list, feedback::get_one, feedback::act,
-        reports::ii06a,
+        reports::ii06a, reports::ii06a_dossiers,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -105,6 +105,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(users::me))
         .route("/api/v1/public/dossiers/{code}", get(public::lookup))
         .route("/api/v1/reports/ii06a", get(reports::ii06a))
+        .route("/api/v1/reports/ii06a/dossiers", get(reports::ii06a_dossiers))
         .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
         .route("/api/v1/dossiers/{code}", get(dossiers::get))
         .route("/api/v1/dossiers/{code}/events", get(dossiers::events))
