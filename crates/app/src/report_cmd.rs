@@ -41,6 +41,12 @@ pub struct ReportArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
+    /// Also recount from the dossiers themselves; exit 1 on any difference from the counters.
+    #[arg(long)]
+    pub verify: bool,
+    /// Rebuild the counters from the dossiers first (after a restore or a manual repair).
+    #[arg(long)]
+    pub rebuild: bool,
 }
 
 const COLUMNS: [&str; 11] = [
@@ -73,6 +79,47 @@ fn values(r: &Row) -> [i64; 11] {
     ]
 }
 
+/// Every cell where the counters and the recount disagree, one line each.
+fn compare(
+    fast: &[report::KeyedRow],
+    fast_total: &Row,
+    recount: &[report::KeyedRow],
+    recount_total: &Row,
+) -> Vec<String> {
+    use motcua_domain::report::Column;
+    let mut out = Vec::new();
+    let mut keys: Vec<&str> = fast.iter().chain(recount).map(|r| r.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    let find = |rows: &[report::KeyedRow], k: &str| {
+        rows.iter()
+            .find(|r| r.key == k)
+            .map(|r| r.row)
+            .unwrap_or_default()
+    };
+    let lines = keys
+        .into_iter()
+        .map(|k| (k.to_string(), find(fast, k), find(recount, k)))
+        .chain(std::iter::once((
+            "TOTAL".to_string(),
+            *fast_total,
+            *recount_total,
+        )));
+    for (key, f, r) in lines {
+        for c in Column::ALL {
+            if f.get(c) != r.get(c) {
+                out.push(format!(
+                    "{key} {}: counters {}, recount {}",
+                    c.name(),
+                    f.get(c),
+                    r.get(c)
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn date(s: &str, flag: &str) -> anyhow::Result<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| usage(format!("invalid --{flag} {s:?}: expected YYYY-MM-DD")))
@@ -103,15 +150,40 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let counted = report::counted(&db, period.from, period.to, scope.as_deref()).await?;
+    if a.rebuild {
+        let n = report::rebuild(&db).await?;
+        eprintln!("rebuilt the report counters from {n} counted dossiers");
+    }
     let tree = report::tree(&db).await?;
-    db.close().await;
     let by = match a.by {
         By::Field => report::By::Field,
         By::Procedure => report::By::Procedure,
         By::Agency => report::By::Agency,
     };
-    let (rows, total) = report::group(&counted, &period, by, &tree).map_err(|e| anyhow::anyhow!(e))?;
+    let fast = report::fast(&db, &period, scope.as_deref()).await?;
+    let (rows, total) =
+        report::group_rows(fast.iter().map(|(k, r)| (k, *r)), by, &tree).map_err(|e| anyhow::anyhow!(e))?;
+    if a.verify {
+        let counted = report::counted(&db, period.from, period.to, scope.as_deref()).await?;
+        let (recount, recount_total) =
+            report::group(&counted, &period, by, &tree).map_err(|e| anyhow::anyhow!(e))?;
+        let differences = compare(&rows, &total, &recount, &recount_total);
+        if !differences.is_empty() {
+            db.close().await;
+            for d in &differences {
+                eprintln!("{d}");
+            }
+            anyhow::bail!(
+                "the counters differ from a recount in {} places; `motcua report --rebuild` rebuilds them",
+                differences.len()
+            );
+        }
+        eprintln!(
+            "verified: the counters equal a recount of {} dossiers",
+            counted.len()
+        );
+    }
+    db.close().await;
     if a.format == Format::Xlsx {
         let path = a.out.as_ref().expect("checked above");
         let by_label = match a.by {

@@ -3,8 +3,10 @@
 //! reporting-regime cut-off, 15th to 14th). Storage and fast counters build on this; a recount
 //! over the dossiers must give exactly these numbers.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+pub mod counts;
 
 /// An inclusive range of local (UTC+7) dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +119,38 @@ pub struct Facts {
     pub finished: Option<(NaiveDate, Ending)>,
     /// Awaiting a supplement at the end of the period: counted as within time.
     pub paused_at_end: bool,
+}
+
+impl Facts {
+    /// The facts of a stored dossier (status name, channel, UTC instants), or None when the
+    /// report does not count it: refused, or never received. Local dates are UTC+7. A
+    /// finished instant counts only with a finished status (resolved, returned, withdrawn,
+    /// stopped). `paused_at_end` is left false: it depends on the period (see the callers).
+    pub fn of_stored(
+        status: &str,
+        channel: &str,
+        received_at: Option<DateTime<Utc>>,
+        original_due_at: Option<DateTime<Utc>>,
+        finished_at: Option<DateTime<Utc>>,
+    ) -> Option<Facts> {
+        use crate::calendar::local_date;
+        if status == "refused" {
+            return None;
+        }
+        let received_on = local_date(received_at?);
+        let ending = match status {
+            "resolved" | "returned" => Some(Ending::Resolved),
+            "withdrawn" | "stopped" => Some(Ending::WithdrawnOrStopped),
+            _ => None,
+        };
+        Some(Facts {
+            received_on,
+            online: channel == "online",
+            due_on: original_due_at.map(local_date),
+            finished: ending.and_then(|e| finished_at.map(|t| (local_date(t).max(received_on), e))),
+            paused_at_end: false,
+        })
+    }
 }
 
 /// One row (or the total) of II.06a. `received` is column 3 = online + direct + carried over.

@@ -29,6 +29,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     5 => "0005_dossiers",
     6 => "0006_citizens",
     7 => "0007_feedback",
+    8 => "0008_report_counts",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -38,6 +39,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     5 => "0005_dossiers",
     6 => "0006_citizens",
     7 => "0007_feedback",
+    8 => "0008_report_counts",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {
@@ -96,6 +98,10 @@ pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
     let found = current_version(db).await?;
     if found > known {
         return Err(StoreError::SchemaTooNew { found, known });
+    }
+    if applied_now.contains(&8) {
+        // The report counters are derived: build them from the dossiers already there.
+        crate::repo::report::rebuild(db).await?;
     }
     Ok(applied_now)
 }

@@ -605,16 +605,6 @@ pub async fn intake_at(
         now,
     )
     .await?;
-    if status == Status::Received {
-        repo::count(
-            &mut tx,
-            agency.id,
-            stored.id,
-            calendar::local_date(now),
-            &format!("received_{}", channel.as_str()),
-        )
-        .await?;
-    }
     repo::save_state(&mut tx, &dossier, now).await?;
     tx.commit().await?;
     dossier.version += 1;
@@ -974,14 +964,6 @@ async fn act_by(
             if let Some(first) = steps.first_mut() {
                 start_step(first, now, &clock);
             }
-            repo::count(
-                &mut tx,
-                d.agency_id,
-                d.procedure_id,
-                today,
-                &format!("received_{}", d.channel),
-            )
-            .await?;
             details = serde_json::json!({"code": d.code});
         }
         Action::Refuse => {
@@ -1123,12 +1105,6 @@ async fn act_by(
         Action::Withdraw | Action::Stop => {
             d.finished_at = Some(now);
             d.paused_at = None;
-            let metric = if action == Action::Withdraw {
-                "withdrawn"
-            } else {
-                "stopped"
-            };
-            repo::count(&mut tx, d.agency_id, d.procedure_id, today, metric).await?;
         }
         Action::Approve => {
             let f = input
@@ -1169,14 +1145,6 @@ async fn act_by(
                 .original_due_at
                 .map(|due| ResolvedClass::classify(now, due))
                 .unwrap_or(ResolvedClass::OnTime);
-            repo::count(
-                &mut tx,
-                d.agency_id,
-                d.procedure_id,
-                today,
-                &format!("resolved_{}", class.as_str()),
-            )
-            .await?;
             details = serde_json::json!({"result_number": d.result_number, "class": class.as_str()});
         }
         Action::ReturnResult => {

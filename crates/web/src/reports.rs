@@ -104,15 +104,17 @@ pub async fn scope(state: &AppState, user: &CurrentUser, agency: Option<&str>) -
     Ok(scope)
 }
 
-/// II.06a for the request over what the user may see.
+/// II.06a for the request over what the user may see, from the counters (the fast path; a
+/// recount gives the same numbers — `motcua report --verify`).
 pub async fn ii06a(state: &AppState, user: &CurrentUser, req: &Request) -> Result<Report, ApiError> {
     let scope = scope(state, user, req.agency.as_deref()).await?;
-    let counted = report::counted(&state.db, req.period.from, req.period.to, Some(&scope)).await?;
+    let rows = report::fast(&state.db, &req.period, Some(&scope)).await?;
     let tree = report::tree(&state.db).await?;
-    let (rows, total) = report::group(&counted, &req.period, req.by, &tree).map_err(|e| {
-        tracing::error!(error = %e, "report identities broken");
-        ApiError::internal()
-    })?;
+    let (rows, total) =
+        report::group_rows(rows.iter().map(|(k, r)| (k, *r)), req.by, &tree).map_err(|e| {
+            tracing::error!(error = %e, "report identities broken");
+            ApiError::internal()
+        })?;
     Ok(Report {
         period: req.period,
         by: by_name(req.by).into(),
@@ -151,7 +153,7 @@ pub async fn dossiers_behind(
     let tree = report::tree(&state.db).await?;
     let mut out: Vec<CellDossier> = counted
         .iter()
-        .filter(|c| key.is_none_or(|k| report::keys_of(c, req.by, &tree).iter().any(|x| x == k)))
+        .filter(|c| key.is_none_or(|k| report::keys_of(&c.keys, req.by, &tree).iter().any(|x| x == k)))
         .filter(|c| {
             let mut one = Row::default();
             one.count(&c.facts, &req.period);
@@ -159,9 +161,9 @@ pub async fn dossiers_behind(
         })
         .map(|c| CellDossier {
             code: c.code.clone(),
-            agency_code: c.agency_code.clone(),
-            procedure_code: c.procedure_code.clone(),
-            procedure_name: c.procedure_name.clone(),
+            agency_code: c.keys.agency_code.clone(),
+            procedure_code: c.keys.procedure_code.clone(),
+            procedure_name: c.keys.procedure_name.clone(),
             received_on: c.facts.received_on,
             due_on: c.facts.due_on,
             finished_on: c.facts.finished.map(|(d, _)| d),

@@ -85,6 +85,10 @@ on_both_backends! {
         assert_eq!(total, &expect, "{nov}");
         assert_eq!(nov["rows"][0]["key"], "HT");
         assert_eq!(nov["rows"][0]["name"], "Hộ tịch");
+        // The counters (the default path) equal a recount over every period touched here.
+        for (from, to) in [("2026-10-01", "2026-10-31"), ("2026-11-01", "2026-11-30"), ("2026-11-15", "2026-12-14"), ("2026-11-03", "2026-11-03"), ("2026-01-01", "2027-12-31")] {
+            report(t, from, to, &["--verify", "--by", "agency"]);
+        }
         let oct: Value = serde_json::from_str(&report(t, "2026-10-01", "2026-10-31", &[])).unwrap();
         assert_eq!(oct["total"]["in_process"], nov["total"]["carried_over"], "column 6 = previous column 11");
         let dec: Value = serde_json::from_str(&report(t, "2026-12-01", "2026-12-31", &["--by", "agency"])).unwrap();
@@ -128,6 +132,26 @@ on_both_backends! {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "xlsx needs --out");
+
+        // Counters that drifted from the dossiers fail --verify (exit 1, each difference named);
+        // --rebuild makes them whole again.
+        {
+            let mut tx = t.db.begin().await.unwrap();
+            match &mut tx {
+                motcua_store::Tx::Sqlite(c) => { sqlx::query("UPDATE report_counts SET n = n + 1 WHERE metric = 1").execute(&mut **c).await.unwrap(); }
+                motcua_store::Tx::Postgres(c) => { sqlx::query("UPDATE report_counts SET n = n + 1 WHERE metric = 1").execute(&mut **c).await.unwrap(); }
+            }
+            tx.commit().await.unwrap();
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(["report", "--database-url", &t.url, "--from", "2026-11-01", "--to", "2026-11-30", "--verify"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("TOTAL received_online: counters 2, recount 1"), "{err}");
+        report(t, "2026-11-01", "2026-11-30", &["--rebuild", "--verify"]);
+        assert_eq!(serde_json::from_str::<Value>(&report(t, "2026-11-01", "2026-11-30", &[])).unwrap()["total"], expect);
 
         // Another agency's subtree has nothing.
         let other: Value = serde_json::from_str(&report(t, "2026-11-01", "2026-11-30", &["--agency", "000.00.10.H56"])).unwrap();

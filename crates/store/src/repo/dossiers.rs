@@ -45,7 +45,7 @@ pub struct NewDossier<'a> {
 
 pub async fn insert(tx: &mut Tx, d: &NewDossier<'_>) -> StoreResult<i64> {
     let now = Utc::now();
-    Ok(on_tx!(tx, c => {
+    let (id, agency_id, procedure_id): (i64, i64, i64) = on_tx!(tx, c => {
         let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
             .bind(d.agency_code)
             .fetch_optional(&mut *c)
@@ -56,7 +56,7 @@ pub async fn insert(tx: &mut Tx, d: &NewDossier<'_>) -> StoreResult<i64> {
             .fetch_optional(&mut *c)
             .await?
             .ok_or(StoreError::NotFound)?;
-        sqlx::query_scalar(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name,
                submitted_at, received_at, due_at, original_due_at, finished_at, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $11) RETURNING id",
@@ -73,8 +73,22 @@ pub async fn insert(tx: &mut Tx, d: &NewDossier<'_>) -> StoreResult<i64> {
         .bind(d.finished_at)
         .bind(now)
         .fetch_one(c)
-        .await?
-    }))
+        .await?;
+        (id, agency_id, procedure_id)
+    });
+    let facts = motcua_domain::report::Facts::of_stored(
+        d.status.as_str(),
+        d.channel.as_str(),
+        d.received_at,
+        d.due_at,
+        d.finished_at,
+    );
+    crate::repo::report::apply(
+        tx,
+        crate::repo::report::deltas(agency_id, procedure_id, None, facts.as_ref()),
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Number of dossiers per status (statuses with none are absent).

@@ -1,9 +1,11 @@
 //! The dossier lifecycle tables: the dossier row (current state, optimistic `version`),
-//! its workflow steps, components, hash-chained events, outbox rows and daily counters.
+//! its workflow steps, components, hash-chained events, outbox rows; every write keeps the
+//! report counters (`repo::report`) in step.
 //! Thin: the application service decides; this module reads and writes.
 
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use motcua_domain::report::Facts;
 use sqlx::Row;
 
 /// A dossier as stored, with the names of its agency and procedure.
@@ -174,7 +176,7 @@ pub struct NewDossier {
 }
 
 pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
-    Ok(on_tx!(tx, c => {
+    let id: i64 = on_tx!(tx, c => {
         sqlx::query_scalar(
             "INSERT INTO dossiers (code, agency_id, procedure_id, procedure_version, case_code, channel, status,
                applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
@@ -189,12 +191,20 @@ pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
         .bind(&d.search_text).bind(d.now)
         .fetch_one(c)
         .await?
-    }))
+    });
+    let facts = Facts::of_stored(&d.status, &d.channel, d.received_at, d.due_at, None);
+    crate::repo::report::apply(
+        tx,
+        crate::repo::report::deltas(d.agency_id, d.procedure_id, None, facts.as_ref()),
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Writes the mutable state of a dossier if nobody changed it since it was read
 /// (`version`); a concurrent change is a Conflict and nothing is written.
 pub async fn save_state(tx: &mut Tx, d: &Dossier, now: DateTime<Utc>) -> StoreResult<()> {
+    let old = crate::repo::report::stored_facts(tx, d.id).await?;
     let n = on_tx!(tx, c => {
         sqlx::query(
             "UPDATE dossiers SET code = $1, status = $2, received_at = $3, accept_due_at = $4, due_at = $5, original_due_at = $6,
@@ -212,6 +222,24 @@ pub async fn save_state(tx: &mut Tx, d: &Dossier, now: DateTime<Utc>) -> StoreRe
         .rows_affected()
     });
     if n == 1 {
+        // The report counters follow the change (II.06a fast path).
+        let new = Facts::of_stored(
+            &d.status,
+            &d.channel,
+            d.received_at,
+            d.original_due_at,
+            d.finished_at,
+        );
+        if let Some((agency, procedure, old)) = old {
+            let mut changes = crate::repo::report::deltas(agency, procedure, old.as_ref(), None);
+            changes.extend(crate::repo::report::deltas(
+                d.agency_id,
+                d.procedure_id,
+                None,
+                new.as_ref(),
+            ));
+            crate::repo::report::apply(tx, changes).await?;
+        }
         Ok(())
     } else {
         Err(StoreError::Conflict(
@@ -430,44 +458,6 @@ pub async fn enqueue(
 pub async fn outbox_of(db: &Db, dossier_id: i64) -> StoreResult<Vec<(String, String)>> {
     Ok(on_read!(db, pool => {
         sqlx::query_as("SELECT topic, payload FROM outbox WHERE dossier_id = $1 ORDER BY id").bind(dossier_id).fetch_all(pool).await?
-    }))
-}
-
-/// Adds one to a daily counter (local date) of an agency and procedure.
-pub async fn count(
-    tx: &mut Tx,
-    agency_id: i64,
-    procedure_id: i64,
-    day: NaiveDate,
-    metric: &str,
-) -> StoreResult<()> {
-    on_tx!(tx, c => {
-        sqlx::query(
-            "INSERT INTO daily_counts (agency_id, procedure_id, day, metric, n) VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (agency_id, procedure_id, day, metric) DO UPDATE SET n = daily_counts.n + 1",
-        )
-        .bind(agency_id).bind(procedure_id).bind(day).bind(metric)
-        .execute(c)
-        .await?;
-    });
-    Ok(())
-}
-
-/// Sum of a counter over an agency (all when None) and a date range.
-pub async fn counted(
-    db: &Db,
-    agency_id: Option<i64>,
-    metric: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> StoreResult<i64> {
-    Ok(on_read!(db, pool => {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_counts WHERE metric = $1 AND day >= $2 AND day <= $3 AND ($4 IS NULL OR agency_id = $4)",
-        )
-        .bind(metric).bind(from).bind(to).bind(agency_id)
-        .fetch_one(pool)
-        .await?
     }))
 }
 
