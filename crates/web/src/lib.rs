@@ -16,6 +16,7 @@ pub mod pages;
 pub mod payments;
 pub mod public;
 pub mod ratelimit;
+pub mod report_export;
 pub mod reports;
 mod router;
 mod state;
