@@ -20,6 +20,7 @@ pub mod report_export;
 pub mod reports;
 mod router;
 mod state;
+pub mod svg;
 
 pub use router::router;
 pub use state::{AppState, DemoAccount, Rules, WebConfig};
