@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod citizens;
+pub mod dashboard;
 pub mod dossiers;
 pub mod error;
 pub mod feedback;
