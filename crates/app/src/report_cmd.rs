@@ -186,13 +186,9 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
     db.close().await;
     if a.format == Format::Xlsx {
         let path = a.out.as_ref().expect("checked above");
-        let by_label = match a.by {
-            By::Field => "Lĩnh vực",
-            By::Procedure => "Thủ tục hành chính",
-            By::Agency => "Cơ quan",
-        };
-        xlsx(path, &period, by_label, &rows, &total)
+        let bytes = motcua_web::report_export::xlsx(&period, by, &rows, &total)
             .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(path, bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
         return Ok(());
     }
     let text = match a.format {
@@ -226,22 +222,7 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Xlsx => unreachable!("written above"),
-        Format::Csv => {
-            // UTF-8 with a byte-order mark so spreadsheet programs show Vietnamese.
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header = vec!["key", "name"];
-            header.extend(COLUMNS);
-            w.write_record(&header)?;
-            for r in &rows {
-                let mut rec = vec![r.key.clone(), r.name.clone()];
-                rec.extend(values(&r.row).iter().map(i64::to_string));
-                w.write_record(&rec)?;
-            }
-            let mut rec = vec!["TOTAL".to_string(), "Tổng cộng".to_string()];
-            rec.extend(values(&total).iter().map(i64::to_string));
-            w.write_record(&rec)?;
-            format!("\u{feff}{}", String::from_utf8(w.into_inner()?)?)
-        }
+        Format::Csv => String::from_utf8(motcua_web::report_export::csv(&rows, &total)?)?,
     };
     match a.out {
         Some(path) => {
@@ -250,89 +231,4 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
         None => print!("{text}"),
     }
     Ok(())
-}
-
-/// Writes II.06a laid out like the official form: title, period, the three-level header with
-/// merged cells and column numbers (1)–(13), one line per row, and the total.
-fn xlsx(
-    path: &std::path::Path,
-    period: &Period,
-    by_label: &str,
-    rows: &[report::KeyedRow],
-    total: &Row,
-) -> Result<(), rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format as F, FormatAlign, FormatBorder, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("II.06a")?;
-    let title = F::new()
-        .set_bold()
-        .set_font_size(13)
-        .set_align(FormatAlign::Center);
-    let head = F::new()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_text_wrap()
-        .set_border(FormatBorder::Thin);
-    let cell = F::new().set_border(FormatBorder::Thin);
-    let bold = F::new().set_bold().set_border(FormatBorder::Thin);
-    ws.merge_range(
-        0,
-        0,
-        0,
-        12,
-        "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
-        &title,
-    )?;
-    let span = format!(
-        "Kỳ báo cáo: từ ngày {} đến ngày {}",
-        period.from.format("%d/%m/%Y"),
-        period.to.format("%d/%m/%Y")
-    );
-    ws.merge_range(1, 0, 1, 12, &span, &F::new().set_align(FormatAlign::Center))?;
-    ws.merge_range(3, 0, 5, 0, "STT", &head)?;
-    ws.merge_range(3, 1, 5, 1, by_label, &head)?;
-    ws.merge_range(3, 2, 3, 5, "Số hồ sơ nhận giải quyết", &head)?;
-    ws.merge_range(4, 2, 5, 2, "Tổng số", &head)?;
-    ws.merge_range(4, 3, 4, 4, "Trong kỳ", &head)?;
-    ws.write_with_format(5, 3, "Trực tuyến", &head)?;
-    ws.write_with_format(5, 4, "Trực tiếp, dịch vụ bưu chính", &head)?;
-    ws.merge_range(4, 5, 5, 5, "Từ kỳ trước chuyển qua", &head)?;
-    ws.merge_range(3, 6, 3, 9, "Số hồ sơ đã giải quyết", &head)?;
-    ws.merge_range(4, 6, 5, 6, "Tổng số", &head)?;
-    ws.merge_range(4, 7, 5, 7, "Trước hạn", &head)?;
-    ws.merge_range(4, 8, 5, 8, "Đúng hạn", &head)?;
-    ws.merge_range(4, 9, 5, 9, "Quá hạn", &head)?;
-    ws.merge_range(3, 10, 3, 12, "Số hồ sơ đang giải quyết", &head)?;
-    ws.merge_range(4, 10, 5, 10, "Tổng số", &head)?;
-    ws.merge_range(4, 11, 5, 11, "Trong hạn", &head)?;
-    ws.merge_range(4, 12, 5, 12, "Quá hạn", &head)?;
-    for c in 0..13u16 {
-        ws.write_with_format(6, c, format!("({})", c + 1), &head)?;
-    }
-    let line = |ws: &mut rust_xlsxwriter::Worksheet,
-                r: u32,
-                stt: &str,
-                name: &str,
-                row: &Row,
-                f: &F|
-     -> Result<(), rust_xlsxwriter::XlsxError> {
-        ws.write_with_format(r, 0, stt, f)?;
-        ws.write_with_format(r, 1, name, f)?;
-        for (i, v) in values(row).iter().enumerate() {
-            ws.write_with_format(r, i as u16 + 2, *v as f64, f)?;
-        }
-        Ok(())
-    };
-    for (i, r) in rows.iter().enumerate() {
-        line(ws, 7 + i as u32, &(i + 1).to_string(), &r.name, &r.row, &cell)?;
-    }
-    line(ws, 7 + rows.len() as u32, "", "Tổng cộng", total, &bold)?;
-    ws.set_column_width(0, 6)?;
-    ws.set_column_width(1, 45)?;
-    for c in 2..13u16 {
-        ws.set_column_width(c, 12)?;
-    }
-    wb.save(path)
 }

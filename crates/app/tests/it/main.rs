@@ -15,6 +15,7 @@ mod i18n;
 mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;
+mod pages_reports;
 mod public;
 mod report;
 mod store;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalog;
 pub mod citizens;
+pub mod dashboard;
 pub mod dossiers;
 pub mod feedback;
 pub mod files;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod dashboard;
 pub mod dossiers;
 pub mod extract;
 pub mod feedback;
@@ -38,7 +39,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         dossiers::create, dossiers::get, dossiers::list, dossiers::act, dossiers::events, dossiers::upload,
         public::lookup,
         feedback::submit, feedback::public_list, feedback::list, feedback::get_one, feedback::act,
-        reports::ii06a, reports::ii06a_dossiers,
+        reports::ii06a, reports::ii06a_dossiers, dashboard::get,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -106,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/public/dossiers/{code}", get(public::lookup))
         .route("/api/v1/reports/ii06a", get(reports::ii06a))
         .route("/api/v1/reports/ii06a/dossiers", get(reports::ii06a_dossiers))
+        .route("/api/v1/dashboard", get(dashboard::get))
         .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
         .route("/api/v1/dossiers/{code}", get(dossiers::get))
         .route("/api/v1/dossiers/{code}/events", get(dossiers::events))

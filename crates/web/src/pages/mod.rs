@@ -11,12 +11,14 @@ pub mod catalog;
 pub mod citizen;
 pub mod citizen_dossier;
 pub mod citizen_submit;
+pub mod dashboard;
 pub mod dossier_inbox;
 pub mod dossier_intake;
 pub mod dossier_view;
 pub mod feedback;
 pub mod forms;
 pub mod lookup;
+pub mod reports;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use askama::Template;
@@ -90,6 +92,8 @@ pub fn routes() -> Router<AppState> {
         .merge(dossier_intake::routes())
         .merge(dossier_view::routes())
         .merge(forms::routes())
+        .merge(reports::routes())
+        .merge(dashboard::routes())
         .route("/tra-cuu", axum::routing::get(lookup::show))
         .route("/ngon-ngu/{lang}", axum::routing::get(lookup::switch_language))
         .merge(citizen::routes())

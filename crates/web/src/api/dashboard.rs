@@ -1,0 +1,34 @@
+//! `GET /api/v1/dashboard`: the officers' dashboard as JSON — twelve months of figures per
+//! agency, overdue and due-soon dossiers, open work per officer and agency. Built by
+//! `crate::dashboard`, the same as the page.
+
+use crate::AppState;
+use crate::api::extract::QueryParams;
+use crate::auth::ApiUser;
+use crate::dashboard::{self, Dashboard};
+use crate::error::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+#[derive(Deserialize, IntoParams)]
+pub struct DashboardQuery {
+    /// Agency code: that agency and the ones below it.
+    pub agency: Option<String>,
+}
+
+/// The dashboard over what the caller may see, as of now.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "reports", params(DashboardQuery), security(("bearer" = [])),
+    responses((status = 200, body = Dashboard), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    QueryParams(q): QueryParams<DashboardQuery>,
+) -> ApiResult<Json<Dashboard>> {
+    let agency = q.agency.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    Ok(Json(
+        dashboard::build(&state, &user, agency, chrono::Utc::now()).await?,
+    ))
+}
