@@ -13,6 +13,15 @@ pub enum ImportCommand {
     Agencies { file: PathBuf },
     /// Procedures from a JSON array; form files are read relative to the JSON file.
     Procedures { file: PathBuf },
+    /// Historic dossiers from a legacy system (CSV:
+    /// code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome).
+    /// All or nothing, idempotent on code; counted in reports like live dossiers.
+    Dossiers {
+        file: PathBuf,
+        /// Create placeholder agencies and procedures for unknown codes instead of failing.
+        #[arg(long)]
+        create_missing: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,7 +40,7 @@ pub enum ExportCommand {
     },
 }
 
-fn read(file: &PathBuf) -> anyhow::Result<String> {
+pub fn read(file: &PathBuf) -> anyhow::Result<String> {
     let bytes = std::fs::read(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
     String::from_utf8(bytes).map_err(|_| usage(format!("{} is not UTF-8 text", file.display())))
 }
@@ -46,8 +55,13 @@ fn import_failed(file: &std::path::Path, e: ImportError) -> anyhow::Error {
 }
 
 pub async fn import(common: &Common, cmd: ImportCommand) -> anyhow::Result<()> {
-    let (file, text) = match &cmd {
-        ImportCommand::Agencies { file } | ImportCommand::Procedures { file } => (file.clone(), read(file)?),
+    let (file, text) = match cmd {
+        ImportCommand::Dossiers { file, create_missing } => {
+            return crate::dossier_import_cmd::run(common, &file, create_missing).await;
+        }
+        ImportCommand::Agencies { ref file } | ImportCommand::Procedures { ref file } => {
+            (file.clone(), read(file)?)
+        }
     };
     let db = crate::serve::open_database(common).await?;
     motcua_store::migrate::run(&db)
@@ -55,6 +69,7 @@ pub async fn import(common: &Common, cmd: ImportCommand) -> anyhow::Result<()> {
         .map_err(|e| usage(e.to_string()))?;
     let report = match cmd {
         ImportCommand::Agencies { .. } => catalog_io::import_agencies(&db, &text).await,
+        ImportCommand::Dossiers { .. } => unreachable!("handled above"),
         ImportCommand::Procedures { .. } => {
             let base = file.parent().map(PathBuf::from).unwrap_or_default();
             let store = FileStore::new(&common.data_dir);

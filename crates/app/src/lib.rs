@@ -6,6 +6,7 @@ pub mod catalog_io;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod dossier_import_cmd;
 pub mod report_cmd;
 pub mod serve;
 pub mod users_cmd;

@@ -287,6 +287,199 @@ pub fn agencies(text: &str) -> Result<Vec<AgencyRow>, ImportErrors> {
     Ok(ordered)
 }
 
+/// The header of a historic dossiers file (`motcua import dossiers`).
+pub const DOSSIERS_HEADER: [&str; 8] = [
+    "code",
+    "procedure_code",
+    "agency_code",
+    "channel",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "outcome",
+];
+
+/// How a historic dossier ended (empty: still in process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    InProcess,
+    Resolved,
+    Returned,
+    Withdrawn,
+    Stopped,
+    Refused,
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Some(match s {
+            "" => Outcome::InProcess,
+            "resolved" => Outcome::Resolved,
+            "returned" => Outcome::Returned,
+            "withdrawn" => Outcome::Withdrawn,
+            "stopped" => Outcome::Stopped,
+            "refused" => Outcome::Refused,
+            _ => return None,
+        })
+    }
+
+    /// The dossier status it is stored with.
+    pub fn status(self) -> crate::dossier::Status {
+        use crate::dossier::Status;
+        match self {
+            Outcome::InProcess => Status::Processing,
+            Outcome::Resolved => Status::Resolved,
+            Outcome::Returned => Status::Returned,
+            Outcome::Withdrawn => Status::Withdrawn,
+            Outcome::Stopped => Status::Stopped,
+            Outcome::Refused => Status::Refused,
+        }
+    }
+}
+
+/// One row of a historic dossiers file, validated. Instants are UTC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyDossier {
+    pub line: u64,
+    pub code: String,
+    pub procedure_code: String,
+    pub agency_code: String,
+    pub channel: crate::dossier::Channel,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub outcome: Outcome,
+}
+
+fn instant(s: &str, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let t = chrono::DateTime::parse_from_rfc3339(s)
+        .map_err(|_| format!("{name} {s:?} is not an RFC 3339 instant (e.g. 2025-03-04T08:30:00+07:00)"))?
+        .to_utc();
+    let year = chrono::Datelike::year(&calendar::to_local(t));
+    if !(calendar::FIRST_YEAR..=calendar::LAST_YEAR).contains(&year) {
+        return Err(format!("{name} {s:?} is outside {}–{}", calendar::FIRST_YEAR, calendar::LAST_YEAR));
+    }
+    Ok(Some(t))
+}
+
+/// Validates one record (8 fields) of a historic dossiers file.
+pub fn legacy_dossier(line: u64, f: &csv::StringRecord) -> Result<LegacyDossier, String> {
+    use crate::dossier::Channel;
+    if f.len() != DOSSIERS_HEADER.len() {
+        return Err(format!("expected 8 fields ({}), found {}", DOSSIERS_HEADER.join(","), f.len()));
+    }
+    let code = &f[0];
+    if code.is_empty() || code.chars().count() > 64 || code.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("code {code:?} must be 1–64 characters without spaces"));
+    }
+    if code.starts_with("online-") {
+        return Err(format!("code {code:?} must not start with \"online-\" (reserved)"));
+    }
+    for (i, name) in [(1, "procedure_code"), (2, "agency_code")] {
+        if f[i].is_empty() || f[i].chars().count() > 64 {
+            return Err(format!("{name} must be 1–64 characters"));
+        }
+    }
+    let channel = match &f[3] {
+        "direct" => Channel::Direct,
+        "online" => Channel::Online,
+        "postal" => Channel::Postal,
+        other => return Err(format!("channel {other:?} must be direct, online or postal")),
+    };
+    let outcome = Outcome::parse(&f[7]).ok_or_else(|| {
+        format!(
+            "outcome {:?} must be resolved, returned, withdrawn, stopped, refused or empty (in process)",
+            &f[7]
+        )
+    })?;
+    let received_at = instant(&f[4], "received_at")?.ok_or("received_at is required")?;
+    let due_at = instant(&f[5], "due_at")?;
+    let finished_at = instant(&f[6], "finished_at")?;
+    if due_at.is_none() && outcome != Outcome::Refused {
+        return Err("due_at is required (it may be empty only for refused dossiers)".into());
+    }
+    match (outcome, finished_at) {
+        (Outcome::InProcess, Some(_)) => {
+            return Err("finished_at is given but outcome is empty (in process); give the outcome".into());
+        }
+        (o, None) if o != Outcome::InProcess => {
+            return Err(format!("finished_at is required when the outcome is {:?}", &f[7]));
+        }
+        _ => {}
+    }
+    if finished_at.is_some_and(|t| t < received_at) {
+        return Err("finished_at is before received_at".into());
+    }
+    if due_at.is_some_and(|t| t < received_at) {
+        return Err("due_at is before received_at".into());
+    }
+    Ok(LegacyDossier {
+        line,
+        code: code.to_string(),
+        procedure_code: f[1].to_string(),
+        agency_code: f[2].to_string(),
+        channel,
+        received_at,
+        due_at,
+        finished_at,
+        outcome,
+    })
+}
+
+/// Reads a whole historic dossiers file: every row valid and codes unique in the file, or
+/// every error (up to 50) with its line. `progress` is called every 10,000 rows with the
+/// bytes read so far.
+pub fn legacy_dossiers(text: &str, mut progress: impl FnMut(u64)) -> Result<Vec<LegacyDossier>, ImportErrors> {
+    let mut reader = reader(text);
+    read_header(&mut reader, &DOSSIERS_HEADER)?;
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(LineError {
+                    line,
+                    message: format!("unreadable CSV: {e}"),
+                });
+                break;
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if out.len() % 10_000 == 0 {
+            progress(record.position().map(|p| p.byte()).unwrap_or(0));
+        }
+        match legacy_dossier(line, &record) {
+            Ok(d) => {
+                if let Some(first) = seen.insert(d.code.clone(), line) {
+                    errors.push(LineError {
+                        line,
+                        message: format!("code {:?} is already given on line {first}", d.code),
+                    });
+                } else {
+                    out.push(d);
+                }
+            }
+            Err(message) => errors.push(LineError { line, message }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ImportErrors(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +554,51 @@ mod tests {
             .unwrap_err()
             .0;
         assert_eq!(errs[0].line, 2);
+    }
+
+    #[test]
+    fn historic_dossiers_are_read_with_their_offsets() {
+        let text = "\u{feff}code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome\n\
+            H56.01-250304-0001,1.001193,000.30.01.H56,direct,2025-03-04T08:30:00+07:00,2025-03-05T17:00:00+07:00,2025-03-05T01:00:00Z,resolved\n\
+            H56.01-250304-0002,1.001193,000.30.01.H56,online,2025-03-03T20:00:00Z,2025-03-06T10:00:00Z,,\n\
+            H56.01-250304-0003,1.001193,000.30.01.H56,postal,2025-03-04T09:00:00+07:00,,2025-03-04T10:00:00+07:00,refused\n";
+        let rows = legacy_dossiers(text, |_| {}).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].received_at.to_rfc3339(), "2025-03-04T01:30:00+00:00");
+        assert_eq!(rows[0].outcome, Outcome::Resolved);
+        assert_eq!(rows[1].outcome, Outcome::InProcess);
+        assert_eq!(crate::calendar::local_date(rows[1].received_at).to_string(), "2025-03-04", "UTC evening is the next local day");
+        assert_eq!(rows[2].due_at, None);
+        assert_eq!(rows[2].line, 4);
+    }
+
+    #[test]
+    fn every_bad_historic_row_is_named_with_its_line() {
+        let text = "code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome\n\
+            A1,1.1,X,fax,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n\
+            A2,1.1,X,direct,04/03/2025,2025-03-05T08:30:00+07:00,,\n\
+            A3,1.1,X,direct,2025-03-04T08:30:00+07:00,,,\n\
+            A4,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,2025-03-05T08:30:00+07:00,\n\
+            A5,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,resolved\n\
+            A6,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,2025-03-01T08:30:00+07:00,resolved\n\
+            A7,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,done\n\
+            A1,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n\
+            A9,1.1,X,direct\n\
+            ,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n";
+        let errors = legacy_dossiers(text, |_| {}).unwrap_err().0;
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        // Line 9 repeats a code whose first line was rejected: that is not a duplicate.
+        assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 8, 10, 11], "{errors:?}");
+        assert!(errors[1].message.contains("RFC 3339"), "{}", errors[1]);
+        assert!(errors[2].message.contains("due_at is required"), "{}", errors[2]);
+        assert!(errors[5].message.contains("before received_at"), "{}", errors[5]);
+        let dup = "code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome\n\
+            B1,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n\
+            B1,1.1,X,online,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n";
+        let errors = legacy_dossiers(dup, |_| {}).unwrap_err().0;
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("already given on line 2") && errors[0].line == 3, "{errors:?}");
+        let header = legacy_dossiers("code,procedure,agency\n", |_| {}).unwrap_err();
+        assert_eq!(header.0[0].line, 1);
     }
 }

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod dossiers;
 pub mod feedback;
 pub mod files;
+pub mod legacy;
 pub mod lifecycle;
 pub mod meta;
 pub mod report;
