@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod citizens;
 pub mod dossiers;
 pub mod error;
+pub mod evaluation;
 pub mod feedback;
 pub mod i18n;
 pub mod legal_time;

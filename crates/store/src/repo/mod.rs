@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod citizens;
 pub mod dossiers;
+pub mod evaluation;
 pub mod feedback;
 pub mod files;
 pub mod lifecycle;
