@@ -14,6 +14,7 @@ pub mod citizen_submit;
 pub mod dossier_inbox;
 pub mod dossier_intake;
 pub mod dossier_view;
+pub mod evaluation;
 pub mod feedback;
 pub mod forms;
 pub mod lookup;
@@ -96,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .merge(citizen_submit::routes())
         .merge(citizen_dossier::routes())
         .merge(feedback::routes())
+        .merge(evaluation::routes())
 }
 
 async fn landing(
