@@ -7,8 +7,8 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::evaluation::{
-    self, Answers, Criterion, DossierEvaluation, DossierFacts, Index766, Measure, Measures,
-    Scales, StepFacts, Summary, Tally,
+    self, Answers, Criterion, DossierEvaluation, DossierFacts, Index766, Measure, Measures, Scales,
+    StepFacts, Summary, Tally,
 };
 use motcua_domain::feedback::{self as fb, Timing};
 use motcua_domain::procedure::OnlineLevel;
@@ -81,15 +81,22 @@ fn date(s: Option<&str>, name: &str) -> Result<NaiveDate, ApiError> {
 
 impl RawQuery {
     pub fn parse(&self) -> Result<Request, ApiError> {
-        let period = Period::new(date(self.from.as_deref(), "from")?, date(self.to.as_deref(), "to")?)
-            .map_err(ApiError::bad_request)?;
+        let period = Period::new(
+            date(self.from.as_deref(), "from")?,
+            date(self.to.as_deref(), "to")?,
+        )
+        .map_err(ApiError::bad_request)?;
         if period.days() > crate::reports::MAX_DAYS {
             return Err(ApiError::bad_request("a period covers at most ten years"));
         }
         Ok(Request {
             period,
             by: By::parse(self.by.as_deref())?,
-            agency: self.agency.clone().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+            agency: self
+                .agency
+                .clone()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty()),
         })
     }
 }
@@ -106,9 +113,19 @@ pub fn facts_of(d: &EvalDossier, now: DateTime<Utc>) -> DossierFacts {
         "withdrawn" | "stopped" => Some(Ending::WithdrawnOrStopped),
         _ => None,
     };
-    let step_agency = |seq: i64| d.steps.iter().find(|s| s.seq == seq).and_then(|s| s.agency_code.clone());
+    let step_agency = |seq: i64| {
+        d.steps
+            .iter()
+            .find(|s| s.seq == seq)
+            .and_then(|s| s.agency_code.clone())
+    };
     let mut contact_agencies = vec![d.agency_code.clone()];
-    contact_agencies.extend(d.supplement_requests.iter().flatten().filter_map(|seq| step_agency(*seq)));
+    contact_agencies.extend(
+        d.supplement_requests
+            .iter()
+            .flatten()
+            .filter_map(|seq| step_agency(*seq)),
+    );
     contact_agencies.extend(
         d.steps
             .iter()
@@ -225,7 +242,11 @@ pub async fn aggregates(state: &AppState, user: &CurrentUser, req: &Request) -> 
             }
         };
         for (key, name) in keys {
-            groups.entry(key).or_insert_with(|| (name, Tally::default())).1.add(&e);
+            groups
+                .entry(key)
+                .or_insert_with(|| (name, Tally::default()))
+                .1
+                .add(&e);
         }
     }
     Ok(Aggregates {
@@ -257,7 +278,11 @@ pub async fn scales(state: &AppState) -> Result<Scales, ApiError> {
 }
 
 /// Replaces the scales (administrators only); 400 with the reason when they do not add up.
-pub async fn set_scales(state: &AppState, user: &CurrentUser, body: &serde_json::Value) -> Result<Scales, ApiError> {
+pub async fn set_scales(
+    state: &AppState,
+    user: &CurrentUser,
+    body: &serde_json::Value,
+) -> Result<Scales, ApiError> {
     user.require_admin()?;
     let scales = Scales::parse_json(&body.to_string()).map_err(|e| ApiError::bad_request(e.0))?;
     let json = serde_json::to_string(&scales).map_err(|_| ApiError::internal())?;
@@ -318,9 +343,15 @@ pub async fn index766(state: &AppState, user: &CurrentUser, req: &Request) -> Re
         .count();
     let provided: i64 = received.iter().map(|r| r.components_provided).sum();
     let scanned: i64 = received.iter().map(|r| r.components_scanned).sum();
-    let paying: Vec<_> = received.iter().filter(|r| r.payment_requests > 0 || r.paid_online > 0).collect();
+    let paying: Vec<_> = received
+        .iter()
+        .filter(|r| r.payment_requests > 0 || r.paid_online > 0)
+        .collect();
     let timings: Vec<Timing> = feedback.iter().map(|f| timing(f, now)).collect();
-    let overdue = timings.iter().filter(|t| matches!(t, Timing::Late | Timing::Overdue)).count();
+    let overdue = timings
+        .iter()
+        .filter(|t| matches!(t, Timing::Late | Timing::Overdue))
+        .count();
     let mut tally = Tally::default();
     for d in &finished {
         tally.add(&evaluation::evaluate(&facts_of(d, now), now));
@@ -335,7 +366,11 @@ pub async fn index766(state: &AppState, user: &CurrentUser, req: &Request) -> Re
         (
             Criterion::AverageTime,
             Measure::TimeRatio {
-                mean: if ratios.is_empty() { 0.0 } else { ratios.iter().sum::<f64>() / ratios.len() as f64 },
+                mean: if ratios.is_empty() {
+                    0.0
+                } else {
+                    ratios.iter().sum::<f64>() / ratios.len() as f64
+                },
                 count: ratios.len() as u64,
             },
         ),
@@ -354,18 +389,30 @@ pub async fn index766(state: &AppState, user: &CurrentUser, req: &Request) -> Re
         ),
         (
             Criterion::ResultsElectronic,
-            share(resolved.iter().filter(|d| d.has_result_file).count(), resolved.len()),
+            share(
+                resolved.iter().filter(|d| d.has_result_file).count(),
+                resolved.len(),
+            ),
         ),
         (
             Criterion::ProceduresOnline,
-            share(procedures.iter().filter(|p| p.2 == "full").count(), procedures.len()),
+            share(
+                procedures.iter().filter(|p| p.2 == "full").count(),
+                procedures.len(),
+            ),
         ),
-        (Criterion::OnlineDossiers, share(received.iter().filter(|r| r.online).count(), received.len())),
+        (
+            Criterion::OnlineDossiers,
+            share(received.iter().filter(|r| r.online).count(), received.len()),
+        ),
         (
             Criterion::OnlinePayment,
             share(paying.iter().filter(|r| r.paid_online > 0).count(), paying.len()),
         ),
-        (Criterion::FeedbackOnTime, share(timings.len() - overdue, timings.len())),
+        (
+            Criterion::FeedbackOnTime,
+            share(timings.len() - overdue, timings.len()),
+        ),
         (
             Criterion::FeedbackSatisfaction,
             evaluation::feedback_satisfaction_measure(timings.len() as u64, None, overdue as u64),

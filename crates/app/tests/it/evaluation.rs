@@ -18,7 +18,12 @@ fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::U
 }
 
 fn scores(v: &Value) -> Vec<Value> {
-    v["indicators"].as_array().unwrap().iter().map(|i| i["score"].clone()).collect()
+    v["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["score"].clone())
+        .collect()
 }
 
 const NOV: &str = "from=2026-11-01&to=2026-11-30";

@@ -208,7 +208,9 @@ async fn load(db: &Db, which: &Which<'_>) -> StoreResult<Vec<EvalDossier>> {
     for (id, step, from) in event_rows {
         if let Some(&i) = index.get(&id) {
             // A request before receipt (status 1) belongs to no step.
-            out[i].supplement_requests.push(step.filter(|_| from != "submitted"));
+            out[i]
+                .supplement_requests
+                .push(step.filter(|_| from != "submitted"));
         }
     }
     let feedback_rows: Vec<(String, EvalFeedback)> = on_read!(db, pool => {

@@ -128,9 +128,15 @@ async fn show(
         agency: Some(agency.to_string()),
     };
     let req = raw.parse().map_err(from_api)?;
-    let agg = evaluation::aggregates(&state, &user, &req).await.map_err(from_api)?;
-    let ix = evaluation::index766(&state, &user, &req).await.map_err(from_api)?;
-    let visible = crate::api::dossiers::scope(&state, &user).await.map_err(from_api)?;
+    let agg = evaluation::aggregates(&state, &user, &req)
+        .await
+        .map_err(from_api)?;
+    let ix = evaluation::index766(&state, &user, &req)
+        .await
+        .map_err(from_api)?;
+    let visible = crate::api::dossiers::scope(&state, &user)
+        .await
+        .map_err(from_api)?;
     let all = agencies::list(&state.db).await?;
     let groups = ix
         .index
@@ -146,7 +152,11 @@ async fn show(
                 .map(|s| SubRow {
                     label: s.label_vi,
                     max: num(Some(s.max)),
-                    score: if s.measured { num(s.score) } else { "không tính".into() },
+                    score: if s.measured {
+                        num(s.score)
+                    } else {
+                        "không tính".into()
+                    },
                     value: match (s.criterion, s.value) {
                         (Criterion::AverageTime, v) => match v {
                             Some(r) => format!("{} × thời hạn", num(Some(r))),
@@ -173,16 +183,24 @@ async fn show(
             .filter(|a| visible.contains(&a.id))
             .map(|a| Choice::new(&a.code, &a.name, agency))
             .collect(),
-        bys: [("agency", "Cơ quan"), ("procedure", "Thủ tục"), ("officer", "Cán bộ, công chức")]
-            .iter()
-            .map(|(v, l)| Choice::new(v, l, &by))
-            .collect(),
+        bys: [
+            ("agency", "Cơ quan"),
+            ("procedure", "Thủ tục"),
+            ("officer", "Cán bộ, công chức"),
+        ]
+        .iter()
+        .map(|(v, l)| Choice::new(v, l, &by))
+        .collect(),
         by_label: match req.by {
             evaluation::By::Agency => "Cơ quan",
             evaluation::By::Procedure => "Thủ tục",
             evaluation::By::Officer => "Cán bộ, công chức",
         },
-        rows: agg.rows.iter().map(|r| summary_row(&r.key, &r.name, &r.summary)).collect(),
+        rows: agg
+            .rows
+            .iter()
+            .map(|r| summary_row(&r.key, &r.name, &r.summary))
+            .collect(),
         total: summary_row("", "Tổng cộng", &agg.total),
         groups,
         index_total: num(Some(ix.index.total)),
@@ -273,7 +291,10 @@ struct ExplainPage {
     scales: Vec<ScaleRow>,
 }
 
-async fn explain(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Html<String>, PageError> {
+async fn explain(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Html<String>, PageError> {
     let scales: Scales = evaluation::scales(&state).await.map_err(from_api)?;
     let rows = Group::ALL
         .iter()
