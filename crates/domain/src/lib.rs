@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod code;
 pub mod dossier;
+pub mod evaluation;
 pub mod feedback;
 pub mod import;
 pub mod procedure;

@@ -186,6 +186,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.citizen", "Công dân", "Citizens"),
     ("nav.dossiers", "Hồ sơ", "Dossiers"),
     ("nav.admin", "Quản trị", "Administration"),
+    ("nav.evaluation", "Đánh giá", "Evaluation"),
     ("nav.login", "Đăng nhập cán bộ", "Officer sign-in"),
     ("nav.logout", "Đăng xuất", "Sign out"),
     ("switch.href", "/ngon-ngu/en", "/ngon-ngu/vi"),

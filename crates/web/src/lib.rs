@@ -8,6 +8,7 @@ pub mod citizens;
 pub mod dashboard;
 pub mod dossiers;
 pub mod error;
+pub mod evaluation;
 pub mod feedback;
 pub mod i18n;
 pub mod legal_time;

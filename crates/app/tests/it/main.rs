@@ -9,6 +9,7 @@ mod catalog;
 mod citizens;
 mod cli;
 mod dossiers;
+mod evaluation;
 mod feedback;
 mod http;
 mod i18n;

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod citizens;
 pub mod dashboard;
 pub mod dossiers;
+pub mod evaluation;
 pub mod feedback;
 pub mod files;
 pub mod legacy;

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod dashboard;
 pub mod dossiers;
+pub mod evaluation;
 pub mod extract;
 pub mod feedback;
 pub mod health;
@@ -40,6 +41,8 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         public::lookup,
         feedback::submit, feedback::public_list, feedback::list, feedback::get_one, feedback::act,
         reports::ii06a, reports::ii06a_dossiers, dashboard::get,
+        evaluation::dossier, evaluation::aggregates, evaluation::index766, evaluation::get_scales,
+        evaluation::put_scales,
     ),
     components(schemas(Problem, health::Health)),
     modifiers(&BearerAuth),
@@ -53,6 +56,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "public", description = "What citizens see without signing in"),
         (name = "reports", description = "Statutory report II.06a"),
         (name = "feedback", description = "Phản ánh, kiến nghị (PAKN): submission, handling, published answers"),
+        (name = "evaluation", description = "Service quality: per-dossier indicators, aggregates, Decision 766 index"),
     )
 )]
 pub struct ApiDoc;
@@ -126,4 +130,5 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/tokens/{id}", delete(users::revoke_token))
         .merge(feedback::routes())
+        .merge(evaluation::routes())
 }

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod dossier_inbox;
 pub mod dossier_intake;
 pub mod dossier_view;
+pub mod evaluation;
 pub mod feedback;
 pub mod forms;
 pub mod lookup;
@@ -100,6 +101,7 @@ pub fn routes() -> Router<AppState> {
         .merge(citizen_submit::routes())
         .merge(citizen_dossier::routes())
         .merge(feedback::routes())
+        .merge(evaluation::routes())
 }
 
 async fn landing(
