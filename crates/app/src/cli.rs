@@ -44,7 +44,7 @@ pub enum Command {
     /// Officers and API tokens.
     #[command(subcommand)]
     User(crate::users_cmd::UserCommand),
-    /// The statutory report II.06a for a date range (recounted from the dossiers).
+    /// The statutory report II.06a for a date range (from counters; --verify recounts).
     Report(crate::report_cmd::ReportArgs),
 }
 

@@ -29,7 +29,11 @@ impl Progress {
             return;
         }
         self.last = Instant::now();
-        let share = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+        let share = if total == 0 {
+            1.0
+        } else {
+            done as f64 / total as f64
+        };
         let filled = (share * 30.0).round() as usize;
         eprint!(
             "\r{:<10} [{}{}] {:>5.1}%",
@@ -71,7 +75,9 @@ pub async fn run(common: &Common, file: &PathBuf, create_missing: bool) -> anyho
     db.close().await;
     let s = result.map_err(|e| match e {
         ImportFailure::Invalid(errors) => usage(format!("{}: nothing imported: {errors}", file.display())),
-        ImportFailure::Store(s) => anyhow::Error::new(s).context(format!("{}: nothing imported", file.display())),
+        ImportFailure::Store(s) => {
+            anyhow::Error::new(s).context(format!("{}: nothing imported", file.display()))
+        }
     })?;
     let secs = started.elapsed().as_secs_f64();
     let mut created = String::new();

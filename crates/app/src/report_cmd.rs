@@ -1,6 +1,6 @@
 //! `motcua report`: the statutory report II.06a for a date range, by field, procedure or
-//! agency, as JSON or CSV — computed by recounting the dossiers (exact; the fast path from
-//! counters and the XLSX layout come with the rest of issue 7).
+//! agency, as JSON, CSV or XLSX — read from the counters (the fast path); `--verify` also
+//! recounts from the dossiers and fails on any difference, `--rebuild` recomputes them.
 
 use crate::config::{Common, usage};
 use chrono::NaiveDate;

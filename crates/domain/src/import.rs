@@ -360,7 +360,11 @@ fn instant(s: &str, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>,
         .to_utc();
     let year = chrono::Datelike::year(&calendar::to_local(t));
     if !(calendar::FIRST_YEAR..=calendar::LAST_YEAR).contains(&year) {
-        return Err(format!("{name} {s:?} is outside {}–{}", calendar::FIRST_YEAR, calendar::LAST_YEAR));
+        return Err(format!(
+            "{name} {s:?} is outside {}–{}",
+            calendar::FIRST_YEAR,
+            calendar::LAST_YEAR
+        ));
     }
     Ok(Some(t))
 }
@@ -369,14 +373,23 @@ fn instant(s: &str, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>,
 pub fn legacy_dossier(line: u64, f: &csv::StringRecord) -> Result<LegacyDossier, String> {
     use crate::dossier::Channel;
     if f.len() != DOSSIERS_HEADER.len() {
-        return Err(format!("expected 8 fields ({}), found {}", DOSSIERS_HEADER.join(","), f.len()));
+        return Err(format!(
+            "expected 8 fields ({}), found {}",
+            DOSSIERS_HEADER.join(","),
+            f.len()
+        ));
     }
     let code = &f[0];
-    if code.is_empty() || code.chars().count() > 64 || code.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if code.is_empty()
+        || code.chars().count() > 64
+        || code.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(format!("code {code:?} must be 1–64 characters without spaces"));
     }
     if code.starts_with("online-") {
-        return Err(format!("code {code:?} must not start with \"online-\" (reserved)"));
+        return Err(format!(
+            "code {code:?} must not start with \"online-\" (reserved)"
+        ));
     }
     for (i, name) in [(1, "procedure_code"), (2, "agency_code")] {
         if f[i].is_empty() || f[i].chars().count() > 64 {
@@ -432,7 +445,10 @@ pub fn legacy_dossier(line: u64, f: &csv::StringRecord) -> Result<LegacyDossier,
 /// Reads a whole historic dossiers file: every row valid and codes unique in the file, or
 /// every error (up to 50) with its line. `progress` is called every 10,000 rows with the
 /// bytes read so far.
-pub fn legacy_dossiers(text: &str, mut progress: impl FnMut(u64)) -> Result<Vec<LegacyDossier>, ImportErrors> {
+pub fn legacy_dossiers(
+    text: &str,
+    mut progress: impl FnMut(u64),
+) -> Result<Vec<LegacyDossier>, ImportErrors> {
     let mut reader = reader(text);
     read_header(&mut reader, &DOSSIERS_HEADER)?;
     let mut errors = Vec::new();
@@ -567,7 +583,11 @@ mod tests {
         assert_eq!(rows[0].received_at.to_rfc3339(), "2025-03-04T01:30:00+00:00");
         assert_eq!(rows[0].outcome, Outcome::Resolved);
         assert_eq!(rows[1].outcome, Outcome::InProcess);
-        assert_eq!(crate::calendar::local_date(rows[1].received_at).to_string(), "2025-03-04", "UTC evening is the next local day");
+        assert_eq!(
+            crate::calendar::local_date(rows[1].received_at).to_string(),
+            "2025-03-04",
+            "UTC evening is the next local day"
+        );
         assert_eq!(rows[2].due_at, None);
         assert_eq!(rows[2].line, 4);
     }
@@ -597,7 +617,10 @@ mod tests {
             B1,1.1,X,online,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n";
         let errors = legacy_dossiers(dup, |_| {}).unwrap_err().0;
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("already given on line 2") && errors[0].line == 3, "{errors:?}");
+        assert!(
+            errors[0].message.contains("already given on line 2") && errors[0].line == 3,
+            "{errors:?}"
+        );
         let header = legacy_dossiers("code,procedure,agency\n", |_| {}).unwrap_err();
         assert_eq!(header.0[0].line, 1);
     }

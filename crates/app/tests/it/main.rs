@@ -13,6 +13,7 @@ mod evaluation;
 mod feedback;
 mod http;
 mod i18n;
+mod import;
 mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;

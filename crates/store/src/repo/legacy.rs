@@ -237,7 +237,10 @@ pub async fn import(
             if !imported {
                 errors.push(LineError {
                     line: r.line,
-                    message: format!("code {:?} belongs to a dossier handled in motcua, not an imported one", r.code),
+                    message: format!(
+                        "code {:?} belongs to a dossier handled in motcua, not an imported one",
+                        r.code
+                    ),
                 });
                 continue;
             }
@@ -257,7 +260,9 @@ pub async fn import(
             let old = Facts::of_stored(status, channel, *received, *due, *finished);
             deltas.extend(report::deltas(*agency, *procedure, old.as_ref(), None));
             deltas.extend(report::deltas(a, p, None, facts_of(r).as_ref()));
-            let returned = (r.outcome == Outcome::Returned).then_some(r.finished_at).flatten();
+            let returned = (r.outcome == Outcome::Returned)
+                .then_some(r.finished_at)
+                .flatten();
             on_tx!(&mut tx, c => {
                 sqlx::query(
                     "UPDATE dossiers SET agency_id = $1, procedure_id = $2, channel = $3, status = $4, submitted_at = $5, received_at = $5,

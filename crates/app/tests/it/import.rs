@@ -1,0 +1,312 @@
+//! Historic import (`motcua import dossiers`) as a province moving from a legacy system runs
+//! it, on both backends: generated rows with every edge, checked against a recount written
+//! here independently of the domain code, over many periods; `--verify`; idempotence; an
+//! update; errors by line with nothing written; placeholders with --create-missing.
+
+use crate::support::{TestDb, load_fixtures, officer, on_both_backends};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use serde_json::{Value, json};
+use std::process::{Command, Output};
+
+const HEADER: &str = "code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome";
+
+fn motcua(t: &TestDb, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .args(["--database-url", &t.url])
+        .current_dir(dir.path())
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// One generated legacy dossier (what the test knows, in its own terms).
+#[derive(Clone)]
+struct Gen {
+    code: String,
+    procedure: &'static str,
+    agency: &'static str,
+    channel: &'static str,
+    received: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    finished: Option<DateTime<Utc>>,
+    outcome: &'static str,
+}
+
+fn local_day(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap())
+        .date_naive()
+}
+
+impl Gen {
+    fn line(&self, offset_hours: i32) -> String {
+        let tz = FixedOffset::east_opt(offset_hours * 3600).unwrap();
+        let fmt = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&tz).to_rfc3339()).unwrap_or_default();
+        format!(
+            "{},{},{},{},{},{},{},{}",
+            self.code,
+            self.procedure,
+            self.agency,
+            self.channel,
+            fmt(Some(self.received)),
+            fmt(self.due),
+            fmt(self.finished),
+            self.outcome
+        )
+    }
+}
+
+/// Column values for a period, counted the plain way, straight from DOMAIN.md §5–6.
+fn expected(all: &[Gen], from: NaiveDate, to: NaiveDate) -> Value {
+    let mut c = [0i64; 11];
+    for g in all.iter().filter(|g| g.outcome != "refused") {
+        let r = local_day(g.received);
+        let done = g.finished.map(local_day);
+        let due = g.due.map(local_day);
+        if r > to || done.is_some_and(|d| d < from) {
+            continue;
+        }
+        if r < from {
+            c[3] += 1;
+        } else if g.channel == "online" {
+            c[1] += 1;
+        } else {
+            c[2] += 1;
+        }
+        c[0] += 1;
+        match done {
+            Some(d) if d <= to => {
+                c[4] += 1;
+                let resolved = matches!(g.outcome, "resolved" | "returned");
+                match due {
+                    Some(due) if resolved && d < due => c[5] += 1,
+                    Some(due) if resolved && d > due => c[7] += 1,
+                    _ => c[6] += 1,
+                }
+            }
+            _ => {
+                c[8] += 1;
+                if due.is_some_and(|due| due < to) {
+                    c[10] += 1;
+                } else {
+                    c[9] += 1;
+                }
+            }
+        }
+    }
+    json!({"received": c[0], "received_online": c[1], "received_direct": c[2], "carried_over": c[3],
+        "resolved": c[4], "early": c[5], "on_time": c[6], "late": c[7], "in_process": c[8],
+        "within_time": c[9], "overdue": c[10]})
+}
+
+/// Rows spread over Sep 2025 – Mar 2026 with every edge, from a fixed seed.
+fn generate(n: usize) -> Vec<Gen> {
+    let mut seed: u64 = 0x5eed_2026;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    let base = Utc.with_ymd_and_hms(2025, 9, 1, 0, 0, 0).unwrap();
+    let agencies = ["000.00.01.H56", "000.00.10.H56", "000.30.01.H56", "000.30.02.H56"];
+    let procedures = ["1.009972", "1.001193"];
+    let channels = ["direct", "online", "postal"];
+    let mut out = Vec::new();
+    for i in 0..n {
+        // Minutes across ~7 months, so some land in the evening UTC (the next local day).
+        let received = base + Duration::minutes(next(210 * 24 * 60) as i64);
+        let due = received + Duration::hours(next(30 * 24) as i64 + 1);
+        let (finished, outcome) = match next(10) {
+            0 => (None, ""),
+            1 => (Some(received + Duration::hours(next(24) as i64)), "refused"),
+            2 => (Some(received + Duration::hours(next(200) as i64)), "withdrawn"),
+            3 => (Some(received + Duration::hours(next(200) as i64)), "stopped"),
+            // Resolved later on the due date itself.
+            4 => (Some(due + Duration::minutes(next(60) as i64)), "resolved"),
+            5 | 6 => (Some(received + Duration::hours(next(60 * 24) as i64)), "returned"),
+            _ => (Some(received + Duration::hours(next(45 * 24) as i64)), "resolved"),
+        };
+        let mut g = Gen {
+            code: format!("CU-{i:06}"),
+            procedure: procedures[next(2) as usize],
+            agency: agencies[next(4) as usize],
+            channel: channels[next(3) as usize],
+            received,
+            due: Some(due),
+            finished,
+            outcome,
+        };
+        if outcome == "refused" && next(2) == 0 {
+            g.due = None;
+        }
+        out.push(g);
+    }
+    // Named edges at the end of November 2025.
+    let local = |d: u32, h: u32| Utc.with_ymd_and_hms(2025, 11, d, h, 0, 0).unwrap() - Duration::hours(7);
+    let mut edge = |code: &str, received, due, finished, outcome| {
+        out.push(Gen {
+            code: code.into(),
+            procedure: "1.001193",
+            agency: "000.30.01.H56",
+            channel: "direct",
+            received,
+            due,
+            finished,
+            outcome,
+        })
+    };
+    // Due on the period's last day, still open: within time.
+    edge("EDGE-DUE-LAST", local(20, 9), Some(local(30, 16)), None, "");
+    // Finished after the period end: in process (overdue) in November.
+    edge(
+        "EDGE-AFTER",
+        local(3, 9),
+        Some(local(10, 16)),
+        Some(local(30, 9) + Duration::days(3)),
+        "resolved",
+    );
+    // 17:30 UTC on 30 Nov is 00:30 on 1 Dec local: December's.
+    edge(
+        "EDGE-UTC",
+        local(30, 17) + Duration::hours(7) + Duration::minutes(30),
+        Some(local(30, 9) + Duration::days(5)),
+        None,
+        "",
+    );
+    out
+}
+
+fn csv(all: &[Gen]) -> String {
+    let mut s = format!("{HEADER}\n");
+    for (i, g) in all.iter().enumerate() {
+        // Offsets vary: the same instant written in UTC, at +07:00 or at -05:00.
+        s.push_str(&g.line([0, 7, -5][i % 3]));
+        s.push('\n');
+    }
+    s
+}
+
+fn report(t: &TestDb, from: &str, to: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["report", "--from", from, "--to", to];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&ok(&motcua(t, &args))).unwrap()
+}
+
+async fn dossier_count(t: &TestDb) -> i64 {
+    motcua_store::repo::dossiers::count_by_status(&t.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum()
+}
+
+on_both_backends! {
+    async fn imported_dossiers_count_like_live_ones(t) {
+        load_fixtures(t).await;
+        let all = generate(2500);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cu.csv");
+        std::fs::write(&file, csv(&all)).unwrap();
+        let path = file.to_str().unwrap();
+        let out = ok(&motcua(t, &["import", "dossiers", path]));
+        assert!(out.contains("2503 rows: 2503 new, 0 updated, 0 unchanged"), "{out}");
+
+        let periods = [
+            ("2025-11-01", "2025-11-30"), ("2025-10-15", "2025-11-14"), ("2025-10-01", "2025-12-31"),
+            ("2025-09-01", "2026-03-31"), ("2025-11-30", "2025-11-30"), ("2025-12-01", "2025-12-01"),
+            ("2026-01-01", "2026-06-30"), ("2024-01-01", "2024-12-31"),
+        ];
+        for (from, to) in periods {
+            let f = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+            let l = NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
+            let got = report(t, from, to, &["--verify", "--by", "agency"]);
+            assert_eq!(got["total"], expected(&all, f, l), "{from}..{to}");
+            // Rows roll up: the province row holds its communes' numbers too.
+            for row in got["rows"].as_array().unwrap() {
+                for (k, v) in row.as_object().unwrap() {
+                    if let Some(n) = v.as_i64() { assert!(n >= 0, "{k} {row}"); }
+                }
+            }
+        }
+        // The generated data reaches every column.
+        let whole = expected(&all, NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), NaiveDate::from_ymd_opt(2025, 11, 30).unwrap());
+        assert!(whole.as_object().unwrap().values().all(|v| v.as_i64().unwrap() > 0), "{whole}");
+        let nov = report(t, "2025-11-01", "2025-11-30", &["--agency", "000.30.01.H56"]);
+        assert!(nov["total"]["within_time"].as_i64().unwrap() >= 1);
+
+        // Again: nothing changes.
+        let again = ok(&motcua(t, &["import", "dossiers", path]));
+        assert!(again.contains("0 new, 0 updated, 2503 unchanged"), "{again}");
+        assert_eq!(report(t, "2025-11-01", "2025-11-30", &[])["total"], expected(&all, NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), NaiveDate::from_ymd_opt(2025, 11, 30).unwrap()));
+
+        // The legacy system finished an open dossier: re-importing updates it, counters follow.
+        let mut moved = all.clone();
+        let open = moved.iter_mut().find(|g| g.code == "EDGE-DUE-LAST").unwrap();
+        open.finished = Some(open.received + Duration::days(2));
+        open.outcome = "resolved";
+        std::fs::write(&file, csv(&moved)).unwrap();
+        let upd = ok(&motcua(t, &["import", "dossiers", path]));
+        assert!(upd.contains("0 new, 1 updated, 2502 unchanged"), "{upd}");
+        let got = report(t, "2025-11-01", "2025-11-30", &["--verify"]);
+        assert_eq!(got["total"], expected(&moved, NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), NaiveDate::from_ymd_opt(2025, 11, 30).unwrap()));
+
+        // Imported dossiers can be looked at like any other.
+        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
+        let desk = officer(t, "tn.xa").await;
+        let v = motcua_web::dossiers::view(&state, &desk, "EDGE-DUE-LAST").await.unwrap();
+        assert_eq!(v.dossier.status, "resolved");
+    }
+}
+
+on_both_backends! {
+    async fn a_bad_file_imports_nothing(t) {
+        load_fixtures(t).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.csv");
+        let good = "OK-1,1.001193,000.30.01.H56,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,";
+        std::fs::write(&file, format!("{HEADER}\n{good}\nBAD-1,1.001193,000.30.01.H56,fax,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n")).unwrap();
+        let o = motcua(t, &["import", "dossiers", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("line 3: channel \"fax\""), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert_eq!(dossier_count(t).await, 0);
+
+        // Unknown codes are errors naming their first line; --create-missing makes placeholders.
+        std::fs::write(&file, format!("{HEADER}\n{good}\nNEW-1,9.999999,000.99.99.H56,online,2025-03-04T08:30:00Z,2025-03-06T08:30:00Z,2025-03-05T08:30:00Z,resolved\n")).unwrap();
+        let o = motcua(t, &["import", "dossiers", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("line 3: unknown agency code \"000.99.99.H56\"") && err.contains("line 3: unknown procedure code \"9.999999\""), "{err}");
+        assert_eq!(dossier_count(t).await, 0);
+        let out = ok(&motcua(t, &["import", "dossiers", file.to_str().unwrap(), "--create-missing"]));
+        assert!(out.contains("2 new") && out.contains("placeholders created: 1 agencies, 1 procedures"), "{out}");
+        let mar = report(t, "2025-03-01", "2025-03-31", &["--by", "procedure"]);
+        assert_eq!(mar["total"]["received"], 2);
+        assert!(mar["rows"].as_array().unwrap().iter().any(|r| r["key"] == "9.999999"), "{mar}");
+
+        // A code of a dossier handled here is not the import's to change.
+        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
+        let desk = officer(t, "tn.xa").await;
+        let input: motcua_web::dossiers::IntakeInput = serde_json::from_value(json!({"procedure": "1.001193", "agency": "000.30.01.H56", "channel": "direct",
+            "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
+            "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]})).unwrap();
+        let live = motcua_web::dossiers::intake(&state, Some(&desk), input).await.unwrap();
+        std::fs::write(&file, format!("{HEADER}\n{},1.001193,000.30.01.H56,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n", live.key())).unwrap();
+        let o = motcua(t, &["import", "dossiers", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("line 2:") && err.contains("handled in motcua"), "{err}");
+        let o = motcua(t, &["import", "dossiers", "/nonexistent/file.csv"]);
+        assert_eq!(o.status.code(), Some(2));
+    }
+}
