@@ -49,36 +49,6 @@ pub struct ReportArgs {
     pub rebuild: bool,
 }
 
-const COLUMNS: [&str; 11] = [
-    "received",
-    "received_online",
-    "received_direct",
-    "carried_over",
-    "resolved",
-    "early",
-    "on_time",
-    "late",
-    "in_process",
-    "within_time",
-    "overdue",
-];
-
-fn values(r: &Row) -> [i64; 11] {
-    [
-        r.received,
-        r.received_online,
-        r.received_direct,
-        r.carried_over,
-        r.resolved,
-        r.early,
-        r.on_time,
-        r.late,
-        r.in_process,
-        r.within_time,
-        r.overdue,
-    ]
-}
-
 /// Every cell where the counters and the recount disagree, one line each.
 fn compare(
     fast: &[report::KeyedRow],
@@ -193,32 +163,13 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
     }
     let text = match a.format {
         Format::Json => {
-            let row_json = |key: Option<(&str, &str)>, r: &Row| {
-                let mut m = serde_json::Map::new();
-                if let Some((code, name)) = key {
-                    m.insert("key".into(), code.into());
-                    m.insert("name".into(), name.into());
-                }
-                for (c, v) in COLUMNS.iter().zip(values(r)) {
-                    m.insert((*c).into(), v.into());
-                }
-                serde_json::Value::Object(m)
+            // The same document as the API's.
+            let doc = motcua_web::reports::Report {
+                period,
+                by: motcua_web::reports::by_name(by).into(),
+                rows,
+                total,
             };
-            let doc = serde_json::json!({
-                "period": {"from": period.from.to_string(), "to": period.to.to_string()},
-                "by": format!("{:?}", a.by).to_lowercase(),
-                "rows": rows
-                    .iter()
-                    .map(|r| {
-                        let mut v = row_json(Some((&r.key, &r.name)), &r.row);
-                        if let Some(p) = &r.parent {
-                            v["parent"] = p.clone().into();
-                        }
-                        v
-                    })
-                    .collect::<Vec<_>>(),
-                "total": row_json(None, &total),
-            });
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Xlsx => unreachable!("written above"),

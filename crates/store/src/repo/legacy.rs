@@ -138,30 +138,17 @@ pub async fn import(
     let mut taken: Vec<&LegacyDossier> = Vec::new();
     let mut done = 0;
     for chunk in rows.chunks(CHUNK) {
-        let mut sql = String::from(
+        let sql = format!(
             "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
-               due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES ",
+               due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES {}
+             ON CONFLICT (code) DO NOTHING RETURNING code",
+            super::values_list(
+                chunk.len(),
+                10,
+                "({1}, {2}, {3}, {4}, {5}, '', {6}, {6}, {7}, {7}, {8}, {9}, {10}, {10}, TRUE, {1})"
+            )
         );
-        for i in 0..chunk.len() {
-            let b = i * 10;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${c}, ${a}, ${p}, ${ch}, ${s}, '', ${r}, ${r}, ${d}, ${d}, ${f}, ${ret}, ${now}, ${now}, TRUE, ${c})",
-                c = b + 1,
-                a = b + 2,
-                p = b + 3,
-                ch = b + 4,
-                s = b + 5,
-                r = b + 6,
-                d = b + 7,
-                f = b + 8,
-                ret = b + 9,
-                now = b + 10
-            ));
-        }
-        sql.push_str(" ON CONFLICT (code) DO NOTHING RETURNING code");
+
         let inserted: Vec<String> = on_tx!(&mut tx, c => {
             let mut q = sqlx::query_scalar(&sql);
             for r in chunk {

@@ -254,24 +254,10 @@ pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> Stor
     merged.retain(|_, n| *n != 0);
     let all: Vec<_> = merged.into_iter().collect();
     for chunk in all.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES ",
+        let mut sql = format!(
+            "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {}",
+            super::values_list(chunk.len(), 6, "({1}, {2}, {3}, {4}, {5}, {6})")
         );
-        for i in 0..chunk.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
-        }
         sql.push_str(
             " ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
         );
@@ -294,19 +280,21 @@ pub fn deltas(agency_id: i64, procedure_id: i64, old: Option<&Facts>, new: Optio
         .collect()
 }
 
+/// agency_id, procedure_id, status, channel, received_at, original_due_at, finished_at.
+type Stored = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
 /// A dossier's receiving agency, procedure and counted facts as stored now (inside a write
 /// transaction, before it changes).
 pub async fn stored_facts(tx: &mut Tx, dossier_id: i64) -> StoreResult<Option<(i64, i64, Option<Facts>)>> {
-    type Raw = (
-        i64,
-        i64,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    );
-    let row: Option<Raw> = on_tx!(tx, c => {
+    let row: Option<Stored> = on_tx!(tx, c => {
         sqlx::query_as(
             "SELECT agency_id, procedure_id, status, channel, received_at, original_due_at, finished_at FROM dossiers WHERE id = $1",
         )
@@ -398,16 +386,7 @@ pub async fn paused_overdue(
          WHERE status = 'awaiting_supplement' AND paused_at IS NOT NULL {}",
         scope_clause(agencies, "agency_id")
     );
-    type Raw = (
-        i64,
-        i64,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    );
-    let rows: Vec<Raw> = on_read!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+    let rows: Vec<Stored> = on_read!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
     for (agency, procedure, status, channel, received, due, finished) in rows {
         if let Some(f) = Facts::of_stored(&status, &channel, received, due, finished)
             && counts::overdue_at(&f, period.to)
