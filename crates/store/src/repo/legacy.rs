@@ -10,7 +10,7 @@ use motcua_domain::report::Facts;
 use motcua_domain::text::fold_vi as fold;
 use std::collections::HashMap;
 
-/// Rows per INSERT statement (10 parameters each).
+/// Rows per INSERT statement (14 parameters each).
 const CHUNK: usize = 1000;
 const MAX_ERRORS: usize = 50;
 
@@ -138,17 +138,15 @@ pub async fn import(
     let mut taken: Vec<&LegacyDossier> = Vec::new();
     let mut done = 0;
     for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
-               due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES {}
-             ON CONFLICT (code) DO NOTHING RETURNING code",
-            super::values_list(
-                chunk.len(),
-                10,
-                "({1}, {2}, {3}, {4}, {5}, '', {6}, {6}, {7}, {7}, {8}, {9}, {10}, {10}, TRUE, {1})"
-            )
+        let sql = super::positional(
+            &tx,
+            &format!(
+                "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
+                   due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES {}
+                 ON CONFLICT (code) DO NOTHING RETURNING code",
+                super::values_list(chunk.len(), "(?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)")
+            ),
         );
-
         let inserted: Vec<String> = on_tx!(&mut tx, c => {
             let mut q = sqlx::query_scalar(&sql);
             for r in chunk {
@@ -160,10 +158,14 @@ pub async fn import(
                     .bind(r.channel.as_str())
                     .bind(r.outcome.status().as_str())
                     .bind(r.received_at)
+                    .bind(r.received_at)
+                    .bind(r.due_at)
                     .bind(r.due_at)
                     .bind(r.finished_at)
                     .bind(returned)
-                    .bind(now);
+                    .bind(now)
+                    .bind(now)
+                    .bind(fold(&r.code));
             }
             q.fetch_all(c).await?
         });
@@ -189,11 +191,13 @@ pub async fn import(
     // Codes already present: the same import again (unchanged), a legacy dossier that moved
     // on (updated), or a dossier handled here (an error).
     for chunk in taken.chunks(CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT code, id, imported, agency_id, procedure_id, channel, status, received_at, original_due_at, finished_at
-             FROM dossiers WHERE code IN ({})",
-            placeholders.join(",")
+        let sql = super::positional(
+            &tx,
+            &format!(
+                "SELECT code, id, imported, agency_id, procedure_id, channel, status, received_at, original_due_at, finished_at
+                 FROM dossiers WHERE code IN ({})",
+                vec!["?"; chunk.len()].join(",")
+            ),
         );
         type Raw = (
             String,

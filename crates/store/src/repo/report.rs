@@ -254,12 +254,13 @@ pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> Stor
     merged.retain(|_, n| *n != 0);
     let all: Vec<_> = merged.into_iter().collect();
     for chunk in all.chunks(CHUNK) {
-        let mut sql = format!(
-            "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {}",
-            super::values_list(chunk.len(), 6, "({1}, {2}, {3}, {4}, {5}, {6})")
-        );
-        sql.push_str(
-            " ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
+        let sql = super::positional(
+            tx,
+            &format!(
+                "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {}
+                 ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
+                super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
+            ),
         );
         on_tx!(tx, c => {
             let mut q = sqlx::query(&sql);
