@@ -133,6 +133,25 @@ on_both_backends! {
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "xlsx needs --out");
 
+        // March 2030 (a period that ends after today whenever this runs): H waits for a supplement
+        // asked after its due, so it counts within time; I's pause moved its legal due, so
+        // finishing after the first due is still early. Counters follow both (--verify).
+        let h = dossiers::intake_at(&state, Some(&desk), body(false), local(2030, 3, 4, 9, 0)).await.unwrap();
+        dossiers::act_at(&state, &desk, &h.key(), Action::Transfer, ActionInput::default(), local(2030, 3, 4, 10, 0)).await.unwrap();
+        let ask = ActionInput { note: "Thiếu giấy chứng sinh".into(), ..Default::default() };
+        dossiers::act_at(&state, &cv, &h.key(), Action::RequestSupplement, ask.clone(), local(2030, 3, 6, 9, 0)).await.unwrap();
+        let i = dossiers::intake_at(&state, Some(&desk), body(false), local(2030, 3, 11, 9, 0)).await.unwrap();
+        dossiers::act_at(&state, &desk, &i.key(), Action::Transfer, ActionInput::default(), local(2030, 3, 11, 9, 30)).await.unwrap();
+        dossiers::act_at(&state, &cv, &i.key(), Action::RequestSupplement, ask, local(2030, 3, 11, 10, 0)).await.unwrap();
+        dossiers::act_at(&state, &desk, &i.key(), Action::ReceiveSupplement, ActionInput::default(), local(2030, 3, 13, 9, 0)).await.unwrap();
+        dossiers::act_at(&state, &cv, &i.key(), Action::CompleteStep, ActionInput::default(), local(2030, 3, 13, 10, 0)).await.unwrap();
+        let input = ActionInput { file: Some(result.clone()), ..Default::default() };
+        dossiers::act_at(&state, &pd, &i.key(), Action::Approve, input, local(2030, 3, 13, 15, 0)).await.unwrap();
+        let mar: Value = serde_json::from_str(&report(t, "2030-03-01", "2030-03-31", &["--verify"])).unwrap();
+        // C, E and F from 2026 are still open, long overdue, and carried over.
+        assert_eq!(mar["total"], json!({"received": 5, "received_online": 0, "received_direct": 2, "carried_over": 3, "resolved": 1,
+            "early": 1, "on_time": 0, "late": 0, "in_process": 4, "within_time": 1, "overdue": 3}), "{mar}");
+
         // Counters that drifted from the dossiers fail --verify (exit 1, each difference named);
         // --rebuild makes them whole again.
         {
