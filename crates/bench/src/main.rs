@@ -62,6 +62,10 @@ struct Args {
     /// Report requests timed per report kind and size (the median is the figure).
     #[arg(long, default_value_t = 20)]
     report_requests: usize,
+    /// Seconds allowed for each report kind and size: fewer requests are timed (at least 3)
+    /// when reports are slow.
+    #[arg(long, default_value_t = 60)]
+    report_budget: u64,
     /// Public lookups per client address before moving to a fresh loopback address (the
     /// server allows 60 per address per minute and has no setting for it).
     #[arg(long, default_value_t = 60)]
@@ -168,6 +172,50 @@ async fn run(args: Args) -> anyhow::Result<()> {
         BackendChoice::Postgres => vec!["postgres"],
         BackendChoice::Both => vec!["sqlite", "postgres"],
     };
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "target/bench/bench-{}.json",
+            started.format("%Y%m%d-%H%M%S")
+        ))
+    });
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let params = json!({
+        "motcua": plan.motcua.display().to_string(),
+        "backends": backends,
+        "clients": plan.clients,
+        "phase_seconds": plan.duration.as_secs(),
+        "baseline_seconds": plan.baseline_secs,
+        "sizes": plan.sizes,
+        "desks": plan.desks,
+        "report_requests": args.report_requests,
+        "report_budget_seconds": args.report_budget,
+        "lookups_per_address": args.lookups_per_address,
+        "server_log": args.server_log,
+        "quick": args.quick,
+    });
+    let machine = machine(&plan.motcua);
+    // Written after every group of phases, so a long run that stops keeps what it measured.
+    let write =
+        |ceilings: &serde_json::Map<String, Value>, rows: &[Row], servers: &[Value], complete: bool| {
+            let doc = json!({
+                "tool": "motcua-bench",
+                "version": env!("CARGO_PKG_VERSION"),
+                "started_at": started.to_rfc3339(),
+                "finished_at": chrono::Utc::now().to_rfc3339(),
+                "complete": complete,
+                "machine": machine,
+                "params": params,
+                "baselines": ceilings,
+                "phases": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+                "servers": servers,
+            });
+            std::fs::write(
+                &out,
+                serde_json::to_vec_pretty(&doc).expect("JSON values serialise"),
+            )
+        };
     let mut rows = Vec::new();
     let mut ceilings = serde_json::Map::new();
     let mut servers = Vec::new();
@@ -181,8 +229,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             );
             ceilings.insert(backend.to_string(), ceiling.to_json());
             live_phases(backend, &plan, &args, &ceiling, &mut rows, &mut servers).await?;
+            write(&ceilings, &rows, &servers, false)?;
             for &size in &plan.sizes {
                 history_phases(backend, size, &plan, &args, &ceiling, &mut rows, &mut servers).await?;
+                write(&ceilings, &rows, &servers, false)?;
             }
         }
         anyhow::Ok(())
@@ -191,43 +241,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if !args.keep {
         let _ = std::fs::remove_dir_all(&work);
     }
-    result?;
-
     print_table(&rows, &servers);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "target/bench/bench-{}.json",
-            started.format("%Y%m%d-%H%M%S")
-        ))
-    });
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let doc = json!({
-        "tool": "motcua-bench",
-        "version": env!("CARGO_PKG_VERSION"),
-        "started_at": started.to_rfc3339(),
-        "finished_at": chrono::Utc::now().to_rfc3339(),
-        "machine": machine(&plan.motcua),
-        "params": {
-            "motcua": plan.motcua.display().to_string(),
-            "backends": backends,
-            "clients": plan.clients,
-            "phase_seconds": plan.duration.as_secs(),
-            "baseline_seconds": plan.baseline_secs,
-            "sizes": plan.sizes,
-            "desks": plan.desks,
-            "report_requests": args.report_requests,
-            "lookups_per_address": args.lookups_per_address,
-            "server_log": args.server_log,
-            "quick": args.quick,
-        },
-        "baselines": ceilings,
-        "phases": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
-        "servers": servers,
-    });
-    std::fs::write(&out, serde_json::to_vec_pretty(&doc)?)?;
+    write(&ceilings, &rows, &servers, result.is_ok())?;
     println!("\nJSON written to {}", out.display());
+    result?;
     let failed: u64 = rows.iter().map(|r| r.stats.errors).sum();
     if failed > 0 {
         eprintln!("motcua-bench: {failed} operation(s) failed; see first_errors in the JSON");
@@ -500,7 +517,14 @@ async fn history_phases(
         let mut server = install.serve(server::free_port()?).await?;
         let received = scenario::report_total_received(&server.base, &live.admin_token).await?;
         for (phase, by) in [("report_total", None), ("report_by_agency", Some("agency"))] {
-            let stats = scenario::reports(&server.base, &live.admin_token, by, args.report_requests).await;
+            let stats = scenario::reports(
+                &server.base,
+                &live.admin_token,
+                by,
+                args.report_requests,
+                Duration::from_secs(args.report_budget),
+            )
+            .await;
             rows.push(Row {
                 phase: phase.into(),
                 backend,

@@ -254,6 +254,9 @@ impl Sources {
     }
 }
 
+/// A client task's HTTP client and how many lookups it has made from its address.
+type Slot = tokio::sync::Mutex<Option<(reqwest::Client, u64)>>;
+
 pub async fn lookups(
     ctx: &Arc<Ctx>,
     clients: usize,
@@ -270,8 +273,7 @@ pub async fn lookups(
         per_address: per_address.max(1),
     });
     // One client per task, replaced when its address has used its allowance.
-    let slots: Arc<Vec<tokio::sync::Mutex<Option<(reqwest::Client, u64)>>>> =
-        Arc::new((0..clients).map(|_| tokio::sync::Mutex::new(None)).collect());
+    let slots: Arc<Vec<Slot>> = Arc::new((0..clients).map(|_| tokio::sync::Mutex::new(None)).collect());
     let base = ctx.base.clone();
     Ok(load::run(clients, duration, move |task, i| {
         let (codes, sources, slots, base) = (codes.clone(), sources.clone(), slots.clone(), base.clone());
@@ -309,8 +311,8 @@ pub async fn lookups(
 }
 
 /// Times `n` II.06a reports one after another (`by`: none for the province total, or
-/// `agency`) over the import period.
-pub async fn reports(base: &str, token: &str, by: Option<&str>, n: usize) -> Stats {
+/// `agency`) over the import period; stops early (after at least 3) once `budget` is spent.
+pub async fn reports(base: &str, token: &str, by: Option<&str>, n: usize, budget: Duration) -> Stats {
     let client = reqwest::Client::new();
     let mut url = format!("{base}/api/v1/reports/ii06a?from=2025-01-01&to=2025-12-31");
     if let Some(by) = by {
@@ -318,7 +320,10 @@ pub async fn reports(base: &str, token: &str, by: Option<&str>, n: usize) -> Sta
     }
     let (mut lat, mut errors, mut first) = (Vec::new(), 0, Vec::new());
     let started = Instant::now();
-    for _ in 0..n {
+    for i in 0..n {
+        if i >= 3 && started.elapsed() > budget {
+            break;
+        }
         let t0 = Instant::now();
         match send(client.get(&url).bearer_auth(token), "report").await {
             Ok(v) if v["total"].is_object() => lat.push(t0.elapsed().as_micros() as u64),

@@ -5,7 +5,14 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PHASES: [&str; 6] = ["intake", "lifecycle", "lookup", "import", "report_total", "report_by_agency"];
+const PHASES: [&str; 6] = [
+    "intake",
+    "lifecycle",
+    "lookup",
+    "import",
+    "report_total",
+    "report_by_agency",
+];
 
 /// The `motcua` binary: `MOTCUA_BIN`, else next to `motcua-bench` in this target directory
 /// (`cargo test` from the workspace root builds it for the app's tests), else built into a
@@ -46,7 +53,8 @@ fn quick_run_on_sqlite_measures_every_phase_without_errors() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "motcua-bench failed:\n{stdout}\n{stderr}");
-    let doc: Value = serde_json::from_slice(&std::fs::read(&out).expect("the JSON was written")).expect("JSON");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("the JSON was written")).expect("JSON");
     let _ = std::fs::remove_file(&out);
 
     let phases = doc["phases"].as_array().expect("phases");
@@ -55,16 +63,36 @@ fn quick_run_on_sqlite_measures_every_phase_without_errors() {
             .iter()
             .find(|p| p["phase"] == name && p["backend"] == "sqlite")
             .unwrap_or_else(|| panic!("no {name} phase in {doc:#}"));
-        assert!(p["rate_per_s"].as_f64().unwrap_or(0.0) > 0.0, "{name}: no positive rate: {p}");
+        assert!(
+            p["rate_per_s"].as_f64().unwrap_or(0.0) > 0.0,
+            "{name}: no positive rate: {p}"
+        );
         assert!(p["count"].as_u64().unwrap_or(0) > 0, "{name}: nothing done: {p}");
         assert_eq!(p["errors"], 0, "{name}: errors: {p}");
     }
-    assert!(doc["baselines"]["sqlite"]["insert_per_s"].as_f64().unwrap_or(0.0) > 0.0, "{doc:#}");
-    assert!(doc["baselines"]["sqlite"]["select_per_s"].as_f64().unwrap_or(0.0) > 0.0, "{doc:#}");
+    assert!(
+        doc["baselines"]["sqlite"]["insert_per_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{doc:#}"
+    );
+    assert!(
+        doc["baselines"]["sqlite"]["select_per_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{doc:#}"
+    );
     let import = phases.iter().find(|p| p["phase"] == "import").expect("import");
-    assert!(import["extra"]["bytes_per_dossier"].as_f64().unwrap_or(0.0) > 0.0, "{import}");
+    assert!(
+        import["extra"]["bytes_per_dossier"].as_f64().unwrap_or(0.0) > 0.0,
+        "{import}"
+    );
     let servers = doc["servers"].as_array().expect("servers");
-    assert!(servers.iter().all(|s| s["peak_rss_bytes"].as_u64().unwrap_or(0) > 0), "{servers:?}");
+    assert!(
+        servers
+            .iter()
+            .all(|s| s["peak_rss_bytes"].as_u64().unwrap_or(0) > 0),
+        "{servers:?}"
+    );
     assert!(doc["machine"]["cores"].as_u64().unwrap_or(0) > 0);
-    assert!(stdout.contains("phase") && stdout.contains("lifecycle"), "the table is printed: {stdout}");
+    assert!(
+        stdout.contains("phase") && stdout.contains("lifecycle"),
+        "the table is printed: {stdout}"
+    );
 }
