@@ -80,6 +80,11 @@ pub struct Common {
     /// Log filter (tracing env-filter syntax), e.g. `info` or `debug,sqlx=warn`.
     #[arg(long, env = "MOTCUA_LOG", default_value = "info,sqlx=warn", global = true)]
     pub log: String,
+
+    /// Public lookups allowed per client address per minute (raise it behind a trusted
+    /// gateway, or for load tests).
+    #[arg(long, env = "MOTCUA_LOOKUPS_PER_MINUTE", default_value_t = 60, global = true)]
+    pub lookups_per_minute: u32,
 }
 
 impl Common {

@@ -38,6 +38,10 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
         public_url: common.public_url()?,
         secure_cookies: common.secure_cookies,
         data_dir: common.data_dir.clone(),
+        rules: motcua_web::Rules {
+            lookups_per_minute: common.lookups_per_minute.max(1),
+            ..Default::default()
+        },
         ..Default::default()
     })
 }

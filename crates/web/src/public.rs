@@ -19,8 +19,15 @@ pub struct LookupLimits {
 
 impl Default for LookupLimits {
     fn default() -> Self {
+        Self::new(60)
+    }
+}
+
+impl LookupLimits {
+    /// `per_minute` lookups per client address; failed verifications stay strict.
+    pub fn new(per_minute: u32) -> Self {
         Self {
-            per_address: Limiter::new(60, Duration::from_secs(60)),
+            per_address: Limiter::new(per_minute.max(1), Duration::from_secs(60)),
             failures_per_code: Limiter::new(5, Duration::from_secs(15 * 60)),
             failures_per_address: Limiter::new(20, Duration::from_secs(15 * 60)),
         }

@@ -36,6 +36,8 @@ pub struct Rules {
     pub max_supplements: u32,
     /// Working hours an officer has to check an online dossier (default 8).
     pub online_accept_hours: u32,
+    /// Public lookups per client address per minute (default 60).
+    pub lookups_per_minute: u32,
 }
 
 impl Default for Rules {
@@ -43,6 +45,7 @@ impl Default for Rules {
         Rules {
             max_supplements: 1,
             online_accept_hours: 8,
+            lookups_per_minute: 60,
         }
     }
 }
@@ -75,7 +78,7 @@ impl AppState {
             calendar: Default::default(),
             files: motcua_store::repo::files::FileStore::new(&config.data_dir),
             login_throttle: Default::default(),
-            lookup_limits: Default::default(),
+            lookup_limits: Arc::new(crate::public::LookupLimits::new(config.rules.lookups_per_minute)),
             code_limits: Arc::new(crate::ratelimit::Limiter::new(
                 5,
                 std::time::Duration::from_secs(3600),

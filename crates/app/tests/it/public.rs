@@ -208,3 +208,22 @@ async fn form_01_prints_the_public_lookup_address() {
     );
     assert!(html.contains("<svg"));
 }
+
+#[tokio::test]
+async fn the_lookup_limit_per_address_is_configurable() {
+    let t = TestDb::sqlite().await;
+    let (_, code) = received_dossier(&t).await;
+    let config = motcua_web::WebConfig {
+        rules: motcua_web::Rules {
+            lookups_per_minute: 3,
+            ..Default::default()
+        },
+        ..t.web_config()
+    };
+    let app = TestApp::spawn_with(&t, config).await;
+    let url = format!("/api/v1/public/dossiers/{code}?verify=5678");
+    for _ in 0..3 {
+        assert_eq!(app.get(&url).await.status(), StatusCode::OK);
+    }
+    assert_eq!(app.get(&url).await.status(), StatusCode::TOO_MANY_REQUESTS);
+}

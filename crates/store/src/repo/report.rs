@@ -308,23 +308,6 @@ pub async fn stored_facts(tx: &mut Tx, dossier_id: i64) -> StoreResult<Option<(i
     }))
 }
 
-fn prefix_condition(day: NaiveDate, first_bind: usize) -> (String, Vec<NaiveDate>) {
-    let mut parts = Vec::new();
-    let mut binds = Vec::new();
-    for (g, lo, hi) in counts::prefix_ranges(day) {
-        let n = first_bind + binds.len();
-        parts.push(format!(
-            "(grain = '{}' AND bucket >= ${} AND bucket <= ${})",
-            g.code(),
-            n,
-            n + 1
-        ));
-        binds.push(lo);
-        binds.push(hi);
-    }
-    (format!("({})", parts.join(" OR ")), binds)
-}
-
 fn scope_clause(agencies: Option<&[i64]>, column: &str) -> String {
     match agencies {
         Some(ids) => format!(
@@ -344,33 +327,31 @@ pub async fn prefixes(
     if agencies.is_some_and(|a| a.is_empty()) {
         return Ok(HashMap::new());
     }
-    let (before, mut binds) = prefix_condition(counts::day_before(period.from), 1);
-    let (end, end_binds) = prefix_condition(period.to, binds.len() + 1);
-    binds.extend(end_binds);
-    let sql = format!(
-        "SELECT agency_id, procedure_id, metric,
-                CAST(SUM(CASE WHEN {before} THEN n ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN {end} THEN n ELSE 0 END) AS BIGINT)
-         FROM report_counts WHERE ({before} OR {end}) {}
-         GROUP BY agency_id, procedure_id, metric",
-        scope_clause(agencies, "agency_id")
-    );
-    let rows: Vec<(i64, i64, i16, i64, i64)> = on_read!(db, pool => {
-        let mut q = sqlx::query_as(&sql);
-        for b in &binds {
-            q = q.bind(*b);
-        }
-        q.fetch_all(pool).await?
-    });
+    // One range scan of the primary key per bucket range (at most three per end).
     let mut out: HashMap<(i64, i64), Prefixes> = HashMap::new();
-    for (agency, procedure, metric, before, at_end) in rows {
-        if let Some(m) = Metric::from_id(metric) {
-            out.entry((agency, procedure)).or_default().add(m, before, at_end);
+    let ends = [(counts::day_before(period.from), true), (period.to, false)];
+    for (day, is_before) in ends {
+        for (grain, lo, hi) in counts::prefix_ranges(day) {
+            let sql = format!(
+                "SELECT agency_id, procedure_id, metric, CAST(SUM(n) AS BIGINT) FROM report_counts
+                 WHERE grain = '{}' AND bucket >= $1 AND bucket <= $2 {}
+                 GROUP BY agency_id, procedure_id, metric",
+                grain.code(),
+                scope_clause(agencies, "agency_id")
+            );
+            let rows: Vec<(i64, i64, i16, i64)> = on_read!(db, pool => {
+                sqlx::query_as(&sql).bind(lo).bind(hi).fetch_all(pool).await?
+            });
+            for (agency, procedure, metric, n) in rows {
+                if let Some(m) = Metric::from_id(metric) {
+                    let p = out.entry((agency, procedure)).or_default();
+                    if is_before { p.add(m, n, 0) } else { p.add(m, 0, n) }
+                }
+            }
         }
     }
     Ok(out)
 }
-
 /// Dossiers awaiting a supplement now that the counters hold as overdue at the end of a
 /// period ending today or later (they count as within time), per (agency, procedure).
 pub async fn paused_overdue(
