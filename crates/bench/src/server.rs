@@ -91,6 +91,9 @@ impl Install {
             .command()
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            // Every lookup client shares 127.0.0.1: lift the per-address limit for the run.
+            .arg("--lookups-per-minute")
+            .arg(u32::MAX.to_string())
             .arg("serve")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

@@ -127,18 +127,20 @@ pub async fn lookup(
         return Err(fail());
     }
     let steps = lifecycle::steps(&state.db, d.id).await.unwrap_or_default();
-    let events = lifecycle::events(&state.db, d.id).await.unwrap_or_default();
     let status: Status = d.status.parse().unwrap_or(Status::Submitted);
     let now = Utc::now();
-    let missing = (status == Status::AwaitingSupplement)
-        .then(|| {
-            events
-                .iter()
-                .rev()
-                .find(|e| e.action == "request_supplement")
-                .map(|e| e.note.clone())
-        })
-        .flatten();
+    // The event log is read only for what to supplement (most lookups skip it).
+    let missing = if status == Status::AwaitingSupplement {
+        lifecycle::events(&state.db, d.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .find(|e| e.action == "request_supplement")
+            .map(|e| e.note.clone())
+    } else {
+        None
+    };
     let what_to_bring = (status == Status::Resolved).then(|| {
         "Mang theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả (hoặc mã hồ sơ) và giấy tờ tùy thân khi đến nhận kết quả.".to_string()
     });
