@@ -107,17 +107,11 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
     let scope = match &a.agency {
         None => None,
         Some(code) => {
-            let codes = agencies::subtree_codes(&db, code).await?;
-            if codes.is_empty() {
+            let ids = agencies::subtree_ids(&db, code).await?;
+            if ids.is_empty() {
                 return Err(usage(format!("unknown agency {code:?}")));
             }
-            let all = agencies::list(&db).await?;
-            Some(
-                all.into_iter()
-                    .filter(|x| codes.contains(&x.code))
-                    .map(|x| x.id)
-                    .collect::<Vec<_>>(),
-            )
+            Some(ids)
         }
     };
     if a.rebuild {

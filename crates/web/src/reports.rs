@@ -92,13 +92,7 @@ pub async fn scope(state: &AppState, user: &CurrentUser, agency: Option<&str>) -
     let mut scope = crate::api::dossiers::scope(state, user).await?;
     if let Some(code) = agency {
         user.require_read_agency(state, code).await?;
-        let codes = agencies::subtree_codes(&state.db, code).await?;
-        let ids: Vec<i64> = agencies::list(&state.db)
-            .await?
-            .into_iter()
-            .filter(|a| codes.contains(&a.code))
-            .map(|a| a.id)
-            .collect();
+        let ids = agencies::subtree_ids(&state.db, code).await?;
         scope.retain(|id| ids.contains(id));
     }
     Ok(scope)

@@ -136,15 +136,15 @@ pub async fn chain(db: &Db, code: &str) -> StoreResult<Vec<i64>> {
     }))
 }
 
-/// Codes of every agency that has a parent among `codes` or is one of them (a subtree).
-pub async fn subtree_codes(db: &Db, code: &str) -> StoreResult<Vec<String>> {
+/// Ids of an agency and every agency below it (empty if the code is unknown).
+pub async fn subtree_ids(db: &Db, code: &str) -> StoreResult<Vec<i64>> {
     Ok(on_read!(db, pool => {
         sqlx::query_scalar(
-            "WITH RECURSIVE tree(id, code, depth) AS (
-                SELECT id, code, 0 FROM agencies WHERE code = $1
+            "WITH RECURSIVE tree(id, depth) AS (
+                SELECT id, 0 FROM agencies WHERE code = $1
                 UNION ALL
-                SELECT a.id, a.code, t.depth + 1 FROM agencies a JOIN tree t ON a.parent_id = t.id WHERE t.depth < 64
-             ) SELECT code FROM tree ORDER BY code",
+                SELECT a.id, t.depth + 1 FROM agencies a JOIN tree t ON a.parent_id = t.id WHERE t.depth < 64
+             ) SELECT id FROM tree ORDER BY id",
         )
         .bind(code)
         .fetch_all(pool)

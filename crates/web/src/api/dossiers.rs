@@ -246,15 +246,13 @@ pub struct DossierPage {
 /// Agencies whose dossiers the user may see: where they hold an officer role, every agency
 /// below a supervisor's, everything for an administrator.
 pub async fn scope(state: &AppState, user: &CurrentUser) -> Result<Vec<i64>, ApiError> {
-    let all = agencies::list(&state.db).await?;
     if user.is_admin() {
-        return Ok(all.iter().map(|a| a.id).collect());
+        return Ok(agencies::list(&state.db).await?.iter().map(|a| a.id).collect());
     }
     let mut ids = user.access().officer_agencies();
     for (_, code, role) in &user.principal.roles {
         if role == Role::Supervisor.as_str() {
-            let codes = agencies::subtree_codes(&state.db, code).await?;
-            ids.extend(all.iter().filter(|a| codes.contains(&a.code)).map(|a| a.id));
+            ids.extend(agencies::subtree_ids(&state.db, code).await?);
         }
     }
     ids.sort();
