@@ -167,7 +167,7 @@ pub async fn build(
             by: By::Agency,
             agency: agency.map(str::to_string),
         };
-        let report = reports::ii06a(state, user, &req).await?;
+        let report = reports::ii06a_in(state, &scope, &req).await?;
         whole.months.push(MonthFigures::of(period, &report.total));
         for r in &report.rows {
             let at = match per_agency.iter().position(|t| t.key.as_deref() == Some(&r.key)) {

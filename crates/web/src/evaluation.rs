@@ -12,9 +12,8 @@ use motcua_domain::evaluation::{
 };
 use motcua_domain::feedback::{self as fb, Timing};
 use motcua_domain::procedure::OnlineLevel;
-use motcua_domain::report::{Ending, Period, Row};
+use motcua_domain::report::{Ending, Period};
 use motcua_store::repo::evaluation::{self as repo, EvalDossier, EvalFeedback};
-use motcua_store::repo::report;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -321,10 +320,12 @@ pub async fn index766(state: &AppState, user: &CurrentUser, req: &Request) -> Re
     let received = repo::received_between(&state.db, from, to, &scope).await?;
     let finished = repo::finished_between(&state.db, from, to, &scope).await?;
     let feedback = repo::feedback_between(&state.db, from, to, &scope).await?;
-    let mut row = Row::default();
-    for c in report::counted(&state.db, from, to, Some(&scope)).await? {
-        row.count(&c.facts, &req.period);
-    }
+    let ii06a = crate::reports::Request {
+        period: req.period,
+        by: crate::reports::By::Field,
+        agency: None,
+    };
+    let row = crate::reports::ii06a_in(state, &scope, &ii06a).await?.total;
     let resolved: Vec<&EvalDossier> = finished
         .iter()
         .filter(|d| matches!(d.status.as_str(), "resolved" | "returned"))

@@ -102,7 +102,13 @@ pub async fn scope(state: &AppState, user: &CurrentUser, agency: Option<&str>) -
 /// recount gives the same numbers — `motcua report --verify`).
 pub async fn ii06a(state: &AppState, user: &CurrentUser, req: &Request) -> Result<Report, ApiError> {
     let scope = scope(state, user, req.agency.as_deref()).await?;
-    let rows = report::fast(&state.db, &req.period, Some(&scope)).await?;
+    ii06a_in(state, &scope, req).await
+}
+
+/// II.06a over receiving agencies already resolved by `scope` (`req.agency` is not applied
+/// again): for callers that report several periods over the same scope.
+pub async fn ii06a_in(state: &AppState, scope: &[i64], req: &Request) -> Result<Report, ApiError> {
+    let rows = report::fast(&state.db, &req.period, Some(scope)).await?;
     let tree = report::tree(&state.db).await?;
     let (rows, total) =
         report::group_rows(rows.iter().map(|(k, r)| (k, *r)), req.by, &tree).map_err(|e| {
