@@ -102,13 +102,12 @@ fn period_of(pairs: &[(String, String)], today: NaiveDate) -> Result<(String, Pe
     if kind == "range" {
         let from = date(from, "Ngày bắt đầu")?;
         let to = date(to, "Ngày kết thúc")?;
-        if to < from {
-            return Err(bad_request("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu."));
-        }
-        if (to - from).num_days() + 1 > reports::MAX_DAYS {
+        let period = Period::new(from, to)
+            .map_err(|_| bad_request("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu."))?;
+        if period.days() > reports::MAX_DAYS {
             return Err(bad_request("Mỗi báo cáo tối đa mười năm."));
         }
-        return Ok(("range".into(), Period { from, to }));
+        return Ok(("range".into(), period));
     }
     let year = match param(pairs, "year") {
         "" => today.year() as u32,
