@@ -587,6 +587,7 @@ pub async fn intake_at(
     let mut dossier = repo::find_tx(&mut tx, &code.clone().unwrap_or_else(|| format!("online-{id}")))
         .await?
         .ok_or(Refusal::NotFound)?;
+    let counted_before = dossier.counted_facts();
     let action = if channel == Channel::Online {
         "submit_online"
     } else {
@@ -605,7 +606,7 @@ pub async fn intake_at(
         now,
     )
     .await?;
-    repo::save_state(&mut tx, &dossier, now).await?;
+    repo::save_state(&mut tx, counted_before.as_ref(), &dossier, now).await?;
     tx.commit().await?;
     dossier.version += 1;
     Ok(dossier)
@@ -861,6 +862,7 @@ async fn act_by(
 
     let mut tx = state.db.begin().await?;
     let mut d = repo::find_tx(&mut tx, key).await?.ok_or(Refusal::NotFound)?;
+    let counted_before = d.counted_facts();
     if let Some(v) = input.expected_version
         && v != d.version
     {
@@ -1179,7 +1181,7 @@ async fn act_by(
     for s in &steps {
         repo::save_step(&mut tx, s).await?;
     }
-    repo::save_state(&mut tx, &d, now).await?;
+    repo::save_state(&mut tx, counted_before.as_ref(), &d, now).await?;
     tx.commit().await?;
     d.version += 1;
     Ok(d)

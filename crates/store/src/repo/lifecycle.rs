@@ -57,6 +57,17 @@ impl Dossier {
     pub fn key(&self) -> String {
         self.code.clone().unwrap_or_else(|| format!("online-{}", self.id))
     }
+
+    /// What II.06a counts of it (None: refused or not received).
+    pub fn counted_facts(&self) -> Option<Facts> {
+        Facts::of_stored(
+            &self.status,
+            &self.channel,
+            self.received_at,
+            self.original_due_at,
+            self.finished_at,
+        )
+    }
 }
 
 const SELECT: &str = "SELECT d.id, d.code, d.agency_id, a.code AS agency_code, a.name AS agency_name, d.procedure_id,
@@ -202,9 +213,14 @@ pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
 }
 
 /// Writes the mutable state of a dossier if nobody changed it since it was read
-/// (`version`); a concurrent change is a Conflict and nothing is written.
-pub async fn save_state(tx: &mut Tx, d: &Dossier, now: DateTime<Utc>) -> StoreResult<()> {
-    let old = crate::repo::report::stored_facts(tx, d.id).await?;
+/// (`version`); a concurrent change is a Conflict and nothing is written. `before`: its
+/// `counted_facts` as read at that version; the report counters move from them to `d`'s.
+pub async fn save_state(
+    tx: &mut Tx,
+    before: Option<&Facts>,
+    d: &Dossier,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let n = on_tx!(tx, c => {
         sqlx::query(
             "UPDATE dossiers SET code = $1, status = $2, received_at = $3, accept_due_at = $4, due_at = $5, original_due_at = $6,
@@ -222,24 +238,11 @@ pub async fn save_state(tx: &mut Tx, d: &Dossier, now: DateTime<Utc>) -> StoreRe
         .rows_affected()
     });
     if n == 1 {
-        // The report counters follow the change (II.06a fast path).
-        let new = Facts::of_stored(
-            &d.status,
-            &d.channel,
-            d.received_at,
-            d.original_due_at,
-            d.finished_at,
-        );
-        if let Some((agency, procedure, old)) = old {
-            let mut changes = crate::repo::report::deltas(agency, procedure, old.as_ref(), None);
-            changes.extend(crate::repo::report::deltas(
-                d.agency_id,
-                d.procedure_id,
-                None,
-                new.as_ref(),
-            ));
-            crate::repo::report::apply(tx, changes).await?;
-        }
+        // The report counters follow the change (II.06a fast path). The receiving agency and
+        // procedure never change.
+        let changes =
+            crate::repo::report::deltas(d.agency_id, d.procedure_id, before, d.counted_facts().as_ref());
+        crate::repo::report::apply(tx, changes).await?;
         Ok(())
     } else {
         Err(StoreError::Conflict(

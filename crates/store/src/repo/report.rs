@@ -292,22 +292,6 @@ type Stored = (
     Option<DateTime<Utc>>,
 );
 
-/// A dossier's receiving agency, procedure and counted facts as stored now (inside a write
-/// transaction, before it changes).
-pub async fn stored_facts(tx: &mut Tx, dossier_id: i64) -> StoreResult<Option<(i64, i64, Option<Facts>)>> {
-    let row: Option<Stored> = on_tx!(tx, c => {
-        sqlx::query_as(
-            "SELECT agency_id, procedure_id, status, channel, received_at, original_due_at, finished_at FROM dossiers WHERE id = $1",
-        )
-        .bind(dossier_id)
-        .fetch_optional(c)
-        .await?
-    });
-    Ok(row.map(|(a, p, status, channel, received, due, finished)| {
-        (a, p, Facts::of_stored(&status, &channel, received, due, finished))
-    }))
-}
-
 fn scope_clause(agencies: Option<&[i64]>, column: &str) -> String {
     match agencies {
         Some(ids) => format!(
