@@ -52,6 +52,10 @@ struct Args {
     /// Seconds per load phase and per baseline measurement (default 10; 2 with --quick).
     #[arg(long)]
     duration: Option<u64>,
+    /// Runs of each load phase (intake, lifecycles, lookups, taken in turn on the same
+    /// server); the median run is the figure and every run's rate is in the JSON.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Historic dossiers to import before timing reports, comma-separated (default
     /// 100000,1000000; 2000 with --quick). 10000000 is opt-in: it takes a while.
     #[arg(long, value_delimiter = ',')]
@@ -107,7 +111,27 @@ struct Row {
     extra: Value,
 }
 
+/// The run with the median rate (the upper one of an even count), and every run's rate.
+fn median_run(mut runs: Vec<Stats>) -> (Stats, Vec<f64>) {
+    let rates = runs.iter().map(Stats::rate).collect();
+    runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+    let mid = runs.len() / 2;
+    (runs.swap_remove(mid), rates)
+}
+
 impl Row {
+    /// A live phase's line for the progress output.
+    fn live(phase: &str, backend: &'static str, stats: &Stats, basis: Option<(&'static str, f64)>) -> Row {
+        Row {
+            phase: phase.into(),
+            backend,
+            size: None,
+            stats: stats.clone(),
+            basis,
+            extra: json!({}),
+        }
+    }
+
     fn ratio(&self) -> Option<f64> {
         self.basis
             .filter(|(_, b)| *b > 0.0)
@@ -417,38 +441,51 @@ async fn live_phases(
         let insert = ceiling.insert_per_s.map(|b| ("db_insert_per_s", b));
         let select = ceiling.select_per_s.map(|b| ("db_select_per_s", b));
 
-        let stats = scenario::intakes(&ctx, plan.clients, plan.duration).await;
+        let (mut intakes, mut lifecycles, mut lookups) = (Vec::new(), Vec::new(), Vec::new());
+        for run in 1..=args.repeat.max(1) {
+            if args.repeat > 1 {
+                eprintln!("   run {run} of {}", args.repeat);
+            }
+            intakes.push(scenario::intakes(&ctx, plan.clients, plan.duration).await);
+            phase_line(&Row::live("intake", backend, intakes.last().expect("pushed"), insert));
+            lifecycles.push(scenario::lifecycles(&ctx, plan.clients, plan.duration).await);
+            phase_line(&Row::live("lifecycle", backend, lifecycles.last().expect("pushed"), insert));
+            lookups.push(scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?);
+            phase_line(&Row::live("lookup", backend, lookups.last().expect("pushed"), select));
+        }
+        let (stats, runs) = median_run(intakes);
         rows.push(Row {
             phase: "intake".into(),
             backend,
             size: None,
             stats,
             basis: insert,
-            extra: json!({}),
+            extra: json!({"runs_per_s": runs}),
         });
-        phase_line(rows.last().expect("pushed"));
-
-        let stats = scenario::lifecycles(&ctx, plan.clients, plan.duration).await;
+        let (stats, runs) = median_run(lifecycles);
         rows.push(Row {
             phase: "lifecycle".into(),
             backend,
             size: None,
             stats,
             basis: insert,
-            extra: json!({"requests_per_lifecycle": "8 (10 with the supplement, 30% of them)"}),
+            extra: json!({"requests_per_lifecycle": "8 (10 with the supplement, 30% of them)", "runs_per_s": runs}),
         });
-        phase_line(rows.last().expect("pushed"));
-
-        let stats = scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?;
+        let (stats, runs) = median_run(lookups);
         rows.push(Row {
             phase: "lookup".into(),
             backend,
             size: None,
             stats,
             basis: select,
-            extra: json!({"lookups_per_source_address": args.lookups_per_address}),
+            extra: json!({"lookups_per_source_address": args.lookups_per_address, "runs_per_s": runs}),
         });
-        phase_line(rows.last().expect("pushed"));
+        if args.repeat > 1 {
+            for r in &rows[rows.len() - 3..] {
+                eprint!("   median: ");
+                phase_line(r);
+            }
+        }
 
         let dossiers = ctx.codes.lock().map(|c| c.len()).unwrap_or(0);
         let peak = server.stop();

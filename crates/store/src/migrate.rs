@@ -30,6 +30,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     6 => "0006_citizens",
     7 => "0007_feedback",
     8 => "0008_report_counts",
+    9 => "0009_reference_version",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -40,6 +41,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     6 => "0006_citizens",
     7 => "0007_feedback",
     8 => "0008_report_counts",
+    9 => "0009_reference_version",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

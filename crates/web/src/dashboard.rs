@@ -200,7 +200,7 @@ pub async fn build(
     let mut trends = vec![whole];
     trends.extend(per_agency);
 
-    let cal = state.calendar.get(state).await?;
+    let cal = crate::legal_time::calendar(state).await?;
     let hours = calendar::OfficeHours::default();
     let clock = calendar::LegalClock::new(&cal, &hours);
     let due_soon_before = clock.add_working_minutes(

@@ -6,8 +6,9 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::reference::Reference;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use motcua_domain::access::Role;
 use motcua_domain::calendar::{self, LegalClock, OfficeHours, ResolvedClass, TimeLimit, WorkCalendar};
 use motcua_domain::dossier::chain::{EventContent, event_hash};
@@ -16,8 +17,8 @@ use motcua_domain::dossier::machine::{self, Action, Checks, Place, RuleError};
 use motcua_domain::dossier::{Channel, Status};
 use motcua_domain::procedure::{AgencyRule, CaseVariant, FieldError, ProcedureSpec};
 use motcua_store::StoreError;
+use motcua_store::repo::dossiers as codes;
 use motcua_store::repo::lifecycle::{self as repo, Component, Dossier, Event, Step};
-use motcua_store::repo::{agencies, catalog, dossiers as codes};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -214,14 +215,11 @@ impl Legal {
     }
 }
 
-async fn legal(state: &AppState, agency_code: &str) -> Result<Legal, Refusal> {
-    let calendar = state
-        .calendar
-        .get(state)
-        .await
-        .map_err(|_| Refusal::Store(StoreError::Conflict("calendar unavailable".into())))?;
-    let hours = crate::legal_time::office_hours(state, Some(agency_code)).await?;
-    Ok(Legal { calendar, hours })
+fn legal(reference: &Reference, agency_code: &str) -> Result<Legal, Refusal> {
+    Ok(Legal {
+        calendar: reference.calendar.clone(),
+        hours: crate::legal_time::office_hours_in(reference, agency_code)?,
+    })
 }
 
 fn case_of<'a>(spec: &'a ProcedureSpec, case: Option<&str>) -> Result<&'a CaseVariant, Refusal> {
@@ -329,18 +327,25 @@ async fn ensure_may_read(
     d: &Dossier,
     steps: &[Step],
 ) -> Result<(), Refusal> {
+    let reference = state.reference().await?;
+    may_read(&reference, user, d, steps)
+}
+
+/// The user may read the dossier: a role at (or above) its receiving agency or any agency of
+/// its steps. NotFound otherwise, not revealing that a dossier of another agency exists.
+fn may_read(reference: &Reference, user: &CurrentUser, d: &Dossier, steps: &[Step]) -> Result<(), Refusal> {
     let access = user.access();
-    let mut codes = vec![d.agency_code.clone()];
-    codes.extend(steps.iter().filter_map(|s| s.agency_code.clone()));
+    let mut codes = vec![d.agency_code.as_str()];
+    codes.extend(steps.iter().filter_map(|s| s.agency_code.as_deref()));
     codes.dedup();
-    for code in codes {
-        let chain = agencies::chain(&state.db, &code).await?;
-        if access.may_read(&chain) {
-            return Ok(());
-        }
+    if codes
+        .into_iter()
+        .any(|code| access.may_read(&reference.chain(code)))
+    {
+        Ok(())
+    } else {
+        Err(Refusal::NotFound)
     }
-    // Not revealing whether a dossier of another agency exists.
-    Err(Refusal::NotFound)
 }
 
 /// Checks, resolves and stores an intake: at the desk (direct/postal) the dossier is
@@ -361,9 +366,24 @@ pub async fn intake_at(
     input: IntakeInput,
     now: DateTime<Utc>,
 ) -> Result<Dossier, Refusal> {
+    intake_view(state, user, input, now).await.map(|v| v.dossier)
+}
+
+/// `intake_at`, answering with the whole view of the new dossier (built from what was
+/// written, without reading it back).
+pub async fn intake_view(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    input: IntakeInput,
+    now: DateTime<Utc>,
+) -> Result<View, Refusal> {
+    // Instants are stored to the microsecond (PostgreSQL's precision): the answer built from
+    // memory must show what a later read shows.
+    let now = now.trunc_subsecs(6);
     let channel: Channel = input.channel.parse().map_err(|e: String| invalid("channel", e))?;
-    let agency = agencies::by_code(&state.db, input.agency.trim())
-        .await?
+    let reference = state.reference().await?;
+    let agency = reference
+        .agency(input.agency.trim())
         .ok_or_else(|| invalid("agency", format!("unknown agency {:?}", input.agency)))?;
     if let Some(u) = user
         && !u.access().may_act(agency.id, Role::ReceivingOfficer)
@@ -379,7 +399,8 @@ pub async fn intake_at(
         ));
     }
     let today = calendar::local_date(now);
-    let stored = catalog::procedure(&state.db, input.procedure.trim(), today)
+    let stored = reference
+        .procedure(&state.db, input.procedure.trim(), today)
         .await?
         .ok_or_else(|| invalid("procedure", format!("unknown procedure {:?}", input.procedure)))?;
     let spec = &stored.spec;
@@ -495,7 +516,7 @@ pub async fn intake_at(
         return Err(Refusal::Invalid(errors));
     }
 
-    let legal = legal(state, &agency.code).await?;
+    let legal = legal(&reference, &agency.code)?;
     let clock = legal.clock();
     let limit = limit_of(spec, case, channel.as_str())?;
     let actor = user.map(role_of).unwrap_or_else(|| "citizen".into());
@@ -556,28 +577,27 @@ pub async fn intake_at(
         },
     )
     .await?;
-    for (i, (c, p)) in spec.components.iter().zip(&provided).enumerate() {
-        repo::add_component(
-            &mut tx,
-            id,
-            &Component {
-                seq: i as i64 + 1,
-                kind: "component".into(),
-                name: c.name.clone(),
-                originals: i64::from(c.originals),
-                copies: i64::from(c.copies),
-                required: c.required,
-                provided: p.is_some(),
-                file_sha256: p
-                    .clone()
-                    .flatten()
-                    .and_then(|f| is_uploaded(&f).map(str::to_string)),
-            },
-            now,
-        )
-        .await?;
-    }
-    let mut steps = instantiate_steps(state, case, agency.id, &agency.code).await?;
+    let components: Vec<Component> = spec
+        .components
+        .iter()
+        .zip(&provided)
+        .enumerate()
+        .map(|(i, (c, p))| Component {
+            seq: i as i64 + 1,
+            kind: "component".into(),
+            name: c.name.clone(),
+            originals: i64::from(c.originals),
+            copies: i64::from(c.copies),
+            required: c.required,
+            provided: p.is_some(),
+            file_sha256: p
+                .clone()
+                .flatten()
+                .and_then(|f| is_uploaded(&f).map(str::to_string)),
+        })
+        .collect();
+    repo::add_components(&mut tx, id, &components, now).await?;
+    let mut steps = instantiate_steps(&reference, case, agency.id);
     if let (Some(first), Some(_)) = (steps.first_mut(), received_at) {
         // The step starts when the officer actually received it (shown in the timeline); its
         // due counts from the next opening (start_step normalises).
@@ -609,29 +629,35 @@ pub async fn intake_at(
     repo::save_state(&mut tx, counted_before.as_ref(), &dossier, now).await?;
     tx.commit().await?;
     dossier.version += 1;
-    Ok(dossier)
+    name_agencies(&reference, &mut steps);
+    Ok(View {
+        allowed: machine::allowed_actions(status, dossier.supplement_before_receipt),
+        dossier,
+        steps,
+        components,
+        events: Vec::new(),
+    })
+}
+
+/// Fills the agency code and name of steps from their agency id.
+fn name_agencies(reference: &Reference, steps: &mut [Step]) {
+    for s in steps {
+        let a = s.agency_id.and_then(|id| reference.agency_by_id(id));
+        s.agency_code = a.map(|a| a.code.clone());
+        s.agency_name = a.map(|a| a.name.clone());
+    }
 }
 
 /// Steps from the case template; agencies resolved where the rule allows it now (a `child`
 /// step waits for the officer's choice at handover; `parent` is the previous step's parent).
-async fn instantiate_steps(
-    state: &AppState,
-    case: &CaseVariant,
-    receiving_id: i64,
-    _receiving_code: &str,
-) -> Result<Vec<Step>, Refusal> {
-    let all = agencies::list(&state.db).await?;
-    let parent_of = |id: i64| {
-        let code = all.iter().find(|a| a.id == id)?.parent_code.clone()?;
-        all.iter().find(|a| a.code == code).map(|a| a.id)
-    };
+fn instantiate_steps(reference: &Reference, case: &CaseVariant, receiving_id: i64) -> Vec<Step> {
     let mut out = Vec::new();
     let mut prev: Option<i64> = Some(receiving_id);
     for (i, t) in case.steps.iter().enumerate() {
         let agency_id = match &t.agency {
             AgencyRule::Receiving => Some(receiving_id),
-            AgencyRule::Fixed(code) => all.iter().find(|a| a.code == *code).map(|a| a.id),
-            AgencyRule::Parent => prev.and_then(parent_of),
+            AgencyRule::Fixed(code) => reference.agency(code).map(|a| a.id),
+            AgencyRule::Parent => prev.and_then(|id| reference.parent_of(id)),
             AgencyRule::Child => None,
         };
         prev = agency_id;
@@ -655,7 +681,7 @@ async fn instantiate_steps(
             note: String::new(),
         });
     }
-    Ok(out)
+    out
 }
 
 fn start_step(s: &mut Step, at: DateTime<Utc>, clock: &LegalClock<'_>) {
@@ -720,14 +746,15 @@ async fn record(
     // `event_seq` makes redelivery idempotent for receivers (at-least-once delivery).
     let mut sync = dvcqg_payload(d, to);
     sync["event_seq"] = seq.into();
-    repo::enqueue(tx, "dvcqg_sync", d.id, &sync.to_string(), now).await?;
+    let mut messages = vec![("dvcqg_sync", sync.to_string())];
     if from != to || action == "reschedule" {
         let notice = serde_json::json!({
             "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": d.phone, "email": d.email,
             "message": format!("Hồ sơ {}: {}", d.key(), to.label_vi()), "event_seq": seq,
         });
-        repo::enqueue(tx, "notify_citizen", d.id, &notice.to_string(), now).await?;
+        messages.push(("notify_citizen", notice.to_string()));
     }
+    repo::enqueue_all(tx, d.id, &messages, now).await?;
     Ok(())
 }
 
@@ -815,27 +842,34 @@ async fn act_by(
     input: ActionInput,
     now: DateTime<Utc>,
 ) -> Result<Dossier, Refusal> {
-    // Reads that need no lock happen before the write transaction.
-    let pre = repo::find(&state.db, key).await?.ok_or(Refusal::NotFound)?;
-    let pre_steps = repo::steps(&state.db, pre.id).await?;
-    match &by {
-        By::Officer(user) => ensure_may_read(state, user, &pre, &pre_steps).await?,
-        By::Citizen { id, .. } => {
-            if motcua_store::repo::citizens::owner_of(&state.db, pre.id).await? != Some(*id) {
-                return Err(Refusal::NotFound);
-            }
-            if !matches!(action, Action::ReceiveSupplement | Action::Withdraw) {
-                return Err(Refusal::Forbidden(format!("{} is for officers", action.as_str())));
-            }
+    act_view(state, by, key, action, input, now)
+        .await
+        .map(|v| v.dossier)
+}
+
+/// `act_by`, answering with the whole view of the dossier after the action: the dossier and
+/// steps as written, the components read once (the event log is left empty).
+pub async fn act_view(
+    state: &AppState,
+    by: By<'_>,
+    key: &str,
+    action: Action,
+    input: ActionInput,
+    now: DateTime<Utc>,
+) -> Result<View, Refusal> {
+    let now = now.trunc_subsecs(6);
+    let reference = state.reference().await?;
+    // A citizen acts on their own dossier only, and only in two ways.
+    if let By::Citizen { id, .. } = &by {
+        let pre = repo::find(&state.db, key).await?.ok_or(Refusal::NotFound)?;
+        if motcua_store::repo::citizens::owner_of(&state.db, pre.id).await? != Some(*id) {
+            return Err(Refusal::NotFound);
+        }
+        if !matches!(action, Action::ReceiveSupplement | Action::Withdraw) {
+            return Err(Refusal::Forbidden(format!("{} is for officers", action.as_str())));
         }
     }
-    let legal = legal(state, &pre.agency_code).await?;
-    let clock = legal.clock();
-    let today = calendar::local_date(now);
-    let stored = catalog::procedure_version(&state.db, &pre.procedure_code, pre.procedure_version)
-        .await?
-        .ok_or(Refusal::NotFound)?;
-    let spec = &stored.spec;
+    // Reads of the input happen before the write transaction.
     let assignee = match (&input.assignee, action) {
         (Some(u), Action::Assign) => Some(
             motcua_store::repo::users::by_username(&state.db, u)
@@ -847,8 +881,8 @@ async fn act_by(
     };
     let to_agency = match &input.to_agency {
         Some(code) => Some(
-            agencies::by_code(&state.db, code)
-                .await?
+            reference
+                .agency(code)
                 .ok_or_else(|| invalid("to_agency", format!("unknown agency {code:?}")))?,
         ),
         None => None,
@@ -860,8 +894,22 @@ async fn act_by(
         }
     }
 
+    // The dossier is read once, inside the transaction that changes it; the checks on it
+    // are in memory (reference data), so the write lock is not held for more reads.
     let mut tx = state.db.begin().await?;
     let mut d = repo::find_tx(&mut tx, key).await?.ok_or(Refusal::NotFound)?;
+    let mut steps = repo::steps_tx(&mut tx, d.id).await?;
+    if let By::Officer(user) = &by {
+        may_read(&reference, user, &d, &steps)?;
+    }
+    let legal = legal(&reference, &d.agency_code)?;
+    let clock = legal.clock();
+    let today = calendar::local_date(now);
+    let stored = reference
+        .procedure_version(&state.db, &d.procedure_code, d.procedure_version)
+        .await?
+        .ok_or(Refusal::NotFound)?;
+    let spec = &stored.spec;
     let counted_before = d.counted_facts();
     if let Some(v) = input.expected_version
         && v != d.version
@@ -871,7 +919,7 @@ async fn act_by(
             d.version
         )));
     }
-    let mut steps = repo::steps_tx(&mut tx, d.id).await?;
+    let steps_before = steps.clone();
     let from: Status = d.status.parse().unwrap_or(Status::Submitted);
 
     let cur_idx = steps
@@ -992,7 +1040,7 @@ async fn act_by(
                     invalid("to_agency", format!("choose the agency for step “{}”", n.name))
                 })?;
                 if n.agency_rule == "child" {
-                    let parent_of_chosen = agencies::chain(&state.db, &chosen.code).await?.get(1).copied();
+                    let parent_of_chosen = reference.parent_of(chosen.id);
                     if parent_of_chosen != next_agency {
                         return Err(invalid(
                             "to_agency",
@@ -1043,6 +1091,7 @@ async fn act_by(
                 step_seq = Some(n.seq);
             }
             steps[target].assignee_id = Some(who.id);
+            steps[target].assignee_username = Some(who.username.clone());
             details = serde_json::json!({"assignee": who.username});
         }
         Action::RequestSupplement => {
@@ -1178,13 +1227,24 @@ async fn act_by(
         now,
     )
     .await?;
-    for s in &steps {
-        repo::save_step(&mut tx, s).await?;
+    // Only the steps this action changed are written.
+    for (s, before) in steps.iter().zip(&steps_before) {
+        if s != before {
+            repo::save_step(&mut tx, s).await?;
+        }
     }
     repo::save_state(&mut tx, counted_before.as_ref(), &d, now).await?;
     tx.commit().await?;
     d.version += 1;
-    Ok(d)
+    name_agencies(&reference, &mut steps);
+    let components = repo::components(&state.db, d.id).await?;
+    Ok(View {
+        allowed: machine::allowed_actions(to, d.supplement_before_receipt),
+        dossier: d,
+        steps,
+        components,
+        events: Vec::new(),
+    })
 }
 
 /// Verifies the hash chain of a dossier's events; the position of the first broken one.

@@ -212,7 +212,7 @@ struct AgencyClock {
 impl AgencyClock {
     async fn of(state: &AppState, agency_code: &str) -> Result<Self, Refusal> {
         Ok(AgencyClock {
-            calendar: state.calendar.get(state).await?,
+            calendar: crate::legal_time::calendar(state).await?,
             hours: crate::legal_time::office_hours(state, Some(agency_code)).await?,
         })
     }
@@ -415,9 +415,9 @@ async fn ensure_may_read(
     }
     codes.sort();
     codes.dedup();
+    let reference = state.reference().await?;
     for code in codes {
-        let chain = agencies::chain(&state.db, &code).await?;
-        if access.may_read(&chain) {
+        if access.may_read(&reference.chain(&code)) {
             return Ok(());
         }
     }

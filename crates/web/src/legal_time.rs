@@ -1,33 +1,15 @@
-//! The work calendar as the server sees it: rules + stored overrides, cached per process and
-//! rebuilt when the stored calendar version changes (another process may have edited it).
+//! The legal clock's inputs as the server sees them: the work calendar (rules + stored
+//! overrides) and an agency's office hours, both from the in-memory reference data
+//! (`crate::reference`), which is reloaded when another process changes them.
 
 use crate::AppState;
 use crate::error::ApiError;
 use motcua_domain::calendar::{OfficeHours, WorkCalendar};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-#[derive(Default)]
-pub struct CalendarCache {
-    cached: RwLock<Option<(String, Arc<WorkCalendar>)>>,
-}
-
-impl CalendarCache {
-    /// The current calendar; one small query to check freshness, a rebuild only on change.
-    pub async fn get(&self, state: &AppState) -> Result<Arc<WorkCalendar>, ApiError> {
-        let version = motcua_store::repo::calendar::version(&state.db).await?;
-        if let Some((v, cal)) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
-            && *v == version
-        {
-            return Ok(cal.clone());
-        }
-        let overrides = motcua_store::repo::calendar::list_overrides(&state.db).await?;
-        let cal = Arc::new(WorkCalendar::new(&overrides).map_err(|e| {
-            tracing::error!(error = %e, "stored calendar overrides are inconsistent");
-            ApiError::internal()
-        })?);
-        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((version, cal.clone()));
-        Ok(cal)
-    }
+/// The current work calendar.
+pub async fn calendar(state: &AppState) -> Result<Arc<WorkCalendar>, ApiError> {
+    state.reference.calendar(&state.db).await
 }
 
 /// Office hours of an agency (by code), or the default when it has none of its own.
@@ -35,14 +17,18 @@ pub async fn office_hours(state: &AppState, agency_code: Option<&str>) -> Result
     let Some(code) = agency_code else {
         return Ok(OfficeHours::default());
     };
-    let stored = motcua_store::repo::agencies::office_hours(&state.db, code)
-        .await?
-        .ok_or_else(|| ApiError::unprocessable(format!("unknown agency {code:?}")))?;
-    match stored {
-        None => Ok(OfficeHours::default()),
-        Some(text) => OfficeHours::parse(&text).map_err(|e| {
+    let reference = state.reference().await?;
+    office_hours_in(&reference, code)
+}
+
+/// Office hours of an agency in a given picture of the reference data.
+pub fn office_hours_in(reference: &crate::reference::Reference, code: &str) -> Result<OfficeHours, ApiError> {
+    match reference.office_hours(code) {
+        None => Err(ApiError::unprocessable(format!("unknown agency {code:?}"))),
+        Some(Ok(hours)) => Ok(hours),
+        Some(Err(e)) => {
             tracing::error!(agency = code, error = %e, "stored office hours are invalid");
-            ApiError::internal()
-        }),
+            Err(ApiError::internal())
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod payments;
 pub mod public;
 pub mod ratelimit;
+pub mod reference;
 pub mod report_export;
 pub mod reports;
 mod router;

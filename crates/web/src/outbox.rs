@@ -13,6 +13,18 @@ use std::time::Duration;
 /// Where a topic's messages go.
 pub trait Sink: Send + Sync {
     fn deliver(&self, topic: &str, payload: &str) -> Result<(), String>;
+
+    /// Delivers `(topic, payload)` messages in order, stopping at the first failure: how many
+    /// were delivered, and that failure. Sinks that can make a batch durable at once (one
+    /// fsync per file instead of one per message) override it.
+    fn deliver_all(&self, messages: &[(String, String)]) -> (usize, Option<String>) {
+        for (i, (topic, payload)) in messages.iter().enumerate() {
+            if let Err(e) = self.deliver(topic, payload) {
+                return (i, Some(e));
+            }
+        }
+        (messages.len(), None)
+    }
 }
 
 /// Appends each message as one JSON line to `DIR/{topic}.jsonl`.
@@ -20,21 +32,61 @@ pub struct FileSink {
     pub dir: PathBuf,
 }
 
-impl Sink for FileSink {
-    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
-        use std::io::Write;
+impl FileSink {
+    fn open(&self, topic: &str) -> Result<std::fs::File, String> {
         if !topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("bad topic {topic:?}"));
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
-        let mut f = std::fs::OpenOptions::new()
+        std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.join(format!("{topic}.jsonl")))
-            .map_err(|e| e.to_string())?;
-        writeln!(f, "{payload}")
-            .and_then(|_| f.sync_data())
             .map_err(|e| e.to_string())
+    }
+}
+
+impl Sink for FileSink {
+    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
+        self.deliver_all(&[(topic.to_string(), payload.to_string())])
+            .1
+            .map_or(Ok(()), Err)
+    }
+
+    /// Appends every message to its topic's file, then makes each file durable once. A
+    /// failed write stops the batch; a failed fsync counts nothing as delivered (they are
+    /// delivered again: receivers are idempotent on `event_seq`).
+    fn deliver_all(&self, messages: &[(String, String)]) -> (usize, Option<String>) {
+        use std::io::Write;
+        let mut files: Vec<(&str, std::fs::File)> = Vec::new();
+        let mut written = 0;
+        let mut failure = None;
+        for (topic, payload) in messages {
+            let file = match files.iter().position(|(t, _)| *t == topic.as_str()) {
+                Some(i) => &mut files[i].1,
+                None => match self.open(topic) {
+                    Ok(f) => {
+                        files.push((topic, f));
+                        &mut files.last_mut().expect("just pushed").1
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                },
+            };
+            if let Err(e) = writeln!(file, "{payload}") {
+                failure = Some(e.to_string());
+                break;
+            }
+            written += 1;
+        }
+        for (_, f) in &files {
+            if let Err(e) = f.sync_data() {
+                return (0, Some(e.to_string()));
+            }
+        }
+        (written, failure)
     }
 }
 
@@ -124,34 +176,44 @@ pub async fn deliver_pending(
     limit: i64,
 ) -> Result<usize, motcua_store::StoreError> {
     let rows = lifecycle::pending_outbox(&state.db, limit).await?;
-    let mut delivered = 0;
-    for (id, topic, payload, _attempts) in rows {
-        let s = sink.clone();
-        let t = topic.clone();
-        let result = tokio::task::spawn_blocking(move || s.deliver(&t, &payload))
-            .await
-            .unwrap_or_else(|e| Err(format!("sink failed: {e}")));
-        let mut tx = state.db.begin().await?;
-        lifecycle::outbox_attempt(&mut tx, id, result.as_ref().err().map(String::as_str), Utc::now()).await?;
-        tx.commit().await?;
-        match result {
-            Ok(()) => delivered += 1,
-            Err(e) => {
-                tracing::warn!(id, topic, error = %e, "outbox delivery failed; will retry");
-                // Keep order: stop at the first failure and retry later.
-                break;
-            }
-        }
+    if rows.is_empty() {
+        return Ok(0);
     }
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let messages: Vec<(String, String)> = rows.into_iter().map(|(_, t, p, _)| (t, p)).collect();
+    let (delivered, failure, messages) = tokio::task::spawn_blocking(move || {
+        let (n, e) = sink.deliver_all(&messages);
+        (n, e, messages)
+    })
+    .await
+    .unwrap_or_else(|e| (0, Some(format!("sink failed: {e}")), Vec::new()));
+    // One write transaction for the whole batch: the delivered rows, then the failed one.
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    lifecycle::outbox_delivered(&mut tx, &ids[..delivered], now).await?;
+    if let Some(e) = &failure
+        && let Some(&id) = ids.get(delivered)
+    {
+        lifecycle::outbox_attempt(&mut tx, id, Some(e), now).await?;
+        let topic = messages.get(delivered).map(|m| m.0.as_str()).unwrap_or("");
+        // Keep order: the rest waits for the failed one to go through.
+        tracing::warn!(id, topic, error = %e, "outbox delivery failed; will retry");
+    }
+    tx.commit().await?;
     Ok(delivered)
 }
 
-/// Runs delivery every second until the process stops; backs off to 30 s on failures.
+/// Rows delivered per batch (one sink call, one write transaction).
+const BATCH: i64 = 500;
+
+/// Runs delivery every second until the process stops (at once again after a full batch, so
+/// a backlog drains); backs off to 30 s on failures.
 pub fn spawn_worker(state: AppState, sink: Arc<dyn Sink>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut wait = Duration::from_secs(1);
         loop {
-            match deliver_pending(&state, sink.clone(), 200).await {
+            match deliver_pending(&state, sink.clone(), BATCH).await {
+                Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => wait = Duration::from_secs(1),
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox worker error");

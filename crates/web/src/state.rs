@@ -53,7 +53,8 @@ impl Default for Rules {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    pub calendar: Arc<crate::legal_time::CalendarCache>,
+    /// Agencies, calendar and catalog in memory, checked against one stamp per request.
+    pub reference: Arc<crate::reference::ReferenceCache>,
     pub files: motcua_store::repo::files::FileStore,
     pub login_throttle: Arc<crate::auth::throttle::Throttle>,
     /// Public lookups per client address (per minute) and failed verifications per dossier.
@@ -75,7 +76,7 @@ impl AppState {
     pub fn new(db: Db, config: WebConfig) -> Self {
         Self {
             db,
-            calendar: Default::default(),
+            reference: Default::default(),
             files: motcua_store::repo::files::FileStore::new(&config.data_dir),
             login_throttle: Default::default(),
             lookup_limits: Arc::new(crate::public::LookupLimits::new(config.rules.lookups_per_minute)),

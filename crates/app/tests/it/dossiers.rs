@@ -75,7 +75,33 @@ async fn act(app: &TestApp, token: &str, key: &str, action: &str, body: Value) -
         .await
         .unwrap();
     let status = res.status();
-    (status, res.json().await.unwrap())
+    let body: Value = res.json().await.unwrap();
+    if status == StatusCode::OK {
+        // The answer is built from what the action wrote: it equals a fresh read.
+        let (s, fresh) = get(
+            app,
+            token,
+            &format!("/api/v1/dossiers/{}", body["key"].as_str().unwrap()),
+        )
+        .await;
+        if s == StatusCode::OK {
+            assert_eq!(
+                without_timing(&body),
+                without_timing(&fresh),
+                "{action}: answer differs from a fresh read"
+            );
+        }
+    }
+    (status, body)
+}
+
+/// A dossier view without step timings (they depend on the instant of the read).
+fn without_timing(v: &Value) -> Value {
+    let mut v = v.clone();
+    for s in v["steps"].as_array_mut().into_iter().flatten() {
+        s.as_object_mut().unwrap().remove("timing");
+    }
+    v
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
@@ -100,6 +126,7 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::CREATED);
         let d: Value = res.json().await.unwrap();
         let code = d["code"].as_str().unwrap().to_string();
+        assert_eq!(without_timing(&d), without_timing(&get(&app, &desk, &format!("/api/v1/dossiers/{code}")).await.1));
         let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap()).format("%y%m%d").to_string();
         assert_eq!(code, format!("000.00.01.H56-{today}-0001"));
         assert_eq!(d["status"], json!({"name": "received", "number": 2, "label": "Đã tiếp nhận"}));
@@ -452,6 +479,23 @@ impl motcua_web::outbox::Sink for Failing {
     }
 }
 
+/// Delivers N messages to a file sink, then fails.
+struct FailsAfter(
+    usize,
+    std::sync::atomic::AtomicUsize,
+    motcua_web::outbox::FileSink,
+);
+
+impl motcua_web::outbox::Sink for FailsAfter {
+    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
+        if self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < self.0 {
+            self.2.deliver(topic, payload)
+        } else {
+            Err("portal unreachable".into())
+        }
+    }
+}
+
 on_both_backends! {
     async fn the_outbox_is_delivered_at_least_once_in_order(t) {
         let Desk { app, desk, .. } = setup(t).await;
@@ -465,12 +509,36 @@ on_both_backends! {
         assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 4);
         let dir = t.data_dir().join("outbox");
         let sink = std::sync::Arc::new(motcua_web::outbox::FileSink { dir: dir.clone() });
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink, 100).await.unwrap(), 4);
+        // A receiver failing at the second message: the first is delivered, the rest waits.
+        let partly = std::sync::Arc::new(FailsAfter(1, Default::default(), motcua_web::outbox::FileSink { dir: dir.clone() }));
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 1);
+        assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 3);
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink, 100).await.unwrap(), 3);
         assert!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().is_empty());
         let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
         let seqs: Vec<i64> = sync.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event_seq"].as_i64().unwrap()).collect();
         assert_eq!(seqs, vec![1, 2]);
         let notices = std::fs::read_to_string(dir.join("notify_citizen.jsonl")).unwrap();
         assert!(notices.contains("Đang xử lý"), "{notices}");
+    }
+}
+
+on_both_backends! {
+    async fn reference_data_changed_by_another_process_is_seen_by_the_next_request(t) {
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let sha = f["sha256"].as_str().unwrap().to_string();
+        let intake = || async {
+            let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&sha)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            res.json::<Value>().await.unwrap()
+        };
+        let before = intake().await;
+        assert_eq!(before["steps"][1]["agency_name"], "Sở Xây dựng");
+        // Renamed behind the server's back: the database triggers bump the reference stamp,
+        // so the server's in-memory copy of the agencies is reloaded.
+        crate::support::exec(&t.db, "UPDATE agencies SET name = 'Sở Xây dựng (đổi tên)' WHERE code = '000.00.10.H56'").await;
+        let after = intake().await;
+        assert_eq!(after["steps"][1]["agency_name"], "Sở Xây dựng (đổi tên)");
     }
 }

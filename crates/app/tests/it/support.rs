@@ -370,3 +370,15 @@ pub async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUse
         csrf_token: None,
     }
 }
+
+/// Runs one SQL statement outside the server, as another process (psql, the CLI) would.
+pub async fn exec(db: &Db, sql: &str) {
+    match db {
+        Db::Sqlite { write, .. } => {
+            sqlx::query(sql).execute(write).await.unwrap();
+        }
+        Db::Postgres(pg) => {
+            sqlx::query(sql).execute(pg).await.unwrap();
+        }
+    }
+}

@@ -34,39 +34,85 @@ pub struct Principal {
     pub roles: Vec<(i64, String, String)>,
 }
 
+const PRINCIPAL_SELECT: &str =
+    "SELECT u.id, u.username, u.full_name, u.disabled, a.id AS agency_id, a.code, r.role";
+const PRINCIPAL_ROLES: &str =
+    "LEFT JOIN user_roles r ON r.user_id = u.id LEFT JOIN agencies a ON a.id = r.agency_id";
+
+type PrincipalRow = (
+    i64,
+    String,
+    String,
+    bool,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+macro_rules! principal_row {
+    ($r:expr) => {{
+        let row: PrincipalRow = (
+            $r.try_get(0)?,
+            $r.try_get(1)?,
+            $r.try_get(2)?,
+            $r.try_get(3)?,
+            $r.try_get(4)?,
+            $r.try_get(5)?,
+            $r.try_get(6)?,
+        );
+        row
+    }};
+}
+
+/// An enabled user with their roles; None for an unknown or disabled user.
 pub async fn principal(db: &Db, user_id: i64) -> StoreResult<Option<Principal>> {
-    let user: Option<(String, String, bool)> = on_read!(db, pool => {
-        sqlx::query("SELECT username, full_name, disabled FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .transpose()?
+    let sql =
+        format!("{PRINCIPAL_SELECT} FROM users u {PRINCIPAL_ROLES} WHERE u.id = $1 ORDER BY a.code, r.role");
+    let rows = on_read!(db, pool => {
+        sqlx::query(&sql).bind(user_id).fetch_all(pool).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(principal_row!(r))).collect::<Result<Vec<_>, _>>()?
     });
-    let Some((username, full_name, disabled)) = user else {
-        return Ok(None);
+    Ok(fold_principal(rows))
+}
+
+/// The user behind a live (not revoked, not expired) bearer token, in one query: None for no
+/// such token, Some(None) when its user is disabled.
+pub async fn token_principal(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Option<Principal>>> {
+    let sql = format!(
+        "{PRINCIPAL_SELECT} FROM api_tokens t JOIN users u ON u.id = t.user_id {PRINCIPAL_ROLES}
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+         ORDER BY a.code, r.role"
+    );
+    let rows = on_read!(db, pool => {
+        sqlx::query(&sql).bind(token_hash).bind(now).fetch_all(pool).await?.iter()
+            .map(|r| Ok::<_, sqlx::Error>(principal_row!(r))).collect::<Result<Vec<_>, _>>()?
+    });
+    Ok((!rows.is_empty()).then(|| fold_principal(rows)))
+}
+
+/// One row per role (one with no role for a user without any): the principal, unless disabled.
+fn fold_principal(rows: Vec<PrincipalRow>) -> Option<Principal> {
+    let (user_id, username, full_name, disabled) = {
+        let first = rows.first()?;
+        (first.0, first.1.clone(), first.2.clone(), first.3)
     };
     if disabled {
-        return Ok(None);
+        return None;
     }
-    let roles: Vec<(i64, String, String)> = on_read!(db, pool => {
-        sqlx::query(
-            "SELECT a.id, a.code, r.role FROM user_roles r JOIN agencies a ON a.id = r.agency_id
-             WHERE r.user_id = $1 ORDER BY a.code, r.role",
-        )
-        .bind(user_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<Result<Vec<_>, _>>()?
-    });
-    Ok(Some(Principal {
+    let roles = rows
+        .into_iter()
+        .filter_map(|(_, _, _, _, agency, code, role)| Some((agency?, code?, role?)))
+        .collect();
+    Some(Principal {
         user_id,
         username,
         full_name,
         roles,
-    }))
+    })
 }
 
 pub async fn create_session(
@@ -128,19 +174,6 @@ pub async fn create_token(
         .bind(Utc::now())
         .bind(expires_at)
         .fetch_one(c)
-        .await?
-    }))
-}
-
-/// The user id of a live (not revoked, not expired) bearer token.
-pub async fn token_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
-    Ok(on_read!(db, pool => {
-        sqlx::query_scalar(
-            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(pool)
         .await?
     }))
 }

@@ -316,19 +316,26 @@ pub async fn steps_tx(tx: &mut Tx, dossier_id: i64) -> StoreResult<Vec<Step>> {
     }))
 }
 
-/// Inserts a dossier's steps (from its case template).
+/// Inserts a dossier's steps (from its case template) in one statement.
 pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> StoreResult<()> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let sql = super::positional(
+        tx,
+        &format!(
+            "INSERT INTO dossier_steps (dossier_id, seq, name, role, agency_id, agency_rule, quota_thousandths, started_at, due_at)
+             VALUES {}",
+            super::values_list(steps.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        ),
+    );
     on_tx!(tx, c => {
+        let mut q = sqlx::query(&sql);
         for s in steps {
-            sqlx::query(
-                "INSERT INTO dossier_steps (dossier_id, seq, name, role, agency_id, agency_rule, quota_thousandths, started_at, due_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(dossier_id).bind(s.seq).bind(&s.name).bind(&s.role).bind(s.agency_id).bind(&s.agency_rule)
-            .bind(s.quota_thousandths).bind(s.started_at).bind(s.due_at)
-            .execute(&mut *c)
-            .await?;
+            q = q.bind(dossier_id).bind(s.seq).bind(&s.name).bind(&s.role).bind(s.agency_id).bind(&s.agency_rule)
+                .bind(s.quota_thousandths).bind(s.started_at).bind(s.due_at);
         }
+        q.execute(c).await?;
     });
     Ok(())
 }
@@ -380,19 +387,41 @@ pub async fn add_component(
     c: &Component,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    on_tx!(tx, conn => {
-        let seq: i64 = if c.seq > 0 { c.seq } else {
+    let mut c = c.clone();
+    if c.seq <= 0 {
+        c.seq = on_tx!(tx, conn => {
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM dossier_components WHERE dossier_id = $1")
-                .bind(dossier_id).fetch_one(&mut *conn).await?
-        };
-        sqlx::query(
+                .bind(dossier_id).fetch_one(conn).await?
+        });
+    }
+    add_components(tx, dossier_id, std::slice::from_ref(&c), now).await
+}
+
+/// Inserts components with their sequence numbers set, in one statement.
+pub async fn add_components(
+    tx: &mut Tx,
+    dossier_id: i64,
+    components: &[Component],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if components.is_empty() {
+        return Ok(());
+    }
+    let sql = super::positional(
+        tx,
+        &format!(
             "INSERT INTO dossier_components (dossier_id, seq, kind, name, originals, copies, required, provided, file_sha256, added_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(dossier_id).bind(seq).bind(&c.kind).bind(&c.name).bind(c.originals).bind(c.copies)
-        .bind(c.required).bind(c.provided).bind(&c.file_sha256).bind(now)
-        .execute(conn)
-        .await?;
+             VALUES {}",
+            super::values_list(components.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        ),
+    );
+    on_tx!(tx, conn => {
+        let mut q = sqlx::query(&sql);
+        for c in components {
+            q = q.bind(dossier_id).bind(c.seq).bind(&c.kind).bind(&c.name).bind(c.originals).bind(c.copies)
+                .bind(c.required).bind(c.provided).bind(&c.file_sha256).bind(now);
+        }
+        q.execute(conn).await?;
     });
     Ok(())
 }
@@ -448,11 +477,32 @@ pub async fn enqueue(
     payload: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    enqueue_all(tx, dossier_id, &[(topic, payload.to_string())], now).await
+}
+
+/// Queues side effects of a dossier, in order, in one statement.
+pub async fn enqueue_all(
+    tx: &mut Tx,
+    dossier_id: i64,
+    messages: &[(&str, String)],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let sql = super::positional(
+        tx,
+        &format!(
+            "INSERT INTO outbox (topic, dossier_id, payload, created_at) VALUES {}",
+            super::values_list(messages.len(), "(?, ?, ?, ?)")
+        ),
+    );
     on_tx!(tx, c => {
-        sqlx::query("INSERT INTO outbox (topic, dossier_id, payload, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(topic).bind(dossier_id).bind(payload).bind(now)
-            .execute(c)
-            .await?;
+        let mut q = sqlx::query(&sql);
+        for (topic, payload) in messages {
+            q = q.bind(*topic).bind(dossier_id).bind(payload).bind(now);
+        }
+        q.execute(c).await?;
     });
     Ok(())
 }
@@ -628,6 +678,21 @@ pub async fn outbox_attempt(
                 .bind(e).bind(id).execute(c).await?,
         };
     });
+    Ok(())
+}
+
+/// Marks outbox rows delivered (one statement per thousand rows).
+pub async fn outbox_delivered(tx: &mut Tx, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
+    for chunk in ids.chunks(1000) {
+        // Ids are integers: written into the statement, nothing to escape.
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!(
+            "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id IN ({list})"
+        );
+        on_tx!(tx, c => {
+            sqlx::query(&sql).bind(now).execute(c).await?;
+        });
+    }
     Ok(())
 }
 

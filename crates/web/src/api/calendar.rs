@@ -58,7 +58,7 @@ pub async fn year(
     let overrides = motcua_store::repo::calendar::list_overrides(&state.db).await?;
     let days =
         calendar::effective_days(year, &overrides).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let cal = state.calendar.get(&state).await?;
+    let cal = crate::legal_time::calendar(&state).await?;
     Ok(Json(YearCalendar {
         year,
         days: days.into_iter().map(Day::from).collect(),
@@ -116,7 +116,7 @@ pub async fn due(State(state): State<AppState>, Body(req): Body<DueRequest>) -> 
         })
         .transpose()?;
     let hours = crate::legal_time::office_hours(&state, req.agency.as_deref()).await?;
-    let cal = state.calendar.get(&state).await?;
+    let cal = crate::legal_time::calendar(&state).await?;
     let clock = LegalClock::new(&cal, &hours);
     let due = clock.due(received, &limit, cutoff);
     Ok(Json(DueResponse {

@@ -199,9 +199,8 @@ pub async fn create(
     ApiUser(user): ApiUser,
     Body(input): Body<IntakeInput>,
 ) -> ApiResult<(StatusCode, Json<DossierView>)> {
-    let d = dossiers::intake(&state, Some(&user), input).await?;
-    let Json(v) = view_of(&state, &user, &d.key()).await?;
-    Ok((StatusCode::CREATED, Json(v)))
+    let v = dossiers::intake_view(&state, Some(&user), input, chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(render(&v))))
 }
 
 /// One dossier with its steps, components and the actions allowed now.
@@ -307,7 +306,7 @@ pub async fn filter_for(
         }
         "overdue" => f.overdue = true,
         "due_soon" => {
-            let cal = state.calendar.get(state).await?;
+            let cal = crate::legal_time::calendar(state).await?;
             let hours = calendar::OfficeHours::default();
             let clock = calendar::LegalClock::new(&cal, &hours);
             f.due_before = Some(clock.add_working_minutes(clock.normalise_intake(now), 2 * 480));
@@ -359,8 +358,16 @@ pub async fn act(
     Body(input): Body<ActionInput>,
 ) -> ApiResult<Json<DossierView>> {
     let action: Action = action.parse().map_err(ApiError::not_found)?;
-    let d = dossiers::act(&state, &user, &code, action, input).await?;
-    view_of(&state, &user, &d.key()).await
+    let v = dossiers::act_view(
+        &state,
+        dossiers::By::Officer(&user),
+        &code,
+        action,
+        input,
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(Json(render(&v)))
 }
 
 #[derive(Serialize, ToSchema)]

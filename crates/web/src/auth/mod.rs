@@ -49,7 +49,7 @@ impl CurrentUser {
     /// May read an agency's data (members, supervisors above, administrators); 404 for an
     /// unknown agency, 403 otherwise.
     pub async fn require_read_agency(&self, state: &AppState, code: &str) -> Result<Vec<i64>, ApiError> {
-        let chain = motcua_store::repo::agencies::chain(&state.db, code).await?;
+        let chain = state.reference().await?.chain(code);
         if chain.is_empty() {
             return Err(ApiError::not_found(format!("unknown agency {code:?}")));
         }
@@ -235,18 +235,16 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<CurrentUs
                 "Authorization must be `Bearer TOKEN`",
             ));
         };
-        let Some(user_id) = repo::token_user(&state.db, &secret_hash(token), now).await? else {
+        let Some(principal) = repo::token_principal(&state.db, &secret_hash(token), now).await? else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid, expired or revoked token",
             ));
         };
-        return Ok(repo::principal(&state.db, user_id)
-            .await?
-            .map(|principal| CurrentUser {
-                principal,
-                csrf_token: None,
-            }));
+        return Ok(principal.map(|principal| CurrentUser {
+            principal,
+            csrf_token: None,
+        }));
     }
     if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
         && let Some((user_id, csrf)) = repo::session(&state.db, &secret_hash(secret), now).await?

@@ -95,9 +95,7 @@ async fn render(
         status: StatusCode::BAD_REQUEST,
         message: e.to_string(),
     })?;
-    let cal = state
-        .calendar
-        .get(state)
+    let cal = crate::legal_time::calendar(state)
         .await
         .map_err(|_| PageError::internal())?;
     Ok(CalendarPage {

@@ -1,0 +1,174 @@
+//! Reference data kept in memory by each server process: agencies (tree, office hours), the
+//! work calendar and the procedures in force. They change rarely, and every change to their
+//! tables bumps one stamp in the same transaction (database triggers, migration 0009), so a
+//! request checks one small row and re-reads nothing while the stamp is the same. A change
+//! made by another process (the CLI, a second server) is seen by the next request.
+
+use crate::AppState;
+use crate::error::ApiError;
+use chrono::NaiveDate;
+use motcua_domain::calendar::{OfficeHours, WorkCalendar};
+use motcua_store::repo::agencies::{self, Agency};
+use motcua_store::repo::catalog::{self, StoredProcedure};
+use motcua_store::{Db, StoreError, StoreResult};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+const VERSION_KEY: &str = "reference_version";
+
+/// One consistent picture of the reference data at one stamp.
+pub struct Reference {
+    version: String,
+    pub calendar: Arc<WorkCalendar>,
+    agencies: Vec<Agency>,
+    by_code: HashMap<String, usize>,
+    by_id: HashMap<i64, usize>,
+    /// Parsed office hours per agency (index as `agencies`); Err: the stored text is invalid.
+    hours: Vec<Result<OfficeHours, String>>,
+    /// Procedures read so far at this stamp: in force on a date, and by version.
+    in_force: Mutex<HashMap<(String, NaiveDate), Option<Arc<StoredProcedure>>>>,
+    versions: Mutex<HashMap<(String, i64), Option<Arc<StoredProcedure>>>>,
+}
+
+impl Reference {
+    async fn load(db: &Db, version: String) -> StoreResult<Reference> {
+        let overrides = motcua_store::repo::calendar::list_overrides(db).await?;
+        let calendar = WorkCalendar::new(&overrides)
+            .map_err(|e| StoreError::Conflict(format!("stored calendar overrides are inconsistent: {e}")))?;
+        let agencies = agencies::list(db).await?;
+        let by_code = agencies
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i))
+            .collect();
+        let by_id = agencies.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+        let hours = agencies
+            .iter()
+            .map(|a| match &a.office_hours {
+                None => Ok(OfficeHours::default()),
+                Some(text) => OfficeHours::parse(text).map_err(|e| e.to_string()),
+            })
+            .collect();
+        Ok(Reference {
+            version,
+            calendar: Arc::new(calendar),
+            agencies,
+            by_code,
+            by_id,
+            hours,
+            in_force: Mutex::default(),
+            versions: Mutex::default(),
+        })
+    }
+
+    /// Every agency, ordered by code.
+    pub fn agencies(&self) -> &[Agency] {
+        &self.agencies
+    }
+
+    pub fn agency(&self, code: &str) -> Option<&Agency> {
+        self.by_code.get(code).map(|&i| &self.agencies[i])
+    }
+
+    pub fn agency_by_id(&self, id: i64) -> Option<&Agency> {
+        self.by_id.get(&id).map(|&i| &self.agencies[i])
+    }
+
+    /// The agency with this code followed by its ancestors (ids), nearest first; empty when
+    /// the code is unknown (as `agencies::chain`).
+    pub fn chain(&self, code: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut next = self.agency(code);
+        while let Some(a) = next {
+            if out.contains(&a.id) || out.len() > 64 {
+                break;
+            }
+            out.push(a.id);
+            next = a.parent_code.as_deref().and_then(|p| self.agency(p));
+        }
+        out
+    }
+
+    /// The id of an agency's parent.
+    pub fn parent_of(&self, id: i64) -> Option<i64> {
+        let parent = self.agency_by_id(id)?.parent_code.as_deref()?;
+        self.agency(parent).map(|a| a.id)
+    }
+
+    /// Office hours of an agency: None for an unknown code; Err when stored ones are invalid.
+    pub fn office_hours(&self, code: &str) -> Option<Result<OfficeHours, String>> {
+        self.by_code.get(code).map(|&i| self.hours[i].clone())
+    }
+
+    /// The version of a procedure in force on a date (as `catalog::procedure`).
+    pub async fn procedure(
+        &self,
+        db: &Db,
+        code: &str,
+        on: NaiveDate,
+    ) -> StoreResult<Option<Arc<StoredProcedure>>> {
+        let key = (code.to_string(), on);
+        if let Some(p) = lock(&self.in_force).get(&key) {
+            return Ok(p.clone());
+        }
+        let p = catalog::procedure(db, code, on).await?.map(Arc::new);
+        lock(&self.in_force).insert(key, p.clone());
+        Ok(p)
+    }
+
+    /// A given version of a procedure (as `catalog::procedure_version`).
+    pub async fn procedure_version(
+        &self,
+        db: &Db,
+        code: &str,
+        version: i64,
+    ) -> StoreResult<Option<Arc<StoredProcedure>>> {
+        let key = (code.to_string(), version);
+        if let Some(p) = lock(&self.versions).get(&key) {
+            return Ok(p.clone());
+        }
+        let p = catalog::procedure_version(db, code, version).await?.map(Arc::new);
+        lock(&self.versions).insert(key, p.clone());
+        Ok(p)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Default)]
+pub struct ReferenceCache {
+    cached: RwLock<Option<Arc<Reference>>>,
+}
+
+impl ReferenceCache {
+    /// The reference data now: one small query to check the stamp, a reload only on change.
+    pub async fn get(&self, db: &Db) -> StoreResult<Arc<Reference>> {
+        let version = motcua_store::repo::meta::get(db, VERSION_KEY)
+            .await?
+            .unwrap_or_default();
+        if let Some(r) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && r.version == version
+        {
+            return Ok(r.clone());
+        }
+        // The stamp is read before the data: a change committed in between leaves a newer
+        // stamp behind, and the next request loads again.
+        let r = Arc::new(Reference::load(db, version).await?);
+        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
+        Ok(r)
+    }
+
+    /// The current work calendar (rules + stored overrides).
+    pub async fn calendar(&self, db: &Db) -> Result<Arc<WorkCalendar>, ApiError> {
+        Ok(self.get(db).await?.calendar.clone())
+    }
+}
+
+impl AppState {
+    /// The reference data now (see `ReferenceCache::get`).
+    pub async fn reference(&self) -> StoreResult<Arc<Reference>> {
+        self.reference.get(&self.db).await
+    }
+}
