@@ -540,43 +540,40 @@ pub async fn intake_view(
             None,
         )
     };
-    let id = repo::insert(
-        &mut tx,
-        &repo::NewDossier {
-            code: code.clone(),
-            agency_id: agency.id,
-            procedure_id: stored.id,
-            procedure_version: stored.version,
-            case_code: case.code.clone(),
-            channel: channel.as_str().into(),
-            status: status.as_str().into(),
-            applicant_name: a.name.trim().into(),
-            applicant_kind: a.kind.clone(),
-            applicant_id_number: a.id_number.trim().into(),
-            submitter_name: input.submitter_name.trim().into(),
-            phone,
-            email: a.email.trim().into(),
-            address: a.address.trim().into(),
-            request: input.request.trim().into(),
-            submitted_at,
-            received_at,
-            accept_due_at,
-            due_at,
-            received_by: if status == Status::Received {
-                actor.clone()
-            } else {
-                String::new()
-            },
-            search_text: format!(
-                "{search_text} {}",
-                code.as_deref()
-                    .map(motcua_domain::text::fold_vi)
-                    .unwrap_or_default()
-            ),
-            now,
+    let new = repo::NewDossier {
+        code: code.clone(),
+        agency_id: agency.id,
+        procedure_id: stored.id,
+        procedure_version: stored.version,
+        case_code: case.code.clone(),
+        channel: channel.as_str().into(),
+        status: status.as_str().into(),
+        applicant_name: a.name.trim().into(),
+        applicant_kind: a.kind.clone(),
+        applicant_id_number: a.id_number.trim().into(),
+        submitter_name: input.submitter_name.trim().into(),
+        phone,
+        email: a.email.trim().into(),
+        address: a.address.trim().into(),
+        request: input.request.trim().into(),
+        submitted_at,
+        received_at,
+        accept_due_at,
+        due_at,
+        received_by: if status == Status::Received {
+            actor.clone()
+        } else {
+            String::new()
         },
-    )
-    .await?;
+        search_text: format!(
+            "{search_text} {}",
+            code.as_deref()
+                .map(motcua_domain::text::fold_vi)
+                .unwrap_or_default()
+        ),
+        now,
+    };
+    let id = repo::insert(&mut tx, &new).await?;
     let components: Vec<Component> = spec
         .components
         .iter()
@@ -604,9 +601,15 @@ pub async fn intake_view(
         start_step(first, now, &clock);
     }
     repo::insert_steps(&mut tx, id, &steps).await?;
-    let mut dossier = repo::find_tx(&mut tx, &code.clone().unwrap_or_else(|| format!("online-{id}")))
-        .await?
-        .ok_or(Refusal::NotFound)?;
+    let mut dossier = new.stored(
+        id,
+        repo::Names {
+            agency_code: &agency.code,
+            agency_name: &agency.name,
+            procedure_code: &spec.code,
+            procedure_name: &stored.name,
+        },
+    );
     let counted_before = dossier.counted_facts();
     let action = if channel == Channel::Online {
         "submit_online"

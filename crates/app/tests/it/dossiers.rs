@@ -228,6 +228,7 @@ on_both_backends! {
         assert!(d["code"].is_null() && d["accept_due_at"].is_string());
         let key = d["key"].as_str().unwrap().to_string();
         assert!(key.starts_with("online-"));
+        assert_eq!(without_timing(&d), without_timing(&get(&app, &desk, &format!("/api/v1/dossiers/{key}")).await.1));
         let (_, queue) = get(&app, &desk, "/api/v1/dossiers?inbox=queue").await;
         assert_eq!(queue["total"], 1);
 

@@ -122,6 +122,8 @@ pub async fn save_procedure(
 #[derive(Debug, Clone)]
 pub struct StoredProcedure {
     pub id: i64,
+    /// The procedure's current name (`procedures.name`, what dossiers are listed under).
+    pub name: String,
     pub version: i64,
     pub effective_from: NaiveDate,
     pub spec: ProcedureSpec,
@@ -135,23 +137,24 @@ fn decode(spec: &str) -> StoreResult<ProcedureSpec> {
 /// The version of a procedure in force on a date (the latest effective on or before it;
 /// the first version when all are later).
 pub async fn procedure(db: &Db, code: &str, on: NaiveDate) -> StoreResult<Option<StoredProcedure>> {
-    let rows: Vec<(i64, i64, NaiveDate, String)> = on_read!(db, pool => {
+    let rows: Vec<(i64, i64, NaiveDate, String, String)> = on_read!(db, pool => {
         sqlx::query(
-            "SELECT p.id, v.version, v.effective_from, v.spec FROM procedures p
+            "SELECT p.id, v.version, v.effective_from, v.spec, p.name FROM procedures p
              JOIN procedure_versions v ON v.procedure_id = p.id WHERE p.code = $1 ORDER BY v.version DESC",
         )
         .bind(code)
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
         .collect::<Result<Vec<_>, _>>()?
     });
     let chosen = rows.iter().find(|r| r.2 <= on).or(rows.last());
     chosen
-        .map(|(id, version, effective_from, spec)| {
+        .map(|(id, version, effective_from, spec, name)| {
             Ok(StoredProcedure {
                 id: *id,
+                name: name.clone(),
                 version: *version,
                 effective_from: *effective_from,
                 spec: decode(spec)?,
@@ -162,21 +165,22 @@ pub async fn procedure(db: &Db, code: &str, on: NaiveDate) -> StoreResult<Option
 
 /// A given version of a procedure (what a dossier was received under).
 pub async fn procedure_version(db: &Db, code: &str, version: i64) -> StoreResult<Option<StoredProcedure>> {
-    let row: Option<(i64, NaiveDate, String)> = on_read!(db, pool => {
+    let row: Option<(i64, NaiveDate, String, String)> = on_read!(db, pool => {
         sqlx::query(
-            "SELECT p.id, v.effective_from, v.spec FROM procedures p JOIN procedure_versions v ON v.procedure_id = p.id
+            "SELECT p.id, v.effective_from, v.spec, p.name FROM procedures p JOIN procedure_versions v ON v.procedure_id = p.id
              WHERE p.code = $1 AND v.version = $2",
         )
         .bind(code)
         .bind(version)
         .fetch_optional(pool)
         .await?
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
         .transpose()?
     });
-    row.map(|(id, effective_from, spec)| {
+    row.map(|(id, effective_from, spec, name)| {
         Ok(StoredProcedure {
             id,
+            name,
             version,
             effective_from,
             spec: decode(&spec)?,

@@ -10,20 +10,16 @@ use motcua_domain::dossier::{Channel, Status};
 pub async fn next_code(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<DossierCode> {
     let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let seq: i64 = on_tx!(tx, c => {
-        let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
-            .bind(agency_code)
-            .fetch_optional(&mut *c)
-            .await?
-            .ok_or(StoreError::NotFound)?;
         sqlx::query_scalar(
-            "INSERT INTO dossier_sequences (agency_id, day, last_seq) VALUES ($1, $2, 1)
+            "INSERT INTO dossier_sequences (agency_id, day, last_seq) SELECT id, $2, 1 FROM agencies WHERE code = $1
              ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = dossier_sequences.last_seq + 1
              RETURNING last_seq",
         )
-        .bind(agency_id)
+        .bind(agency_code)
         .bind(day.format("%Y-%m-%d").to_string())
-        .fetch_one(c)
+        .fetch_optional(c)
         .await?
+        .ok_or(StoreError::NotFound)?
     });
     let seq = u32::try_from(seq).map_err(|_| StoreError::Conflict("dossier sequence overflow".into()))?;
     Ok(DossierCode::new(agency, day, seq))

@@ -186,6 +186,63 @@ pub struct NewDossier {
     pub now: DateTime<Utc>,
 }
 
+/// The names a dossier is shown with: its agency's and its procedure's.
+#[derive(Debug, Clone, Copy)]
+pub struct Names<'a> {
+    pub agency_code: &'a str,
+    pub agency_name: &'a str,
+    pub procedure_code: &'a str,
+    pub procedure_name: &'a str,
+}
+
+impl NewDossier {
+    /// The dossier as `insert` stored it under `id`, the other columns at their defaults:
+    /// what a read would return, without the read.
+    pub fn stored(&self, id: i64, names: Names<'_>) -> Dossier {
+        Dossier {
+            id,
+            code: self.code.clone(),
+            agency_id: self.agency_id,
+            agency_code: names.agency_code.into(),
+            agency_name: names.agency_name.into(),
+            procedure_id: self.procedure_id,
+            procedure_code: names.procedure_code.into(),
+            procedure_name: names.procedure_name.into(),
+            procedure_version: self.procedure_version,
+            case_code: self.case_code.clone(),
+            channel: self.channel.clone(),
+            status: self.status.clone(),
+            applicant_name: self.applicant_name.clone(),
+            applicant_kind: self.applicant_kind.clone(),
+            applicant_id_number: self.applicant_id_number.clone(),
+            submitter_name: self.submitter_name.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            address: self.address.clone(),
+            request: self.request.clone(),
+            submitted_at: self.submitted_at,
+            received_at: self.received_at,
+            accept_due_at: self.accept_due_at,
+            due_at: self.due_at,
+            original_due_at: self.due_at,
+            finished_at: None,
+            paused_at: None,
+            supplements_after_receipt: 0,
+            supplement_before_receipt: false,
+            rescheduled_at: None,
+            returned_at: None,
+            return_method: None,
+            result_file: None,
+            result_number: None,
+            received_by: self.received_by.clone(),
+            last_hash: motcua_domain::dossier::chain::GENESIS.into(),
+            event_count: 0,
+            version: 1,
+            created_at: self.now,
+        }
+    }
+}
+
 pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
     let id: i64 = on_tx!(tx, c => {
         sqlx::query_scalar(
