@@ -112,8 +112,8 @@ pub async fn lookup(
     if code.starts_with("online-") || code.is_empty() || code.len() > 60 {
         return Err(fail());
     }
-    let d = match lifecycle::find(&state.db, code).await {
-        Ok(Some(d)) => d,
+    let (d, steps) = match lifecycle::find_public(&state.db, code).await {
+        Ok(Some(found)) => found,
         Ok(None) => return Err(fail()),
         Err(e) => {
             tracing::error!(error = %e, "lookup failed");
@@ -126,7 +126,6 @@ pub async fn lookup(
     if !matches {
         return Err(fail());
     }
-    let steps = lifecycle::steps(&state.db, d.id).await.unwrap_or_default();
     let status: Status = d.status.parse().unwrap_or(Status::Submitted);
     let now = Utc::now();
     // The event log is read only for what to supplement (most lookups skip it).
@@ -158,14 +157,14 @@ pub async fn lookup(
         finished_at: d.finished_at,
         returned_at: d.returned_at,
         steps: steps
-            .iter()
-            .filter(|s| s.started_at.is_some())
+            .into_iter()
             .map(|s| PublicStep {
-                name: s.name.clone(),
-                agency: s.agency_name.clone(),
-                started_at: s.started_at,
+                timing: crate::api::dossiers::timing(Some(s.started_at), s.due_at, s.completed_at, now)
+                    .map(str::to_string),
+                name: s.name,
+                agency: s.agency_name,
+                started_at: Some(s.started_at),
                 completed_at: s.completed_at,
-                timing: crate::api::dossiers::step_timing(s, now).map(str::to_string),
             })
             .collect(),
         missing,

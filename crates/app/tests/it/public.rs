@@ -52,6 +52,18 @@ on_both_backends! {
         assert!(!html.contains("0912345678"));
         let form = app.get(&format!("/tra-cuu?ma={code}")).await.text().await.unwrap();
         assert!(form.contains(&format!("value=\"{code}\"")), "the QR pre-fills the code");
+
+        // After a handover the timeline has two started steps, as the officers see them.
+        let desk = app.token("tiepnhan").await;
+        let res = app.client.post(app.url(&format!("/api/v1/dossiers/{code}/actions/transfer"))).bearer_auth(&desk).json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let officer: Value = res.json().await.unwrap();
+        let public: Value = app.get(&format!("/api/v1/public/dossiers/{code}?verify=5678")).await.json().await.unwrap();
+        let expected: Vec<Value> = officer["steps"].as_array().unwrap().iter().filter(|s| s["started_at"].is_string())
+            .map(|s| json!({"name": s["name"], "agency": s["agency_name"], "started_at": s["started_at"], "completed_at": s["completed_at"], "timing": s["timing"]}))
+            .collect();
+        assert_eq!(expected.len(), 2);
+        assert_eq!(public["steps"], json!(expected));
     }
 
     async fn wrong_digits_and_unknown_codes_look_the_same(t) {

@@ -148,6 +148,65 @@ pub async fn find(db: &Db, key: &str) -> StoreResult<Option<Dossier>> {
     }))
 }
 
+/// A started step as the public sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicStep {
+    pub name: String,
+    pub agency_name: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A dossier by its code with its started steps, in one query (the public lookup: the
+/// steps come as a JSON array, so one round trip serves the whole answer).
+pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<(Dossier, Vec<PublicStep>)>> {
+    let steps = match db {
+        Db::Sqlite { .. } => {
+            "(SELECT json_group_array(json_array(x.name, x.agency_name, x.started_at, x.due_at, x.completed_at)) FROM
+               (SELECT s.name, sa.name AS agency_name, s.started_at, s.due_at, s.completed_at FROM dossier_steps s
+                LEFT JOIN agencies sa ON sa.id = s.agency_id WHERE s.dossier_id = d.id AND s.started_at IS NOT NULL
+                ORDER BY s.seq) x)"
+        }
+        Db::Postgres(_) => {
+            "(SELECT COALESCE(json_agg(json_build_array(s.name, sa.name, s.started_at, s.due_at, s.completed_at) ORDER BY s.seq), '[]')::text
+              FROM dossier_steps s LEFT JOIN agencies sa ON sa.id = s.agency_id WHERE s.dossier_id = d.id AND s.started_at IS NOT NULL)"
+        }
+    };
+    let sql = SELECT.replacen(
+        " FROM dossiers d",
+        &format!(", {steps} AS steps_json FROM dossiers d"),
+        1,
+    ) + " WHERE d.code = $1";
+    let row: Option<(Dossier, String)> = on_read!(db, pool => {
+        sqlx::query(&sql).bind(code).fetch_optional(pool).await?
+            .map(|r| Ok::<_, sqlx::Error>((dossier_from_row!(r), r.try_get("steps_json")?)))
+            .transpose()?
+    });
+    let Some((d, json)) = row else { return Ok(None) };
+    type Raw = (String, Option<String>, String, Option<String>, Option<String>);
+    let bad = |e: String| StoreError::Conflict(format!("steps of dossier {code} are unreadable: {e}"));
+    let instant = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|t| t.to_utc())
+            .map_err(|e| bad(format!("{t:?}: {e}")))
+    };
+    let raw: Vec<Raw> = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
+    let steps = raw
+        .into_iter()
+        .map(|(name, agency_name, started, due, completed)| {
+            Ok(PublicStep {
+                name,
+                agency_name,
+                started_at: instant(&started)?,
+                due_at: due.as_deref().map(instant).transpose()?,
+                completed_at: completed.as_deref().map(instant).transpose()?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some((d, steps)))
+}
+
 /// A dossier by its URL key, read inside a write transaction.
 pub async fn find_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<Dossier>> {
     let (clause, value) = key_clause(key);

@@ -108,8 +108,19 @@ pub struct DossierView {
 
 /// Timing of a step against its own due.
 pub fn step_timing(s: &lifecycle::Step, now: DateTime<Utc>) -> Option<&'static str> {
-    let due = s.due_at?;
-    match (s.started_at, s.completed_at) {
+    timing(s.started_at, s.due_at, s.completed_at, now)
+}
+
+/// Timing of a step from its instants: `early`/`on_time`/`late` once completed,
+/// `within_time`/`overdue` while open; None before it starts or without a due.
+pub fn timing(
+    started_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<&'static str> {
+    let due = due_at?;
+    match (started_at, completed_at) {
         (Some(_), Some(done)) => Some(ResolvedClass::classify(done, due).as_str()),
         (Some(_), None) => Some(InProcessClass::classify(due, now).as_str()),
         _ => None,
