@@ -124,7 +124,7 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
         By::Procedure => report::By::Procedure,
         By::Agency => report::By::Agency,
     };
-    let fast = report::fast(&db, &period, scope.as_deref()).await?;
+    let fast = report::fast_by(&db, &period, scope.as_deref(), by).await?;
     let (rows, total) =
         report::group_rows(fast.iter().map(|(k, r)| (k, *r)), by, &tree).map_err(|e| anyhow::anyhow!(e))?;
     if a.verify {

@@ -108,8 +108,12 @@ pub async fn ii06a(state: &AppState, user: &CurrentUser, req: &Request) -> Resul
 /// II.06a over receiving agencies already resolved by `scope` (`req.agency` is not applied
 /// again): for callers that report several periods over the same scope.
 pub async fn ii06a_in(state: &AppState, scope: &[i64], req: &Request) -> Result<Report, ApiError> {
-    let rows = report::fast(&state.db, &req.period, Some(scope)).await?;
-    let tree = report::tree(&state.db).await?;
+    let rows = report::fast_by(&state.db, &req.period, Some(scope), req.by).await?;
+    // Only rows by agency roll up to parents and take names from the tree.
+    let tree = match req.by {
+        By::Agency => report::tree(&state.db).await?,
+        By::Field | By::Procedure => Vec::new(),
+    };
     let (rows, total) =
         report::group_rows(rows.iter().map(|(k, r)| (k, *r)), req.by, &tree).map_err(|e| {
             tracing::error!(error = %e, "report identities broken");

@@ -251,3 +251,140 @@ fn bad_report_arguments_are_usage_errors() {
         );
     }
 }
+
+/// Legacy rows over three years (so every report has whole years before it), in agencies at
+/// three levels of the tree, for both procedures, from a fixed seed.
+fn spread_csv(n: usize) -> String {
+    use chrono::{Duration, TimeZone, Utc};
+    let mut seed: u64 = 0x0a11_2025;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    let base = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
+    // A unit below a department below the province, departments, communes, the root itself.
+    let agencies = [
+        "000.06.01.H56",
+        "000.00.06.H56",
+        "000.00.10.H56",
+        "000.30.01.H56",
+        "000.30.02.H56",
+        "000.00.00.H56",
+    ];
+    let procedures = ["1.009972", "1.001193"];
+    let channels = ["direct", "online", "postal"];
+    let mut s =
+        String::from("code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome\n");
+    for i in 0..n {
+        let received = base + Duration::minutes(next(900 * 24 * 60) as i64);
+        let due = received + Duration::hours(next(40 * 24) as i64 + 1);
+        let (finished, outcome) = match next(10) {
+            0 | 1 => (None, ""),
+            2 => (Some(received + Duration::hours(next(24) as i64)), "refused"),
+            3 => (Some(received + Duration::hours(next(300) as i64)), "withdrawn"),
+            4 => (Some(due + Duration::minutes(next(60) as i64)), "resolved"),
+            5 | 6 => (Some(received + Duration::hours(next(90 * 24) as i64)), "returned"),
+            _ => (Some(received + Duration::hours(next(60 * 24) as i64)), "resolved"),
+        };
+        let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| x.to_rfc3339()).unwrap_or_default();
+        s.push_str(&format!(
+            "SPREAD-{i:05},{},{},{},{},{},{},{}\n",
+            procedures[next(2) as usize],
+            agencies[next(agencies.len() as u64) as usize],
+            channels[next(3) as usize],
+            t(Some(received)),
+            t(Some(due)),
+            t(finished),
+            outcome
+        ));
+    }
+    s
+}
+
+on_both_backends! {
+    async fn rows_summed_by_the_database_equal_the_recount(t) {
+        use motcua_domain::report::Period;
+        use motcua_store::repo::{agencies, report::{self, By}};
+        load_fixtures(t).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("spread.csv");
+        std::fs::write(&file, spread_csv(1500)).unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(["import", "dossiers", file.to_str().unwrap(), "--database-url", &t.url])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+
+        let tree = report::tree(&t.db).await.unwrap();
+        let all: Vec<i64> = agencies::list(&t.db).await.unwrap().iter().map(|a| a.id).collect();
+        let department = agencies::subtree_ids(&t.db, "000.00.06.H56").await.unwrap();
+        assert_eq!(department.len(), 2, "the department and its unit");
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let periods = [
+            ("2025-01-01", "2025-12-31"), // a year: whole years only
+            ("2024-01-01", "2024-12-31"), // nothing before it
+            ("2025-11-01", "2025-11-30"), // a month: both ends read the same year's months
+            ("2025-03-01", "2026-06-30"), // the ends' months in different years
+            ("2025-10-15", "2026-02-14"), // cut-off months: days at both ends
+            ("2025-06-10", "2025-06-20"), // days of one month at both ends
+            ("2025-12-31", "2025-12-31"), // one day ending a year
+            ("2026-01-01", "2026-01-01"), // one day starting a year
+            ("2024-02-29", "2026-09-03"),
+            ("2026-01-01", "2035-12-31"), // ends after today (pauses are read)
+        ];
+        let mut nonzero = 0;
+        for (from, to) in periods {
+            let period = Period::new(d(from), d(to)).unwrap();
+            for scope in [None, Some(&all[..]), Some(&department[..]), Some(&[][..])] {
+                let counted = report::counted(&t.db, period.from, period.to, scope).await.unwrap();
+                let per_pair = report::fast(&t.db, &period, scope).await.unwrap();
+                for by in [By::Field, By::Procedure, By::Agency] {
+                    let recount = report::group(&counted, &period, by, &tree).unwrap();
+                    let pairs = report::group_rows(per_pair.iter().map(|(k, r)| (k, *r)), by, &tree).unwrap();
+                    let summed = report::fast_by(&t.db, &period, scope, by).await.unwrap();
+                    let got = report::group_rows(summed.iter().map(|(k, r)| (k, *r)), by, &tree).unwrap();
+                    assert_eq!(got, recount, "{from}..{to} {by:?} {scope:?}");
+                    assert_eq!(pairs, recount, "{from}..{to} {by:?} {scope:?} per (agency, procedure)");
+                    // The database sums to one row per agency or per procedure.
+                    let per = |k: &report::Keys| match by {
+                        By::Agency => k.agency_code.clone(),
+                        _ => k.procedure_code.clone(),
+                    };
+                    let mut keys: Vec<String> = summed.iter().map(|(k, _)| per(k)).collect();
+                    keys.dedup();
+                    assert_eq!(keys.len(), summed.len(), "{from}..{to} {by:?}");
+                    nonzero += usize::from(recount.1.received > 0);
+                }
+            }
+        }
+        assert!(nonzero > 60, "the periods hold dossiers: {nonzero}");
+
+        // By agency, every ancestor's row is its whole subtree: the province row is the total,
+        // the department's row includes its unit's.
+        let year = Period::new(d("2025-01-01"), d("2025-12-31")).unwrap();
+        let summed = report::fast_by(&t.db, &year, None, By::Agency).await.unwrap();
+        let (rows, total) = report::group_rows(summed.iter().map(|(k, r)| (k, *r)), By::Agency, &tree).unwrap();
+        let row = |code: &str| rows.iter().find(|r| r.key == code).unwrap_or_else(|| panic!("{code}: {rows:?}")).clone();
+        assert_eq!(row("000.00.00.H56").row, total);
+        let (dept, unit) = (row("000.00.06.H56"), row("000.06.01.H56"));
+        assert!(dept.row.received > unit.row.received && unit.row.received > 0, "{dept:?} {unit:?}");
+        assert_eq!(unit.parent.as_deref(), Some("000.00.06.H56"));
+
+        // The API (an administrator: every agency) gives the recount, by agency and by field.
+        add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
+        let app = crate::support::TestApp::spawn(t).await;
+        let token = app.token("quantri").await;
+        let counted = report::counted(&t.db, year.from, year.to, None).await.unwrap();
+        for by in [By::Agency, By::Field, By::Procedure] {
+            let (rows, total) = report::group(&counted, &year, by, &tree).unwrap();
+            let name = motcua_web::reports::by_name(by);
+            let got: Value = app.client.get(app.url(&format!("/api/v1/reports/ii06a?from=2025-01-01&to=2025-12-31&by={name}")))
+                .bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+            assert_eq!(got["rows"], serde_json::to_value(&rows).unwrap(), "{name}");
+            assert_eq!(got["total"], serde_json::to_value(total).unwrap(), "{name}");
+        }
+    }
+}

@@ -302,40 +302,194 @@ fn scope_clause(agencies: Option<&[i64]>, column: &str) -> String {
     }
 }
 
+/// What the database groups the counters of one report by: the receiving agency and the
+/// procedure (every key set), the agency alone (rows by agency; roll-ups to parents are
+/// summed in Rust) or the procedure alone (rows by procedure or field; the total is the sum
+/// of either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    AgencyProcedure,
+    Agency,
+    Procedure,
+}
+
+impl Grouping {
+    /// The grouping a report by `by` needs.
+    pub fn of(by: By) -> Grouping {
+        match by {
+            By::Agency => Grouping::Agency,
+            By::Field | By::Procedure => Grouping::Procedure,
+        }
+    }
+
+    /// The (agency, procedure) key columns selected (0 for the one not grouped by) and the
+    /// GROUP BY list.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Grouping::AgencyProcedure => ("agency_id, procedure_id", "agency_id, procedure_id"),
+            Grouping::Agency => ("agency_id, CAST(0 AS BIGINT)", "agency_id"),
+            Grouping::Procedure => ("CAST(0 AS BIGINT), procedure_id", "procedure_id"),
+        }
+    }
+
+    /// The key of an (agency, procedure) pair under this grouping.
+    fn key(self, agency: i64, procedure: i64) -> (i64, i64) {
+        match self {
+            Grouping::AgencyProcedure => (agency, procedure),
+            Grouping::Agency => (agency, 0),
+            Grouping::Procedure => (0, procedure),
+        }
+    }
+}
+
+/// One range scan of the primary key of `report_counts`: a grain, its first and last bucket,
+/// and the bucket ranges within it summed into the prefix at the day before the period and
+/// into the prefix at its end (None: the scan adds nothing to that end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    pub grain: Grain,
+    pub lo: NaiveDate,
+    pub hi: NaiveDate,
+    pub before: Option<(NaiveDate, NaiveDate)>,
+    pub at_end: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The scans whose sums are both prefixes of a period (`counts::prefix_ranges` at the day
+/// before it and at its end). A grain both ends read in overlapping ranges is scanned once
+/// (its union), so the whole years before a period — both prefixes' largest part — are
+/// read once, not twice: at most three scans.
+pub fn scans(period: &Period) -> Vec<Scan> {
+    let before = counts::prefix_ranges(counts::day_before(period.from));
+    let at_end = counts::prefix_ranges(period.to);
+    let mut out = Vec::with_capacity(4);
+    for grain in Grain::ALL {
+        let b = before.iter().find(|r| r.0 == grain).map(|r| (r.1, r.2));
+        let e = at_end.iter().find(|r| r.0 == grain).map(|r| (r.1, r.2));
+        match (b, e) {
+            (Some(b), Some(e)) if b.0 <= e.1 && e.0 <= b.1 => out.push(Scan {
+                grain,
+                lo: b.0.min(e.0),
+                hi: b.1.max(e.1),
+                before: Some(b),
+                at_end: Some(e),
+            }),
+            (b, e) => {
+                if let Some(b) = b {
+                    out.push(Scan {
+                        grain,
+                        lo: b.0,
+                        hi: b.1,
+                        before: Some(b),
+                        at_end: None,
+                    });
+                }
+                if let Some(e) = e {
+                    out.push(Scan {
+                        grain,
+                        lo: e.0,
+                        hi: e.1,
+                        before: None,
+                        at_end: Some(e),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The one statement summing the counters of `scans`, grouped by `grouping` and metric:
+/// rows (agency id or 0, procedure id or 0, metric, sum into the prefix before, sum into the
+/// prefix at the end). Each scan is its own SELECT over one range of the primary key
+/// (`grain`, `bucket`), aggregated by the database; they are joined by UNION ALL. Bucket
+/// bounds are the parameters, in order (`scan_parameters`). Sums are cast to BIGINT
+/// (PostgreSQL's SUM(bigint) is NUMERIC); they are exact on both engines.
+pub fn sums_sql(scans: &[Scan], grouping: Grouping, agencies: Option<&[i64]>) -> String {
+    let (select, group) = grouping.columns();
+    let scope = scope_clause(agencies, "agency_id");
+    let mut n = 0;
+    let mut param = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut parts = Vec::with_capacity(scans.len());
+    for s in scans {
+        let (lo, hi) = (param(), param());
+        let mut sum = |range: Option<(NaiveDate, NaiveDate)>| match range {
+            None => "CAST(0 AS BIGINT)".to_string(),
+            Some(r) if r == (s.lo, s.hi) => "CAST(SUM(n) AS BIGINT)".to_string(),
+            Some(_) => format!(
+                "CAST(SUM(CASE WHEN bucket >= {} AND bucket <= {} THEN n ELSE 0 END) AS BIGINT)",
+                param(),
+                param()
+            ),
+        };
+        let (before, at_end) = (sum(s.before), sum(s.at_end));
+        parts.push(format!(
+            "SELECT {select}, metric, {before}, {at_end} FROM report_counts
+             WHERE grain = '{}' AND bucket >= {lo} AND bucket <= {hi} {scope} GROUP BY {group}, metric",
+            s.grain.code()
+        ));
+    }
+    parts.join("\nUNION ALL\n")
+}
+
+/// The parameters of `sums_sql(scans, …)`, in order.
+pub fn scan_parameters(scans: &[Scan]) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    for s in scans {
+        out.extend([s.lo, s.hi]);
+        for r in [s.before, s.at_end].into_iter().flatten() {
+            if r != (s.lo, s.hi) {
+                out.extend([r.0, r.1]);
+            }
+        }
+    }
+    out
+}
+
+/// Prefix sums at the day before the period and at its end, per key of `grouping` (see
+/// `Grouping::key`), summed by the database in one statement.
+pub async fn prefixes_by(
+    db: &Db,
+    period: &Period,
+    agencies: Option<&[i64]>,
+    grouping: Grouping,
+) -> StoreResult<HashMap<(i64, i64), Prefixes>> {
+    let mut out: HashMap<(i64, i64), Prefixes> = HashMap::new();
+    if agencies.is_some_and(|a| a.is_empty()) {
+        return Ok(out);
+    }
+    let scans = scans(period);
+    if scans.is_empty() {
+        return Ok(out);
+    }
+    let sql = sums_sql(&scans, grouping, agencies);
+    let parameters = scan_parameters(&scans);
+    let rows: Vec<(i64, i64, i16, i64, i64)> = on_read!(db, pool => {
+        let mut q = sqlx::query_as(&sql);
+        for p in &parameters {
+            q = q.bind(*p);
+        }
+        q.fetch_all(pool).await?
+    });
+    for (agency, procedure, metric, before, at_end) in rows {
+        if let Some(m) = Metric::from_id(metric) {
+            out.entry((agency, procedure)).or_default().add(m, before, at_end);
+        }
+    }
+    Ok(out)
+}
+
 /// Prefix sums per (agency id, procedure id) at the day before the period and at its end.
 pub async fn prefixes(
     db: &Db,
     period: &Period,
     agencies: Option<&[i64]>,
 ) -> StoreResult<HashMap<(i64, i64), Prefixes>> {
-    if agencies.is_some_and(|a| a.is_empty()) {
-        return Ok(HashMap::new());
-    }
-    // One range scan of the primary key per bucket range (at most three per end).
-    let mut out: HashMap<(i64, i64), Prefixes> = HashMap::new();
-    let ends = [(counts::day_before(period.from), true), (period.to, false)];
-    for (day, is_before) in ends {
-        for (grain, lo, hi) in counts::prefix_ranges(day) {
-            let sql = format!(
-                "SELECT agency_id, procedure_id, metric, CAST(SUM(n) AS BIGINT) FROM report_counts
-                 WHERE grain = '{}' AND bucket >= $1 AND bucket <= $2 {}
-                 GROUP BY agency_id, procedure_id, metric",
-                grain.code(),
-                scope_clause(agencies, "agency_id")
-            );
-            let rows: Vec<(i64, i64, i16, i64)> = on_read!(db, pool => {
-                sqlx::query_as(&sql).bind(lo).bind(hi).fetch_all(pool).await?
-            });
-            for (agency, procedure, metric, n) in rows {
-                if let Some(m) = Metric::from_id(metric) {
-                    let p = out.entry((agency, procedure)).or_default();
-                    if is_before { p.add(m, n, 0) } else { p.add(m, 0, n) }
-                }
-            }
-        }
-    }
-    Ok(out)
+    prefixes_by(db, period, agencies, Grouping::AgencyProcedure).await
 }
+
 /// Dossiers awaiting a supplement now that the counters hold as overdue at the end of a
 /// period ending today or later (they count as within time), per (agency, procedure).
 pub async fn paused_overdue(
@@ -363,6 +517,27 @@ pub async fn paused_overdue(
     Ok(out)
 }
 
+/// Agency id → (code, name).
+async fn agency_keys(db: &Db) -> StoreResult<HashMap<i64, (String, String)>> {
+    let agencies: Vec<(i64, String, String)> = on_read!(db, pool => {
+        sqlx::query_as("SELECT id, code, name FROM agencies").fetch_all(pool).await?
+    });
+    Ok(agencies.into_iter().map(|(id, c, n)| (id, (c, n))).collect())
+}
+
+/// Procedure id → (code, name, field code, field name).
+async fn procedure_keys(db: &Db) -> StoreResult<HashMap<i64, (String, String, String, String)>> {
+    let procedures: Vec<(i64, String, String, String, String)> = on_read!(db, pool => {
+        sqlx::query_as("SELECT p.id, p.code, p.name, f.code, f.name FROM procedures p JOIN fields f ON f.id = p.field_id")
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(procedures
+        .into_iter()
+        .map(|(id, c, n, fc, fnm)| (id, (c, n, fc, fnm)))
+        .collect())
+}
+
 /// The keys (codes and names) of every agency and procedure, by id.
 pub async fn keys(
     db: &Db,
@@ -370,30 +545,55 @@ pub async fn keys(
     HashMap<i64, (String, String)>,
     HashMap<i64, (String, String, String, String)>,
 )> {
-    let agencies: Vec<(i64, String, String)> = on_read!(db, pool => {
-        sqlx::query_as("SELECT id, code, name FROM agencies").fetch_all(pool).await?
-    });
-    let procedures: Vec<(i64, String, String, String, String)> = on_read!(db, pool => {
-        sqlx::query_as("SELECT p.id, p.code, p.name, f.code, f.name FROM procedures p JOIN fields f ON f.id = p.field_id")
-            .fetch_all(pool)
-            .await?
-    });
-    Ok((
-        agencies.into_iter().map(|(id, c, n)| (id, (c, n))).collect(),
-        procedures
-            .into_iter()
-            .map(|(id, c, n, fc, fnm)| (id, (c, n, fc, fnm)))
-            .collect(),
-    ))
+    Ok((agency_keys(db).await?, procedure_keys(db).await?))
 }
 
 /// II.06a rows per key set from the counters (the fast path); `agencies`: receiving agency
 /// ids to keep (None: all). Equal to `group` over `counted` — `motcua report --verify` and the
 /// tests check it.
 pub async fn fast(db: &Db, period: &Period, agencies: Option<&[i64]>) -> StoreResult<Vec<(Keys, Row)>> {
-    let prefixes = prefixes(db, period, agencies).await?;
-    let paused = paused_overdue(db, period, agencies).await?;
-    let (agency_keys, procedure_keys) = keys(db).await?;
+    fast_grouped(db, period, agencies, Grouping::AgencyProcedure).await
+}
+
+/// II.06a rows from the counters summed by the database for a report by `by`: one row per
+/// agency (by agency) or per procedure (by procedure or field), with only those keys filled
+/// in. `group_rows` over them gives the same rows and total as over `fast` (every column is
+/// a sum over dossiers, so it is additive over key sets), reading a few hundred rows instead
+/// of one per (agency, procedure, metric).
+pub async fn fast_by(
+    db: &Db,
+    period: &Period,
+    agencies: Option<&[i64]>,
+    by: By,
+) -> StoreResult<Vec<(Keys, Row)>> {
+    fast_grouped(db, period, agencies, Grouping::of(by)).await
+}
+
+/// II.06a rows per key of `grouping` from the counters; `agencies`: receiving agency ids to
+/// keep (None: all). Sorted by (agency code, procedure code).
+pub async fn fast_grouped(
+    db: &Db,
+    period: &Period,
+    agencies: Option<&[i64]>,
+    grouping: Grouping,
+) -> StoreResult<Vec<(Keys, Row)>> {
+    let agency_keys = agency_keys(db).await?;
+    // A scope holding every agency (an administrator's) keeps every counter: agencies are
+    // never deleted and every counter belongs to a dossier's agency. Without the filter the
+    // database does not test each counter row against the list.
+    let agencies = agencies.filter(|ids| {
+        let ids: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        !agency_keys.keys().all(|id| ids.contains(id))
+    });
+    let prefixes = prefixes_by(db, period, agencies, grouping).await?;
+    let mut paused: HashMap<(i64, i64), i64> = HashMap::new();
+    for ((agency, procedure), n) in paused_overdue(db, period, agencies).await? {
+        *paused.entry(grouping.key(agency, procedure)).or_insert(0) += n;
+    }
+    let procedure_keys = match grouping {
+        Grouping::Agency => HashMap::new(),
+        _ => procedure_keys(db).await?,
+    };
     let mut out: Vec<(Keys, Row)> = prefixes
         .into_iter()
         .map(|((agency, procedure), p)| {
@@ -458,4 +658,57 @@ pub async fn rebuild(db: &Db) -> StoreResult<u64> {
     }
     tx.commit().await?;
     Ok(counted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    /// Each end's ranges are exactly `prefix_ranges` at that end, inside their scan; a grain
+    /// is scanned twice only when the ends' ranges do not overlap.
+    #[test]
+    fn scans_read_each_prefix_range_once() {
+        let start = NaiveDate::from_ymd_opt(2023, 12, 1).unwrap();
+        for a in 0..800 {
+            for len in [0, 1, 9, 27, 30, 31, 45, 60, 200, 364, 365, 366, 700] {
+                let from = start + Duration::days(a);
+                let period = Period::new(from, from + Duration::days(len)).unwrap();
+                let scans = scans(&period);
+                for (day, end) in [(counts::day_before(period.from), 0), (period.to, 1)] {
+                    let mut got: Vec<_> = scans
+                        .iter()
+                        .filter_map(|s| {
+                            let r = if end == 0 { s.before } else { s.at_end }?;
+                            assert!(s.lo <= r.0 && r.1 <= s.hi, "{period:?}: {s:?}");
+                            Some((s.grain, r.0, r.1))
+                        })
+                        .collect();
+                    got.sort();
+                    let mut want = counts::prefix_ranges(day);
+                    want.sort();
+                    assert_eq!(got, want, "{period:?}");
+                }
+                for s in &scans {
+                    let covered = |r: Option<(NaiveDate, NaiveDate)>| r.is_some_and(|r| r == (s.lo, s.hi));
+                    let union = match (s.before, s.at_end) {
+                        (Some(b), Some(e)) => (b.0.min(e.0), b.1.max(e.1)) == (s.lo, s.hi),
+                        _ => covered(s.before) || covered(s.at_end),
+                    };
+                    assert!(union, "a scan reads only what an end needs: {s:?}");
+                }
+                assert!(scans.len() <= 5, "{period:?}: {scans:?}");
+                // The parameters are the bounds in the order the statement numbers them.
+                let sql = sums_sql(&scans, Grouping::Agency, None);
+                let n = scan_parameters(&scans).len();
+                assert!(
+                    sql.contains(&format!("${n}")) && !sql.contains(&format!("${}", n + 1)),
+                    "{sql}"
+                );
+            }
+        }
+        // A calendar year reads the year rows once: both prefixes from one scan.
+        let year = Period::year(2025).unwrap();
+        assert_eq!(scans(&year).len(), 1, "{:?}", scans(&year));
+    }
 }
