@@ -98,9 +98,12 @@ impl Db {
                     url: redact(url),
                     source: e,
                 })?;
+                // No ping before each use (a round trip per query): a connection broken by a
+                // server restart fails one statement and is dropped by the pool.
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .min_connections(0)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(opts)
                     .await
@@ -129,14 +132,18 @@ impl Db {
             url: format!("sqlite://{}", path.display()),
             source: e,
         };
+        // An embedded file has no connection to lose: no ping before each use (for SQLite a
+        // ping is a round trip to the connection's worker thread, as costly as a query).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.clone())
             .await
             .map_err(err)?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(base.read_only(true))
             .await
