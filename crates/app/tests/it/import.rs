@@ -351,7 +351,7 @@ on_both_backends! {
         let mut changed = 0;
         for i in (0..7_000).step_by(97).chain([6_999]) {
             let g = &mut moved[i];
-            if g.outcome == "" {
+            if g.outcome.is_empty() {
                 g.finished = Some(g.received + Duration::days(1));
                 g.outcome = "resolved";
             } else if g.channel == "online" {
