@@ -141,7 +141,7 @@ pub const AGENCIES_HEADER: [&str; 7] = [
     "one_stop",
 ];
 
-fn read_header(reader: &mut csv::Reader<&[u8]>, expected: &[&str]) -> Result<(), ImportErrors> {
+fn read_header<R: std::io::Read>(reader: &mut csv::Reader<R>, expected: &[&str]) -> Result<(), ImportErrors> {
     let ok = match reader.headers() {
         Ok(h) => h.iter().collect::<Vec<_>>() == expected,
         Err(_) => false,
@@ -442,58 +442,264 @@ pub fn legacy_dossier(line: u64, f: &csv::StringRecord) -> Result<LegacyDossier,
     })
 }
 
-/// Reads a whole historic dossiers file: every row valid and codes unique in the file, or
-/// every error (up to 50) with its line. `progress` is called every 10,000 rows with the
-/// bytes read so far.
-pub fn legacy_dossiers(
-    text: &str,
+/// Reads a historic dossiers file one row at a time, in constant memory (the import reads a
+/// file twice: once to check all of it, once to write it). The header is checked on creation;
+/// a byte-order mark is skipped.
+pub struct LegacyReader<R> {
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    ended: bool,
+}
+
+/// One row of a historic dossiers file as read: its line, and the validated row or why it is
+/// not valid. `fingerprint` is a hash of the row's fields (see [`LegacyCheck::fingerprint`]).
+pub struct LegacyRead {
+    pub line: u64,
+    pub row: Result<LegacyDossier, String>,
+    pub fingerprint: u64,
+}
+
+impl<R: std::io::Read> LegacyReader<R> {
+    pub fn new(input: R) -> Result<Self, ImportErrors> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .buffer_capacity(1 << 16)
+            .from_reader(input);
+        read_header(&mut reader, &DOSSIERS_HEADER)?;
+        Ok(LegacyReader {
+            reader,
+            record: csv::StringRecord::new(),
+            ended: false,
+        })
+    }
+
+    /// The next row; None at the end. Unreadable CSV (broken quoting, bytes that are not
+    /// UTF-8, a read error) is an error row, after which the file ends: what follows cannot be
+    /// told apart reliably.
+    pub fn next_row(&mut self) -> Option<LegacyRead> {
+        if self.ended {
+            return None;
+        }
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.ended = true;
+                return None;
+            }
+            Err(e) => {
+                self.ended = true;
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let message = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => format!("the file is not UTF-8 text: {e}"),
+                    _ => format!("unreadable CSV: {e}"),
+                };
+                return Some(LegacyRead {
+                    line,
+                    row: Err(message),
+                    fingerprint: 0,
+                });
+            }
+        }
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        Some(LegacyRead {
+            line,
+            row: legacy_dossier(line, &self.record),
+            fingerprint: fingerprint(&self.record),
+        })
+    }
+
+    /// Bytes of the file read so far (for progress).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+}
+
+/// What checking a whole historic dossiers file found, when every row is valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegacyCheck {
+    pub rows: u64,
+    /// Agency codes the file uses, each with the first line using it, by line.
+    pub agencies: Vec<(String, u64)>,
+    /// Procedure codes the file uses, each with the first line using it, by line.
+    pub procedures: Vec<(String, u64)>,
+    /// A hash of every row in order: reading the file again must give the same, or it changed
+    /// between the check and the writing.
+    pub fingerprint: u64,
+}
+
+/// Checks a whole historic dossiers file without keeping its rows: every row valid and codes
+/// unique in the file, or every error (up to 50) with its line. Memory is a 64-bit hash per
+/// code; if two codes share a hash (a repeated code, or by chance) the file is read again
+/// through `reopen` to tell which, so the errors are exact. `progress` is called every 10,000
+/// rows with the bytes read so far.
+pub fn check_legacy_dossiers<R: std::io::Read>(
+    input: R,
+    reopen: impl FnOnce() -> std::io::Result<R>,
     mut progress: impl FnMut(u64),
-) -> Result<Vec<LegacyDossier>, ImportErrors> {
-    let mut reader = reader(text);
-    read_header(&mut reader, &DOSSIERS_HEADER)?;
-    let mut errors = Vec::new();
+) -> Result<LegacyCheck, ImportErrors> {
+    let mut reader = LegacyReader::new(input)?;
+    let mut errors: Vec<LineError> = Vec::new();
+    let mut check = LegacyCheck::default();
+    let mut agencies: HashMap<String, u64> = HashMap::new();
+    let mut procedures: HashMap<String, u64> = HashMap::new();
+    // Hashes of the codes of valid rows, and those seen twice.
+    let mut seen: HashSet<u64, std::hash::BuildHasherDefault<Prehashed>> = HashSet::default();
+    let mut suspects: HashSet<u64> = HashSet::new();
+    let mut last_line = 0;
+    while errors.len() < MAX_ERRORS {
+        let Some(read) = reader.next_row() else { break };
+        last_line = read.line;
+        if check.rows % 10_000 == 0 {
+            progress(reader.bytes_read());
+        }
+        let d = match read.row {
+            Ok(d) => d,
+            Err(message) => {
+                errors.push(LineError {
+                    line: read.line,
+                    message,
+                });
+                continue;
+            }
+        };
+        check.rows += 1;
+        check.fingerprint = fold_fingerprint(check.fingerprint, read.fingerprint);
+        let hash = code_hash(&d.code);
+        if !seen.insert(hash) {
+            // Settled below, once the whole file is read.
+            suspects.insert(hash);
+            errors.push(LineError {
+                line: d.line,
+                message: String::new(),
+            });
+            continue;
+        }
+        agencies.entry(d.agency_code).or_insert(d.line);
+        procedures.entry(d.procedure_code).or_insert(d.line);
+    }
+    if !suspects.is_empty() {
+        errors.retain(|e| !e.message.is_empty());
+        errors.extend(repeated_codes(reopen, &suspects, last_line)?);
+        errors.sort_by_key(|e| e.line);
+        errors.truncate(MAX_ERRORS);
+    }
+    if !errors.is_empty() {
+        return Err(ImportErrors(errors));
+    }
+    let by_line = |m: HashMap<String, u64>| {
+        let mut v: Vec<(String, u64)> = m.into_iter().collect();
+        v.sort_by_key(|x| x.1);
+        v
+    };
+    check.agencies = by_line(agencies);
+    check.procedures = by_line(procedures);
+    Ok(check)
+}
+
+/// The valid rows repeating the code of an earlier valid row, among those whose code hash is
+/// in `suspects`, found by reading the file again up to `last_line`.
+fn repeated_codes<R: std::io::Read>(
+    reopen: impl FnOnce() -> std::io::Result<R>,
+    suspects: &HashSet<u64>,
+    last_line: u64,
+) -> Result<Vec<LineError>, ImportErrors> {
+    let input = reopen().map_err(|e| {
+        ImportErrors(vec![LineError {
+            line: 0,
+            message: format!("cannot read the file again: {e}"),
+        }])
+    })?;
+    let mut reader = LegacyReader::new(input)?;
+    let mut last: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        if errors.len() >= MAX_ERRORS {
+    while let Some(read) = reader.next_row() {
+        if read.line > last_line {
             break;
         }
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(LineError {
-                    line,
-                    message: format!("unreadable CSV: {e}"),
-                });
-                break;
-            }
+        let Ok(d) = read.row else { continue };
+        if !suspects.contains(&code_hash(&d.code)) {
+            continue;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if out.len() % 10_000 == 0 {
-            progress(record.position().map(|p| p.byte()).unwrap_or(0));
-        }
-        match legacy_dossier(line, &record) {
-            Ok(d) => {
-                if let Some(first) = seen.insert(d.code.clone(), line) {
-                    errors.push(LineError {
-                        line,
-                        message: format!("code {:?} is already given on line {first}", d.code),
-                    });
-                } else {
-                    out.push(d);
-                }
-            }
-            Err(message) => errors.push(LineError { line, message }),
+        if let Some(before) = last.insert(d.code.clone(), d.line) {
+            out.push(LineError {
+                line: d.line,
+                message: format!("code {:?} is already given on line {before}", d.code),
+            });
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(ImportErrors(errors))
+    Ok(out)
+}
+
+/// A 64-bit hash of a dossier code (SipHash with fixed keys: the same in every run).
+fn code_hash(code: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    code.hash(&mut h);
+    h.finish()
+}
+
+/// A hash of a record's fields, cheap (a multiply per eight bytes): it tells a changed file,
+/// it does not defend against a crafted one.
+fn fingerprint(record: &csv::StringRecord) -> u64 {
+    let mut h = record.len() as u64;
+    for field in record.iter() {
+        let bytes = field.as_bytes();
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h = mix(h, u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        h = mix(h, u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56));
     }
+    h
+}
+
+/// The fingerprint of rows so far, `rows`, followed by a row of fingerprint `row`.
+pub fn fold_fingerprint(rows: u64, row: u64) -> u64 {
+    mix(rows, row)
+}
+
+fn mix(h: u64, word: u64) -> u64 {
+    (h.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = mix(self.0, u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Reads a whole historic dossiers file into memory: every row valid and codes unique in the
+/// file, or every error (up to 50) with its line. (The import streams instead:
+/// [`check_legacy_dossiers`], then [`LegacyReader`].)
+pub fn legacy_dossiers(text: &str) -> Result<Vec<LegacyDossier>, ImportErrors> {
+    check_legacy_dossiers(text.as_bytes(), || Ok(text.as_bytes()), |_| {})?;
+    let mut reader = LegacyReader::new(text.as_bytes())?;
+    let mut out = Vec::new();
+    while let Some(read) = reader.next_row() {
+        out.push(read.row.map_err(|message| {
+            ImportErrors(vec![LineError {
+                line: read.line,
+                message,
+            }])
+        })?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -578,7 +784,7 @@ mod tests {
             H56.01-250304-0001,1.001193,000.30.01.H56,direct,2025-03-04T08:30:00+07:00,2025-03-05T17:00:00+07:00,2025-03-05T01:00:00Z,resolved\n\
             H56.01-250304-0002,1.001193,000.30.01.H56,online,2025-03-03T20:00:00Z,2025-03-06T10:00:00Z,,\n\
             H56.01-250304-0003,1.001193,000.30.01.H56,postal,2025-03-04T09:00:00+07:00,,2025-03-04T10:00:00+07:00,refused\n";
-        let rows = legacy_dossiers(text, |_| {}).unwrap();
+        let rows = legacy_dossiers(text).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].received_at.to_rfc3339(), "2025-03-04T01:30:00+00:00");
         assert_eq!(rows[0].outcome, Outcome::Resolved);
@@ -605,7 +811,7 @@ mod tests {
             A1,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n\
             A9,1.1,X,direct\n\
             ,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n";
-        let errors = legacy_dossiers(text, |_| {}).unwrap_err().0;
+        let errors = legacy_dossiers(text).unwrap_err().0;
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         // Line 9 repeats a code whose first line was rejected: that is not a duplicate.
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 8, 10, 11], "{errors:?}");
@@ -615,13 +821,64 @@ mod tests {
         let dup = "code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome\n\
             B1,1.1,X,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n\
             B1,1.1,X,online,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n";
-        let errors = legacy_dossiers(dup, |_| {}).unwrap_err().0;
+        let errors = legacy_dossiers(dup).unwrap_err().0;
         assert_eq!(errors.len(), 1);
         assert!(
             errors[0].message.contains("already given on line 2") && errors[0].line == 3,
             "{errors:?}"
         );
-        let header = legacy_dossiers("code,procedure,agency\n", |_| {}).unwrap_err();
+        let header = legacy_dossiers("code,procedure,agency\n").unwrap_err();
         assert_eq!(header.0[0].line, 1);
+    }
+
+    #[test]
+    fn checking_a_file_keeps_codes_used_and_finds_repeats_far_apart() {
+        let row = |code: &str, agency: &str| {
+            format!("{code},1.1,{agency},direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n")
+        };
+        let mut text = format!("{}\n", DOSSIERS_HEADER.join(","));
+        for i in 0..3000 {
+            text += &row(&format!("C-{i}"), if i < 2000 { "A1" } else { "A2" });
+        }
+        let check = check_legacy_dossiers(text.as_bytes(), || Ok(text.as_bytes()), |_| {}).unwrap();
+        assert_eq!(check.rows, 3000);
+        assert_eq!(
+            check.agencies,
+            vec![("A1".to_string(), 2), ("A2".to_string(), 2002)]
+        );
+        assert_eq!(check.procedures, vec![("1.1".to_string(), 2)]);
+        // The same rows read again give the same fingerprint; a changed row does not.
+        let mut reader = LegacyReader::new(text.as_bytes()).unwrap();
+        let mut fingerprint = 0;
+        while let Some(read) = reader.next_row() {
+            assert!(read.row.is_ok());
+            fingerprint = fold_fingerprint(fingerprint, read.fingerprint);
+        }
+        assert_eq!(fingerprint, check.fingerprint);
+        let changed = text.replace("C-2999,1.1,A2,direct", "C-2999,1.1,A2,postal");
+        let other = check_legacy_dossiers(changed.as_bytes(), || Ok(changed.as_bytes()), |_| {}).unwrap();
+        assert_ne!(other.fingerprint, check.fingerprint);
+
+        // Line 3002 repeats line 2; line 3003 repeats line 3002 (as the in-memory check said).
+        text += &row("C-0", "A1");
+        text += &row("C-0", "A1");
+        text += &row("X", "A1");
+        let errors = check_legacy_dossiers(text.as_bytes(), || Ok(text.as_bytes()), |_| {})
+            .unwrap_err()
+            .0;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!((errors[0].line, errors[1].line), (3002, 3003));
+        assert!(
+            errors[0].message.contains("\"C-0\" is already given on line 2"),
+            "{}",
+            errors[0]
+        );
+        assert!(errors[1].message.contains("on line 3002"), "{}", errors[1]);
+        let bad = b"code,procedure_code,agency_code,channel,received_at,due_at,finished_at,outcome\nA,1,X,direct,2025-03-04T08:30:00Z,2025-03-05T08:30:00Z,,\n\xff\xfe,1,X,direct,2025-03-04T08:30:00Z,2025-03-05T08:30:00Z,,\n";
+        let errors = check_legacy_dossiers(&bad[..], || Ok(&bad[..]), |_| {})
+            .unwrap_err()
+            .0;
+        assert_eq!(errors[0].line, 3);
+        assert!(errors[0].message.contains("not UTF-8"), "{}", errors[0]);
     }
 }

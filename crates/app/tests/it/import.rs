@@ -310,3 +310,83 @@ on_both_backends! {
         assert_eq!(o.status.code(), Some(2));
     }
 }
+
+/// Whether the secondary indexes on `dossiers` are all there (the import into an empty table
+/// drops them on SQLite and builds them again).
+async fn dossier_indexes(t: &TestDb) -> i64 {
+    match &t.db {
+        motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dossiers' AND sql IS NOT NULL",
+        )
+        .fetch_one(read)
+        .await
+        .unwrap(),
+        motcua_store::Db::Postgres(pg) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'dossiers' AND indexname NOT IN ('dossiers_pkey', 'dossiers_code_key')",
+        )
+        .fetch_one(pg)
+        .await
+        .unwrap(),
+    }
+}
+
+on_both_backends! {
+    async fn an_import_in_many_chunks_updates_across_them_and_keeps_counters_exact(t) {
+        load_fixtures(t).await;
+        let indexes = dossier_indexes(t).await;
+        // More rows than one chunk on either backend (2,000 on SQLite, 5,000 on PostgreSQL).
+        let all = generate(12_000);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cu.csv");
+        let first: Vec<Gen> = all[..7_000].to_vec();
+        std::fs::write(&file, csv(&first)).unwrap();
+        let path = file.to_str().unwrap();
+        let out = ok(&motcua(t, &["import", "dossiers", path]));
+        assert!(out.contains("7000 rows: 7000 new, 0 updated, 0 unchanged"), "{out}");
+        assert_eq!(dossier_indexes(t).await, indexes, "indexes are built again");
+
+        // The whole file now: 5,003 new rows after 7,000 known ones, some of which moved on,
+        // spread over several chunks (the first and the last row among them).
+        let mut moved = all.clone();
+        let mut changed = 0;
+        for i in (0..7_000).step_by(97).chain([6_999]) {
+            let g = &mut moved[i];
+            if g.outcome.is_empty() {
+                g.finished = Some(g.received + Duration::days(1));
+                g.outcome = "resolved";
+            } else if g.channel == "online" {
+                g.channel = "postal";
+            } else {
+                g.channel = "online";
+            }
+            changed += 1;
+        }
+        std::fs::write(&file, csv(&moved)).unwrap();
+        let out = ok(&motcua(t, &["import", "dossiers", path]));
+        assert!(
+            out.contains(&format!("12003 rows: 5003 new, {changed} updated, {} unchanged", 7_000 - changed)),
+            "{out}"
+        );
+        assert_eq!(dossier_count(t).await, 12_003);
+        // The counters equal the recount (--verify exits 1 otherwise) and the plain count.
+        for (from, to) in [("2025-09-01", "2026-03-31"), ("2025-11-01", "2025-11-30"), ("2025-10-15", "2025-11-14"), ("2026-01-01", "2026-12-31")] {
+            let f = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+            let l = NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
+            let got = report(t, from, to, &["--verify", "--by", "procedure"]);
+            assert_eq!(got["total"], expected(&moved, f, l), "{from}..{to}");
+        }
+        // Once more: nothing changes.
+        let again = ok(&motcua(t, &["import", "dossiers", path]));
+        assert!(again.contains("0 new, 0 updated, 12003 unchanged"), "{again}");
+
+        // A repeated code is named with both lines even far apart, and nothing is written.
+        let mut text = csv(&moved[..3]);
+        text.push_str(&moved[0].line(7));
+        text.push('\n');
+        std::fs::write(&file, text).unwrap();
+        let o = motcua(t, &["import", "dossiers", path]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("line 5: code \"CU-000000\" is already given on line 2"), "{err}");
+    }
+}

@@ -1,18 +1,26 @@
 //! Historic dossiers from a legacy system (`motcua import dossiers`): one transaction, all or
 //! nothing, idempotent on the dossier code, and the report counters written in the same
 //! transaction, so imported dossiers count in II.06a exactly like live ones.
+//!
+//! Streaming: [`Importer::begin`] opens the transaction, [`Importer::write`] takes the rows a
+//! chunk at a time (the caller never holds the whole file), [`Importer::finish`] writes the
+//! counters (summed per bucket while writing) and commits.
 
-use crate::repo::report::{self, Delta};
 use crate::{Db, StoreError, Tx, on_tx};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use motcua_domain::import::{ImportErrors, LegacyDossier, LineError, Outcome};
 use motcua_domain::report::Facts;
+use motcua_domain::report::counts::{self, Grain, Metric};
 use motcua_domain::text::fold_vi as fold;
 use std::collections::HashMap;
 
-/// Rows per INSERT statement (14 parameters each).
-const CHUNK: usize = 1000;
+/// Rows per INSERT on SQLite (14 parameters each; SQLite allows 32,766).
+const SQLITE_CHUNK: usize = 2000;
+/// Rows per INSERT … SELECT FROM UNNEST on PostgreSQL (one array per column).
+const PG_CHUNK: usize = 5_000;
 const MAX_ERRORS: usize = 50;
+/// SQLite page cache of the import's connection, KiB.
+const SQLITE_CACHE_KIB: u64 = 64 * 1024;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
@@ -41,244 +49,662 @@ impl From<sqlx::Error> for ImportFailure {
 /// The field placeholder procedures are filed under.
 pub const PLACEHOLDER_FIELD: (&str, &str) = ("NHAP-CU", "Chưa phân loại (nhập từ hệ thống cũ)");
 
-/// Imports validated rows. Unknown agency or procedure codes are errors (each named with the
-/// first line using it) unless `create_missing`, which creates placeholders. A code already
-/// imported with the same values is left as is; with other values it is updated (a legacy
-/// system finishing its last dossiers); a code of a dossier handled here is an error.
-/// `progress(done, total)` is called after each chunk.
+/// Imports validated rows held in memory (tests and small files; the command streams through
+/// [`Importer`]). `progress(done, total)` is called after each chunk.
 pub async fn import(
     db: &Db,
     rows: &[LegacyDossier],
     create_missing: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Summary, ImportFailure> {
-    let mut summary = Summary {
-        rows: rows.len(),
-        ..Summary::default()
-    };
-    let mut tx = db.begin().await?;
-    let agencies = ids(&mut tx, "agencies").await?;
-    let procedures = ids(&mut tx, "procedures").await?;
-    let mut errors = Vec::new();
-    let mut missing_agencies: Vec<(&str, u64)> = Vec::new();
-    let mut missing_procedures: Vec<(&str, u64)> = Vec::new();
+    let mut agencies: Vec<(String, u64)> = Vec::new();
+    let mut procedures: Vec<(String, u64)> = Vec::new();
     for r in rows {
-        if !agencies.contains_key(&r.agency_code) && !missing_agencies.iter().any(|m| m.0 == r.agency_code) {
-            missing_agencies.push((&r.agency_code, r.line));
+        if !agencies.iter().any(|a| a.0 == r.agency_code) {
+            agencies.push((r.agency_code.clone(), r.line));
         }
-        if !procedures.contains_key(&r.procedure_code)
-            && !missing_procedures.iter().any(|m| m.0 == r.procedure_code)
-        {
-            missing_procedures.push((&r.procedure_code, r.line));
+        if !procedures.iter().any(|p| p.0 == r.procedure_code) {
+            procedures.push((r.procedure_code.clone(), r.line));
         }
     }
-    let (mut agencies, mut procedures) = (agencies, procedures);
-    if create_missing {
-        for (code, _) in &missing_agencies {
-            let id: i64 = on_tx!(&mut tx, c => {
-                sqlx::query_scalar("INSERT INTO agencies (code, name, level, search_text) VALUES ($1, $2, 'unit', $3) RETURNING id")
-                    .bind(*code)
-                    .bind(format!("{code} (nhập từ hệ thống cũ)"))
-                    .bind(fold(code))
-                    .fetch_one(c)
-                    .await?
-            });
-            agencies.insert(code.to_string(), id);
-            summary.created_agencies.push(code.to_string());
-        }
-        if !missing_procedures.is_empty() {
-            let field: i64 = on_tx!(&mut tx, c => {
-                sqlx::query_scalar(
-                    "INSERT INTO fields (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = fields.name RETURNING id",
-                )
-                .bind(PLACEHOLDER_FIELD.0)
-                .bind(PLACEHOLDER_FIELD.1)
-                .fetch_one(c)
-                .await?
-            });
-            for (code, _) in &missing_procedures {
+    let mut importer = Importer::begin(db, &agencies, &procedures, create_missing).await?;
+    let mut done = 0;
+    for chunk in rows.chunks(importer.chunk_rows()) {
+        importer.write(chunk).await?;
+        done += chunk.len();
+        progress(done, rows.len());
+    }
+    importer.finish().await
+}
+
+/// One import in progress: an open transaction, the codes resolved to ids, the counters
+/// summed so far. Dropped without [`Importer::finish`], it rolls back.
+pub struct Importer {
+    tx: Tx,
+    agencies: HashMap<String, i64>,
+    procedures: HashMap<String, i64>,
+    now: DateTime<Utc>,
+    /// No dossier existed when the transaction began: no code of the file can be taken, so
+    /// rows are inserted without looking for their codes first.
+    was_empty: bool,
+    /// Definitions of the indexes on `dossiers` dropped for the load (into an empty table),
+    /// created again (sorted builds) before the commit.
+    rebuilt_indexes: Vec<String>,
+    counters: Counters,
+    errors: Vec<LineError>,
+    summary: Summary,
+    /// Time spent writing rows (for the debug log).
+    writing: std::time::Duration,
+}
+
+impl Importer {
+    /// Begins the transaction and resolves the agency and procedure codes the file uses
+    /// (each with the first line using it). Unknown codes are errors naming that line unless
+    /// `create_missing`, which creates placeholders.
+    pub async fn begin(
+        db: &Db,
+        agencies_used: &[(String, u64)],
+        procedures_used: &[(String, u64)],
+        create_missing: bool,
+    ) -> Result<Importer, ImportFailure> {
+        let mut tx = db.begin().await?;
+        let mut agencies = ids(&mut tx, "agencies").await?;
+        let mut procedures = ids(&mut tx, "procedures").await?;
+        let missing_agencies: Vec<&(String, u64)> = agencies_used
+            .iter()
+            .filter(|(c, _)| !agencies.contains_key(c))
+            .collect();
+        let missing_procedures: Vec<&(String, u64)> = procedures_used
+            .iter()
+            .filter(|(c, _)| !procedures.contains_key(c))
+            .collect();
+        let mut summary = Summary::default();
+        if create_missing {
+            for (code, _) in missing_agencies {
                 let id: i64 = on_tx!(&mut tx, c => {
+                    sqlx::query_scalar("INSERT INTO agencies (code, name, level, search_text) VALUES ($1, $2, 'unit', $3) RETURNING id")
+                        .bind(code)
+                        .bind(format!("{code} (nhập từ hệ thống cũ)"))
+                        .bind(fold(code))
+                        .fetch_one(c)
+                        .await?
+                });
+                agencies.insert(code.clone(), id);
+                summary.created_agencies.push(code.clone());
+            }
+            if !missing_procedures.is_empty() {
+                let field: i64 = on_tx!(&mut tx, c => {
                     sqlx::query_scalar(
-                        "INSERT INTO procedures (code, name, field_id, level, time_limit, search_text) VALUES ($1, $2, $3, 'province', '', $4) RETURNING id",
+                        "INSERT INTO fields (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = fields.name RETURNING id",
                     )
-                    .bind(*code)
-                    .bind(format!("Thủ tục {code} (nhập từ hệ thống cũ)"))
-                    .bind(field)
-                    .bind(fold(code))
+                    .bind(PLACEHOLDER_FIELD.0)
+                    .bind(PLACEHOLDER_FIELD.1)
                     .fetch_one(c)
                     .await?
                 });
-                procedures.insert(code.to_string(), id);
-                summary.created_procedures.push(code.to_string());
+                for (code, _) in missing_procedures {
+                    let id: i64 = on_tx!(&mut tx, c => {
+                        sqlx::query_scalar(
+                            "INSERT INTO procedures (code, name, field_id, level, time_limit, search_text) VALUES ($1, $2, $3, 'province', '', $4) RETURNING id",
+                        )
+                        .bind(code)
+                        .bind(format!("Thủ tục {code} (nhập từ hệ thống cũ)"))
+                        .bind(field)
+                        .bind(fold(code))
+                        .fetch_one(c)
+                        .await?
+                    });
+                    procedures.insert(code.clone(), id);
+                    summary.created_procedures.push(code.clone());
+                }
+            }
+        } else {
+            let mut errors = Vec::new();
+            for (code, line) in missing_agencies {
+                errors.push(LineError {
+                    line: *line,
+                    message: format!("unknown agency code {code:?} (--create-missing creates a placeholder)"),
+                });
+            }
+            for (code, line) in missing_procedures {
+                errors.push(LineError {
+                    line: *line,
+                    message: format!(
+                        "unknown procedure code {code:?} (--create-missing creates a placeholder)"
+                    ),
+                });
+            }
+            if !errors.is_empty() {
+                errors.sort_by_key(|e| e.line);
+                errors.truncate(MAX_ERRORS);
+                return Err(ImportFailure::Invalid(ImportErrors(errors)));
             }
         }
-    } else {
-        for (code, line) in &missing_agencies {
-            errors.push(LineError {
-                line: *line,
-                message: format!("unknown agency code {code:?} (--create-missing creates a placeholder)"),
-            });
+        if let Tx::Sqlite(t) = &mut tx {
+            // Index leaves are written all over: keep them in memory rather than spilling
+            // pages to the WAL and reading them back (the default cache is 2 MiB).
+            sqlx::query(&format!("PRAGMA cache_size = -{}", SQLITE_CACHE_KIB))
+                .execute(&mut **t)
+                .await?;
         }
-        for (code, line) in &missing_procedures {
-            errors.push(LineError {
-                line: *line,
-                message: format!("unknown procedure code {code:?} (--create-missing creates a placeholder)"),
-            });
+        let any: Option<i64> = on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT id FROM dossiers LIMIT 1").fetch_optional(c).await?
+        });
+        let was_empty = any.is_none();
+        // Into an empty table, SQLite loads faster without the secondary indexes and builds
+        // them after (sorted). Not on PostgreSQL: there it gained little (measured) and
+        // DROP INDEX would lock readers out of `dossiers` until the commit.
+        let rebuilt_indexes = match &mut tx {
+            Tx::Sqlite(t) if was_empty => drop_secondary_indexes(t).await?,
+            _ => Vec::new(),
+        };
+        Ok(Importer {
+            tx,
+            agencies,
+            procedures,
+            now: Utc::now(),
+            was_empty,
+            rebuilt_indexes,
+            counters: Counters::default(),
+            errors: Vec::new(),
+            summary,
+            writing: std::time::Duration::ZERO,
+        })
+    }
+
+    /// Rows per [`Importer::write`] that suit the backend (any number works).
+    pub fn chunk_rows(&self) -> usize {
+        match self.tx {
+            Tx::Sqlite(_) => SQLITE_CHUNK,
+            Tx::Postgres(_) => PG_CHUNK,
         }
-        if !errors.is_empty() {
+    }
+
+    /// Whether errors were found: the import will fail; writing more only finds more errors.
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Writes validated rows (codes unique across every call): new codes are inserted; a code
+    /// already imported is left alone if its values are the same and updated otherwise; a
+    /// code of a dossier handled here is an error.
+    pub async fn write(&mut self, rows: &[LegacyDossier]) -> Result<(), ImportFailure> {
+        if self.errors.len() >= MAX_ERRORS {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.summary.rows += rows.len();
+        let mut ids: Vec<(i64, i64)> = Vec::with_capacity(rows.len());
+        for r in rows {
+            match (
+                self.agencies.get(&r.agency_code),
+                self.procedures.get(&r.procedure_code),
+            ) {
+                (Some(a), Some(p)) => ids.push((*a, *p)),
+                _ => {
+                    // Only if the file changed after it was checked.
+                    self.errors.push(LineError {
+                        line: r.line,
+                        message: "agency or procedure code not in the file when it was checked (did the file change?)".into(),
+                    });
+                    return Ok(());
+                }
+            }
+        }
+        let step = self.chunk_rows();
+        for (rows, ids) in rows.chunks(step).zip(ids.chunks(step)) {
+            let taken = if self.was_empty {
+                HashMap::new()
+            } else {
+                self.existing(rows).await?
+            };
+            let fresh: Vec<usize> = (0..rows.len())
+                .filter(|i| !taken.contains_key(&rows[*i].code))
+                .collect();
+            let inserted = if fresh.len() == rows.len() {
+                self.insert(rows, ids, None).await?
+            } else {
+                self.insert(rows, ids, Some(&fresh)).await?
+            };
+            if inserted != fresh.len() as u64 {
+                // Another writer (PostgreSQL) added one of these codes since the lookup.
+                return Err(ImportFailure::Store(StoreError::Conflict(
+                    "dossiers with codes of the file were added during the import; run it again".into(),
+                )));
+            }
+            self.summary.inserted += fresh.len();
+            for i in fresh {
+                let (a, p) = ids[i];
+                self.counters.add(a, p, None, facts_of(&rows[i]).as_ref());
+            }
+            for (r, &(a, p)) in rows.iter().zip(ids) {
+                if let Some(stored) = taken.get(&r.code) {
+                    self.again(r, a, p, stored).await?;
+                }
+            }
+        }
+        self.writing += started.elapsed();
+        Ok(())
+    }
+
+    /// Writes the counters and commits; or, if errors were found, rolls back and lists them.
+    pub async fn finish(mut self) -> Result<Summary, ImportFailure> {
+        if !self.errors.is_empty() {
+            let mut errors = std::mem::take(&mut self.errors);
             errors.sort_by_key(|e| e.line);
             errors.truncate(MAX_ERRORS);
             return Err(ImportFailure::Invalid(ImportErrors(errors)));
         }
-    }
-
-    // New codes are inserted; codes already there come back for a closer look.
-    let now = Utc::now();
-    let mut deltas: Vec<Delta> = Vec::with_capacity(rows.len() * 3);
-    let mut taken: Vec<&LegacyDossier> = Vec::new();
-    let mut done = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let sql = super::positional(
-            &tx,
-            &format!(
-                "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
-                   due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES {}
-                 ON CONFLICT (code) DO NOTHING RETURNING code",
-                super::values_list(chunk.len(), "(?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)")
-            ),
-        );
-        let inserted: Vec<String> = on_tx!(&mut tx, c => {
-            let mut q = sqlx::query_scalar(&sql);
-            for r in chunk {
-                let returned = (r.outcome == Outcome::Returned).then_some(r.finished_at).flatten();
-                q = q
-                    .bind(&r.code)
-                    .bind(agencies[&r.agency_code])
-                    .bind(procedures[&r.procedure_code])
-                    .bind(r.channel.as_str())
-                    .bind(r.outcome.status().as_str())
-                    .bind(r.received_at)
-                    .bind(r.received_at)
-                    .bind(r.due_at)
-                    .bind(r.due_at)
-                    .bind(r.finished_at)
-                    .bind(returned)
-                    .bind(now)
-                    .bind(now)
-                    .bind(fold(&r.code));
-            }
-            q.fetch_all(c).await?
-        });
-        let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
-        for r in chunk {
-            if inserted.contains(&r.code) {
-                summary.inserted += 1;
-                let facts = facts_of(r);
-                deltas.extend(report::deltas(
-                    agencies[&r.agency_code],
-                    procedures[&r.procedure_code],
-                    None,
-                    facts.as_ref(),
-                ));
-            } else {
-                taken.push(r);
-            }
+        let started = std::time::Instant::now();
+        for sql in std::mem::take(&mut self.rebuilt_indexes) {
+            on_tx!(&mut self.tx, c => {
+                sqlx::query(&sql).execute(c).await?;
+            });
         }
-        done += chunk.len();
-        progress(done, rows.len());
+        let indexed = started.elapsed();
+        let counters = std::mem::take(&mut self.counters);
+        let buckets = counters.buckets();
+        add_counts(&mut self.tx, &counters.into_rows()).await?;
+        let counted = started.elapsed();
+        self.tx.commit().await?;
+        tracing::debug!(
+            rows = self.summary.rows,
+            writing_ms = self.writing.as_millis() as u64,
+            day_buckets = buckets,
+            indexes_ms = indexed.as_millis() as u64,
+            counters_ms = (counted - indexed).as_millis() as u64,
+            commit_ms = (started.elapsed() - counted).as_millis() as u64,
+            "import written"
+        );
+        Ok(self.summary)
     }
 
-    // Codes already present: the same import again (unchanged), a legacy dossier that moved
-    // on (updated), or a dossier handled here (an error).
-    for chunk in taken.chunks(CHUNK) {
-        let sql = super::positional(
-            &tx,
-            &format!(
-                "SELECT code, id, imported, agency_id, procedure_id, channel, status, received_at, original_due_at, finished_at
-                 FROM dossiers WHERE code IN ({})",
-                vec!["?"; chunk.len()].join(",")
-            ),
-        );
-        type Raw = (
-            String,
-            i64,
-            bool,
-            i64,
-            i64,
-            String,
-            String,
-            Option<DateTime<Utc>>,
-            Option<DateTime<Utc>>,
-            Option<DateTime<Utc>>,
-        );
-        let found: Vec<Raw> = on_tx!(&mut tx, c => {
-            let mut q = sqlx::query_as(&sql);
-            for r in chunk {
-                q = q.bind(&r.code);
+    /// The dossiers already stored under the codes of `rows`.
+    async fn existing(&mut self, rows: &[LegacyDossier]) -> Result<HashMap<String, Stored>, ImportFailure> {
+        let found: Vec<Stored> = match &mut self.tx {
+            Tx::Sqlite(t) => {
+                let sql = format!(
+                    "SELECT code, id, imported, agency_id, procedure_id, channel, status, received_at, original_due_at, finished_at
+                     FROM dossiers WHERE code IN ({})",
+                    vec!["?"; rows.len()].join(",")
+                );
+                let mut q = sqlx::query_as(&sql);
+                for r in rows {
+                    q = q.bind(&r.code);
+                }
+                q.fetch_all(&mut **t).await?
             }
-            q.fetch_all(c).await?
+            Tx::Postgres(t) => {
+                let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+                sqlx::query_as(
+                    "SELECT code, id, imported, agency_id, procedure_id, channel, status, received_at, original_due_at, finished_at
+                     FROM dossiers WHERE code = ANY($1::text[])",
+                )
+                .bind(&codes)
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        Ok(found.into_iter().map(|s| (s.0.clone(), s)).collect())
+    }
+
+    /// Inserts `rows` (only those at `only`, if given); returns how many were inserted.
+    async fn insert(
+        &mut self,
+        rows: &[LegacyDossier],
+        ids: &[(i64, i64)],
+        only: Option<&[usize]>,
+    ) -> Result<u64, ImportFailure> {
+        let all: Vec<usize>;
+        let only = match only {
+            Some(o) => o,
+            None => {
+                all = (0..rows.len()).collect();
+                &all
+            }
+        };
+        if only.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now;
+        let returned_at = |r: &LegacyDossier| {
+            (r.outcome == Outcome::Returned)
+                .then_some(r.finished_at)
+                .flatten()
+        };
+        let done = match &mut self.tx {
+            Tx::Sqlite(t) => {
+                let sql = format!(
+                    "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
+                       due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES {}
+                     ON CONFLICT (code) DO NOTHING",
+                    super::values_list(only.len(), "(?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)")
+                );
+                // Instants as sqlx stores them, formatted once each (two columns share one).
+                let texts: Vec<[Option<String>; 4]> = only
+                    .iter()
+                    .map(|&i| {
+                        let r = &rows[i];
+                        [
+                            Some(sqlite_instant(r.received_at)),
+                            r.due_at.map(sqlite_instant),
+                            r.finished_at.map(sqlite_instant),
+                            search_text(&r.code).into(),
+                        ]
+                    })
+                    .collect();
+                let now = sqlite_instant(now);
+                let mut q = sqlx::query(&sql);
+                for (&i, [received, due, finished, search]) in only.iter().zip(&texts) {
+                    let (r, (a, p)) = (&rows[i], ids[i]);
+                    let returned = if r.outcome == Outcome::Returned {
+                        finished.as_deref()
+                    } else {
+                        None
+                    };
+                    q = q
+                        .bind(r.code.as_str())
+                        .bind(a)
+                        .bind(p)
+                        .bind(r.channel.as_str())
+                        .bind(r.outcome.status().as_str())
+                        .bind(received.as_deref())
+                        .bind(received.as_deref())
+                        .bind(due.as_deref())
+                        .bind(due.as_deref())
+                        .bind(finished.as_deref())
+                        .bind(returned)
+                        .bind(now.as_str())
+                        .bind(now.as_str())
+                        .bind(search.as_deref());
+                }
+                q.execute(&mut **t).await?.rows_affected()
+            }
+            Tx::Postgres(t) => {
+                let n = only.len();
+                let mut code = Vec::with_capacity(n);
+                let mut agency = Vec::with_capacity(n);
+                let mut procedure = Vec::with_capacity(n);
+                let mut channel = Vec::with_capacity(n);
+                let mut status = Vec::with_capacity(n);
+                let mut received = Vec::with_capacity(n);
+                let mut due = Vec::with_capacity(n);
+                let mut finished = Vec::with_capacity(n);
+                let mut returned = Vec::with_capacity(n);
+                let mut search = Vec::with_capacity(n);
+                for &i in only {
+                    let (r, (a, p)) = (&rows[i], ids[i]);
+                    code.push(r.code.as_str());
+                    agency.push(a);
+                    procedure.push(p);
+                    channel.push(r.channel.as_str());
+                    status.push(r.outcome.status().as_str());
+                    received.push(r.received_at);
+                    due.push(r.due_at);
+                    finished.push(r.finished_at);
+                    returned.push(returned_at(r));
+                    search.push(search_text(&r.code));
+                }
+                sqlx::query(
+                    "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
+                       due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text)
+                     SELECT code, agency_id, procedure_id, channel, status, '', received_at, received_at, due_at, due_at, finished_at,
+                       returned_at, $11, $11, TRUE, search_text
+                     FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+                       $8::timestamptz[], $9::timestamptz[], $10::text[])
+                       AS t(code, agency_id, procedure_id, channel, status, received_at, due_at, finished_at, returned_at, search_text)
+                     ON CONFLICT (code) DO NOTHING",
+                )
+                .bind(&code)
+                .bind(&agency)
+                .bind(&procedure)
+                .bind(&channel)
+                .bind(&status)
+                .bind(&received)
+                .bind(&due)
+                .bind(&finished)
+                .bind(&returned)
+                .bind(&search)
+                .bind(now)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+            }
+        };
+        Ok(done)
+    }
+
+    /// A code already stored: the same import again (unchanged), a legacy dossier that moved
+    /// on (updated), or a dossier handled here (an error).
+    async fn again(
+        &mut self,
+        r: &LegacyDossier,
+        a: i64,
+        p: i64,
+        stored: &Stored,
+    ) -> Result<(), ImportFailure> {
+        let (_, id, imported, agency, procedure, channel, status, received, due, finished) = stored;
+        if !imported {
+            self.errors.push(LineError {
+                line: r.line,
+                message: format!(
+                    "code {:?} belongs to a dossier handled in motcua, not an imported one",
+                    r.code
+                ),
+            });
+            return Ok(());
+        }
+        let status_now = r.outcome.status().as_str();
+        let same = *agency == a
+            && *procedure == p
+            && channel == r.channel.as_str()
+            && status == status_now
+            && *received == Some(r.received_at)
+            && *due == r.due_at
+            && *finished == r.finished_at;
+        if same {
+            self.summary.unchanged += 1;
+            return Ok(());
+        }
+        let old = Facts::of_stored(status, channel, *received, *due, *finished);
+        self.counters.add(*agency, *procedure, old.as_ref(), None);
+        self.counters.add(a, p, None, facts_of(r).as_ref());
+        let returned = (r.outcome == Outcome::Returned)
+            .then_some(r.finished_at)
+            .flatten();
+        let now = self.now;
+        on_tx!(&mut self.tx, c => {
+            sqlx::query(
+                "UPDATE dossiers SET agency_id = $1, procedure_id = $2, channel = $3, status = $4, submitted_at = $5, received_at = $5,
+                   due_at = $6, original_due_at = $6, finished_at = $7, returned_at = $8, updated_at = $9, version = version + 1
+                 WHERE id = $10",
+            )
+            .bind(a).bind(p).bind(r.channel.as_str()).bind(status_now).bind(r.received_at).bind(r.due_at)
+            .bind(r.finished_at).bind(returned).bind(now).bind(*id)
+            .execute(c)
+            .await?;
         });
-        let found: HashMap<String, Raw> = found.into_iter().map(|r| (r.0.clone(), r)).collect();
-        for r in chunk {
-            let Some((_, id, imported, agency, procedure, channel, status, received, due, finished)) =
-                found.get(&r.code)
-            else {
+        self.summary.updated += 1;
+        Ok(())
+    }
+}
+
+/// code, id, imported, agency_id, procedure_id, channel, status, received_at,
+/// original_due_at, finished_at of a stored dossier.
+type Stored = (
+    String,
+    i64,
+    bool,
+    i64,
+    i64,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+/// Counter changes summed per (agency, procedure, day, metric) as rows are written: memory
+/// grows with the buckets touched (17 bytes each), not with the rows.
+#[derive(Default)]
+struct Counters {
+    /// (agency id, procedure id) of each pair index.
+    pairs: Vec<(i64, i64)>,
+    pair_index: HashMap<(i64, i64), u32>,
+    /// pair index << 32 | days from the common era << 3 | metric id → sum.
+    days: HashMap<u64, i32, std::hash::BuildHasherDefault<Fx>>,
+}
+
+/// One row of `report_counts` to add: grain, bucket, agency id, procedure id, metric, n.
+type CountRow = (Grain, NaiveDate, i64, i64, Metric, i64);
+
+impl Counters {
+    fn add(&mut self, agency: i64, procedure: i64, old: Option<&Facts>, new: Option<&Facts>) {
+        let pair = match self.pair_index.get(&(agency, procedure)) {
+            Some(p) => *p,
+            None => {
+                let p = self.pairs.len() as u32;
+                self.pairs.push((agency, procedure));
+                self.pair_index.insert((agency, procedure), p);
+                p
+            }
+        };
+        for (day, metric, n) in counts::diff(old, new) {
+            let key = (u64::from(pair) << 32)
+                | ((day.num_days_from_ce() as u64 & 0x1FFF_FFFF) << 3)
+                | metric.id() as u64;
+            *self.days.entry(key).or_insert(0) += n as i32;
+        }
+    }
+
+    fn buckets(&self) -> usize {
+        self.days.len()
+    }
+
+    /// Every counter row to add, in every grain, in primary key order; none is zero.
+    fn into_rows(self) -> Vec<CountRow> {
+        let pairs = self.pairs;
+        let mut coarse: HashMap<(Grain, NaiveDate, u32, Metric), i64> = HashMap::new();
+        let mut out: Vec<CountRow> = Vec::with_capacity(self.days.len());
+        for (key, n) in self.days {
+            if n == 0 {
+                continue;
+            }
+            let pair = (key >> 32) as u32;
+            let (Some(day), Some(metric)) = (
+                NaiveDate::from_num_days_from_ce_opt(((key >> 3) & 0x1FFF_FFFF) as i32),
+                Metric::from_id((key & 7) as i16),
+            ) else {
                 continue;
             };
-            if !imported {
-                errors.push(LineError {
-                    line: r.line,
-                    message: format!(
-                        "code {:?} belongs to a dossier handled in motcua, not an imported one",
-                        r.code
-                    ),
-                });
-                continue;
+            let (a, p) = pairs[pair as usize];
+            out.push((Grain::Day, day, a, p, metric, i64::from(n)));
+            for g in [Grain::Month, Grain::Year] {
+                *coarse.entry((g, g.bucket(day), pair, metric)).or_insert(0) += i64::from(n);
             }
-            let (a, p) = (agencies[&r.agency_code], procedures[&r.procedure_code]);
-            let status_now = r.outcome.status().as_str();
-            let same = *agency == a
-                && *procedure == p
-                && channel == r.channel.as_str()
-                && status == status_now
-                && *received == Some(r.received_at)
-                && *due == r.due_at
-                && *finished == r.finished_at;
-            if same {
-                summary.unchanged += 1;
-                continue;
+        }
+        for ((g, bucket, pair, metric), n) in coarse {
+            if n != 0 {
+                let (a, p) = pairs[pair as usize];
+                out.push((g, bucket, a, p, metric, n));
             }
-            let old = Facts::of_stored(status, channel, *received, *due, *finished);
-            deltas.extend(report::deltas(*agency, *procedure, old.as_ref(), None));
-            deltas.extend(report::deltas(a, p, None, facts_of(r).as_ref()));
-            let returned = (r.outcome == Outcome::Returned)
-                .then_some(r.finished_at)
-                .flatten();
-            on_tx!(&mut tx, c => {
+        }
+        out.sort_unstable_by_key(|r| (r.0, r.1, r.2, r.3, r.4.id()));
+        out
+    }
+}
+
+/// Adds counter rows (as `report::apply` would: `n` added to any row already there), in
+/// statements of many rows.
+async fn add_counts(tx: &mut Tx, rows: &[CountRow]) -> Result<(), ImportFailure> {
+    match tx {
+        Tx::Sqlite(t) => {
+            for chunk in rows.chunks(5000) {
+                let sql = format!(
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {}
+                     ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
+                    super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
+                );
+                let mut q = sqlx::query(&sql);
+                for (g, bucket, a, p, m, n) in chunk {
+                    q = q
+                        .bind(g.code())
+                        .bind(*bucket)
+                        .bind(*a)
+                        .bind(*p)
+                        .bind(m.id())
+                        .bind(*n);
+                }
+                q.execute(&mut **t).await?;
+            }
+        }
+        Tx::Postgres(t) => {
+            for chunk in rows.chunks(10_000) {
+                let grain: Vec<&str> = chunk.iter().map(|r| r.0.code()).collect();
+                let bucket: Vec<NaiveDate> = chunk.iter().map(|r| r.1).collect();
+                let agency: Vec<i64> = chunk.iter().map(|r| r.2).collect();
+                let procedure: Vec<i64> = chunk.iter().map(|r| r.3).collect();
+                let metric: Vec<i16> = chunk.iter().map(|r| r.4.id()).collect();
+                let n: Vec<i64> = chunk.iter().map(|r| r.5).collect();
                 sqlx::query(
-                    "UPDATE dossiers SET agency_id = $1, procedure_id = $2, channel = $3, status = $4, submitted_at = $5, received_at = $5,
-                       due_at = $6, original_due_at = $6, finished_at = $7, returned_at = $8, updated_at = $9, version = version + 1
-                     WHERE id = $10",
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n)
+                     SELECT * FROM UNNEST($1::text[], $2::date[], $3::int8[], $4::int8[], $5::int2[], $6::int8[])
+                     ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
                 )
-                .bind(a).bind(p).bind(r.channel.as_str()).bind(status_now).bind(r.received_at).bind(r.due_at)
-                .bind(r.finished_at).bind(returned).bind(now).bind(*id)
-                .execute(c)
+                .bind(&grain)
+                .bind(&bucket)
+                .bind(&agency)
+                .bind(&procedure)
+                .bind(&metric)
+                .bind(&n)
+                .execute(&mut **t)
                 .await?;
-            });
-            summary.updated += 1;
-        }
-        if errors.len() >= MAX_ERRORS {
-            break;
+            }
         }
     }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.line);
-        errors.truncate(MAX_ERRORS);
-        return Err(ImportFailure::Invalid(ImportErrors(errors)));
+    Ok(())
+}
+
+/// A multiplicative hasher for integer keys (FxHash): the keys are not chosen by an attacker.
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    report::apply(&mut tx, deltas).await?;
-    tx.commit().await?;
-    Ok(summary)
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// An instant as sqlx stores a `DateTime<Utc>` in SQLite (RFC 3339, `AutoSi` fractions,
+/// `+00:00`), without going through `fmt` for the usual whole second of a four-digit year.
+fn sqlite_instant(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if t.nanosecond() != 0 || !(1000..=9999).contains(&year) {
+        return t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    }
+    let mut b = *b"0000-00-00T00:00:00+00:00";
+    let mut put = |at: usize, digits: usize, mut v: u32| {
+        for i in (0..digits).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    String::from_utf8_lossy(&b).into_owned()
 }
 
 fn facts_of(r: &LegacyDossier) -> Option<Facts> {
@@ -291,8 +717,64 @@ fn facts_of(r: &LegacyDossier) -> Option<Facts> {
     )
 }
 
+/// `fold_vi` of a code, without its Unicode decomposition for the usual ASCII code (a code
+/// has no spaces, and ASCII folds to its lower case).
+fn search_text(code: &str) -> String {
+    if code.is_ascii() {
+        code.to_ascii_lowercase()
+    } else {
+        fold(code)
+    }
+}
+
+/// Drops the indexes on `dossiers` that enforce nothing (not unique), returning the
+/// statements creating them again, as SQLite keeps them.
+async fn drop_secondary_indexes(
+    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+) -> Result<Vec<String>, ImportFailure> {
+    let found: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dossiers' AND sql IS NOT NULL
+           AND sql NOT LIKE 'CREATE UNIQUE%'",
+    )
+    .fetch_all(&mut **t)
+    .await?;
+    for (name, _) in &found {
+        sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(found.into_iter().map(|(_, sql)| sql).collect())
+}
+
 async fn ids(tx: &mut Tx, table: &str) -> Result<HashMap<String, i64>, ImportFailure> {
     let sql = format!("SELECT code, id FROM {table}");
     let rows: Vec<(String, i64)> = on_tx!(tx, c => sqlx::query_as(&sql).fetch_all(c).await?);
     Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn instants_are_written_as_sqlx_writes_them() {
+        let mut t = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2199, 12, 31, 23, 59, 59).unwrap();
+        while t < end {
+            assert_eq!(
+                super::sqlite_instant(t),
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+            );
+            t += chrono::Duration::seconds(86_399 * 17 + 3_601);
+        }
+        let odd = Utc.with_ymd_and_hms(2025, 3, 4, 1, 2, 3).unwrap() + chrono::Duration::milliseconds(5);
+        assert_eq!(super::sqlite_instant(odd), "2025-03-04T01:02:03.005+00:00");
+    }
+
+    #[test]
+    fn search_text_of_an_ascii_code_is_its_fold() {
+        for code in ["H56.01-250304-0001", "CU-000001", "Đ-1", "ABC_xyz"] {
+            assert_eq!(super::search_text(code), super::fold(code), "{code}");
+        }
+    }
 }
