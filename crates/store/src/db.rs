@@ -123,11 +123,7 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            // Reads through a memory map instead of a read() per page: every write makes the
-            // other connections' page caches stale, and re-reading through syscalls showed in
-            // profiles of public lookups (docs/PERFORMANCE.md).
-            .pragma("mmap_size", "134217728");
+            .foreign_keys(true);
         let err = |e| StoreError::Connect {
             url: format!("sqlite://{}", path.display()),
             source: e,
