@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 const VERSION_KEY: &str = "reference_version";
 
+/// Procedures read so far, by key (None: no such procedure).
+type Memo<K> = Mutex<HashMap<K, Option<Arc<StoredProcedure>>>>;
+
 /// One consistent picture of the reference data at one stamp.
 pub struct Reference {
     version: String,
@@ -26,8 +29,8 @@ pub struct Reference {
     /// Parsed office hours per agency (index as `agencies`); Err: the stored text is invalid.
     hours: Vec<Result<OfficeHours, String>>,
     /// Procedures read so far at this stamp: in force on a date, and by version.
-    in_force: Mutex<HashMap<(String, NaiveDate), Option<Arc<StoredProcedure>>>>,
-    versions: Mutex<HashMap<(String, i64), Option<Arc<StoredProcedure>>>>,
+    in_force: Memo<(String, NaiveDate)>,
+    versions: Memo<(String, i64)>,
 }
 
 impl Reference {
