@@ -193,8 +193,11 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite { write, read, .. } => {
-                write.close().await;
+                // The read-only connections first: the last connection to close checkpoints
+                // the WAL into the database and removes it, which a read-only one cannot do
+                // (after a large import the WAL would stay behind, gigabytes of it).
                 read.close().await;
+                write.close().await;
             }
             Db::Postgres(pg) => pg.close().await,
         }

@@ -390,3 +390,37 @@ on_both_backends! {
         assert!(err.contains("line 5: code \"CU-000000\" is already given on line 2"), "{err}");
     }
 }
+
+/// A command that wrote a lot leaves no WAL behind on SQLite: its last connection to close is
+/// the writer, which checkpoints the log into the database file and removes it.
+#[test]
+fn an_import_leaves_no_sqlite_wal_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("motcua.db");
+    let url = format!("sqlite://{}", db.display());
+    let file = dir.path().join("cu.csv");
+    std::fs::write(&file, csv(&generate(3000))).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(args)
+            .args(["--database-url", &url])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    ok(&run(&["migrate"]));
+    let out = ok(&run(&[
+        "import",
+        "dossiers",
+        file.to_str().unwrap(),
+        "--create-missing",
+    ]));
+    assert!(out.contains("3003 rows: 3003 new"), "{out}");
+    assert!(db.exists());
+    let wal = dir.path().join("motcua.db-wal");
+    assert!(
+        !wal.exists(),
+        "WAL left behind: {} bytes",
+        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
+    );
+}
