@@ -803,7 +803,9 @@ pub async fn act_at(
     input: ActionInput,
     now: DateTime<Utc>,
 ) -> Result<Dossier, Refusal> {
-    act_by(state, By::Officer(user), key, action, input, now).await
+    act_view(state, By::Officer(user), key, action, input, now)
+        .await
+        .map(|v| v.dossier)
 }
 
 /// Who takes an action: an officer, or the citizen who owns the dossier (who may only hand
@@ -823,7 +825,7 @@ pub async fn act_as_citizen(
     action: Action,
     input: ActionInput,
 ) -> Result<Dossier, Refusal> {
-    act_by(
+    act_view(
         state,
         By::Citizen {
             id: citizen_id,
@@ -835,23 +837,12 @@ pub async fn act_as_citizen(
         Utc::now(),
     )
     .await
+    .map(|v| v.dossier)
 }
 
-async fn act_by(
-    state: &AppState,
-    by: By<'_>,
-    key: &str,
-    action: Action,
-    input: ActionInput,
-    now: DateTime<Utc>,
-) -> Result<Dossier, Refusal> {
-    act_view(state, by, key, action, input, now)
-        .await
-        .map(|v| v.dossier)
-}
-
-/// `act_by`, answering with the whole view of the dossier after the action: the dossier and
-/// steps as written, the components read once (the event log is left empty).
+/// An action by an officer or a citizen, answering with the whole view of the dossier after
+/// it: the dossier and steps as written, the components read once (the event log is left
+/// empty).
 pub async fn act_view(
     state: &AppState,
     by: By<'_>,

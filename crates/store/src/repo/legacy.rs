@@ -6,6 +6,7 @@
 //! chunk at a time (the caller never holds the whole file), [`Importer::finish`] writes the
 //! counters (summed per bucket while writing) and commits.
 
+use crate::repo::report::{self, CountRow};
 use crate::{Db, StoreError, Tx, on_tx};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use motcua_domain::import::{ImportErrors, LegacyDossier, LineError, Outcome};
@@ -304,7 +305,7 @@ impl Importer {
         let indexed = started.elapsed();
         let counters = std::mem::take(&mut self.counters);
         let buckets = counters.buckets();
-        add_counts(&mut self.tx, &counters.into_rows()).await?;
+        report::add_rows(&mut self.tx, &counters.into_rows()).await?;
         let counted = started.elapsed();
         self.tx.commit().await?;
         tracing::debug!(
@@ -555,9 +556,6 @@ struct Counters {
     days: HashMap<u64, i32, std::hash::BuildHasherDefault<Fx>>,
 }
 
-/// One row of `report_counts` to add: grain, bucket, agency id, procedure id, metric, n.
-type CountRow = (Grain, NaiveDate, i64, i64, Metric, i64);
-
 impl Counters {
     fn add(&mut self, agency: i64, procedure: i64, old: Option<&Facts>, new: Option<&Facts>) {
         let pair = match self.pair_index.get(&(agency, procedure)) {
@@ -598,7 +596,7 @@ impl Counters {
                 continue;
             };
             let (a, p) = pairs[pair as usize];
-            out.push((Grain::Day, day, a, p, metric, i64::from(n)));
+            out.push((Grain::Day.code(), day, a, p, metric.id(), i64::from(n)));
             for g in [Grain::Month, Grain::Year] {
                 *coarse.entry((g, g.bucket(day), pair, metric)).or_insert(0) += i64::from(n);
             }
@@ -606,63 +604,12 @@ impl Counters {
         for ((g, bucket, pair, metric), n) in coarse {
             if n != 0 {
                 let (a, p) = pairs[pair as usize];
-                out.push((g, bucket, a, p, metric, n));
+                out.push((g.code(), bucket, a, p, metric.id(), n));
             }
         }
-        out.sort_unstable_by_key(|r| (r.0, r.1, r.2, r.3, r.4.id()));
+        out.sort_unstable_by_key(|r| (r.0, r.1, r.2, r.3, r.4));
         out
     }
-}
-
-/// Adds counter rows (as `report::apply` would: `n` added to any row already there), in
-/// statements of many rows.
-async fn add_counts(tx: &mut Tx, rows: &[CountRow]) -> Result<(), ImportFailure> {
-    match tx {
-        Tx::Sqlite(t) => {
-            for chunk in rows.chunks(5000) {
-                let sql = format!(
-                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {}
-                     ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
-                    super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
-                );
-                let mut q = sqlx::query(&sql);
-                for (g, bucket, a, p, m, n) in chunk {
-                    q = q
-                        .bind(g.code())
-                        .bind(*bucket)
-                        .bind(*a)
-                        .bind(*p)
-                        .bind(m.id())
-                        .bind(*n);
-                }
-                q.execute(&mut **t).await?;
-            }
-        }
-        Tx::Postgres(t) => {
-            for chunk in rows.chunks(10_000) {
-                let grain: Vec<&str> = chunk.iter().map(|r| r.0.code()).collect();
-                let bucket: Vec<NaiveDate> = chunk.iter().map(|r| r.1).collect();
-                let agency: Vec<i64> = chunk.iter().map(|r| r.2).collect();
-                let procedure: Vec<i64> = chunk.iter().map(|r| r.3).collect();
-                let metric: Vec<i16> = chunk.iter().map(|r| r.4.id()).collect();
-                let n: Vec<i64> = chunk.iter().map(|r| r.5).collect();
-                sqlx::query(
-                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n)
-                     SELECT * FROM UNNEST($1::text[], $2::date[], $3::int8[], $4::int8[], $5::int2[], $6::int8[])
-                     ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
-                )
-                .bind(&grain)
-                .bind(&bucket)
-                .bind(&agency)
-                .bind(&procedure)
-                .bind(&metric)
-                .bind(&n)
-                .execute(&mut **t)
-                .await?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A multiplicative hasher for integer keys (FxHash): the keys are not chosen by an attacker.

@@ -237,11 +237,11 @@ pub async fn tree(db: &Db) -> StoreResult<Vec<(String, String, Option<String>)>>
 /// One change to the counters: receiving agency id, procedure id, day, metric, amount.
 pub type Delta = (i64, i64, NaiveDate, Metric, i64);
 
-/// Rows per statement when writing counters (6 parameters each).
-const CHUNK: usize = 1000;
+/// One counter row to add: grain code, bucket, agency id, procedure id, metric id, n.
+pub(crate) type CountRow = (&'static str, NaiveDate, i64, i64, i16, i64);
 
 /// Adds the deltas to the counters, in every grain, inside the caller's transaction. Deltas
-/// on the same bucket are merged first; one statement per thousand buckets.
+/// on the same bucket are merged first.
 pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> StoreResult<()> {
     let mut merged: BTreeMap<(&'static str, NaiveDate, i64, i64, i16), i64> = BTreeMap::new();
     for (agency, procedure, day, metric, n) in deltas {
@@ -251,24 +251,55 @@ pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> Stor
                 .or_insert(0) += n;
         }
     }
-    merged.retain(|_, n| *n != 0);
-    let all: Vec<_> = merged.into_iter().collect();
-    for chunk in all.chunks(CHUNK) {
-        let sql = super::positional(
-            tx,
-            &format!(
-                "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {}
-                 ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n",
-                super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
-            ),
-        );
-        on_tx!(tx, c => {
-            let mut q = sqlx::query(&sql);
-            for ((grain, bucket, agency, procedure, metric), n) in chunk {
-                q = q.bind(*grain).bind(*bucket).bind(*agency).bind(*procedure).bind(*metric).bind(*n);
+    let rows: Vec<CountRow> = merged
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((g, bucket, a, p, m), n)| (g, bucket, a, p, m, n))
+        .collect();
+    add_rows(tx, &rows).await
+}
+
+/// Adds `n` of each row to the counter already there (or creates it): the one writer of
+/// `report_counts`, for transitions (`apply`) and the bulk import. Many rows per statement:
+/// a `VALUES` list on SQLite (anonymous parameters), `UNNEST` arrays on PostgreSQL.
+pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> {
+    const UPSERT: &str = "ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n";
+    match tx {
+        Tx::Sqlite(t) => {
+            for chunk in rows.chunks(5000) {
+                let sql = format!(
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
+                    super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
+                );
+                let mut q = sqlx::query(&sql);
+                for (g, bucket, a, p, m, n) in chunk {
+                    q = q.bind(*g).bind(*bucket).bind(*a).bind(*p).bind(*m).bind(*n);
+                }
+                q.execute(&mut **t).await?;
             }
-            q.execute(c).await?;
-        });
+        }
+        Tx::Postgres(t) => {
+            for chunk in rows.chunks(10_000) {
+                let grain: Vec<&str> = chunk.iter().map(|r| r.0).collect();
+                let bucket: Vec<NaiveDate> = chunk.iter().map(|r| r.1).collect();
+                let agency: Vec<i64> = chunk.iter().map(|r| r.2).collect();
+                let procedure: Vec<i64> = chunk.iter().map(|r| r.3).collect();
+                let metric: Vec<i16> = chunk.iter().map(|r| r.4).collect();
+                let n: Vec<i64> = chunk.iter().map(|r| r.5).collect();
+                sqlx::query(&format!(
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n)
+                     SELECT * FROM UNNEST($1::text[], $2::date[], $3::int8[], $4::int8[], $5::int2[], $6::int8[]) {UPSERT}"
+                ))
+                .bind(&grain)
+                .bind(&bucket)
+                .bind(&agency)
+                .bind(&procedure)
+                .bind(&metric)
+                .bind(&n)
+                .execute(&mut **t)
+                .await?;
+            }
+        }
     }
     Ok(())
 }
