@@ -193,10 +193,17 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite { write, read, .. } => {
-                // The read-only connections first: the last connection to close checkpoints
-                // the WAL into the database and removes it, which a read-only one cannot do
-                // (after a large import the WAL would stay behind, gigabytes of it).
+                // The WAL is copied into the database and emptied before closing (after a
+                // large import it would stay behind, gigabytes of it): the read-only
+                // connections first, then a truncating checkpoint on the writer, whose close
+                // then also removes the file when no reader lingers.
                 read.close().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(write)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not checkpoint the SQLite WAL on close");
+                }
                 write.close().await;
             }
             Db::Postgres(pg) => pg.close().await,

@@ -391,8 +391,8 @@ on_both_backends! {
     }
 }
 
-/// A command that wrote a lot leaves no WAL behind on SQLite: its last connection to close is
-/// the writer, which checkpoints the log into the database file and removes it.
+/// A command that wrote a lot leaves no WAL behind on SQLite: on close the log is checkpointed
+/// into the database file and emptied (or removed).
 #[test]
 fn an_import_leaves_no_sqlite_wal_behind() {
     let dir = tempfile::tempdir().unwrap();
@@ -418,9 +418,6 @@ fn an_import_leaves_no_sqlite_wal_behind() {
     assert!(out.contains("3003 rows: 3003 new"), "{out}");
     assert!(db.exists());
     let wal = dir.path().join("motcua.db-wal");
-    assert!(
-        !wal.exists(),
-        "WAL left behind: {} bytes",
-        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
-    );
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "WAL left behind: {left} bytes");
 }
