@@ -85,6 +85,12 @@ pub struct Common {
     /// gateway, or for load tests).
     #[arg(long, env = "MOTCUA_LOOKUPS_PER_MINUTE", default_value_t = 60, global = true)]
     pub lookups_per_minute: u32,
+
+    /// Seconds a public lookup's answer is kept in memory (0: never). A change made through
+    /// this server shows at once; one made by another process (another server on the same
+    /// PostgreSQL, a CLI import) shows within this many seconds.
+    #[arg(long, env = "MOTCUA_LOOKUP_CACHE_SECONDS", default_value_t = 5, global = true)]
+    pub lookup_cache_seconds: u32,
 }
 
 impl Common {

@@ -40,6 +40,7 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
         data_dir: common.data_dir.clone(),
         rules: motcua_web::Rules {
             lookups_per_minute: common.lookups_per_minute.max(1),
+            lookup_cache_seconds: common.lookup_cache_seconds,
             ..Default::default()
         },
         ..Default::default()

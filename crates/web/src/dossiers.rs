@@ -1229,6 +1229,9 @@ pub async fn act_view(
     }
     repo::save_state(&mut tx, counted_before.as_ref(), &d, now).await?;
     tx.commit().await?;
+    if let Some(code) = &d.code {
+        state.lookup_cache.forget(code);
+    }
     d.version += 1;
     name_agencies(&reference, &mut steps);
     let components = repo::components(&state.db, d.id).await?;

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::identity::mask_name;
 use motcua_store::repo::lifecycle;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub struct LookupLimits {
     per_address: Limiter,
@@ -112,27 +114,60 @@ pub async fn lookup(
     if code.starts_with("online-") || code.is_empty() || code.len() > 60 {
         return Err(fail());
     }
-    let (d, steps) = match lifecycle::find_public(&state.db, code).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return Err(fail()),
-        Err(e) => {
-            tracing::error!(error = %e, "lookup failed");
-            return Err(LookupError::NotFound);
+    let found = match state.lookup_cache.get(code) {
+        Some(found) => found,
+        None => {
+            let started = Instant::now();
+            let found = match read(state, code).await {
+                Ok(Some(found)) => Arc::new(found),
+                Ok(None) => return Err(fail()),
+                Err(e) => {
+                    tracing::error!(error = %e, "lookup failed");
+                    return Err(LookupError::NotFound);
+                }
+            };
+            state.lookup_cache.put(code, started, found.clone());
+            found
         }
     };
-    let matches = [d.phone.as_str(), d.applicant_id_number.as_str()]
-        .iter()
-        .any(|v| last4(v).as_deref() == Some(verify));
-    if !matches {
+    if !found.verify.iter().any(|v| v.as_deref() == Some(verify)) {
         return Err(fail());
     }
+    Ok(found.answer(Utc::now()))
+}
+
+/// What the database says of a dossier, as the public may see it: kept in the cache, and
+/// turned into an answer at each lookup (step timings depend on the moment of asking).
+#[derive(Debug)]
+pub struct Found {
+    /// The last 4 digits of the phone and of the ID number.
+    verify: [Option<String>; 2],
+    /// The answer, step timings not yet set.
+    answer: PublicDossier,
+    /// Each step's due instant, for its timing.
+    step_dues: Vec<Option<DateTime<Utc>>>,
+}
+
+impl Found {
+    fn answer(&self, now: DateTime<Utc>) -> PublicDossier {
+        let mut answer = self.answer.clone();
+        for (s, due) in answer.steps.iter_mut().zip(&self.step_dues) {
+            s.timing =
+                crate::api::dossiers::timing(s.started_at, *due, s.completed_at, now).map(str::to_string);
+        }
+        answer
+    }
+}
+
+async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<Found>> {
+    let Some((d, steps)) = lifecycle::find_public(&state.db, code).await? else {
+        return Ok(None);
+    };
     let status: Status = d.status.parse().unwrap_or(Status::Submitted);
-    let now = Utc::now();
     // The event log is read only for what to supplement (most lookups skip it).
     let missing = if status == Status::AwaitingSupplement {
         lifecycle::events(&state.db, d.id)
-            .await
-            .unwrap_or_default()
+            .await?
             .iter()
             .rev()
             .find(|e| e.action == "request_supplement")
@@ -143,42 +178,166 @@ pub async fn lookup(
     let what_to_bring = (status == Status::Resolved).then(|| {
         "Mang theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả (hoặc mã hồ sơ) và giấy tờ tùy thân khi đến nhận kết quả.".to_string()
     });
-    Ok(PublicDossier {
-        code: d.key(),
-        applicant: mask_name(&d.applicant_name),
-        procedure: d.procedure_code.clone(),
-        procedure_name: d.procedure_name.clone(),
-        agency_name: d.agency_name.clone(),
-        status: status.as_str().into(),
-        status_number: status.number(),
-        status_label: status.label_vi().into(),
-        received_at: d.received_at,
-        due_at: d.due_at,
-        finished_at: d.finished_at,
-        returned_at: d.returned_at,
-        steps: steps
-            .into_iter()
-            .map(|s| PublicStep {
-                timing: crate::api::dossiers::timing(Some(s.started_at), s.due_at, s.completed_at, now)
-                    .map(str::to_string),
-                name: s.name,
-                agency: s.agency_name,
-                started_at: Some(s.started_at),
-                completed_at: s.completed_at,
-            })
-            .collect(),
-        missing,
-        what_to_bring,
-        result_ready: matches!(status, Status::Resolved | Status::Returned) && d.result_file.is_some(),
-    })
+    Ok(Some(Found {
+        verify: [last4(&d.phone), last4(&d.applicant_id_number)],
+        step_dues: steps.iter().map(|s| s.due_at).collect(),
+        answer: PublicDossier {
+            code: d.key(),
+            applicant: mask_name(&d.applicant_name),
+            procedure: d.procedure_code.clone(),
+            procedure_name: d.procedure_name.clone(),
+            agency_name: d.agency_name.clone(),
+            status: status.as_str().into(),
+            status_number: status.number(),
+            status_label: status.label_vi().into(),
+            received_at: d.received_at,
+            due_at: d.due_at,
+            finished_at: d.finished_at,
+            returned_at: d.returned_at,
+            steps: steps
+                .into_iter()
+                .map(|s| PublicStep {
+                    timing: None,
+                    name: s.name,
+                    agency: s.agency_name,
+                    started_at: Some(s.started_at),
+                    completed_at: s.completed_at,
+                })
+                .collect(),
+            missing,
+            what_to_bring,
+            result_ready: matches!(status, Status::Resolved | Status::Returned) && d.result_file.is_some(),
+        },
+    }))
+}
+
+/// Public lookups answered from memory. A dossier changed by this process is dropped from
+/// the cache when the change commits; a change made elsewhere (another server on the same
+/// PostgreSQL, a CLI import) shows once the entry is older than the cache's lifetime.
+pub struct LookupCache {
+    ttl: Duration,
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+enum Slot {
+    /// Read from the database by a lookup that started at this instant.
+    Read(Instant, Arc<Found>),
+    /// Changed by this process at this instant: a read that started before it is stale.
+    Changed(Instant),
+}
+
+/// Entries kept at most (about 1 KB each).
+const CACHE_CAP: usize = 50_000;
+
+impl LookupCache {
+    /// `ttl` zero: nothing is kept.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, code: &str) -> Option<Arc<Found>> {
+        match self.slots().get(code) {
+            Some(Slot::Read(at, found)) if at.elapsed() < self.ttl => Some(found.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps what a lookup started at `started` read, unless the dossier changed since.
+    fn put(&self, code: &str, started: Instant, found: Arc<Found>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut slots = self.slots();
+        if let Some(Slot::Changed(at)) = slots.get(code)
+            && started <= *at
+        {
+            return;
+        }
+        if slots.len() >= CACHE_CAP {
+            let ttl = self.ttl;
+            slots.retain(|_, s| match s {
+                Slot::Read(at, _) | Slot::Changed(at) => at.elapsed() < ttl,
+            });
+            if slots.len() >= CACHE_CAP {
+                slots.retain(|_, s| matches!(s, Slot::Changed(_)));
+            }
+        }
+        slots.insert(code.to_string(), Slot::Read(started, found));
+    }
+
+    /// The dossier with this code has changed (called after the change commits).
+    pub fn forget(&self, code: &str) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        self.slots()
+            .insert(code.to_string(), Slot::Changed(Instant::now()));
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn last_four_digits() {
         assert_eq!(super::last4("0912 345 678").as_deref(), Some("5678"));
         assert_eq!(super::last4("015093000123").as_deref(), Some("0123"));
         assert_eq!(super::last4("12"), None);
+    }
+
+    fn found() -> Arc<Found> {
+        Arc::new(Found {
+            verify: [Some("5678".into()), None],
+            answer: PublicDossier {
+                code: "X".into(),
+                applicant: "N. V. An".into(),
+                procedure: String::new(),
+                procedure_name: String::new(),
+                agency_name: String::new(),
+                status: "received".into(),
+                status_number: 2,
+                status_label: String::new(),
+                received_at: None,
+                due_at: None,
+                finished_at: None,
+                returned_at: None,
+                steps: Vec::new(),
+                missing: None,
+                what_to_bring: None,
+                result_ready: false,
+            },
+            step_dues: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_read_that_started_before_a_change_is_not_kept() {
+        let cache = LookupCache::new(Duration::from_secs(60));
+        let before = Instant::now();
+        cache.forget("X");
+        cache.put("X", before, found());
+        assert!(cache.get("X").is_none(), "read before the change: stale");
+        cache.put("X", Instant::now(), found());
+        assert!(cache.get("X").is_some(), "read after the change: kept");
+        cache.forget("X");
+        assert!(cache.get("X").is_none(), "a change drops the entry");
+    }
+
+    #[test]
+    fn nothing_is_kept_without_a_lifetime_or_past_it() {
+        let off = LookupCache::new(Duration::ZERO);
+        off.put("X", Instant::now(), found());
+        assert!(off.get("X").is_none());
+        let short = LookupCache::new(Duration::from_millis(1));
+        short.put("X", Instant::now() - Duration::from_millis(5), found());
+        assert!(short.get("X").is_none(), "older than the lifetime");
     }
 }

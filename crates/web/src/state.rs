@@ -38,6 +38,9 @@ pub struct Rules {
     pub online_accept_hours: u32,
     /// Public lookups per client address per minute (default 60).
     pub lookups_per_minute: u32,
+    /// Seconds a public lookup's answer is served from memory (default 5; 0: never). A
+    /// change made by this process shows at once; one made by another process within this.
+    pub lookup_cache_seconds: u32,
 }
 
 impl Default for Rules {
@@ -46,6 +49,7 @@ impl Default for Rules {
             max_supplements: 1,
             online_accept_hours: 8,
             lookups_per_minute: 60,
+            lookup_cache_seconds: 5,
         }
     }
 }
@@ -59,6 +63,8 @@ pub struct AppState {
     pub login_throttle: Arc<crate::auth::throttle::Throttle>,
     /// Public lookups per client address (per minute) and failed verifications per dossier.
     pub lookup_limits: Arc<crate::public::LookupLimits>,
+    /// Public lookup answers kept in memory.
+    pub lookup_cache: Arc<crate::public::LookupCache>,
     /// One-time codes sent per login (registration, reset): against message flooding.
     pub code_limits: Arc<crate::ratelimit::Limiter>,
     pub metrics: Arc<Metrics>,
@@ -80,6 +86,9 @@ impl AppState {
             files: motcua_store::repo::files::FileStore::new(&config.data_dir),
             login_throttle: Default::default(),
             lookup_limits: Arc::new(crate::public::LookupLimits::new(config.rules.lookups_per_minute)),
+            lookup_cache: Arc::new(crate::public::LookupCache::new(std::time::Duration::from_secs(
+                config.rules.lookup_cache_seconds.into(),
+            ))),
             code_limits: Arc::new(crate::ratelimit::Limiter::new(
                 5,
                 std::time::Duration::from_secs(3600),

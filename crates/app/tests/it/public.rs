@@ -239,3 +239,41 @@ async fn the_lookup_limit_per_address_is_configurable() {
     }
     assert_eq!(app.get(&url).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+on_both_backends! {
+    async fn a_change_made_by_another_server_shows_once_the_cached_answer_expires(t) {
+        // `other` stands for a second server process on the same database: its changes do not
+        // reach `app`'s memory, so `app` answers from its cache until the entry expires.
+        let (other, code) = received_dossier(t).await;
+        let ttl = std::time::Duration::from_secs(2);
+        let config = motcua_web::WebConfig {
+            rules: motcua_web::Rules {
+                lookup_cache_seconds: ttl.as_secs() as u32,
+                ..Default::default()
+            },
+            ..t.web_config()
+        };
+        let app = TestApp::spawn_with(t, config).await;
+        let url = format!("/api/v1/public/dossiers/{code}?verify=5678");
+        let steps = |d: &Value| d["steps"].as_array().unwrap().len();
+        let first: Value = app.get(&url).await.json().await.unwrap();
+        let read_at = std::time::Instant::now();
+        assert_eq!(steps(&first), 1);
+        let desk = other.token("tiepnhan").await;
+        let res = other.client.post(other.url(&format!("/api/v1/dossiers/{code}/actions/transfer")))
+            .bearer_auth(&desk).json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let again: Value = app.get(&url).await.json().await.unwrap();
+        if read_at.elapsed() < ttl {
+            assert_eq!(steps(&again), 1, "answered from memory within the lifetime");
+        }
+        let seen: Value = other.get(&url).await.json().await.unwrap();
+        assert_eq!(steps(&seen), 2, "the server that made the change shows it at once");
+        tokio::time::sleep(ttl.saturating_sub(read_at.elapsed()) + std::time::Duration::from_millis(100)).await;
+        let later: Value = app.get(&url).await.json().await.unwrap();
+        assert_eq!(steps(&later), 2, "shown once the cached answer expired");
+        // Wrong digits are refused from memory as from the database.
+        let wrong = app.get(&format!("/api/v1/public/dossiers/{code}?verify=1111")).await;
+        assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    }
+}
