@@ -2,8 +2,11 @@
 //! SQLite: WAL, busy timeout, foreign keys, one writer connection with `BEGIN IMMEDIATE`.
 
 use crate::{StoreError, StoreResult};
+use sqlx::Arguments;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -42,8 +45,99 @@ pub enum Db {
 
 /// A write transaction on either backend.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(SqliteTx),
+    Postgres(PgTx),
+}
+
+/// A SQLite write transaction and the statements deferred in it (`write_later!`).
+///
+/// Every sqlx statement on SQLite is a hand-off to the connection's worker thread and back,
+/// and the one writer holds the database lock across all of a transaction's hand-offs: the
+/// statements whose results nobody reads wait here as one script, sent in one hand-off
+/// before the next immediate statement (`on_tx!` flushes first) or with the commit.
+pub struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    /// Deferred statements, `;`-separated, with anonymous `?` parameters only: they bind
+    /// in order across the whole script.
+    script: String,
+    args: SqliteArguments<'static>,
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        debug_assert!(
+            self.script.is_empty(),
+            "deferred statements must be flushed before an immediate one"
+        );
+        &mut self.tx
+    }
+}
+
+impl SqliteTx {
+    /// Sends the deferred statements, if any, in one hand-off.
+    pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        if self.script.is_empty() {
+            return Ok(());
+        }
+        let sql = std::mem::take(&mut self.script);
+        let args = std::mem::take(&mut self.args);
+        sqlx::query_with(&sql, args).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Defers one statement whose parameters are `?` or `$1, $2, …` each once and in order;
+    /// `bind` adds their values in that order.
+    pub fn defer(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut SqliteArguments<'static>) -> Result<(), sqlx::error::BoxDynError>,
+    ) -> Result<(), sqlx::Error> {
+        let before = self.args.len();
+        let mut args = std::mem::take(&mut self.args);
+        let bound = bind(&mut args);
+        self.args = args;
+        if let Err(e) = bound {
+            return Err(sqlx::Error::Encode(e));
+        }
+        let mut params = 0;
+        let mut chars = sql.chars().peekable();
+        let mut script = std::mem::take(&mut self.script);
+        if !script.is_empty() {
+            script.push_str(";\n");
+        }
+        while let Some(c) = chars.next() {
+            match c {
+                '?' => {
+                    params += 1;
+                    script.push('?');
+                }
+                '$' => {
+                    let mut n = 0usize;
+                    while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                        n = n * 10 + d as usize;
+                        chars.next();
+                    }
+                    params += 1;
+                    debug_assert_eq!(
+                        n, params,
+                        "deferred parameters are numbered in order, each once: {sql}"
+                    );
+                    script.push('?');
+                }
+                c => script.push(c),
+            }
+        }
+        self.script = script;
+        debug_assert_eq!(self.args.len() - before, params, "one value per parameter: {sql}");
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,16 +164,159 @@ macro_rules! on_read {
     };
 }
 
+/// A PostgreSQL write transaction and the statements deferred in it (`write_later!`).
+///
+/// Every statement is a network round trip: the deferred ones are sent as one statement,
+/// the others as data-modifying CTEs of the last (`WITH w1 AS (INSERT …), w2 AS (UPDATE …)
+/// INSERT …`), before the next immediate statement or with the commit. The parts of one
+/// statement share a snapshot and cannot see each other's rows, so a part writing a table
+/// already written by an earlier part starts the next statement; foreign keys are checked at
+/// the end of the statement, when every part has run.
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    /// Statements to send, each with its parts, the tables they write and its arguments.
+    pending: Vec<PgBatch>,
+}
+
+#[derive(Default)]
+struct PgBatch {
+    parts: Vec<String>,
+    tables: Vec<String>,
+    args: sqlx::postgres::PgArguments,
+    params: usize,
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &sqlx::PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        debug_assert!(
+            self.pending.is_empty(),
+            "deferred statements must be flushed before an immediate one"
+        );
+        &mut self.tx
+    }
+}
+
+impl PgTx {
+    /// Sends the deferred statements, if any, one round trip per batch.
+    pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        for batch in std::mem::take(&mut self.pending) {
+            let last = batch.parts.len() - 1;
+            let mut sql = String::new();
+            for (i, part) in batch.parts.iter().enumerate() {
+                if i < last {
+                    sql.push_str(if i == 0 { "WITH " } else { ", " });
+                    sql.push_str(&format!("w{i} AS ({part})"));
+                } else {
+                    if i > 0 {
+                        sql.push(' ');
+                    }
+                    sql.push_str(part);
+                }
+            }
+            sqlx::query_with(&sql, batch.args).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Defers one INSERT or UPDATE with parameters `$1…$n` (each may repeat); `bind` adds
+    /// the n values in order.
+    pub fn defer(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
+    ) -> Result<(), sqlx::Error> {
+        let table = written_table(sql).to_string();
+        if !matches!(self.pending.last(), Some(b) if !b.tables.contains(&table)) {
+            self.pending.push(PgBatch::default());
+        }
+        let batch = self.pending.last_mut().expect("just pushed");
+        let before = batch.args.len();
+        bind(&mut batch.args).map_err(sqlx::Error::Encode)?;
+        let offset = batch.params;
+        let mut part = String::with_capacity(sql.len() + 16);
+        let mut highest = 0;
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d as usize;
+                    chars.next();
+                }
+                highest = highest.max(n);
+                part.push_str(&format!("${}", n + offset));
+            } else {
+                part.push(c);
+            }
+        }
+        debug_assert_eq!(
+            batch.args.len() - before,
+            highest,
+            "one value per parameter: {sql}"
+        );
+        batch.params += highest;
+        batch.parts.push(part);
+        batch.tables.push(table);
+        Ok(())
+    }
+}
+
+/// The table an `INSERT INTO t …` or `UPDATE t …` writes.
+fn written_table(sql: &str) -> &str {
+    let mut words = sql.split_whitespace();
+    match words.next().map(str::to_ascii_uppercase).as_deref() {
+        Some("INSERT") => {
+            words.next();
+            words.next().unwrap_or("").split('(').next().unwrap_or("")
+        }
+        _ => words.next().unwrap_or(""),
+    }
+}
+
+/// A statement whose result nobody reads (an INSERT or UPDATE without RETURNING), in a write
+/// transaction: deferred, and sent with the next immediate statement or the commit (see
+/// `SqliteTx`, `PgTx`); an error it raises comes from that later call. `$sql` is in the
+/// transaction's dialect (`repo::positional`); the block adds one value per parameter, in
+/// order, with `sqlx::Arguments::add` on `$args`.
+#[macro_export]
+macro_rules! write_later {
+    ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                t.defer($sql, |$args| {
+                    $binds;
+                    Ok(())
+                })?;
+            }
+            $crate::Tx::Postgres(t) => {
+                t.defer($sql, |$args| {
+                    $binds;
+                    Ok(())
+                })?;
+            }
+        }
+    };
+}
+
 /// Runs the same body against the connection of a write transaction.
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
             $crate::Tx::Sqlite(t) => {
+                t.flush().await?;
                 let $conn = &mut **t;
                 $body
             }
             $crate::Tx::Postgres(t) => {
+                t.flush().await?;
                 let $conn = &mut **t;
                 $body
             }
@@ -162,8 +399,15 @@ impl Db {
     /// fails with BUSY halfway; a plain `BEGIN` on PostgreSQL.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pg) => Tx::Postgres(pg.begin().await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(SqliteTx {
+                tx: write.begin_with("BEGIN IMMEDIATE").await?,
+                script: String::new(),
+                args: SqliteArguments::default(),
+            }),
+            Db::Postgres(pg) => Tx::Postgres(PgTx {
+                tx: pg.begin().await?,
+                pending: Vec::new(),
+            }),
         })
     }
 
@@ -214,8 +458,14 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+            Tx::Sqlite(mut t) => {
+                t.flush().await?;
+                t.tx.commit().await?
+            }
+            Tx::Postgres(mut t) => {
+                t.flush().await?;
+                t.tx.commit().await?
+            }
         }
         Ok(())
     }
@@ -263,6 +513,16 @@ mod tests {
             Path::new("motcua-data/motcua.db")
         );
         assert_eq!(sqlite_path("sqlite:///tmp/a.db"), Path::new("/tmp/a.db"));
+    }
+
+    #[test]
+    fn the_written_table_starts_a_new_statement_when_written_again() {
+        assert_eq!(written_table("INSERT INTO outbox (topic) VALUES ($1)"), "outbox");
+        assert_eq!(
+            written_table("INSERT INTO report_counts(grain) VALUES ($1)"),
+            "report_counts"
+        );
+        assert_eq!(written_table("UPDATE dossiers SET status = $1"), "dossiers");
     }
 
     #[test]

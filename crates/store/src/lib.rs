@@ -6,7 +6,7 @@ mod error;
 pub mod migrate;
 pub mod repo;
 
-pub use db::{Backend, Db, PoolStats, Tx, redact, sqlite_path as db_path_of};
+pub use db::{Backend, Db, PgTx, PoolStats, SqliteTx, Tx, redact, sqlite_path as db_path_of};
 pub use error::StoreError;
 
 pub type StoreResult<T> = Result<T, StoreError>;

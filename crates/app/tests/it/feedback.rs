@@ -126,9 +126,13 @@ fn field_errors(problem: &Value) -> Vec<String> {
 async fn set_deadline(t: &TestDb, reference: &str, column: &str, at: DateTime<Utc>) {
     let mut tx = t.db.begin().await.expect("begin");
     let sql = format!("UPDATE feedback SET {column} = $1 WHERE ref = $2");
-    motcua_store::on_tx!(&mut tx, c => {
-        sqlx::query(&sql).bind(at).bind(reference).execute(c).await.expect("update");
-    });
+    let set = async {
+        motcua_store::on_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(at).bind(reference).execute(c).await?;
+        });
+        Ok::<_, motcua_store::StoreError>(())
+    };
+    set.await.expect("update");
     tx.commit().await.expect("commit");
 }
 

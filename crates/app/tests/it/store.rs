@@ -59,6 +59,43 @@ on_both_backends! {
         assert_eq!(meta::get(&t.db, "k").await.unwrap(), None);
     }
 
+    async fn writes_left_for_later_are_read_back_in_order_and_land_or_fail_together(t) {
+        use sqlx::Arguments;
+        async fn put(tx: &mut motcua_store::Tx, key: &str, value: &str) -> Result<(), motcua_store::StoreError> {
+            motcua_store::write_later!(tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
+                a.add(key.to_string())?;
+                a.add(value.to_string())?;
+            });
+            Ok(())
+        }
+        async fn count(tx: &mut motcua_store::Tx) -> Result<i64, motcua_store::StoreError> {
+            Ok(motcua_store::on_tx!(tx, c => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM meta WHERE key LIKE 'later%'").fetch_one(c).await?
+            }))
+        }
+        let mut tx = t.db.begin().await.unwrap();
+        put(&mut tx, "later-1", "một").await.unwrap();
+        put(&mut tx, "later-2", "hai").await.unwrap();
+        assert_eq!(count(&mut tx).await.unwrap(), 2, "a later read sees the writes before it");
+        put(&mut tx, "later-3", "ba").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(meta::get(&t.db, "later-3").await.unwrap().as_deref(), Some("ba"));
+
+        // A failing statement fails the transaction, whenever it is sent: nothing of it lands.
+        let mut tx = t.db.begin().await.unwrap();
+        put(&mut tx, "later-4", "bốn").await.unwrap();
+        let failed = match put(&mut tx, "later-1", "again").await {
+            Err(_) => {
+                drop(tx); // rolled back
+                true
+            }
+            Ok(()) => tx.commit().await.is_err(),
+        };
+        assert!(failed, "a duplicate key is refused");
+        assert_eq!(meta::get(&t.db, "later-4").await.unwrap(), None);
+        assert_eq!(meta::get(&t.db, "later-1").await.unwrap().as_deref(), Some("một"));
+    }
+
     async fn foreign_keys_are_enforced(t) {
         let mut tx = t.db.begin().await.unwrap();
         let res = match &mut tx {

@@ -676,9 +676,7 @@ fn search_text(code: &str) -> String {
 
 /// Drops the indexes on `dossiers` that enforce nothing (not unique), returning the
 /// statements creating them again, as SQLite keeps them.
-async fn drop_secondary_indexes(
-    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-) -> Result<Vec<String>, ImportFailure> {
+async fn drop_secondary_indexes(t: &mut crate::SqliteTx) -> Result<Vec<String>, ImportFailure> {
     let found: Vec<(String, String)> = sqlx::query_as(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dossiers' AND sql IS NOT NULL
            AND sql NOT LIKE 'CREATE UNIQUE%'",

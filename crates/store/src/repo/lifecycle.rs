@@ -3,9 +3,10 @@
 //! report counters (`repo::report`) in step.
 //! Thin: the application service decides; this module reads and writes.
 
-use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
+use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx, write_later};
 use chrono::{DateTime, Utc};
 use motcua_domain::report::Facts;
+use sqlx::Arguments;
 use sqlx::Row;
 
 /// A dossier as stored, with the names of its agency and procedure.
@@ -207,10 +208,16 @@ pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<(Dossier, Ve
     Ok(Some((d, steps)))
 }
 
-/// A dossier by its URL key, read inside a write transaction.
+/// A dossier by its URL key, read inside a write transaction and locked until it ends.
 pub async fn find_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<Dossier>> {
     let (clause, value) = key_clause(key);
-    let sql = format!("{SELECT} WHERE {clause}");
+    // Locked until the commit: `save_state` relies on nobody else changing it meanwhile.
+    // (SQLite's BEGIN IMMEDIATE already holds the whole database.)
+    let lock = match tx {
+        Tx::Sqlite(_) => "",
+        Tx::Postgres(_) => " FOR UPDATE OF d",
+    };
+    let sql = format!("{SELECT} WHERE {clause}{lock}");
     Ok(on_tx!(tx, c => {
         let q = sqlx::query(&sql);
         let q = match &value { KeyValue::Id(id) => q.bind(*id), KeyValue::Code(code) => q.bind(code.clone()) };
@@ -328,43 +335,38 @@ pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
     Ok(id)
 }
 
-/// Writes the mutable state of a dossier if nobody changed it since it was read
-/// (`version`); a concurrent change is a Conflict and nothing is written. `before`: its
-/// `counted_facts` as read at that version; the report counters move from them to `d`'s.
+/// Writes the mutable state of a dossier and bumps its `version`. The caller holds the row:
+/// it was inserted in this transaction or read with `find_tx`, which locks it (concurrent
+/// actions wait, then see the new version: `expected_version` makes that a 409). `before`:
+/// its `counted_facts` as read; the report counters move from them to `d`'s.
 pub async fn save_state(
     tx: &mut Tx,
     before: Option<&Facts>,
     d: &Dossier,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let n = on_tx!(tx, c => {
-        sqlx::query(
-            "UPDATE dossiers SET code = $1, status = $2, received_at = $3, accept_due_at = $4, due_at = $5, original_due_at = $6,
-               finished_at = $7, paused_at = $8, supplements_after_receipt = $9, supplement_before_receipt = $10,
-               rescheduled_at = $11, returned_at = $12, return_method = $13, result_file = $14, result_number = $15,
-               received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1
-             WHERE id = $20 AND version = $21",
-        )
-        .bind(&d.code).bind(&d.status).bind(d.received_at).bind(d.accept_due_at).bind(d.due_at).bind(d.original_due_at)
-        .bind(d.finished_at).bind(d.paused_at).bind(d.supplements_after_receipt).bind(d.supplement_before_receipt)
-        .bind(d.rescheduled_at).bind(d.returned_at).bind(&d.return_method).bind(&d.result_file).bind(&d.result_number)
-        .bind(&d.received_by).bind(&d.last_hash).bind(d.event_count).bind(now).bind(d.id).bind(d.version)
-        .execute(c)
-        .await?
-        .rows_affected()
+    const UPDATE: &str = "UPDATE dossiers SET code = $1, status = $2, received_at = $3, accept_due_at = $4, due_at = $5,
+        original_due_at = $6, finished_at = $7, paused_at = $8, supplements_after_receipt = $9, supplement_before_receipt = $10,
+        rescheduled_at = $11, returned_at = $12, return_method = $13, result_file = $14, result_number = $15,
+        received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1
+        WHERE id = $20 AND version = $21";
+    // The dossier was inserted in this transaction or read by `find_tx`, which locks it
+    // (SQLite's BEGIN IMMEDIATE holds the one write lock; PostgreSQL's FOR UPDATE the row):
+    // nobody else can have changed it since, so the update is deferred without waiting for
+    // its row count.
+    write_later!(tx, UPDATE, a => {
+        a.add(d.code.clone())?; a.add(d.status.clone())?; a.add(d.received_at)?; a.add(d.accept_due_at)?;
+        a.add(d.due_at)?; a.add(d.original_due_at)?; a.add(d.finished_at)?; a.add(d.paused_at)?;
+        a.add(d.supplements_after_receipt)?; a.add(d.supplement_before_receipt)?; a.add(d.rescheduled_at)?;
+        a.add(d.returned_at)?; a.add(d.return_method.clone())?; a.add(d.result_file.clone())?;
+        a.add(d.result_number.clone())?; a.add(d.received_by.clone())?; a.add(d.last_hash.clone())?;
+        a.add(d.event_count)?; a.add(now)?; a.add(d.id)?; a.add(d.version)?;
     });
-    if n == 1 {
-        // The report counters follow the change (II.06a fast path). The receiving agency and
-        // procedure never change.
-        let changes =
-            crate::repo::report::deltas(d.agency_id, d.procedure_id, before, d.counted_facts().as_ref());
-        crate::repo::report::apply(tx, changes).await?;
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(
-            "the dossier was changed by someone else; reload it and try again".into(),
-        ))
-    }
+    // The report counters follow the change (II.06a fast path). The receiving agency and
+    // procedure never change.
+    let changes =
+        crate::repo::report::deltas(d.agency_id, d.procedure_id, before, d.counted_facts().as_ref());
+    crate::repo::report::apply(tx, changes).await
 }
 
 /// A workflow step of a dossier.
@@ -445,28 +447,23 @@ pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> Store
             super::values_list(steps.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
         ),
     );
-    on_tx!(tx, c => {
-        let mut q = sqlx::query(&sql);
+    write_later!(tx, &sql, a => {
         for s in steps {
-            q = q.bind(dossier_id).bind(s.seq).bind(&s.name).bind(&s.role).bind(s.agency_id).bind(&s.agency_rule)
-                .bind(s.quota_thousandths).bind(s.started_at).bind(s.due_at);
+            a.add(dossier_id)?; a.add(s.seq)?; a.add(s.name.clone())?; a.add(s.role.clone())?; a.add(s.agency_id)?;
+            a.add(s.agency_rule.clone())?; a.add(s.quota_thousandths)?; a.add(s.started_at)?; a.add(s.due_at)?;
         }
-        q.execute(c).await?;
     });
     Ok(())
 }
 
 /// Writes a step's mutable fields.
 pub async fn save_step(tx: &mut Tx, s: &Step) -> StoreResult<()> {
-    on_tx!(tx, c => {
-        sqlx::query(
-            "UPDATE dossier_steps SET agency_id = $1, started_at = $2, due_at = $3, completed_at = $4, completed_by = $5,
-               assignee_id = $6, note = $7 WHERE id = $8",
-        )
-        .bind(s.agency_id).bind(s.started_at).bind(s.due_at).bind(s.completed_at).bind(&s.completed_by)
-        .bind(s.assignee_id).bind(&s.note).bind(s.id)
-        .execute(c)
-        .await?;
+    write_later!(tx,
+    "UPDATE dossier_steps SET agency_id = $1, started_at = $2, due_at = $3, completed_at = $4, completed_by = $5,
+       assignee_id = $6, note = $7 WHERE id = $8",
+    a => {
+        a.add(s.agency_id)?; a.add(s.started_at)?; a.add(s.due_at)?; a.add(s.completed_at)?;
+        a.add(s.completed_by.clone())?; a.add(s.assignee_id)?; a.add(s.note.clone())?; a.add(s.id)?;
     });
     Ok(())
 }
@@ -531,13 +528,11 @@ pub async fn add_components(
             super::values_list(components.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         ),
     );
-    on_tx!(tx, conn => {
-        let mut q = sqlx::query(&sql);
+    write_later!(tx, &sql, a => {
         for c in components {
-            q = q.bind(dossier_id).bind(c.seq).bind(&c.kind).bind(&c.name).bind(c.originals).bind(c.copies)
-                .bind(c.required).bind(c.provided).bind(&c.file_sha256).bind(now);
+            a.add(dossier_id)?; a.add(c.seq)?; a.add(c.kind.clone())?; a.add(c.name.clone())?; a.add(c.originals)?;
+            a.add(c.copies)?; a.add(c.required)?; a.add(c.provided)?; a.add(c.file_sha256.clone())?; a.add(now)?;
         }
-        q.execute(conn).await?;
     });
     Ok(())
 }
@@ -572,15 +567,13 @@ pub async fn events(db: &Db, dossier_id: i64) -> StoreResult<Vec<Event>> {
 }
 
 pub async fn append_event(tx: &mut Tx, dossier_id: i64, e: &Event) -> StoreResult<()> {
-    on_tx!(tx, c => {
-        sqlx::query(
-            "INSERT INTO dossier_events (dossier_id, seq, at, actor, action, from_status, to_status, step_seq, note, details, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(dossier_id).bind(e.seq).bind(&e.at).bind(&e.actor).bind(&e.action).bind(&e.from_status).bind(&e.to_status)
-        .bind(e.step_seq).bind(&e.note).bind(&e.details).bind(&e.prev_hash).bind(&e.hash)
-        .execute(c)
-        .await?;
+    write_later!(tx,
+    "INSERT INTO dossier_events (dossier_id, seq, at, actor, action, from_status, to_status, step_seq, note, details, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    a => {
+        a.add(dossier_id)?; a.add(e.seq)?; a.add(e.at.clone())?; a.add(e.actor.clone())?; a.add(e.action.clone())?;
+        a.add(e.from_status.clone())?; a.add(e.to_status.clone())?; a.add(e.step_seq)?; a.add(e.note.clone())?;
+        a.add(e.details.clone())?; a.add(e.prev_hash.clone())?; a.add(e.hash.clone())?;
     });
     Ok(())
 }
@@ -613,12 +606,10 @@ pub async fn enqueue_all(
             super::values_list(messages.len(), "(?, ?, ?, ?)")
         ),
     );
-    on_tx!(tx, c => {
-        let mut q = sqlx::query(&sql);
+    write_later!(tx, &sql, a => {
         for (topic, payload) in messages {
-            q = q.bind(*topic).bind(dossier_id).bind(payload).bind(now);
+            a.add(topic.to_string())?; a.add(dossier_id)?; a.add(payload.clone())?; a.add(now)?;
         }
-        q.execute(c).await?;
     });
     Ok(())
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::calendar::local_date;
 use motcua_domain::report::counts::{self, Grain, Metric, Prefixes};
 use motcua_domain::report::{Facts, Period, Row};
+use sqlx::Arguments;
 use sqlx::Row as _;
 use std::collections::{BTreeMap, HashMap};
 
@@ -264,8 +265,27 @@ pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> Stor
 /// a `VALUES` list on SQLite (anonymous parameters), `UNNEST` arrays on PostgreSQL.
 pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> {
     const UPSERT: &str = "ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n";
+    if rows.is_empty() {
+        return Ok(());
+    }
     match tx {
+        // A transition's few rows wait for the commit with its other writes (`write_later!`).
+        _ if rows.len() <= 64 => {
+            let sql = super::positional(
+                tx,
+                &format!(
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
+                    super::values_list(rows.len(), "(?, ?, ?, ?, ?, ?)")
+                ),
+            );
+            crate::write_later!(tx, &sql, a => {
+                for (g, bucket, agency, procedure, metric, n) in rows {
+                    a.add(*g)?; a.add(*bucket)?; a.add(*agency)?; a.add(*procedure)?; a.add(*metric)?; a.add(*n)?;
+                }
+            });
+        }
         Tx::Sqlite(t) => {
+            t.flush().await?;
             for chunk in rows.chunks(5000) {
                 let sql = format!(
                     "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
@@ -279,6 +299,7 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
             }
         }
         Tx::Postgres(t) => {
+            t.flush().await?;
             for chunk in rows.chunks(10_000) {
                 let grain: Vec<&str> = chunk.iter().map(|r| r.0).collect();
                 let bucket: Vec<NaiveDate> = chunk.iter().map(|r| r.1).collect();
