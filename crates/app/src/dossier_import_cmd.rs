@@ -77,7 +77,7 @@ pub async fn run(common: &Common, file: &PathBuf, create_missing: bool) -> anyho
         "import checked"
     );
 
-    let db = crate::serve::open_database(common).await?;
+    let db = crate::serve::open_database_for(common, true).await?;
     motcua_store::migrate::run(&db)
         .await
         .map_err(|e| usage(e.to_string()))?;

