@@ -63,6 +63,9 @@ pub struct SqliteTx {
     /// in order across the whole script.
     script: String,
     args: SqliteArguments<'static>,
+    /// A value failed to encode: the arguments no longer match the script, and the
+    /// transaction cannot commit.
+    broken: bool,
 }
 
 impl std::ops::Deref for SqliteTx {
@@ -85,6 +88,9 @@ impl std::ops::DerefMut for SqliteTx {
 impl SqliteTx {
     /// Sends the deferred statements, if any, in one hand-off.
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        if self.broken {
+            return Err(broken());
+        }
         if self.script.is_empty() {
             return Ok(());
         }
@@ -106,6 +112,7 @@ impl SqliteTx {
         let bound = bind(&mut args);
         self.args = args;
         if let Err(e) = bound {
+            self.broken = true;
             return Err(sqlx::Error::Encode(e));
         }
         let mut params = 0;
@@ -178,6 +185,8 @@ pub struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// Statements to send, each with its parts, the tables they write and its arguments.
     pending: Vec<PgBatch>,
+    /// As `SqliteTx::broken`.
+    broken: bool,
 }
 
 #[derive(Default)]
@@ -208,6 +217,9 @@ impl std::ops::DerefMut for PgTx {
 impl PgTx {
     /// Sends the deferred statements, if any, one round trip per batch.
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        if self.broken {
+            return Err(broken());
+        }
         for batch in std::mem::take(&mut self.pending) {
             let last = batch.parts.len() - 1;
             let mut sql = String::new();
@@ -240,7 +252,10 @@ impl PgTx {
         }
         let batch = self.pending.last_mut().expect("just pushed");
         let before = batch.args.len();
-        bind(&mut batch.args).map_err(sqlx::Error::Encode)?;
+        if let Err(e) = bind(&mut batch.args) {
+            self.broken = true;
+            return Err(sqlx::Error::Encode(e));
+        }
         let offset = batch.params;
         let mut part = String::with_capacity(sql.len() + 16);
         let mut highest = 0;
@@ -268,6 +283,12 @@ impl PgTx {
         batch.tables.push(table);
         Ok(())
     }
+}
+
+fn broken() -> sqlx::Error {
+    sqlx::Error::Protocol(
+        "a deferred statement could not encode its values; the transaction cannot commit".into(),
+    )
 }
 
 /// The table an `INSERT INTO t …` or `UPDATE t …` writes.
@@ -444,10 +465,12 @@ impl Db {
                 tx: write.begin_with("BEGIN IMMEDIATE").await?,
                 script: String::new(),
                 args: SqliteArguments::default(),
+                broken: false,
             }),
             Db::Postgres(pg) => Tx::Postgres(PgTx {
                 tx: pg.begin().await?,
                 pending: Vec::new(),
+                broken: false,
             }),
         })
     }

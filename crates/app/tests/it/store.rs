@@ -96,6 +96,21 @@ on_both_backends! {
         assert_eq!(meta::get(&t.db, "later-1").await.unwrap().as_deref(), Some("một"));
     }
 
+    async fn a_value_that_cannot_be_encoded_fails_the_transaction(t) {
+        use sqlx::Arguments;
+        async fn put(tx: &mut motcua_store::Tx, key: &str) -> Result<(), motcua_store::StoreError> {
+            motcua_store::write_later!(tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
+                a.add(key.to_string())?;
+                a.add(Unencodable)?;
+            });
+            Ok(())
+        }
+        let mut tx = t.db.begin().await.unwrap();
+        assert!(put(&mut tx, "bad-1").await.is_err());
+        assert!(tx.commit().await.is_err(), "values and statements no longer match: no commit");
+        assert_eq!(meta::get(&t.db, "bad-1").await.unwrap(), None);
+    }
+
     async fn foreign_keys_are_enforced(t) {
         let mut tx = t.db.begin().await.unwrap();
         let res = match &mut tx {
@@ -227,4 +242,37 @@ async fn a_newer_schema_is_refused() {
     tx.commit().await.unwrap();
     let err = migrate::run(&t.db).await.unwrap_err();
     assert!(err.to_string().contains("newer"), "{err}");
+}
+
+/// A value whose encoding fails (for the test of deferred writes).
+struct Unencodable;
+
+impl sqlx::Type<sqlx::Sqlite> for Unencodable {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for Unencodable {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <String as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for Unencodable {
+    fn encode_by_ref(
+        &self,
+        _: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        Err("cannot be encoded".into())
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for Unencodable {
+    fn encode_by_ref(
+        &self,
+        _: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        Err("cannot be encoded".into())
+    }
 }
