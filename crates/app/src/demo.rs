@@ -168,6 +168,7 @@ impl Seeder<'_> {
         Ok(CurrentUser {
             principal,
             csrf_token: None,
+            reference_version: None,
         })
     }
 

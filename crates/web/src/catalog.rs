@@ -62,7 +62,7 @@ pub async fn save_procedure(
     for (i, c) in spec.components.iter().enumerate() {
         if let Some(f) = &c.form {
             let stored = match f.file.strip_prefix("sha256:") {
-                Some(sha) => motcua_store::repo::files::meta(&state.db, sha).await?.is_some(),
+                Some(sha) => state.file_stored(sha).await?,
                 None => false,
             };
             if !stored {

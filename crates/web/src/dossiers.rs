@@ -327,7 +327,7 @@ async fn ensure_may_read(
     d: &Dossier,
     steps: &[Step],
 ) -> Result<(), Refusal> {
-    let reference = state.reference().await?;
+    let reference = state.reference_for(Some(user)).await?;
     may_read(&reference, user, d, steps)
 }
 
@@ -381,7 +381,7 @@ pub async fn intake_view(
     // memory must show what a later read shows.
     let now = now.trunc_subsecs(6);
     let channel: Channel = input.channel.parse().map_err(|e: String| invalid("channel", e))?;
-    let reference = state.reference().await?;
+    let reference = state.reference_for(user).await?;
     let agency = reference
         .agency(input.agency.trim())
         .ok_or_else(|| invalid("agency", format!("unknown agency {:?}", input.agency)))?;
@@ -479,7 +479,7 @@ pub async fn intake_view(
         }
         if let Some(f) = &c.file {
             match is_uploaded(f) {
-                Some(sha) if motcua_store::repo::files::meta(&state.db, sha).await?.is_some() => {}
+                Some(sha) if state.file_stored(sha).await? => {}
                 _ => errors.push(FieldError {
                     path: format!("components[{i}].file"),
                     message: "upload the scan first (POST /api/v1/uploads)".into(),
@@ -852,7 +852,12 @@ pub async fn act_view(
     now: DateTime<Utc>,
 ) -> Result<View, Refusal> {
     let now = now.trunc_subsecs(6);
-    let reference = state.reference().await?;
+    let reference = state
+        .reference_for(match &by {
+            By::Officer(user) => Some(*user),
+            By::Citizen { .. } => None,
+        })
+        .await?;
     // A citizen acts on their own dossier only, and only in two ways.
     if let By::Citizen { id, .. } = &by {
         let pre = repo::find(&state.db, key).await?.ok_or(Refusal::NotFound)?;
@@ -883,7 +888,7 @@ pub async fn act_view(
     };
     if let Some(f) = &input.file {
         match is_uploaded(f) {
-            Some(sha) if motcua_store::repo::files::meta(&state.db, sha).await?.is_some() => {}
+            Some(sha) if state.file_stored(sha).await? => {}
             _ => return Err(invalid("file", "upload the file first (POST /api/v1/uploads)")),
         }
     }

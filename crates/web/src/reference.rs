@@ -14,8 +14,6 @@ use motcua_store::{Db, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-const VERSION_KEY: &str = "reference_version";
-
 /// Procedures read so far, by key (None: no such procedure).
 type Memo<K> = Mutex<HashMap<K, Option<Arc<StoredProcedure>>>>;
 
@@ -148,9 +146,17 @@ pub struct ReferenceCache {
 impl ReferenceCache {
     /// The reference data now: one small query to check the stamp, a reload only on change.
     pub async fn get(&self, db: &Db) -> StoreResult<Arc<Reference>> {
-        let version = motcua_store::repo::meta::get(db, VERSION_KEY)
-            .await?
-            .unwrap_or_default();
+        self.get_at(db, None).await
+    }
+
+    /// `get`, with the stamp already read in this request (`known`) if it was.
+    pub async fn get_at(&self, db: &Db, known: Option<&str>) -> StoreResult<Arc<Reference>> {
+        let version = match known {
+            Some(v) => v.to_string(),
+            None => motcua_store::repo::meta::get(db, motcua_store::repo::meta::REFERENCE_VERSION)
+                .await?
+                .unwrap_or_default(),
+        };
         if let Some(r) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
             && r.version == version
         {
@@ -173,5 +179,15 @@ impl AppState {
     /// The reference data now (see `ReferenceCache::get`).
     pub async fn reference(&self) -> StoreResult<Arc<Reference>> {
         self.reference.get(&self.db).await
+    }
+
+    /// `reference`, using the stamp read with the caller's bearer token when there is one
+    /// (no second query).
+    pub async fn reference_for(
+        &self,
+        user: Option<&crate::auth::CurrentUser>,
+    ) -> StoreResult<Arc<Reference>> {
+        let known = user.and_then(|u| u.reference_version.as_deref());
+        self.reference.get_at(&self.db, known).await
     }
 }

@@ -65,6 +65,8 @@ pub struct AppState {
     pub lookup_limits: Arc<crate::public::LookupLimits>,
     /// Public lookup answers kept in memory.
     pub lookup_cache: Arc<crate::public::LookupCache>,
+    /// Uploaded files known to be stored (files are never deleted, so a yes stays true).
+    stored_files: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     /// One-time codes sent per login (registration, reset): against message flooding.
     pub code_limits: Arc<crate::ratelimit::Limiter>,
     pub metrics: Arc<Metrics>,
@@ -74,6 +76,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Whether an uploaded file with this SHA-256 is stored: read once, then remembered (a
+    /// stored file is never removed; an unknown one is asked again next time).
+    pub async fn file_stored(&self, sha256: &str) -> motcua_store::StoreResult<bool> {
+        let known = |set: &std::collections::HashSet<String>| set.contains(sha256);
+        if known(&self.stored_files.lock().unwrap_or_else(|p| p.into_inner())) {
+            return Ok(true);
+        }
+        let stored = motcua_store::repo::files::meta(&self.db, sha256).await?.is_some();
+        if stored {
+            let mut set = self.stored_files.lock().unwrap_or_else(|p| p.into_inner());
+            // At most 100k hashes (about 10 MB); past that, start again.
+            if set.len() >= 100_000 {
+                set.clear();
+            }
+            set.insert(sha256.to_string());
+        }
+        Ok(stored)
+    }
+
     /// Counts a one-time code sent to `login`; Err(seconds) past 5 an hour.
     pub fn lookup_limits_register(&self, login: &str) -> Result<(), u64> {
         self.code_limits.hit(login)
@@ -89,6 +110,7 @@ impl AppState {
             lookup_cache: Arc::new(crate::public::LookupCache::new(std::time::Duration::from_secs(
                 config.rules.lookup_cache_seconds.into(),
             ))),
+            stored_files: Default::default(),
             code_limits: Arc::new(crate::ratelimit::Limiter::new(
                 5,
                 std::time::Duration::from_secs(3600),

@@ -368,6 +368,7 @@ pub async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUse
     motcua_web::auth::CurrentUser {
         principal,
         csrf_token: None,
+        reference_version: None,
     }
 }
 

@@ -75,23 +75,41 @@ pub async fn principal(db: &Db, user_id: i64) -> StoreResult<Option<Principal>> 
     Ok(fold_principal(rows))
 }
 
+/// The user behind a live bearer token and the reference stamp.
+pub struct TokenUser {
+    /// None when the user is disabled.
+    pub principal: Option<Principal>,
+    /// `meta.reference_version` as read in the same query (a request needs both: one round
+    /// trip instead of two).
+    pub reference_version: Option<String>,
+}
+
 /// The user behind a live (not revoked, not expired) bearer token, in one query: None for no
-/// such token, Some(None) when its user is disabled.
+/// such token.
 pub async fn token_principal(
     db: &Db,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> StoreResult<Option<Option<Principal>>> {
+) -> StoreResult<Option<TokenUser>> {
     let sql = format!(
-        "{PRINCIPAL_SELECT} FROM api_tokens t JOIN users u ON u.id = t.user_id {PRINCIPAL_ROLES}
+        "{PRINCIPAL_SELECT}, (SELECT value FROM meta WHERE key = '{}') AS reference_version
+         FROM api_tokens t JOIN users u ON u.id = t.user_id {PRINCIPAL_ROLES}
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
-         ORDER BY a.code, r.role"
+         ORDER BY a.code, r.role",
+        super::meta::REFERENCE_VERSION
     );
-    let rows = on_read!(db, pool => {
+    let (rows, stamps): (Vec<PrincipalRow>, Vec<Option<String>>) = on_read!(db, pool => {
         sqlx::query(&sql).bind(token_hash).bind(now).fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(principal_row!(r))).collect::<Result<Vec<_>, _>>()?
+            .map(|r| Ok::<_, sqlx::Error>((principal_row!(r), r.try_get(7)?)))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip()
     });
-    Ok((!rows.is_empty()).then(|| fold_principal(rows)))
+    let reference_version = stamps.into_iter().next().flatten();
+    Ok((!rows.is_empty()).then(|| TokenUser {
+        principal: fold_principal(rows),
+        reference_version,
+    }))
 }
 
 /// One row per role (one with no role for a user without any): the principal, unless disabled.

@@ -2,6 +2,9 @@
 
 use crate::{Db, StoreResult, Tx, on_read, on_tx};
 
+/// The stamp the reference tables' triggers bump on every change (migration 0009).
+pub const REFERENCE_VERSION: &str = "reference_version";
+
 pub async fn get(db: &Db, key: &str) -> StoreResult<Option<String>> {
     Ok(on_read!(db, pool => {
         sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")

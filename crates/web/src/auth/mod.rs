@@ -27,6 +27,8 @@ pub struct CurrentUser {
     pub principal: repo::Principal,
     /// Set for browser sessions: the token every form must carry.
     pub csrf_token: Option<String>,
+    /// The reference stamp read with the bearer token (`AppState::reference_for`).
+    pub reference_version: Option<String>,
 }
 
 impl CurrentUser {
@@ -235,15 +237,16 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<CurrentUs
                 "Authorization must be `Bearer TOKEN`",
             ));
         };
-        let Some(principal) = repo::token_principal(&state.db, &secret_hash(token), now).await? else {
+        let Some(found) = repo::token_principal(&state.db, &secret_hash(token), now).await? else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid, expired or revoked token",
             ));
         };
-        return Ok(principal.map(|principal| CurrentUser {
+        return Ok(found.principal.map(|principal| CurrentUser {
             principal,
             csrf_token: None,
+            reference_version: found.reference_version,
         }));
     }
     if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
@@ -254,6 +257,7 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<CurrentUs
             .map(|principal| CurrentUser {
                 principal,
                 csrf_token: Some(csrf),
+                reference_version: None,
             }));
     }
     Ok(None)

@@ -23,7 +23,7 @@ use axum::routing::get;
 use chrono::Utc;
 use motcua_domain::calendar;
 use motcua_domain::procedure::{FieldError, Method, ProcedureSpec};
-use motcua_store::repo::{agencies, catalog, files};
+use motcua_store::repo::{agencies, catalog};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -448,7 +448,7 @@ async fn receive(
     // A kept reference must name a stored file (it came from a hidden field).
     for (i, c) in form.components.iter_mut().enumerate() {
         if let Some(sha) = c.file_ref.strip_prefix("sha256:")
-            && files::meta(&state.db, sha).await?.is_some()
+            && state.file_stored(sha).await?
         {
             continue;
         }
