@@ -108,16 +108,13 @@ impl SqliteTx {
         bind: impl FnOnce(&mut SqliteArguments<'static>) -> Result<(), sqlx::error::BoxDynError>,
     ) -> Result<(), sqlx::Error> {
         let before = self.args.len();
-        let mut args = std::mem::take(&mut self.args);
-        let bound = bind(&mut args);
-        self.args = args;
-        if let Err(e) = bound {
+        if let Err(e) = bind(&mut self.args) {
             self.broken = true;
             return Err(sqlx::Error::Encode(e));
         }
         let mut params = 0;
         let mut chars = sql.chars().peekable();
-        let mut script = std::mem::take(&mut self.script);
+        let script = &mut self.script;
         if !script.is_empty() {
             script.push_str(";\n");
         }
@@ -143,7 +140,6 @@ impl SqliteTx {
                 c => script.push(c),
             }
         }
-        self.script = script;
         debug_assert_eq!(self.args.len() - before, params, "one value per parameter: {sql}");
         Ok(())
     }
@@ -525,16 +521,19 @@ impl Db {
 }
 
 impl Tx {
-    pub async fn commit(self) -> StoreResult<()> {
+    /// Sends the deferred statements now (`write_later!`).
+    pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(mut t) => {
-                t.flush().await?;
-                t.tx.commit().await?
-            }
-            Tx::Postgres(mut t) => {
-                t.flush().await?;
-                t.tx.commit().await?
-            }
+            Tx::Sqlite(t) => t.flush().await,
+            Tx::Postgres(t) => t.flush().await,
+        }
+    }
+
+    pub async fn commit(mut self) -> StoreResult<()> {
+        self.flush().await?;
+        match self {
+            Tx::Sqlite(t) => t.tx.commit().await?,
+            Tx::Postgres(t) => t.tx.commit().await?,
         }
         Ok(())
     }

@@ -268,37 +268,11 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
     if rows.is_empty() {
         return Ok(());
     }
+    // A transition's few rows wait for the commit with its other writes (`write_later!`); a
+    // bulk load's many are sent chunk by chunk.
+    let few = rows.len() <= 64;
     match tx {
-        // A transition's few rows wait for the commit with its other writes (`write_later!`).
-        _ if rows.len() <= 64 => {
-            let sql = super::positional(
-                tx,
-                &format!(
-                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
-                    super::values_list(rows.len(), "(?, ?, ?, ?, ?, ?)")
-                ),
-            );
-            crate::write_later!(tx, &sql, a => {
-                for (g, bucket, agency, procedure, metric, n) in rows {
-                    a.add(*g)?; a.add(*bucket)?; a.add(*agency)?; a.add(*procedure)?; a.add(*metric)?; a.add(*n)?;
-                }
-            });
-        }
-        Tx::Sqlite(t) => {
-            t.flush().await?;
-            for chunk in rows.chunks(5000) {
-                let sql = format!(
-                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
-                    super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
-                );
-                let mut q = sqlx::query(&sql);
-                for (g, bucket, a, p, m, n) in chunk {
-                    q = q.bind(*g).bind(*bucket).bind(*a).bind(*p).bind(*m).bind(*n);
-                }
-                q.execute(&mut **t).await?;
-            }
-        }
-        Tx::Postgres(t) => {
+        Tx::Postgres(t) if !few => {
             t.flush().await?;
             for chunk in rows.chunks(10_000) {
                 let grain: Vec<&str> = chunk.iter().map(|r| r.0).collect();
@@ -319,6 +293,25 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
                 .bind(&n)
                 .execute(&mut **t)
                 .await?;
+            }
+        }
+        _ => {
+            for chunk in rows.chunks(5000) {
+                let sql = super::positional(
+                    tx,
+                    &format!(
+                        "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
+                        super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
+                    ),
+                );
+                crate::write_later!(tx, &sql, a => {
+                    for (g, bucket, agency, procedure, metric, n) in chunk {
+                        a.add(*g)?; a.add(*bucket)?; a.add(*agency)?; a.add(*procedure)?; a.add(*metric)?; a.add(*n)?;
+                    }
+                });
+                if !few {
+                    tx.flush().await?;
+                }
             }
         }
     }
