@@ -79,8 +79,12 @@ impl AppState {
     /// Whether an uploaded file with this SHA-256 is stored: read once, then remembered (a
     /// stored file is never removed; an unknown one is asked again next time).
     pub async fn file_stored(&self, sha256: &str) -> motcua_store::StoreResult<bool> {
-        let known = |set: &std::collections::HashSet<String>| set.contains(sha256);
-        if known(&self.stored_files.lock().unwrap_or_else(|p| p.into_inner())) {
+        if self
+            .stored_files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(sha256)
+        {
             return Ok(true);
         }
         let stored = motcua_store::repo::files::meta(&self.db, sha256).await?.is_some();
