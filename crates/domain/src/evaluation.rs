@@ -752,6 +752,13 @@ pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// The points earned for a value `v` in 0..=1 of `max`: to the hundredth, never above `max`
+/// (scales may be set with more decimals, and rounding up must not award more than the
+/// criterion is worth).
+fn points(max: f64, v: f64) -> f64 {
+    round2(max * v).min(max)
+}
+
 /// Points of one sub-criterion worth `max`.
 pub fn score_measure(c: Criterion, max: f64, m: &Measure) -> SubScore {
     let base = SubScore {
@@ -775,7 +782,7 @@ pub fn score_measure(c: Criterion, max: f64, m: &Measure) -> SubScore {
             let v = (*num).min(*den) as f64 / *den as f64;
             SubScore {
                 measured: true,
-                score: Some(round2(max * v)),
+                score: Some(points(max, v)),
                 value: Some(v),
                 numerator: Some(*num),
                 denominator: Some(*den),
@@ -792,7 +799,7 @@ pub fn score_measure(c: Criterion, max: f64, m: &Measure) -> SubScore {
             let v = (2.0 - mean).clamp(0.0, 1.0);
             SubScore {
                 measured: true,
-                score: Some(round2(max * v)),
+                score: Some(points(max, v)),
                 value: Some(mean),
                 denominator: Some(*count),
                 ..base
@@ -1218,6 +1225,39 @@ mod tests {
             (0.0f64..4.0, 0u64..10).prop_map(|(mean, count)| Measure::TimeRatio { mean, count }),
             Just(Measure::NotTracked("not here".into())),
         ]
+    }
+
+    #[test]
+    fn full_marks_never_exceed_points_set_with_more_decimals() {
+        // Found by the property test below: three criteria at 5.688 + 10.816 + 5.496 = 22
+        // points each rounded up to the hundredth gave the group 22.01 of 22.
+        let scales = Scales {
+            procedures_published: 0.0,
+            dossiers_synced: 18.0,
+            on_time: 0.0,
+            average_time: 20.0,
+            components_digitised: 5.687977656174565,
+            data_reused: 10.815942434074568,
+            results_electronic: 5.496079909750865,
+            procedures_online: 0.0,
+            online_dossiers: 0.0,
+            online_payment: 22.0,
+            feedback_on_time: 0.0,
+            feedback_satisfaction: 0.0,
+            dossier_satisfaction: 18.0,
+        };
+        assert!(scales.validate().is_ok());
+        let measures: Measures = Criterion::ALL
+            .into_iter()
+            .map(|c| (c, Measure::Share { num: 1, den: 1 }))
+            .collect();
+        let ix = index(&measures, &scales);
+        for g in &ix.groups {
+            assert!(g.score <= g.measured_max + 0.01, "{g:?}");
+            for s in &g.criteria {
+                assert!(s.score.is_some_and(|p| p <= s.max), "{s:?}");
+            }
+        }
     }
 
     proptest! {
