@@ -521,7 +521,8 @@ pub async fn intake_view(
     let limit = limit_of(spec, case, channel.as_str())?;
     let actor = user.map(role_of).unwrap_or_else(|| "citizen".into());
     let search_text = motcua_domain::text::fold_vi(&format!("{} {} {}", a.name, a.id_number, phone));
-    let mut tx = state.db.begin().await?;
+    // Short: may share its COMMIT with other requests' (group commit on SQLite).
+    let mut tx = state.db.begin_grouped().await?;
     let (status, code, received_at, due_at, accept_due_at, submitted_at) = if channel == Channel::Online {
         let accept_due = clock.add_working_minutes(
             clock.normalise_intake(now),
@@ -895,7 +896,7 @@ pub async fn act_view(
 
     // The dossier is read once, inside the transaction that changes it; the checks on it
     // are in memory (reference data), so the write lock is not held for more reads.
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_grouped().await?;
     let mut d = repo::find_tx(&mut tx, key).await?.ok_or(Refusal::NotFound)?;
     let mut steps = repo::steps_tx(&mut tx, d.id).await?;
     if let By::Officer(user) = &by {

@@ -308,7 +308,7 @@ async fn expired_sessions_sign_out() {
         unreachable!()
     };
     sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00+00:00'")
-        .execute(write)
+        .execute(&mut **write.lock().await.unwrap())
         .await
         .unwrap();
     let res = app

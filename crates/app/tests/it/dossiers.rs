@@ -409,7 +409,7 @@ async fn a_tampered_event_breaks_the_chain() {
         unreachable!()
     };
     sqlx::query("UPDATE dossier_events SET note = 'sửa lén' WHERE seq = 2")
-        .execute(write)
+        .execute(&mut **write.lock().await.unwrap())
         .await
         .unwrap();
     let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;

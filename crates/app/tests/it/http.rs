@@ -42,6 +42,11 @@ on_both_backends! {
         assert!(text.contains(r#"motcua_http_requests_total{method="GET",route="unmatched",status="404"} 1"#), "{text}");
         assert!(text.contains("motcua_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"+Inf\"} 2"));
         assert!(text.contains("motcua_db_pool_connections{pool="), "{text}");
+        assert_eq!(
+            text.contains("motcua_db_write_groups_total "),
+            t.db.group_stats().is_some(),
+            "group commit figures on SQLite only: {text}"
+        );
     }
 
     async fn landing_page_is_vietnamese_and_counts_dossiers(t) {

@@ -273,7 +273,12 @@ async fn file_count(db: &motcua_store::Db) -> i64 {
 async fn set_due(db: &motcua_store::Db, sql: &str, code: &str, at: DateTime<Utc>) {
     match db {
         motcua_store::Db::Sqlite { write, .. } => {
-            sqlx::query(sql).bind(at).bind(code).execute(write).await.unwrap();
+            sqlx::query(sql)
+                .bind(at)
+                .bind(code)
+                .execute(&mut **write.lock().await.unwrap())
+                .await
+                .unwrap();
         }
         motcua_store::Db::Postgres(pg) => {
             sqlx::query(sql).bind(at).bind(code).execute(pg).await.unwrap();

@@ -57,6 +57,12 @@ on_both_backends! {
         assert!(err.is_err());
         drop(tx); // rolled back
         assert_eq!(meta::get(&t.db, "k").await.unwrap(), None);
+        // The next transaction starts clean: the dropped one's write is not committed with it.
+        let mut tx = t.db.begin().await.unwrap();
+        meta::set(&mut tx, "k2", "v2").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(meta::get(&t.db, "k").await.unwrap(), None);
+        assert_eq!(meta::get(&t.db, "k2").await.unwrap().as_deref(), Some("v2"));
     }
 
     async fn writes_left_for_later_are_read_back_in_order_and_land_or_fail_together(t) {
@@ -94,6 +100,119 @@ on_both_backends! {
         assert!(failed, "a duplicate key is refused");
         assert_eq!(meta::get(&t.db, "later-4").await.unwrap(), None);
         assert_eq!(meta::get(&t.db, "later-1").await.unwrap().as_deref(), Some("một"));
+        // After a commit that failed, the next transaction neither fails nor carries its writes.
+        let mut tx = t.db.begin().await.unwrap();
+        put(&mut tx, "later-5", "năm").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(meta::get(&t.db, "later-5").await.unwrap().as_deref(), Some("năm"));
+        assert_eq!(meta::get(&t.db, "later-4").await.unwrap(), None);
+    }
+
+    async fn grouped_transactions_land_or_fail_each_on_its_own(t) {
+        // 12 tasks × 10 grouped transactions at once; every third writes a key that exists
+        // (refused at its commit). Each commit's answer matches what landed, whatever group it
+        // shared with others.
+        let mut tx = t.db.begin().await.unwrap();
+        meta::set(&mut tx, "taken", "x").await.unwrap();
+        tx.commit().await.unwrap();
+        let mut handles = Vec::new();
+        for task in 0..12 {
+            let db = t.db.clone();
+            handles.push(tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                for i in 0..10 {
+                    let key = if (task * 10 + i) % 3 == 0 { "taken".to_string() } else { format!("g-{task}-{i}") };
+                    let mut tx = db.begin_grouped().await.unwrap();
+                    let put = async {
+                        use sqlx::Arguments;
+                        motcua_store::write_later!(&mut tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
+                            a.add(key.clone())?;
+                            a.add(format!("v-{task}-{i}"))?;
+                        });
+                        Ok::<_, motcua_store::StoreError>(())
+                    };
+                    put.await.unwrap();
+                    let ok = tx.commit().await.is_ok();
+                    outcomes.push((key, format!("v-{task}-{i}"), ok));
+                }
+                outcomes
+            }));
+        }
+        let mut landed = 0;
+        for h in handles {
+            for (key, value, ok) in h.await.unwrap() {
+                let stored = meta::get(&t.db, &key).await.unwrap();
+                if key == "taken" {
+                    assert!(!ok, "a duplicate key is refused");
+                    assert_eq!(stored.as_deref(), Some("x"));
+                } else {
+                    assert!(ok, "{key} was refused");
+                    assert_eq!(stored.as_deref(), Some(value.as_str()), "{key} committed but not stored");
+                    landed += 1;
+                }
+            }
+        }
+        assert_eq!(landed, 80);
+        if let Some((groups, members)) = t.db.group_stats() {
+            assert!(members >= 120, "every transaction joined a group: {members}");
+            assert!(groups < members, "transactions at once shared groups: {groups} for {members}");
+        }
+    }
+
+    async fn a_group_member_rolled_back_leaves_the_others_in(t) {
+        // A finishes while B waits for the writer, so A's commit waits for the group; B joins
+        // the same transaction, writes, and is dropped: B's write goes, A's lands.
+        let mut a = t.db.begin_grouped().await.unwrap();
+        meta::set(&mut a, "member-a", "a").await.unwrap();
+        let db = t.db.clone();
+        let (joined, wait_joined) = tokio::sync::oneshot::channel();
+        let (release, wait_release) = tokio::sync::oneshot::channel::<()>();
+        let b = tokio::spawn(async move {
+            let mut b = db.begin_grouped().await.unwrap();
+            meta::set(&mut b, "member-b", "b").await.unwrap();
+            joined.send(()).unwrap();
+            wait_release.await.unwrap();
+            drop(b); // rolled back
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await; // B is waiting
+        let commit_a = tokio::spawn(async move { a.commit().await });
+        wait_joined.await.unwrap();
+        release.send(()).unwrap();
+        b.await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), commit_a)
+            .await
+            .expect("A's commit ends")
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta::get(&t.db, "member-a").await.unwrap().as_deref(), Some("a"));
+        assert_eq!(meta::get(&t.db, "member-b").await.unwrap(), None);
+        // The writer goes on.
+        let mut c = t.db.begin_grouped().await.unwrap();
+        meta::set(&mut c, "member-c", "c").await.unwrap();
+        c.commit().await.unwrap();
+        assert_eq!(meta::get(&t.db, "member-c").await.unwrap().as_deref(), Some("c"));
+    }
+
+    async fn a_group_whose_last_member_gave_up_is_still_committed(t) {
+        // A finishes while B waits for the writer; B's request is then dropped before it
+        // begins: A's commit still ends, with A's write stored.
+        let mut a = t.db.begin_grouped().await.unwrap();
+        meta::set(&mut a, "alone-a", "a").await.unwrap();
+        let db = t.db.clone();
+        let b = tokio::spawn(async move {
+            let _b = db.begin_grouped().await;
+            std::future::pending::<()>().await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await; // B is waiting
+        let commit_a = tokio::spawn(async move { a.commit().await });
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        b.abort();
+        tokio::time::timeout(std::time::Duration::from_secs(10), commit_a)
+            .await
+            .expect("A's commit ends")
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta::get(&t.db, "alone-a").await.unwrap().as_deref(), Some("a"));
     }
 
     async fn a_value_that_cannot_be_encoded_fails_the_transaction(t) {
@@ -137,12 +256,13 @@ on_both_backends! {
         seed_agency(&t.db, "000.00.06.H56", None).await;
         let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let mut handles = Vec::new();
-        for _ in 0..8 {
+        for task in 0..8 {
             let db = t.db.clone();
             handles.push(tokio::spawn(async move {
                 let mut codes = Vec::new();
-                for _ in 0..10 {
-                    let mut tx = db.begin().await.unwrap();
+                for i in 0..10 {
+                    // Grouped and plain transactions mixed (group commit on SQLite).
+                    let mut tx = if (task + i) % 2 == 0 { db.begin_grouped().await } else { db.begin().await }.unwrap();
                     let code = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
                     tx.commit().await.unwrap();
                     codes.push(code.to_string());
@@ -210,19 +330,21 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     let Db::Sqlite { write, read, .. } = &t.db else {
         unreachable!()
     };
-    for pool in [write, read] {
+    let mut writer = write.lock().await.unwrap();
+    let mut reader = read.acquire().await.unwrap();
+    for conn in [&mut **writer, &mut *reader] {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .unwrap();
         assert_eq!(fk, 1);
         let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .unwrap();
         assert!(timeout >= 5000);

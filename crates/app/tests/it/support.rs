@@ -376,7 +376,10 @@ pub async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUse
 pub async fn exec(db: &Db, sql: &str) {
     match db {
         Db::Sqlite { write, .. } => {
-            sqlx::query(sql).execute(write).await.unwrap();
+            sqlx::query(sql)
+                .execute(&mut **write.lock().await.unwrap())
+                .await
+                .unwrap();
         }
         Db::Postgres(pg) => {
             sqlx::query(sql).execute(pg).await.unwrap();
