@@ -297,8 +297,22 @@ fn demo_twice_on_the_same_data_dir_reuses_the_data() {
 
 #[test]
 fn json_logs_are_one_object_per_line_with_request_ids() {
+    // At the default level a successful request writes no line…
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["serve", "--log-format", "json"]);
+    let (status, _) = server.get("/healthz");
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.stop();
+    assert!(
+        !log.iter().any(|l| l.contains("\"response\"")),
+        "a 200 is not logged at info: {log:#?}"
+    );
+    // …and with the web crate at debug, each one does, with its request id.
+    let server = Server::start(
+        dir.path(),
+        &["serve", "--log-format", "json", "--log", "info,motcua_web=debug"],
+    );
     let (status, _) = server.get("/healthz");
     assert_eq!(status, 200);
     std::thread::sleep(Duration::from_millis(200));
