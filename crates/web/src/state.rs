@@ -54,8 +54,19 @@ impl Default for Rules {
     }
 }
 
+/// What every request handler reads: the database, caches, limits, configuration. Cloned per
+/// request by axum's extractors, so it is one shared pointer (`AppStateInner`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+pub struct AppStateInner {
     pub db: Db,
     /// Agencies, calendar and catalog in memory, checked against one stamp per request.
     pub reference: Arc<crate::reference::ReferenceCache>,
@@ -105,7 +116,7 @@ impl AppState {
     }
 
     pub fn new(db: Db, config: WebConfig) -> Self {
-        Self {
+        Self(Arc::new(AppStateInner {
             db,
             reference: Default::default(),
             files: motcua_store::repo::files::FileStore::new(&config.data_dir),
@@ -122,6 +133,6 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             payments: Arc::new(crate::payments::Sandbox),
-        }
+        }))
     }
 }
