@@ -2,6 +2,7 @@
 //! measures the database's own ceiling in the same run, prints a table and writes JSON.
 
 mod baseline;
+mod http1;
 mod load;
 mod province;
 mod scenario;

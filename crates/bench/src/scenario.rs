@@ -254,9 +254,11 @@ impl Sources {
     }
 }
 
-/// A client task's HTTP client and how many lookups it has made from its address.
-type Slot = tokio::sync::Mutex<Option<(reqwest::Client, u64)>>;
+/// A client task's connection and how many lookups it has made from its address.
+type Slot = tokio::sync::Mutex<Option<(crate::http1::Conn, u64)>>;
 
+/// Public lookups over the bench's lean HTTP/1.1 client (`http1`), one keep-alive connection
+/// per task: the server's answer must be 200 and name the dossier looked up.
 pub async fn lookups(
     ctx: &Arc<Ctx>,
     clients: usize,
@@ -272,37 +274,42 @@ pub async fn lookups(
         next: AtomicU32::new(0),
         per_address: per_address.max(1),
     });
-    // One client per task, replaced when its address has used its allowance.
+    // One connection per task, replaced when its address has used its allowance.
     let slots: Arc<Vec<Slot>> = Arc::new((0..clients).map(|_| tokio::sync::Mutex::new(None)).collect());
     let base = ctx.base.clone();
     Ok(load::run(clients, duration, move |task, i| {
         let (codes, sources, slots, base) = (codes.clone(), sources.clone(), slots.clone(), base.clone());
         async move {
-            let client = {
-                let mut slot = slots[task].lock().await;
-                let fresh = match &*slot {
-                    Some((_, used)) => *used >= sources.per_address,
-                    None => true,
-                };
-                if fresh {
-                    let c = reqwest::Client::builder()
-                        .local_address(sources.address())
-                        .build()
-                        .map_err(|e| e.to_string())?;
-                    *slot = Some((c, 0));
-                }
-                let (c, used) = slot.as_mut().expect("just filled");
-                *used += 1;
-                c.clone()
-            };
+            let mut slot = slots[task].lock().await;
+            if !matches!(&*slot, Some((_, used)) if *used < sources.per_address) {
+                *slot = Some((
+                    crate::http1::Conn::connect(&base, Some(sources.address())).await?,
+                    0,
+                ));
+            }
+            let (conn, used) = slot.as_mut().expect("just filled");
+            *used += 1;
             let (code, verify) = &codes[(mix(i ^ ((task as u64) << 44)) % codes.len() as u64) as usize];
-            let d = send(
-                client.get(format!("{base}/api/v1/public/dossiers/{code}?verify={verify}")),
-                "lookup",
-            )
-            .await?;
-            if d["code"].as_str() != Some(code) {
-                return Err(format!("lookup: answer for another dossier: {d}"));
+            let answer = match conn
+                .get(&format!("/api/v1/public/dossiers/{code}?verify={verify}"))
+                .await
+            {
+                Ok(a) => a,
+                Err(e) => {
+                    *slot = None;
+                    return Err(format!("lookup: {e}"));
+                }
+            };
+            let body = String::from_utf8_lossy(&answer.body);
+            if answer.status != 200 {
+                return Err(format!(
+                    "{} lookup: {}",
+                    answer.status,
+                    body.chars().take(300).collect::<String>()
+                ));
+            }
+            if !body.contains(&format!("\"code\":\"{code}\"")) {
+                return Err(format!("lookup: answer for another dossier: {body}"));
             }
             Ok(())
         }
