@@ -349,6 +349,12 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
             .unwrap();
         assert!(timeout >= 5000);
     }
+    // The writer keeps savepoint journals (group commit) in memory.
+    let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
+        .fetch_one(&mut **writer)
+        .await
+        .unwrap();
+    assert_eq!(temp, 2, "temp_store = MEMORY");
 }
 
 #[tokio::test]
