@@ -135,13 +135,23 @@ impl SqliteTx {
         if !sql.is_empty() {
             sql.push_str(";\n");
         }
-        sql.push_str(if self.grouped.is_some() {
-            "RELEASE member"
-        } else {
-            "COMMIT"
+        // Someone waits to join the group: open their savepoint in the same hand-off.
+        let next_ready = match (&self.grouped, self.conn.as_ref().and_then(|c| c.group.as_ref())) {
+            (Some(writer), Some(g)) => {
+                writer.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0 && g.open()
+            }
+            _ => false,
+        };
+        sql.push_str(match (&self.grouped, next_ready) {
+            (None, _) => "COMMIT",
+            (Some(_), false) => "RELEASE member",
+            (Some(_), true) => "RELEASE member; SAVEPOINT member",
         });
         sqlx::query_with(&sql, args).execute(self.connection()).await?;
         self.finished = true;
+        if let Some(slot) = self.conn.as_mut() {
+            slot.savepoint_ready = next_ready;
+        }
         let (Some(writer), Some(mut slot)) = (self.grouped.take(), self.conn.take()) else {
             return Ok(());
         };
@@ -268,6 +278,13 @@ struct Group {
     outcome: tokio::sync::watch::Sender<Option<Result<(), Arc<str>>>>,
 }
 
+impl Group {
+    /// Still taking members: neither full nor old.
+    fn open(&self) -> bool {
+        self.members < GROUP_MAX && self.started.elapsed() < GROUP_AGE
+    }
+}
+
 /// A group is committed once it has this many members…
 const GROUP_MAX: usize = 64;
 /// …or has been open this long, whoever is waiting.
@@ -276,10 +293,7 @@ const GROUP_AGE: Duration = Duration::from_millis(5);
 /// Commits the open group now if nobody is waiting to join it, or it is full or old.
 async fn settle(slot: &mut WriterSlot, writer: &Writer) {
     let Some(g) = &slot.group else { return };
-    if writer.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0
-        || g.members >= GROUP_MAX
-        || g.started.elapsed() >= GROUP_AGE
-    {
+    if writer.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 || !g.open() {
         commit_group(slot).await;
     }
 }
@@ -287,6 +301,8 @@ async fn settle(slot: &mut WriterSlot, writer: &Writer) {
 /// COMMITs the open group and tells its members how it went.
 async fn commit_group(slot: &mut WriterSlot) {
     let Some(g) = slot.group.take() else { return };
+    // COMMIT ends a savepoint opened for a member that did not come.
+    slot.savepoint_ready = false;
     let result = match slot.conn.as_mut() {
         Some(c) => c
             .execute("COMMIT")
@@ -306,6 +322,7 @@ async fn commit_group(slot: &mut WriterSlot) {
 
 /// Rolls the whole group back and fails its members.
 async fn fail_group(slot: &mut WriterSlot, why: &str) {
+    slot.savepoint_ready = false;
     if let Some(c) = slot.conn.as_mut()
         && c.execute("ROLLBACK").await.is_err()
     {
@@ -340,6 +357,8 @@ pub struct WriterSlot {
     conn: Option<SqliteConnection>,
     /// The group transaction open on `conn`, if any.
     group: Option<Group>,
+    /// The last member opened the next one's savepoint (see `SqliteTx::commit`).
+    savepoint_ready: bool,
     next_group: u64,
 }
 
@@ -372,6 +391,7 @@ impl Writer {
             slot: Arc::new(Mutex::new(WriterSlot {
                 conn: Some(conn),
                 group: None,
+                savepoint_ready: false,
                 next_group: 0,
             })),
             options: Arc::new(options),
@@ -762,11 +782,7 @@ impl Db {
             return self.begin().await;
         };
         let mut slot = write.lock_raw().await?;
-        if slot
-            .group
-            .as_ref()
-            .is_some_and(|g| g.members >= GROUP_MAX || g.started.elapsed() >= GROUP_AGE)
-        {
+        if slot.group.as_ref().is_some_and(|g| !g.open()) {
             commit_group(&mut slot).await;
         }
         if slot.group.is_none() {
@@ -794,6 +810,8 @@ impl Db {
                     commit_group(&mut slot).await;
                 }
             });
+        } else if std::mem::take(&mut slot.savepoint_ready) {
+            // Opened by the member before, with its RELEASE.
         } else if let Err(e) = slot.conn_mut().execute("SAVEPOINT member").await {
             fail_group(&mut slot, "a member could not start").await;
             return Err(e.into());
