@@ -897,8 +897,9 @@ pub async fn act_view(
     // The dossier is read once, inside the transaction that changes it; the checks on it
     // are in memory (reference data), so the write lock is not held for more reads.
     let mut tx = state.db.begin_grouped().await?;
-    let mut d = repo::find_tx(&mut tx, key).await?.ok_or(Refusal::NotFound)?;
-    let mut steps = repo::steps_tx(&mut tx, d.id).await?;
+    let (mut d, mut steps) = repo::find_with_steps_tx(&mut tx, key)
+        .await?
+        .ok_or(Refusal::NotFound)?;
     if let By::Officer(user) = &by {
         may_read(&reference, user, &d, &steps)?;
     }

@@ -135,6 +135,11 @@ on_both_backends! {
         assert!(d["steps"][0]["started_at"].is_string());
         assert_eq!(d["components"][0]["file"], format!("sha256:{sha}"));
         assert_eq!(d["allowed_actions"], json!(["transfer", "withdraw"]));
+        // An action on a dossier that does not exist is a 404, by code or by online id.
+        for key in ["000.00.01.H56-991231-9999", "online-999999"] {
+            let (s, body) = act(&app, &desk, key, "transfer", json!({})).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{key}: {body}");
+        }
 
         // The desk hands over to the construction department (liên thông).
         let (s, d) = act(&app, &desk, &code, "transfer", json!({})).await;

@@ -426,11 +426,37 @@ pub async fn steps(db: &Db, dossier_id: i64) -> StoreResult<Vec<Step>> {
     }))
 }
 
-pub async fn steps_tx(tx: &mut Tx, dossier_id: i64) -> StoreResult<Vec<Step>> {
-    let sql = format!("{STEP_SELECT} WHERE s.dossier_id = $1 ORDER BY s.seq");
+/// A dossier by its URL key and its steps, read inside a write transaction and locked until
+/// it ends (as `find_tx`). On SQLite both come in one hand-off to the writer's thread (two
+/// statements in one call: the dossier's row first, then its steps); on PostgreSQL in two.
+pub async fn find_with_steps_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<(Dossier, Vec<Step>)>> {
+    if let Tx::Postgres(_) = tx {
+        let Some(d) = find_tx(tx, key).await? else {
+            return Ok(None);
+        };
+        let sql = format!("{STEP_SELECT} WHERE s.dossier_id = $1 ORDER BY s.seq");
+        let steps = on_tx!(tx, c => {
+            sqlx::query(&sql).bind(d.id).fetch_all(c).await?.iter()
+                .map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?
+        });
+        return Ok(Some((d, steps)));
+    }
+    let (clause, value) = key_clause(key);
+    // `$1` names the first value in both statements.
+    let sql = format!(
+        "{SELECT} WHERE {clause};\n{STEP_SELECT} WHERE s.dossier_id = (SELECT d.id FROM dossiers d WHERE {clause}) ORDER BY s.seq"
+    );
     Ok(on_tx!(tx, c => {
-        sqlx::query(&sql).bind(dossier_id).fetch_all(c).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?
+        let q = sqlx::query(&sql);
+        let q = match &value { KeyValue::Id(id) => q.bind(*id), KeyValue::Code(code) => q.bind(code.clone()) };
+        let rows = q.fetch_all(c).await?;
+        match rows.split_first() {
+            None => None,
+            Some((first, steps)) => Some((
+                dossier_from_row!(first),
+                steps.iter().map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?,
+            )),
+        }
     }))
 }
 
