@@ -117,6 +117,53 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
 }
 
 on_both_backends! {
+    async fn intakes_at_once_with_clients_giving_up_lose_nothing_and_leave_the_writer_free(t) {
+        // 24 intakes at once; half of the clients give up within a few milliseconds, so
+        // their requests are dropped mid-transaction (on SQLite, inside a shared group
+        // commit). Every intake that was answered is stored under its own code, and the
+        // server takes the next one.
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, file) = upload(&app, &desk, "don.pdf", PDF).await;
+        let sha = file["sha256"].as_str().unwrap().to_string();
+        let mut tasks = Vec::new();
+        for i in 0..24u64 {
+            let (url, desk, body) = (app.url("/api/v1/dossiers"), desk.clone(), intake_body(&sha));
+            tasks.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut req = client.post(url).bearer_auth(desk).json(&body);
+                if i % 2 == 1 {
+                    req = req.timeout(std::time::Duration::from_millis(1 + i % 5));
+                }
+                match req.send().await {
+                    Ok(res) => {
+                        let status = res.status();
+                        let body: Value = res.json().await.unwrap_or(Value::Null);
+                        Some((status, body))
+                    }
+                    Err(e) => {
+                        assert!(i % 2 == 1 && e.is_timeout(), "only a client that gave up fails: {e}");
+                        None
+                    }
+                }
+            }));
+        }
+        let mut codes = std::collections::HashSet::new();
+        for task in tasks {
+            if let Some((status, body)) = task.await.unwrap() {
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                let code = body["code"].as_str().unwrap().to_string();
+                let (s, stored) = get(&app, &desk, &format!("/api/v1/dossiers/{code}")).await;
+                assert_eq!(s, StatusCode::OK, "answered {code} but did not store it: {stored}");
+                assert!(codes.insert(code.clone()), "code {code} issued twice");
+            }
+        }
+        assert!(codes.len() >= 12, "every client that waited got its dossier: {}", codes.len());
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&sha)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "the writer is free afterwards");
+        let code = res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
+        assert!(!codes.contains(&code), "a new code: {code}");
+    }
+
     async fn a_two_agency_workflow_with_a_supplement_runs_to_the_end(t) {
         let Desk { app, desk, leader, specialist, approver } = setup(t).await;
         let (status, file) = upload(&app, &desk, "don.pdf", PDF).await;
