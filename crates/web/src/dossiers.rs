@@ -523,6 +523,9 @@ pub async fn intake_view(
     let search_text = motcua_domain::text::fold_vi(&format!("{} {} {}", a.name, a.id_number, phone));
     // Short: may share its COMMIT with other requests' (group commit on SQLite).
     let mut tx = state.db.begin_grouped().await?;
+    // The id and, for a dossier received now, its code: one call, so the INSERT can wait.
+    let code_for = (channel != Channel::Online).then(|| (agency.code.as_str(), calendar::local_date(now)));
+    let (id, code) = codes::reserve(&mut tx, code_for).await?;
     let (status, code, received_at, due_at, accept_due_at, submitted_at) = if channel == Channel::Online {
         let accept_due = clock.add_working_minutes(
             clock.normalise_intake(now),
@@ -531,10 +534,9 @@ pub async fn intake_view(
         (Status::Submitted, None, None, None, Some(accept_due), Some(now))
     } else {
         let received = clock.normalise_intake(now);
-        let code = codes::next_code(&mut tx, &agency.code, calendar::local_date(now)).await?;
         (
             Status::Received,
-            Some(code.to_string()),
+            code.map(|c| c.to_string()),
             Some(received),
             Some(clock.due(received, &limit, cutoff_of(spec))),
             None,
@@ -574,7 +576,7 @@ pub async fn intake_view(
         ),
         now,
     };
-    let id = repo::insert(&mut tx, &new).await?;
+    repo::insert(&mut tx, id, &new).await?;
     let components: Vec<Component> = spec
         .components
         .iter()

@@ -250,6 +250,16 @@ on_both_backends! {
         assert_eq!(a.to_string(), "000.00.06.H56-261127-0001");
         assert_eq!(b.to_string(), "000.00.06.H56-261127-0002");
         assert_eq!(c.to_string(), "000.00.06.H56-261128-0001");
+        // An intake reserves its id and code in one call: the code goes on in the same
+        // sequence; an unknown agency is refused and takes nothing.
+        let mut tx = t.db.begin().await.unwrap();
+        let (id, code) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
+        assert_eq!(code.unwrap().to_string(), "000.00.06.H56-261127-0003");
+        assert!(id >= 1);
+        let (online_id, none) = dossiers::reserve(&mut tx, None).await.unwrap();
+        assert!(none.is_none() && online_id >= 1);
+        let unknown = dossiers::reserve(&mut tx, Some(("000.00.99.H56", day))).await;
+        assert!(matches!(unknown, Err(motcua_store::StoreError::NotFound)), "{unknown:?}");
     }
 
     async fn concurrent_code_issuing_never_duplicates(t) {

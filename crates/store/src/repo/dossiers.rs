@@ -5,24 +5,77 @@ use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::code::{AgencyCode, DossierCode};
 use motcua_domain::dossier::{Channel, Status};
 
+/// The day's sequence of an agency, moved on by one: `$1` the agency code, `$2` the day.
+const NEXT_SEQ: &str =
+    "INSERT INTO dossier_sequences (agency_id, day, last_seq) SELECT id, $2, 1 FROM agencies WHERE code = $1
+     ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = dossier_sequences.last_seq + 1
+     RETURNING last_seq";
+
 /// Issues the next dossier code of an agency for a local date. Runs inside the caller's
 /// write transaction, so a code is never duplicated and, once committed, never reused.
 pub async fn next_code(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<DossierCode> {
     let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let seq: i64 = on_tx!(tx, c => {
-        sqlx::query_scalar(
-            "INSERT INTO dossier_sequences (agency_id, day, last_seq) SELECT id, $2, 1 FROM agencies WHERE code = $1
-             ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = dossier_sequences.last_seq + 1
-             RETURNING last_seq",
-        )
-        .bind(agency_code)
-        .bind(day.format("%Y-%m-%d").to_string())
-        .fetch_optional(c)
-        .await?
-        .ok_or(StoreError::NotFound)?
+        sqlx::query_scalar(NEXT_SEQ)
+            .bind(agency_code)
+            .bind(day.format("%Y-%m-%d").to_string())
+            .fetch_optional(c)
+            .await?
+            .ok_or(StoreError::NotFound)?
     });
+    code_of(agency, day, seq)
+}
+
+fn code_of(agency: AgencyCode, day: NaiveDate, seq: i64) -> StoreResult<DossierCode> {
     let seq = u32::try_from(seq).map_err(|_| StoreError::Conflict("dossier sequence overflow".into()))?;
     Ok(DossierCode::new(agency, day, seq))
+}
+
+/// The id a new dossier will have and, for one received at once, the day's next code of its
+/// agency (`code_for`: agency code and local date), in one call inside the caller's write
+/// transaction, so the dossier's INSERT can wait with the transaction's other writes
+/// (`lifecycle::insert`). SQLite: two statements in one hand-off, the id being one past the
+/// largest (the transaction holds the write lock, as SQLite itself would pick it);
+/// PostgreSQL: the sequence's upsert and `nextval` in one statement.
+pub async fn reserve(
+    tx: &mut Tx,
+    code_for: Option<(&str, NaiveDate)>,
+) -> StoreResult<(i64, Option<DossierCode>)> {
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    let next_id = if sqlite {
+        "SELECT COALESCE(MAX(id), 0) + 1 AS next_id FROM dossiers"
+    } else {
+        "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS next_id"
+    };
+    let Some((agency_code, day)) = code_for else {
+        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(next_id).fetch_one(c).await?);
+        return Ok((id, None));
+    };
+    let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let sql = if sqlite {
+        // `$1` and `$2` name the same values in both statements; no sequence row (an
+        // unknown agency) leaves the id's row alone.
+        format!("{NEXT_SEQ};\n{next_id}")
+    } else {
+        format!(
+            "WITH s AS ({NEXT_SEQ}) SELECT s.last_seq, nextval(pg_get_serial_sequence('dossiers', 'id')) AS next_id FROM s"
+        )
+    };
+    let found: Option<(i64, i64)> = on_tx!(tx, c => {
+        use sqlx::Row;
+        let rows = sqlx::query(&sql)
+            .bind(agency_code)
+            .bind(day.format("%Y-%m-%d").to_string())
+            .fetch_all(c)
+            .await?;
+        match rows.as_slice() {
+            [seq, id] if sqlite => Some((seq.try_get(0)?, id.try_get(0)?)),
+            [row] if !sqlite => Some((row.try_get(0)?, row.try_get(1)?)),
+            _ => None,
+        }
+    });
+    let (seq, id) = found.ok_or(StoreError::NotFound)?;
+    Ok((id, Some(code_of(agency, day, seq)?)))
 }
 
 #[derive(Debug, Clone)]

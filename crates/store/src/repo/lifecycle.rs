@@ -309,22 +309,21 @@ impl NewDossier {
     }
 }
 
-pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
-    let id: i64 = on_tx!(tx, c => {
-        sqlx::query_scalar(
-            "INSERT INTO dossiers (code, agency_id, procedure_id, procedure_version, case_code, channel, status,
-               applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
-               submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21, $22, $22)
-             RETURNING id",
-        )
-        .bind(&d.code).bind(d.agency_id).bind(d.procedure_id).bind(d.procedure_version).bind(&d.case_code)
-        .bind(&d.channel).bind(&d.status).bind(&d.applicant_name).bind(&d.applicant_kind).bind(&d.applicant_id_number)
-        .bind(&d.submitter_name).bind(&d.phone).bind(&d.email).bind(&d.address).bind(&d.request)
-        .bind(d.submitted_at).bind(d.received_at).bind(d.accept_due_at).bind(d.due_at).bind(&d.received_by)
-        .bind(&d.search_text).bind(d.now)
-        .fetch_one(c)
-        .await?
+/// Inserts a new dossier under the id `repo::dossiers::reserve` gave it; the INSERT waits
+/// with the transaction's other writes (`write_later!`).
+pub async fn insert(tx: &mut Tx, id: i64, d: &NewDossier) -> StoreResult<()> {
+    write_later!(tx,
+        "INSERT INTO dossiers (id, code, agency_id, procedure_id, procedure_version, case_code, channel, status,
+           applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
+           submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+    a => {
+        a.add(id)?; a.add(d.code.clone())?; a.add(d.agency_id)?; a.add(d.procedure_id)?; a.add(d.procedure_version)?;
+        a.add(d.case_code.clone())?; a.add(d.channel.clone())?; a.add(d.status.clone())?; a.add(d.applicant_name.clone())?;
+        a.add(d.applicant_kind.clone())?; a.add(d.applicant_id_number.clone())?; a.add(d.submitter_name.clone())?;
+        a.add(d.phone.clone())?; a.add(d.email.clone())?; a.add(d.address.clone())?; a.add(d.request.clone())?;
+        a.add(d.submitted_at)?; a.add(d.received_at)?; a.add(d.accept_due_at)?; a.add(d.due_at)?; a.add(d.due_at)?;
+        a.add(d.received_by.clone())?; a.add(d.search_text.clone())?; a.add(d.now)?; a.add(d.now)?;
     });
     let facts = Facts::of_stored(&d.status, &d.channel, d.received_at, d.due_at, None);
     crate::repo::report::apply(
@@ -332,7 +331,7 @@ pub async fn insert(tx: &mut Tx, d: &NewDossier) -> StoreResult<i64> {
         crate::repo::report::deltas(d.agency_id, d.procedure_id, None, facts.as_ref()),
     )
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Writes the mutable state of a dossier and bumps its `version`. The caller holds the row:
