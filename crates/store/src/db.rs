@@ -17,6 +17,7 @@ use sqlx::{Connection, Executor, PgPool, Postgres, SqliteConnection, SqlitePool,
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -127,27 +128,20 @@ impl SqliteTx {
     /// savepoint) in one hand-off. A group member then waits for the group's COMMIT, or
     /// sends it when nobody else is waiting for the writer (see `Group`).
     async fn commit(mut self) -> Result<(), sqlx::Error> {
-        if self.broken {
-            return Err(broken());
-        }
-        let mut sql = std::mem::take(&mut self.script);
-        let args = std::mem::take(&mut self.args);
-        if !sql.is_empty() {
-            sql.push_str(";\n");
-        }
         // Someone waits to join the group: open their savepoint in the same hand-off.
         let next_ready = match (&self.grouped, self.conn.as_ref().and_then(|c| c.group.as_ref())) {
-            (Some(writer), Some(g)) => {
-                writer.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0 && g.open()
-            }
+            (Some(writer), Some(g)) => writer.waiting.load(Ordering::SeqCst) > 0 && g.open(),
             _ => false,
         };
-        sql.push_str(match (&self.grouped, next_ready) {
+        if !self.script.is_empty() {
+            self.script.push_str(";\n");
+        }
+        self.script.push_str(match (&self.grouped, next_ready) {
             (None, _) => "COMMIT",
             (Some(_), false) => "RELEASE member",
             (Some(_), true) => "RELEASE member; SAVEPOINT member",
         });
-        sqlx::query_with(&sql, args).execute(self.connection()).await?;
+        self.flush().await?;
         self.finished = true;
         if let Some(slot) = self.conn.as_mut() {
             slot.savepoint_ready = next_ready;
@@ -293,7 +287,7 @@ const GROUP_AGE: Duration = Duration::from_millis(5);
 /// Commits the open group now if nobody is waiting to join it, or it is full or old.
 async fn settle(slot: &mut WriterSlot, writer: &Writer) {
     let Some(g) = &slot.group else { return };
-    if writer.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 || !g.open() {
+    if writer.waiting.load(Ordering::SeqCst) == 0 || !g.open() {
         commit_group(slot).await;
     }
 }
@@ -339,7 +333,7 @@ pub struct Writer {
     slot: Arc<Mutex<WriterSlot>>,
     options: Arc<SqliteConnectOptions>,
     /// How many tasks wait for `slot` (group commit: see `Group`).
-    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    waiting: Arc<AtomicUsize>,
     /// Groups begun and transactions that joined one, for /metrics.
     groups: Arc<GroupCounts>,
 }
@@ -347,8 +341,8 @@ pub struct Writer {
 /// Group commit figures since the start: groups begun, and transactions that joined one.
 #[derive(Debug, Default)]
 pub struct GroupCounts {
-    pub groups: std::sync::atomic::AtomicU64,
-    pub members: std::sync::atomic::AtomicU64,
+    pub groups: AtomicU64,
+    pub members: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -411,13 +405,13 @@ impl Writer {
 
     /// The writer as it is: a group transaction may be open.
     async fn lock_raw(&self) -> Result<OwnedMutexGuard<WriterSlot>, sqlx::Error> {
-        struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+        struct Queued<'a>(&'a AtomicUsize);
         impl Drop for Queued<'_> {
             fn drop(&mut self) {
-                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                self.0.fetch_sub(1, Ordering::SeqCst);
             }
         }
-        self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         let queued = Queued(&self.waiting);
         let slot = tokio::time::timeout(WRITER_WAIT, self.slot.clone().lock_owned()).await;
         drop(queued);
@@ -818,16 +812,10 @@ impl Db {
         }
         if let Some(g) = slot.group.as_mut() {
             if g.members == 0 {
-                write
-                    .groups
-                    .groups
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                write.groups.groups.fetch_add(1, Ordering::Relaxed);
             }
             g.members += 1;
-            write
-                .groups
-                .members
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            write.groups.members.fetch_add(1, Ordering::Relaxed);
         }
         Ok(Tx::Sqlite(SqliteTx {
             conn: Some(slot),
@@ -852,8 +840,8 @@ impl Db {
     pub fn group_stats(&self) -> Option<(u64, u64)> {
         match self {
             Db::Sqlite { write, .. } => Some((
-                write.groups.groups.load(std::sync::atomic::Ordering::Relaxed),
-                write.groups.members.load(std::sync::atomic::Ordering::Relaxed),
+                write.groups.groups.load(Ordering::Relaxed),
+                write.groups.members.load(Ordering::Relaxed),
             )),
             Db::Postgres(_) => None,
         }
