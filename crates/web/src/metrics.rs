@@ -43,8 +43,9 @@ impl Metrics {
         }
     }
 
-    /// The text exposition of every series plus the given pool figures.
-    pub fn render(&self, pools: &[(&str, motcua_store::PoolStats)]) -> String {
+    /// The text exposition of every series plus the given pool figures and, on SQLite, the
+    /// group commit figures (`Db::group_stats`: groups, transactions in them).
+    pub fn render(&self, pools: &[(&str, motcua_store::PoolStats)], groups: Option<(u64, u64)>) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP motcua_http_requests_total HTTP requests served, by method, route and status.\n",
@@ -106,6 +107,16 @@ impl Metrics {
                 st.max
             );
         }
+        if let Some((groups, members)) = groups {
+            out.push_str("# HELP motcua_db_write_groups_total SQLite transactions committed together (group commit).\n");
+            out.push_str("# TYPE motcua_db_write_groups_total counter\n");
+            let _ = writeln!(out, "motcua_db_write_groups_total {groups}");
+            out.push_str(
+                "# HELP motcua_db_grouped_transactions_total Request transactions that joined a group.\n",
+            );
+            out.push_str("# TYPE motcua_db_grouped_transactions_total counter\n");
+            let _ = writeln!(out, "motcua_db_grouped_transactions_total {members}");
+        }
         out
     }
 }
@@ -142,7 +153,7 @@ mod tests {
         let m = Metrics::default();
         m.observe("GET", "/healthz", 200, 0.003);
         m.observe("GET", "/healthz", 200, 0.2);
-        let text = m.render(&[]);
+        let text = m.render(&[], None);
         assert!(
             text.contains("motcua_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2")
         );

@@ -51,15 +51,9 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let mut body = state.metrics.render(&state.db.pool_stats());
-    if let Some((groups, members)) = state.db.group_stats() {
-        body.push_str(&format!(
-            "# HELP motcua_db_write_groups_total SQLite transactions committed together (group commit).\n\
-             # TYPE motcua_db_write_groups_total counter\nmotcua_db_write_groups_total {groups}\n\
-             # HELP motcua_db_grouped_transactions_total Request transactions that joined a group.\n\
-             # TYPE motcua_db_grouped_transactions_total counter\nmotcua_db_grouped_transactions_total {members}\n"
-        ));
-    }
+    let body = state
+        .metrics
+        .render(&state.db.pool_stats(), state.db.group_stats());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         body,
