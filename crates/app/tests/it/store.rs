@@ -26,6 +26,20 @@ async fn seed_agency(db: &Db, code: &str, parent: Option<&str>) {
     tx.commit().await.unwrap();
 }
 
+/// Inserts a `meta` row with `write_later!`: sent with the next statement or the commit.
+async fn put_later(
+    tx: &mut motcua_store::Tx,
+    key: &str,
+    value: &str,
+) -> Result<(), motcua_store::StoreError> {
+    use sqlx::Arguments;
+    motcua_store::write_later!(tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
+        a.add(key.to_string())?;
+        a.add(value.to_string())?;
+    });
+    Ok(())
+}
+
 on_both_backends! {
     async fn migrations_are_idempotent(t) {
         let again = migrate::run(&t.db).await.unwrap();
@@ -66,31 +80,23 @@ on_both_backends! {
     }
 
     async fn writes_left_for_later_are_read_back_in_order_and_land_or_fail_together(t) {
-        use sqlx::Arguments;
-        async fn put(tx: &mut motcua_store::Tx, key: &str, value: &str) -> Result<(), motcua_store::StoreError> {
-            motcua_store::write_later!(tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
-                a.add(key.to_string())?;
-                a.add(value.to_string())?;
-            });
-            Ok(())
-        }
         async fn count(tx: &mut motcua_store::Tx) -> Result<i64, motcua_store::StoreError> {
             Ok(motcua_store::on_tx!(tx, c => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM meta WHERE key LIKE 'later%'").fetch_one(c).await?
             }))
         }
         let mut tx = t.db.begin().await.unwrap();
-        put(&mut tx, "later-1", "một").await.unwrap();
-        put(&mut tx, "later-2", "hai").await.unwrap();
+        put_later(&mut tx, "later-1", "một").await.unwrap();
+        put_later(&mut tx, "later-2", "hai").await.unwrap();
         assert_eq!(count(&mut tx).await.unwrap(), 2, "a later read sees the writes before it");
-        put(&mut tx, "later-3", "ba").await.unwrap();
+        put_later(&mut tx, "later-3", "ba").await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(meta::get(&t.db, "later-3").await.unwrap().as_deref(), Some("ba"));
 
         // A failing statement fails the transaction, whenever it is sent: nothing of it lands.
         let mut tx = t.db.begin().await.unwrap();
-        put(&mut tx, "later-4", "bốn").await.unwrap();
-        let failed = match put(&mut tx, "later-1", "again").await {
+        put_later(&mut tx, "later-4", "bốn").await.unwrap();
+        let failed = match put_later(&mut tx, "later-1", "again").await {
             Err(_) => {
                 drop(tx); // rolled back
                 true
@@ -102,7 +108,7 @@ on_both_backends! {
         assert_eq!(meta::get(&t.db, "later-1").await.unwrap().as_deref(), Some("một"));
         // After a commit that failed, the next transaction neither fails nor carries its writes.
         let mut tx = t.db.begin().await.unwrap();
-        put(&mut tx, "later-5", "năm").await.unwrap();
+        put_later(&mut tx, "later-5", "năm").await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(meta::get(&t.db, "later-5").await.unwrap().as_deref(), Some("năm"));
         assert_eq!(meta::get(&t.db, "later-4").await.unwrap(), None);
@@ -123,15 +129,7 @@ on_both_backends! {
                 for i in 0..10 {
                     let key = if (task * 10 + i) % 3 == 0 { "taken".to_string() } else { format!("g-{task}-{i}") };
                     let mut tx = db.begin_grouped().await.unwrap();
-                    let put = async {
-                        use sqlx::Arguments;
-                        motcua_store::write_later!(&mut tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
-                            a.add(key.clone())?;
-                            a.add(format!("v-{task}-{i}"))?;
-                        });
-                        Ok::<_, motcua_store::StoreError>(())
-                    };
-                    put.await.unwrap();
+                    put_later(&mut tx, &key, &format!("v-{task}-{i}")).await.unwrap();
                     let ok = tx.commit().await.is_ok();
                     outcomes.push((key, format!("v-{task}-{i}"), ok));
                 }
