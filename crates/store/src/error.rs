@@ -27,17 +27,31 @@ pub enum StoreError {
     Io(String),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// From a statement run through SQLite's C API (`sqlite_bulk`): the extended result code.
+    #[error("(code: {code}) {message}")]
+    Sqlite { code: i32, message: String },
 }
 
 impl StoreError {
     /// True when the error comes from a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+            StoreError::Sqlite { code, .. } => matches!(code, 2067 | 1555),
+            _ => false,
+        }
     }
 
     /// A PostgreSQL serialization failure or deadlock, or SQLite BUSY: retryable races.
     pub fn is_serialization_failure(&self) -> bool {
-        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e))
-            if matches!(e.code().as_deref(), Some("40001" | "40P01" | "5" | "517")))
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("40001" | "40P01" | "5" | "517"))
+            }
+            // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT
+            StoreError::Sqlite { code, .. } => matches!(code, 5 | 517),
+            _ => false,
+        }
     }
 }

@@ -5,6 +5,7 @@ mod db;
 mod error;
 pub mod migrate;
 pub mod repo;
+mod sqlite_bulk;
 
 pub use db::{Backend, Db, PgTx, PoolStats, SqliteTx, Tx, redact, sqlite_path as db_path_of};
 pub use error::StoreError;

@@ -7,6 +7,7 @@
 //! counters (summed per bucket while writing) and commits.
 
 use crate::repo::report::{self, CountRow};
+use crate::sqlite_bulk::Statement;
 use crate::{Db, StoreError, Tx, on_tx};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use motcua_domain::import::{ImportErrors, LegacyDossier, LineError, Outcome};
@@ -15,7 +16,7 @@ use motcua_domain::report::counts::{self, Grain, Metric};
 use motcua_domain::text::fold_vi as fold;
 use std::collections::HashMap;
 
-/// Rows per INSERT on SQLite (14 parameters each; SQLite allows 32,766).
+/// Rows per call on SQLite (each row bound to one prepared statement).
 const SQLITE_CHUNK: usize = 2000;
 /// Rows per INSERT … SELECT FROM UNNEST on PostgreSQL (one array per column).
 const PG_CHUNK: usize = 5_000;
@@ -262,11 +263,8 @@ impl Importer {
             let fresh: Vec<usize> = (0..rows.len())
                 .filter(|i| !taken.contains_key(&rows[*i].code))
                 .collect();
-            let inserted = if fresh.len() == rows.len() {
-                self.insert(rows, ids, None).await?
-            } else {
-                self.insert(rows, ids, Some(&fresh)).await?
-            };
+            // Also counts the rows (they are all inserted, or the import fails).
+            let inserted = self.insert(rows, ids, &fresh).await?;
             if inserted != fresh.len() as u64 {
                 // Another writer (PostgreSQL) added one of these codes since the lookup.
                 return Err(ImportFailure::Store(StoreError::Conflict(
@@ -274,10 +272,6 @@ impl Importer {
                 )));
             }
             self.summary.inserted += fresh.len();
-            for i in fresh {
-                let (a, p) = ids[i];
-                self.counters.add(a, p, None, facts_of(&rows[i]).as_ref());
-            }
             for (r, &(a, p)) in rows.iter().zip(ids) {
                 if let Some(stored) = taken.get(&r.code) {
                     self.again(r, a, p, stored).await?;
@@ -297,15 +291,21 @@ impl Importer {
             return Err(ImportFailure::Invalid(ImportErrors(errors)));
         }
         let started = std::time::Instant::now();
+        // The counter rows are summed and sorted on another thread while the indexes build.
+        let counters = std::mem::take(&mut self.counters);
+        let buckets = counters.buckets();
+        let counter_rows = tokio::task::spawn_blocking(move || counters.into_rows());
         for sql in std::mem::take(&mut self.rebuilt_indexes) {
             on_tx!(&mut self.tx, c => {
                 sqlx::query(&sql).execute(c).await?;
             });
         }
         let indexed = started.elapsed();
-        let counters = std::mem::take(&mut self.counters);
-        let buckets = counters.buckets();
-        report::add_rows(&mut self.tx, &counters.into_rows()).await?;
+        let counter_rows = counter_rows
+            .await
+            .map_err(|e| StoreError::Io(format!("summing the counters failed: {e}")))?;
+        let summed = started.elapsed();
+        report::add_rows(&mut self.tx, &counter_rows).await?;
         let counted = started.elapsed();
         self.tx.commit().await?;
         tracing::debug!(
@@ -313,7 +313,8 @@ impl Importer {
             writing_ms = self.writing.as_millis() as u64,
             day_buckets = buckets,
             indexes_ms = indexed.as_millis() as u64,
-            counters_ms = (counted - indexed).as_millis() as u64,
+            summing_wait_ms = (summed - indexed).as_millis() as u64,
+            counters_ms = (counted - summed).as_millis() as u64,
             commit_ms = (started.elapsed() - counted).as_millis() as u64,
             "import written"
         );
@@ -349,24 +350,23 @@ impl Importer {
         Ok(found.into_iter().map(|s| (s.0.clone(), s)).collect())
     }
 
-    /// Inserts `rows` (only those at `only`, if given); returns how many were inserted.
+    /// Inserts the rows at `only` and adds them to the counters; returns how many were
+    /// inserted.
     async fn insert(
         &mut self,
         rows: &[LegacyDossier],
         ids: &[(i64, i64)],
-        only: Option<&[usize]>,
+        only: &[usize],
     ) -> Result<u64, ImportFailure> {
-        let all: Vec<usize>;
-        let only = match only {
-            Some(o) => o,
-            None => {
-                all = (0..rows.len()).collect();
-                &all
-            }
-        };
         if only.is_empty() {
             return Ok(0);
         }
+        let count = |counters: &mut Counters| {
+            for &i in only {
+                let (a, p) = ids[i];
+                counters.add(a, p, None, facts_of(&rows[i]).as_ref());
+            }
+        };
         let now = self.now;
         let returned_at = |r: &LegacyDossier| {
             (r.outcome == Outcome::Returned)
@@ -375,53 +375,60 @@ impl Importer {
         };
         let done = match &mut self.tx {
             Tx::Sqlite(t) => {
-                let sql = format!(
+                // One prepared row statement through SQLite's C API (`sqlite_bulk`).
+                t.flush().await?;
+                let mut handle = t.lock_handle().await?;
+                let mut insert = Statement::prepare(
+                    &mut handle,
                     "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
-                       due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text) VALUES {}
+                       due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text)
+                     VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)
                      ON CONFLICT (code) DO NOTHING",
-                    super::values_list(only.len(), "(?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)")
-                );
-                // Instants as sqlx stores them, formatted once each (two columns share one).
-                let texts: Vec<[Option<String>; 4]> = only
-                    .iter()
-                    .map(|&i| {
-                        let r = &rows[i];
-                        [
-                            Some(sqlite_instant(r.received_at)),
-                            r.due_at.map(sqlite_instant),
-                            r.finished_at.map(sqlite_instant),
-                            search_text(&r.code).into(),
-                        ]
-                    })
-                    .collect();
+                )?;
+                // Instants as sqlx stores them (two columns share each).
                 let now = sqlite_instant(now);
-                let mut q = sqlx::query(&sql);
-                for (&i, [received, due, finished, search]) in only.iter().zip(&texts) {
-                    let (r, (a, p)) = (&rows[i], ids[i]);
-                    let returned = if r.outcome == Outcome::Returned {
-                        finished.as_deref()
-                    } else {
-                        None
-                    };
-                    q = q
-                        .bind(r.code.as_str())
-                        .bind(a)
-                        .bind(p)
-                        .bind(r.channel.as_str())
-                        .bind(r.outcome.status().as_str())
-                        .bind(received.as_deref())
-                        .bind(received.as_deref())
-                        .bind(due.as_deref())
-                        .bind(due.as_deref())
-                        .bind(finished.as_deref())
-                        .bind(returned)
-                        .bind(now.as_str())
-                        .bind(now.as_str())
-                        .bind(search.as_deref());
-                }
-                q.execute(&mut **t).await?.rows_affected()
+                let counters = &mut self.counters;
+                // The counting (hash-map updates, about a third of the time) runs on a thread
+                // of its own meanwhile.
+                std::thread::scope(|scope| {
+                    scope.spawn(|| count(counters));
+                    let mut done = 0;
+                    // In code order: the unique index on `code` is then walked forward.
+                    let mut order = only.to_vec();
+                    order.sort_unstable_by(|x, y| rows[*x].code.cmp(&rows[*y].code));
+                    for i in order {
+                        let (r, (a, p)) = (&rows[i], ids[i]);
+                        let received = sqlite_instant(r.received_at);
+                        let due = r.due_at.map(sqlite_instant);
+                        let finished = r.finished_at.map(sqlite_instant);
+                        let search = search_text(&r.code);
+                        let returned = if r.outcome == Outcome::Returned {
+                            finished.as_deref()
+                        } else {
+                            None
+                        };
+                        done += insert.run(&[
+                            r.code.as_str().into(),
+                            a.into(),
+                            p.into(),
+                            r.channel.as_str().into(),
+                            r.outcome.status().as_str().into(),
+                            received.as_str().into(),
+                            received.as_str().into(),
+                            due.as_deref().into(),
+                            due.as_deref().into(),
+                            finished.as_deref().into(),
+                            returned.into(),
+                            now.as_str().into(),
+                            now.as_str().into(),
+                            search.as_str().into(),
+                        ])?;
+                    }
+                    Ok::<u64, ImportFailure>(done)
+                })?
             }
             Tx::Postgres(t) => {
+                count(&mut self.counters);
                 let n = only.len();
                 let mut code = Vec::with_capacity(n);
                 let mut agency = Vec::with_capacity(n);

@@ -295,6 +295,39 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
                 .await?;
             }
         }
+        Tx::Sqlite(t) if !few => {
+            // One prepared row statement through SQLite's C API (`sqlite_bulk`).
+            t.flush().await?;
+            let mut handle = t.lock_handle().await?;
+            let mut upsert = crate::sqlite_bulk::Statement::prepare(
+                &mut handle,
+                &format!(
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES (?, ?, ?, ?, ?, ?) {UPSERT}"
+                ),
+            )?;
+            let mut day = String::with_capacity(10);
+            for (g, bucket, agency, procedure, metric, n) in rows {
+                day.clear();
+                // As sqlx stores a NaiveDate (`%F`).
+                use chrono::Datelike;
+                use std::fmt::Write;
+                let _ = write!(
+                    day,
+                    "{:04}-{:02}-{:02}",
+                    bucket.year(),
+                    bucket.month(),
+                    bucket.day()
+                );
+                upsert.run(&[
+                    (*g).into(),
+                    day.as_str().into(),
+                    (*agency).into(),
+                    (*procedure).into(),
+                    i64::from(*metric).into(),
+                    (*n).into(),
+                ])?;
+            }
+        }
         _ => {
             for chunk in rows.chunks(5000) {
                 let sql = super::positional(
