@@ -327,6 +327,76 @@ async fn fail_group(slot: &mut WriterSlot, why: &str) {
     }
 }
 
+/// A transaction joining the writer's open group, or beginning one (`Db::begin_grouped`),
+/// with the writer already held.
+async fn join_group(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> Result<SqliteTx, sqlx::Error> {
+    if slot.group.as_ref().is_some_and(|g| !g.open()) {
+        commit_group(&mut slot).await;
+    }
+    if slot.group.is_none() {
+        if let Err(e) = slot.conn_mut().execute("BEGIN IMMEDIATE; SAVEPOINT member").await {
+            // BEGIN may have worked and the SAVEPOINT not ("no transaction" otherwise).
+            let _ = slot.conn_mut().execute("ROLLBACK").await;
+            return Err(e);
+        }
+        slot.next_group += 1;
+        let id = slot.next_group;
+        slot.group = Some(Group {
+            id,
+            members: 0,
+            started: std::time::Instant::now(),
+            outcome: tokio::sync::watch::Sender::new(None),
+        });
+        // Normally the member that finishes when nobody waits commits the group; this
+        // covers members whose requests were dropped after the others saw them waiting.
+        let writer = write.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(2 * GROUP_AGE).await;
+            if let Ok(mut slot) = writer.lock_raw().await
+                && slot.group.as_ref().is_some_and(|g| g.id == id)
+            {
+                commit_group(&mut slot).await;
+            }
+        });
+    } else if std::mem::take(&mut slot.savepoint_ready) {
+        // Opened by the member before, with its RELEASE.
+    } else if let Err(e) = slot.conn_mut().execute("SAVEPOINT member").await {
+        fail_group(&mut slot, "a member could not start").await;
+        return Err(e);
+    }
+    if let Some(g) = slot.group.as_mut() {
+        if g.members == 0 {
+            write.groups.groups.fetch_add(1, Ordering::Relaxed);
+        }
+        g.members += 1;
+        write.groups.members.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(SqliteTx {
+        conn: Some(slot),
+        finished: false,
+        grouped: Some(write),
+        script: String::new(),
+        args: SqliteArguments::default(),
+        broken: false,
+    })
+}
+
+/// Runs `f` to its end even if the caller stops waiting for it (a request dropped while its
+/// transaction begins or commits). A statement handed to SQLite runs whether or not anyone
+/// waits for its answer, so what the writer's state depends on — the group's outcome, the
+/// savepoint to release — must be done too; cut short, a member's RELEASE could have run
+/// while its rollback then failed the whole group, and a group's members could be told it
+/// failed although its COMMIT ran.
+async fn detached<T: Send + 'static>(
+    f: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+) -> Result<T, sqlx::Error> {
+    match tokio::spawn(f).await {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(sqlx::Error::Protocol("the runtime stopped".into())),
+    }
+}
+
 /// SQLite's one writer connection, behind a fair (first come, first served) lock.
 #[derive(Clone, Debug)]
 pub struct Writer {
@@ -399,8 +469,14 @@ impl Writer {
     /// again if it was closed.
     pub async fn lock(&self) -> Result<OwnedMutexGuard<WriterSlot>, sqlx::Error> {
         let mut slot = self.lock_raw().await?;
-        commit_group(&mut slot).await;
-        Ok(slot)
+        if slot.group.is_none() {
+            return Ok(slot);
+        }
+        detached(async move {
+            commit_group(&mut slot).await;
+            Ok(slot)
+        })
+        .await
     }
 
     /// The writer as it is: a group transaction may be open.
@@ -747,15 +823,18 @@ impl Db {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite({
                 let mut conn = write.lock().await?;
-                conn.execute("BEGIN IMMEDIATE").await?;
-                SqliteTx {
-                    conn: Some(conn),
-                    finished: false,
-                    grouped: None,
-                    script: String::new(),
-                    args: SqliteArguments::default(),
-                    broken: false,
-                }
+                detached(async move {
+                    conn.execute("BEGIN IMMEDIATE").await?;
+                    Ok(SqliteTx {
+                        conn: Some(conn),
+                        finished: false,
+                        grouped: None,
+                        script: String::new(),
+                        args: SqliteArguments::default(),
+                        broken: false,
+                    })
+                })
+                .await?
             }),
             Db::Postgres(pg) => Tx::Postgres(PgTx {
                 tx: pg.begin().await?,
@@ -775,56 +854,8 @@ impl Db {
         let Db::Sqlite { write, .. } = self else {
             return self.begin().await;
         };
-        let mut slot = write.lock_raw().await?;
-        if slot.group.as_ref().is_some_and(|g| !g.open()) {
-            commit_group(&mut slot).await;
-        }
-        if slot.group.is_none() {
-            if let Err(e) = slot.conn_mut().execute("BEGIN IMMEDIATE; SAVEPOINT member").await {
-                // BEGIN may have worked and the SAVEPOINT not ("no transaction" otherwise).
-                let _ = slot.conn_mut().execute("ROLLBACK").await;
-                return Err(e.into());
-            }
-            slot.next_group += 1;
-            let id = slot.next_group;
-            slot.group = Some(Group {
-                id,
-                members: 0,
-                started: std::time::Instant::now(),
-                outcome: tokio::sync::watch::Sender::new(None),
-            });
-            // Normally the member that finishes when nobody waits commits the group; this
-            // covers members whose requests were dropped after the others saw them waiting.
-            let writer = write.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(2 * GROUP_AGE).await;
-                if let Ok(mut slot) = writer.lock_raw().await
-                    && slot.group.as_ref().is_some_and(|g| g.id == id)
-                {
-                    commit_group(&mut slot).await;
-                }
-            });
-        } else if std::mem::take(&mut slot.savepoint_ready) {
-            // Opened by the member before, with its RELEASE.
-        } else if let Err(e) = slot.conn_mut().execute("SAVEPOINT member").await {
-            fail_group(&mut slot, "a member could not start").await;
-            return Err(e.into());
-        }
-        if let Some(g) = slot.group.as_mut() {
-            if g.members == 0 {
-                write.groups.groups.fetch_add(1, Ordering::Relaxed);
-            }
-            g.members += 1;
-            write.groups.members.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(Tx::Sqlite(SqliteTx {
-            conn: Some(slot),
-            finished: false,
-            grouped: Some(write.clone()),
-            script: String::new(),
-            args: SqliteArguments::default(),
-            broken: false,
-        }))
+        let slot = write.lock_raw().await?;
+        Ok(Tx::Sqlite(detached(join_group(write.clone(), slot)).await?))
     }
 
     /// The database answers a trivial query.
@@ -919,7 +950,8 @@ impl Tx {
 
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            // Seen through even if the caller goes away (see `detached`).
+            Tx::Sqlite(t) => detached(t.commit()).await?,
             Tx::Postgres(mut t) => {
                 t.flush().await?;
                 t.tx.commit().await?

@@ -191,6 +191,42 @@ on_both_backends! {
         assert_eq!(meta::get(&t.db, "member-c").await.unwrap().as_deref(), Some("c"));
     }
 
+    async fn a_member_dropped_while_committing_does_not_fail_the_others(t) {
+        // A finishes while B waits, so A waits for the group; B joins, writes, and its
+        // request goes away at some point of its commit (its RELEASE may have run). A must
+        // still be told its transaction committed, and the writer must go on. (Under load
+        // this failed: B's rollback found no savepoint and failed the whole group.) Each
+        // round gives up a little later, to fall at different points of B's commit.
+        for round in 0..30u64 {
+            let (key_a, key_b) = (format!("round-a-{round}"), format!("round-b-{round}"));
+            let mut a = t.db.begin_grouped().await.unwrap();
+            meta::set(&mut a, &key_a, "a").await.unwrap();
+            let db = t.db.clone();
+            let (joined, wait_joined) = tokio::sync::oneshot::channel();
+            let b = tokio::spawn(async move {
+                let mut b = db.begin_grouped().await.unwrap();
+                put_later(&mut b, &key_b, "b").await.unwrap();
+                joined.send(()).unwrap();
+                let patience = std::time::Duration::from_micros(100 * round);
+                let _ = tokio::time::timeout(patience, b.commit()).await;
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await; // B is waiting
+            let commit_a = tokio::spawn(async move { a.commit().await });
+            wait_joined.await.unwrap();
+            b.await.unwrap();
+            tokio::time::timeout(std::time::Duration::from_secs(10), commit_a)
+                .await
+                .expect("A's commit ends")
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: A's transaction failed: {e}"));
+            assert_eq!(meta::get(&t.db, &key_a).await.unwrap().as_deref(), Some("a"));
+        }
+        let mut c = t.db.begin_grouped().await.unwrap();
+        meta::set(&mut c, "after-rounds", "c").await.unwrap();
+        c.commit().await.unwrap();
+        assert_eq!(meta::get(&t.db, "after-rounds").await.unwrap().as_deref(), Some("c"));
+    }
+
     async fn a_group_whose_last_member_gave_up_is_still_committed(t) {
         // A finishes while B waits for the writer; B's request is then dropped before it
         // begins: A's commit still ends, with A's write stored.
