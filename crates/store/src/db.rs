@@ -110,6 +110,13 @@ impl SqliteTx {
             .expect("a transaction holds an open writer")
     }
 
+    /// The connection's C handle for bulk writes (`sqlite_bulk`), in this transaction, the
+    /// deferred statements sent first; sqlx's thread for it waits meanwhile.
+    pub(crate) async fn bulk_handle(&mut self) -> Result<sqlx::sqlite::LockedSqliteHandle<'_>, sqlx::Error> {
+        self.flush().await?;
+        self.connection().lock_handle().await
+    }
+
     /// Sends the deferred statements, if any, in one hand-off.
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
         if self.broken {

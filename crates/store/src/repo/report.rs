@@ -261,15 +261,16 @@ pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> Stor
 }
 
 /// Adds `n` of each row to the counter already there (or creates it): the one writer of
-/// `report_counts`, for transitions (`apply`) and the bulk import. Many rows per statement:
-/// a `VALUES` list on SQLite (anonymous parameters), `UNNEST` arrays on PostgreSQL.
+/// `report_counts`, for transitions (`apply`) and the bulk import. A transition's few rows
+/// are deferred as one `VALUES` list; a bulk load's many go as `UNNEST` arrays on
+/// PostgreSQL and through one prepared row statement on SQLite (`sqlite_bulk`).
 pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> {
     const UPSERT: &str = "ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n";
     if rows.is_empty() {
         return Ok(());
     }
     // A transition's few rows wait for the commit with its other writes (`write_later!`); a
-    // bulk load's many are sent chunk by chunk.
+    // bulk load's many are sent at once.
     let few = rows.len() <= 64;
     match tx {
         Tx::Postgres(t) if !few => {
@@ -296,9 +297,7 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
             }
         }
         Tx::Sqlite(t) if !few => {
-            // One prepared row statement through SQLite's C API (`sqlite_bulk`).
-            t.flush().await?;
-            let mut handle = t.lock_handle().await?;
+            let mut handle = t.bulk_handle().await?;
             let mut upsert = crate::sqlite_bulk::Statement::prepare(
                 &mut handle,
                 &format!(
@@ -329,23 +328,18 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
             }
         }
         _ => {
-            for chunk in rows.chunks(5000) {
-                let sql = super::positional(
-                    tx,
-                    &format!(
-                        "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
-                        super::values_list(chunk.len(), "(?, ?, ?, ?, ?, ?)")
-                    ),
-                );
-                crate::write_later!(tx, &sql, a => {
-                    for (g, bucket, agency, procedure, metric, n) in chunk {
-                        a.add(*g)?; a.add(*bucket)?; a.add(*agency)?; a.add(*procedure)?; a.add(*metric)?; a.add(*n)?;
-                    }
-                });
-                if !few {
-                    tx.flush().await?;
+            let sql = super::positional(
+                tx,
+                &format!(
+                    "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES {} {UPSERT}",
+                    super::values_list(rows.len(), "(?, ?, ?, ?, ?, ?)")
+                ),
+            );
+            crate::write_later!(tx, &sql, a => {
+                for (g, bucket, agency, procedure, metric, n) in rows {
+                    a.add(*g)?; a.add(*bucket)?; a.add(*agency)?; a.add(*procedure)?; a.add(*metric)?; a.add(*n)?;
                 }
-            }
+            });
         }
     }
     Ok(())
