@@ -117,6 +117,13 @@ impl SqliteTx {
         self.connection().lock_handle().await
     }
 
+    /// What the writer knows of ids and code sequences (see `Reserved`), for a group member
+    /// only: other transactions may write dossiers without it.
+    pub(crate) fn reserved(&mut self) -> Option<&mut Reserved> {
+        self.grouped.as_ref()?;
+        self.conn.as_mut().map(|s| &mut s.reserved)
+    }
+
     /// Sends the deferred statements, if any, in one hand-off.
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
         if self.broken {
@@ -224,6 +231,8 @@ impl Drop for SqliteTx {
             return;
         }
         let Some(mut slot) = self.conn.take() else { return };
+        // What this transaction reserved is rolled back with it.
+        slot.reserved = Reserved::default();
         let grouped = self.grouped.take();
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
@@ -312,11 +321,13 @@ async fn commit_group(slot: &mut WriterSlot) {
             .map_err(|e| Arc::<str>::from(e.to_string())),
         None => Err("the writer was closed".into()),
     };
-    if result.is_err()
-        && let Some(c) = slot.conn.as_mut()
-        && c.execute("ROLLBACK").await.is_err()
-    {
-        slot.conn = None;
+    if result.is_err() {
+        slot.reserved = Reserved::default();
+        if let Some(c) = slot.conn.as_mut()
+            && c.execute("ROLLBACK").await.is_err()
+        {
+            slot.conn = None;
+        }
     }
     g.outcome.send_replace(Some(result));
 }
@@ -324,6 +335,7 @@ async fn commit_group(slot: &mut WriterSlot) {
 /// Rolls the whole group back and fails its members.
 async fn fail_group(slot: &mut WriterSlot, why: &str) {
     slot.savepoint_ready = false;
+    slot.reserved = Reserved::default();
     if let Some(c) = slot.conn.as_mut()
         && c.execute("ROLLBACK").await.is_err()
     {
@@ -341,10 +353,24 @@ async fn join_group(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> Res
         commit_group(&mut slot).await;
     }
     if slot.group.is_none() {
-        if let Err(e) = slot.conn_mut().execute("BEGIN IMMEDIATE; SAVEPOINT member").await {
-            // BEGIN may have worked and the SAVEPOINT not ("no transaction" otherwise).
-            let _ = slot.conn_mut().execute("ROLLBACK").await;
-            return Err(e);
+        let begun = sqlx::query_scalar::<_, i64>("BEGIN IMMEDIATE; SAVEPOINT member; PRAGMA data_version")
+            .fetch_all(slot.conn_mut())
+            .await;
+        let version = match begun.as_deref() {
+            Ok([version]) => *version,
+            _ => {
+                // BEGIN may have worked and the SAVEPOINT not ("no transaction" otherwise).
+                let _ = slot.conn_mut().execute("ROLLBACK").await;
+                return Err(begun.err().unwrap_or_else(|| sqlx::Error::Protocol("no data_version".into())));
+            }
+        };
+        // Another connection committed since the writer last looked: what it knew of ids
+        // and sequences may be out of date.
+        if slot.reserved.data_version != Some(version) {
+            slot.reserved = Reserved {
+                data_version: Some(version),
+                ..Reserved::default()
+            };
         }
         slot.next_group += 1;
         let id = slot.next_group;
@@ -371,6 +397,11 @@ async fn join_group(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> Res
         fail_group(&mut slot, "a member could not start").await;
         return Err(e);
     }
+    Ok(member(write, slot))
+}
+
+/// Counts a member into the writer's open group, its savepoint open.
+fn member(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> SqliteTx {
     if let Some(g) = slot.group.as_mut() {
         if g.members == 0 {
             write.groups.groups.fetch_add(1, Ordering::Relaxed);
@@ -378,14 +409,14 @@ async fn join_group(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> Res
         g.members += 1;
         write.groups.members.fetch_add(1, Ordering::Relaxed);
     }
-    Ok(SqliteTx {
+    SqliteTx {
         conn: Some(slot),
         finished: false,
         grouped: Some(write),
         script: String::new(),
         args: SqliteArguments::default(),
         broken: false,
-    })
+    }
 }
 
 /// Runs `f` to its end even if the caller stops waiting for it (a request dropped while its
@@ -431,6 +462,23 @@ pub struct WriterSlot {
     /// The last member opened the next one's savepoint (see `SqliteTx::commit`).
     savepoint_ready: bool,
     next_group: u64,
+    reserved: Reserved,
+}
+
+/// What the writer knows of the next dossier id and of agencies' code sequences for a day
+/// (`repo::dossiers::reserve`), so an intake in a group needs no statement of its own to learn
+/// them: every dossier insert and sequence step of a group member goes through it. Valid
+/// while the writer has been used by group members only, nothing was rolled back and no
+/// other connection has committed (`PRAGMA data_version`, read as each group begins);
+/// otherwise emptied, and the next reservation reads the database again. Were it ever out
+/// of date, the dossier's unique id or code would refuse the insert: never a silent reuse.
+#[derive(Debug, Default)]
+pub(crate) struct Reserved {
+    data_version: Option<i64>,
+    /// The id the next new dossier gets.
+    pub(crate) next_id: Option<i64>,
+    /// Agency code → (local day, the last sequence number issued that day).
+    pub(crate) sequences: std::collections::HashMap<String, (chrono::NaiveDate, i64)>,
 }
 
 impl std::ops::Deref for WriterSlot {
@@ -464,6 +512,7 @@ impl Writer {
                 group: None,
                 savepoint_ready: false,
                 next_group: 0,
+                reserved: Reserved::default(),
             })),
             options: Arc::new(options),
             waiting: Default::default(),
@@ -476,6 +525,8 @@ impl Writer {
     /// again if it was closed.
     pub async fn lock(&self) -> Result<OwnedMutexGuard<WriterSlot>, sqlx::Error> {
         let mut slot = self.lock_raw().await?;
+        // Its statements may write dossiers or sequences without `Reserved`.
+        slot.reserved = Reserved::default();
         if slot.group.is_none() {
             return Ok(slot);
         }
@@ -500,6 +551,7 @@ impl Writer {
         drop(queued);
         let mut slot = slot.map_err(|_| sqlx::Error::PoolTimedOut)?;
         if slot.conn.is_none() {
+            slot.reserved = Reserved::default();
             slot.conn = Some(SqliteConnection::connect_with(&self.options).await?);
         }
         Ok(slot)
@@ -861,7 +913,12 @@ impl Db {
         let Db::Sqlite { write, .. } = self else {
             return self.begin().await;
         };
-        let slot = write.lock_raw().await?;
+        let mut slot = write.lock_raw().await?;
+        if slot.savepoint_ready && slot.group.as_ref().is_some_and(Group::open) {
+            // The member before opened this one's savepoint: nothing to send.
+            slot.savepoint_ready = false;
+            return Ok(Tx::Sqlite(member(write.clone(), slot)));
+        }
         Ok(Tx::Sqlite(detached(join_group(write.clone(), slot)).await?))
     }
 

@@ -40,6 +40,44 @@ async fn put_later(
     Ok(())
 }
 
+/// Procedure 1.001193 at agency 000.00.06.H56 (seeded first).
+async fn seed_procedure(db: &Db) {
+    let mut tx = db.begin().await.unwrap();
+    catalog::upsert_field(&mut tx, "HT", "Hộ tịch").await.unwrap();
+    let spec: motcua_domain::procedure::ProcedureSpec = serde_json::from_value(serde_json::json!({
+        "code": "1.001193", "name": "Đăng ký khai sinh", "field": {"code": "HT", "name": "Hộ tịch"},
+        "levels": ["commune"], "agencies": ["000.00.06.H56"], "methods": ["direct"], "applicants": "",
+        "components": [{"name": "Tờ khai", "originals": 1, "copies": 0, "required": true, "form": null}],
+        "time_limit": "1 working-days", "online_time_limit": null, "same_day_cutoff": null, "fees": [],
+        "result": "", "conditions": "", "legal_basis": [], "online_level": "none", "four_on_the_spot": false,
+        "cases": [{"code": "a", "name": "A", "time_limit": null, "online_time_limit": null,
+          "steps": [{"name": "Thụ lý", "role": "specialist", "agency": "receiving", "quota_days": 1}]}],
+        "effective_from": null
+    }))
+    .unwrap();
+    catalog::save_procedure(&mut tx, &spec, "test", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A dossier of procedure 1.001193 without a code.
+fn plain_dossier(status: Status) -> dossiers::NewDossier<'static> {
+    let received = Utc::now();
+    dossiers::NewDossier {
+        code: None,
+        agency_code: "000.00.06.H56",
+        procedure_code: "1.001193",
+        channel: Channel::Direct,
+        status,
+        applicant_name: "Nguyễn Văn An",
+        submitted_at: None,
+        received_at: Some(received),
+        due_at: Some(received),
+        finished_at: None,
+    }
+}
+
 on_both_backends! {
     async fn migrations_are_idempotent(t) {
         let again = migrate::run(&t.db).await.unwrap();
@@ -326,31 +364,64 @@ on_both_backends! {
 
     async fn dossiers_store_instants_in_utc_and_count_by_status(t) {
         seed_agency(&t.db, "000.00.06.H56", None).await;
+        seed_procedure(&t.db).await;
         let mut tx = t.db.begin().await.unwrap();
-        catalog::upsert_field(&mut tx, "HT", "Hộ tịch").await.unwrap();
-        let spec: motcua_domain::procedure::ProcedureSpec = serde_json::from_value(serde_json::json!({
-            "code": "1.001193", "name": "Đăng ký khai sinh", "field": {"code": "HT", "name": "Hộ tịch"},
-            "levels": ["commune"], "agencies": ["000.00.06.H56"], "methods": ["direct"], "applicants": "",
-            "components": [{"name": "Tờ khai", "originals": 1, "copies": 0, "required": true, "form": null}],
-            "time_limit": "1 working-days", "online_time_limit": null, "same_day_cutoff": null, "fees": [],
-            "result": "", "conditions": "", "legal_basis": [], "online_level": "none", "four_on_the_spot": false,
-            "cases": [{"code": "a", "name": "A", "time_limit": null, "online_time_limit": null,
-              "steps": [{"name": "Thụ lý", "role": "specialist", "agency": "receiving", "quota_days": 1}]}],
-            "effective_from": null
-        })).unwrap();
-        catalog::save_procedure(&mut tx, &spec, "test", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).await.unwrap();
-        let received = Utc::now();
         for status in [Status::Received, Status::Processing, Status::Processing] {
-            dossiers::insert(&mut tx, &dossiers::NewDossier {
-                code: None, agency_code: "000.00.06.H56", procedure_code: "1.001193",
-                channel: Channel::Direct, status, applicant_name: "Nguyễn Văn An",
-                submitted_at: None, received_at: Some(received), due_at: Some(received), finished_at: None,
-            }).await.unwrap();
+            dossiers::insert(&mut tx, &plain_dossier(status)).await.unwrap();
         }
         tx.commit().await.unwrap();
         let counts = dossiers::count_by_status(&t.db).await.unwrap();
         assert_eq!(counts, vec![(Status::Received, 1), (Status::Processing, 2)]);
         assert_eq!(catalog::count_procedures(&t.db).await.unwrap(), 1);
+    }
+
+    async fn reserved_ids_and_codes_survive_rollbacks_and_other_writers(t) {
+        // On SQLite a group member learns ids and codes from what the writer knows, without
+        // a statement (`Reserved`): a rollback, another connection's commit or a plain
+        // transaction must never make it hand out a taken id or code, nor skip a code.
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        seed_procedure(&t.db).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let grouped = |db: Db| async move {
+            let mut tx = db.begin_grouped().await.unwrap();
+            let (id, code) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
+            (tx, id, code.unwrap().to_string())
+        };
+        let code = |n: u32| format!("000.00.06.H56-261127-{n:04}");
+        let (tx, _, c) = grouped(t.db.clone()).await;
+        tx.commit().await.unwrap();
+        assert_eq!(c, code(1));
+        let (tx, _, c) = grouped(t.db.clone()).await;
+        tx.commit().await.unwrap();
+        assert_eq!(c, code(2));
+        // Rolled back: the same code is issued again.
+        let (tx, _, c) = grouped(t.db.clone()).await;
+        assert_eq!(c, code(3));
+        drop(tx);
+        let (tx, _, c) = grouped(t.db.clone()).await;
+        tx.commit().await.unwrap();
+        assert_eq!(c, code(3));
+        // Another connection (another server, the CLI) issues a code and adds a dossier: the
+        // next id must be past it (ids reserved above without a dossier may be issued again).
+        let other = Db::connect(&t.url).await.unwrap();
+        let mut tx = other.begin().await.unwrap();
+        assert_eq!(dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(4));
+        let taken = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
+        tx.commit().await.unwrap();
+        other.close().await;
+        let (tx, id4, c) = grouped(t.db.clone()).await;
+        tx.commit().await.unwrap();
+        assert_eq!(c, code(5));
+        assert!(id4 > taken, "id {id4} taken by the other connection's {taken}");
+        // A plain transaction on the same database, likewise.
+        let mut tx = t.db.begin().await.unwrap();
+        assert_eq!(dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(6));
+        let taken = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
+        tx.commit().await.unwrap();
+        let (tx, id5, c) = grouped(t.db.clone()).await;
+        tx.commit().await.unwrap();
+        assert_eq!(c, code(7));
+        assert!(id5 > taken);
     }
 
     async fn demo_seed_runs_once(t) {

@@ -11,10 +11,19 @@ const NEXT_SEQ: &str =
      ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = dossier_sequences.last_seq + 1
      RETURNING last_seq";
 
+/// The sequence row of an agency's day set to `$2` (`$1` the day, `$3` the agency code): a
+/// step the writer already knew (`Reserved`), written with the transaction's other writes.
+const SET_SEQ: &str =
+    "INSERT INTO dossier_sequences (day, last_seq, agency_id) SELECT $1, $2, id FROM agencies WHERE code = $3
+     ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = excluded.last_seq";
+
 /// Issues the next dossier code of an agency for a local date. Runs inside the caller's
 /// write transaction, so a code is never duplicated and, once committed, never reused.
 pub async fn next_code(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<DossierCode> {
     let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    if let Some(seq) = known_seq(tx, agency_code, day)? {
+        return code_of(agency, day, seq);
+    }
     let seq: i64 = on_tx!(tx, c => {
         sqlx::query_scalar(NEXT_SEQ)
             .bind(agency_code)
@@ -23,7 +32,54 @@ pub async fn next_code(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreR
             .await?
             .ok_or(StoreError::NotFound)?
     });
+    remember(tx, None, Some((agency_code, day, seq)));
     code_of(agency, day, seq)
+}
+
+/// The next number of an agency's day if the writer knows the last one (SQLite, a group
+/// member: `Reserved`), its row's update deferred; None if it does not.
+fn known_seq(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<Option<i64>> {
+    let Tx::Sqlite(t) = tx else { return Ok(None) };
+    let seq = match t.reserved().and_then(|r| r.sequences.get_mut(agency_code)) {
+        Some((known, last)) if *known == day => {
+            *last += 1;
+            *last
+        }
+        _ => return Ok(None),
+    };
+    let (code, day) = (agency_code.to_string(), day.format("%Y-%m-%d").to_string());
+    t.defer(SET_SEQ, move |a| {
+        use sqlx::Arguments;
+        a.add(day)?;
+        a.add(seq)?;
+        a.add(code)?;
+        Ok(())
+    })?;
+    Ok(Some(seq))
+}
+
+/// The id the next dossier gets if the writer knows it (as `known_seq`).
+fn known_id(tx: &mut Tx) -> Option<i64> {
+    let Tx::Sqlite(t) = tx else { return None };
+    let r = t.reserved()?;
+    let id = r.next_id?;
+    r.next_id = Some(id + 1);
+    Some(id)
+}
+
+/// Keeps what a reservation read from the database (SQLite, a group member).
+fn remember(tx: &mut Tx, id: Option<i64>, seq: Option<(&str, NaiveDate, i64)>) {
+    let Tx::Sqlite(t) = tx else { return };
+    let Some(r) = t.reserved() else { return };
+    if let Some(id) = id {
+        r.next_id = Some(id + 1);
+    }
+    if let Some((agency_code, day, seq)) = seq {
+        if r.sequences.len() >= 10_000 {
+            r.sequences.retain(|_, (known, _)| *known >= day);
+        }
+        r.sequences.insert(agency_code.to_string(), (day, seq));
+    }
 }
 
 fn code_of(agency: AgencyCode, day: NaiveDate, seq: i64) -> StoreResult<DossierCode> {
@@ -35,7 +91,8 @@ fn code_of(agency: AgencyCode, day: NaiveDate, seq: i64) -> StoreResult<DossierC
 /// agency (`code_for`: agency code and local date), in one call inside the caller's write
 /// transaction, so the dossier's INSERT can wait with the transaction's other writes
 /// (`lifecycle::insert`). SQLite: two statements in one hand-off, the id being one past the
-/// largest (the transaction holds the write lock, as SQLite itself would pick it);
+/// largest (the transaction holds the write lock, as SQLite itself would pick it), or, for
+/// a group member once the writer knows them (`Reserved` in db.rs), no statement at all;
 /// PostgreSQL: the sequence's upsert and `nextval` in one statement.
 pub async fn reserve(
     tx: &mut Tx,
@@ -48,10 +105,24 @@ pub async fn reserve(
         "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS next_id"
     };
     let Some((agency_code, day)) = code_for else {
+        if let Some(id) = known_id(tx) {
+            return Ok((id, None));
+        }
         let id: i64 = on_tx!(tx, c => sqlx::query_scalar(next_id).fetch_one(c).await?);
+        remember(tx, Some(id), None);
         return Ok((id, None));
     };
     let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    // Both known to the writer: no statement now (the sequence's row is written later).
+    if let Tx::Sqlite(t) = tx
+        && t.reserved().is_some_and(|r| {
+            r.next_id.is_some() && r.sequences.get(agency_code).is_some_and(|(known, _)| *known == day)
+        })
+        && let Some(seq) = known_seq(tx, agency_code, day)?
+        && let Some(id) = known_id(tx)
+    {
+        return Ok((id, Some(code_of(agency, day, seq)?)));
+    }
     let sql = if sqlite {
         // `$1` and `$2` name the same values in both statements; no sequence row (an
         // unknown agency) leaves the id's row alone.
@@ -75,6 +146,7 @@ pub async fn reserve(
         }
     });
     let (seq, id) = found.ok_or(StoreError::NotFound)?;
+    remember(tx, Some(id), Some((agency_code, day, seq)));
     Ok((id, Some(code_of(agency, day, seq)?)))
 }
 
