@@ -521,28 +521,55 @@ pub async fn intake_view(
     let limit = limit_of(spec, case, channel.as_str())?;
     let actor = user.map(role_of).unwrap_or_else(|| "citizen".into());
     let search_text = motcua_domain::text::fold_vi(&format!("{} {} {}", a.name, a.id_number, phone));
-    // Short: may share its COMMIT with other requests' (group commit on SQLite).
-    let mut tx = state.db.begin_grouped().await?;
-    // The id and, for a dossier received now, its code: one call, so the INSERT can wait.
-    let code_for = (channel != Channel::Online).then(|| (agency.code.as_str(), calendar::local_date(now)));
-    let (id, code) = codes::reserve(&mut tx, code_for).await?;
-    let (status, code, received_at, due_at, accept_due_at, submitted_at) = if channel == Channel::Online {
+    // Everything that does not depend on the id or the code is worked out before the write
+    // lock is taken: the lock is held by one request at a time.
+    let (status, received_at, due_at, accept_due_at, submitted_at) = if channel == Channel::Online {
         let accept_due = clock.add_working_minutes(
             clock.normalise_intake(now),
             u64::from(state.config.rules.online_accept_hours) * 60,
         );
-        (Status::Submitted, None, None, None, Some(accept_due), Some(now))
+        (Status::Submitted, None, None, Some(accept_due), Some(now))
     } else {
         let received = clock.normalise_intake(now);
         (
             Status::Received,
-            code.map(|c| c.to_string()),
             Some(received),
             Some(clock.due(received, &limit, cutoff_of(spec))),
             None,
             None,
         )
     };
+    let components: Vec<Component> = spec
+        .components
+        .iter()
+        .zip(&provided)
+        .enumerate()
+        .map(|(i, (c, p))| Component {
+            seq: i as i64 + 1,
+            kind: "component".into(),
+            name: c.name.clone(),
+            originals: i64::from(c.originals),
+            copies: i64::from(c.copies),
+            required: c.required,
+            provided: p.is_some(),
+            file_sha256: p
+                .clone()
+                .flatten()
+                .and_then(|f| is_uploaded(&f).map(str::to_string)),
+        })
+        .collect();
+    let mut steps = instantiate_steps(&reference, case, agency.id);
+    if let (Some(first), Some(_)) = (steps.first_mut(), received_at) {
+        // The step starts when the officer actually received it (shown in the timeline); its
+        // due counts from the next opening (start_step normalises).
+        start_step(first, now, &clock);
+    }
+    // Short: may share its COMMIT with other requests' (group commit on SQLite).
+    let mut tx = state.db.begin_grouped().await?;
+    // The id and, for a dossier received now, its code: one call, so the INSERT can wait.
+    let code_for = (channel != Channel::Online).then(|| (agency.code.as_str(), calendar::local_date(now)));
+    let (id, code) = codes::reserve(&mut tx, code_for).await?;
+    let code = code.map(|c| c.to_string());
     let new = repo::NewDossier {
         code: code.clone(),
         agency_id: agency.id,
@@ -577,32 +604,7 @@ pub async fn intake_view(
         now,
     };
     repo::insert(&mut tx, id, &new).await?;
-    let components: Vec<Component> = spec
-        .components
-        .iter()
-        .zip(&provided)
-        .enumerate()
-        .map(|(i, (c, p))| Component {
-            seq: i as i64 + 1,
-            kind: "component".into(),
-            name: c.name.clone(),
-            originals: i64::from(c.originals),
-            copies: i64::from(c.copies),
-            required: c.required,
-            provided: p.is_some(),
-            file_sha256: p
-                .clone()
-                .flatten()
-                .and_then(|f| is_uploaded(&f).map(str::to_string)),
-        })
-        .collect();
     repo::add_components(&mut tx, id, &components, now).await?;
-    let mut steps = instantiate_steps(&reference, case, agency.id);
-    if let (Some(first), Some(_)) = (steps.first_mut(), received_at) {
-        // The step starts when the officer actually received it (shown in the timeline); its
-        // due counts from the next opening (start_step normalises).
-        start_step(first, now, &clock);
-    }
     repo::insert_steps(&mut tx, id, &steps).await?;
     let mut dossier = new.stored(
         id,
