@@ -31,6 +31,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     7 => "0007_feedback",
     8 => "0008_report_counts",
     9 => "0009_reference_version",
+    10 => "0010_open_dossier_indexes",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -42,6 +43,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     7 => "0007_feedback",
     8 => "0008_report_counts",
     9 => "0009_reference_version",
+    10 => "0010_open_dossier_indexes",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

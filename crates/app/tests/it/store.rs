@@ -519,3 +519,60 @@ impl sqlx::Encode<'_, sqlx::Postgres> for Unencodable {
         Err("cannot be encoded".into())
     }
 }
+
+/// The partial indexes of migration 0010 serve the queries on open dossiers, which repeat
+/// their WHERE term (SQLite uses a partial index only then), on both backends.
+#[tokio::test]
+async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
+    use motcua_store::repo::{IN_PROCESS, OPEN};
+    let queries = [
+        (
+            format!(
+                "SELECT d.id FROM dossiers d WHERE d.status IN {IN_PROCESS} AND d.paused_at IS NULL
+                 AND d.due_at IS NOT NULL AND d.due_at < '2026-11-28' ORDER BY d.due_at, d.id LIMIT 20"
+            ),
+            "dossiers_due",
+        ),
+        (
+            format!(
+                "SELECT agency_id FROM dossiers WHERE status IN {OPEN} AND status = 'awaiting_supplement'
+                 AND paused_at IS NOT NULL"
+            ),
+            "dossiers_status",
+        ),
+        ("SELECT d.id FROM dossiers d WHERE d.citizen_id = 5".to_string(), "dossiers_citizen"),
+    ];
+    let sqlite = crate::support::TestDb::sqlite().await;
+    let pg = crate::support::TestDb::postgres().await;
+    for (sql, index) in &queries {
+        let Db::Sqlite { read, .. } = &sqlite.db else { unreachable!() };
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect();
+        assert!(plan.iter().any(|p| p.contains(index)), "SQLite does not use {index} for {sql}: {plan:?}");
+        if let Some(pg) = &pg
+            && let Db::Postgres(pool) = &pg.db
+        {
+            let mut c = pool.acquire().await.unwrap();
+            sqlx::query("SET enable_seqscan = off").execute(&mut *c).await.unwrap();
+            let plan: Vec<String> =
+                sqlx::query_scalar(&format!("EXPLAIN {sql}")).fetch_all(&mut *c).await.unwrap();
+            sqlx::query("RESET enable_seqscan").execute(&mut *c).await.unwrap();
+            assert!(plan.iter().any(|p| p.contains(index)), "PostgreSQL does not use {index} for {sql}: {plan:?}");
+        }
+    }
+    // What they leave out: closed dossiers and dossiers of no citizen.
+    let Db::Sqlite { read, .. } = &sqlite.db else { unreachable!() };
+    let definitions: Vec<String> = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('dossiers_due', 'dossiers_status', 'dossiers_citizen')",
+    )
+    .fetch_all(read)
+    .await
+    .unwrap();
+    assert_eq!(definitions.len(), 3);
+    assert!(definitions.iter().all(|d| d.contains(" WHERE ")), "{definitions:?}");
+}

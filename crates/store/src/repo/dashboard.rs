@@ -2,12 +2,12 @@
 //! open steps per officer and open dossiers per agency. Instants only; no calendar maths here
 //! (the caller computes "now" and "two working days from now" and shows local dates).
 
+use super::IN_PROCESS;
 use crate::{Db, StoreResult, on_read};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 /// In process (statuses 2, 4, 5, 6): the clock may be running.
-const IN_PROCESS: &str = "('received','processing','awaiting_supplement','awaiting_payment')";
 
 fn ids(list: &[i64]) -> String {
     list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")

@@ -3,6 +3,7 @@
 //! report counters (`repo::report`) in step.
 //! Thin: the application service decides; this module reads and writes.
 
+use super::IN_PROCESS;
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx, write_later};
 use chrono::{DateTime, Utc};
 use motcua_domain::report::Facts;
@@ -681,7 +682,6 @@ pub struct Summary {
     pub accept_due_at: Option<DateTime<Utc>>,
 }
 
-const IN_PROCESS: &str = "('received','processing','awaiting_supplement','awaiting_payment')";
 
 fn ids(list: &[i64]) -> String {
     list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")

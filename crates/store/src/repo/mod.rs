@@ -1,6 +1,13 @@
 //! Repositories, one module per aggregate. Thin: SQL in, rows out; the same SQL text on both
 //! backends unless a dialect really differs.
 
+/// Statuses of a dossier whose deadline runs (in process). Migration 0010's partial index
+/// `dossiers_due` repeats this list verbatim; a query that wants it repeats it too.
+pub const IN_PROCESS: &str = "('received','processing','awaiting_supplement','awaiting_payment')";
+/// Statuses of a dossier not yet finished (`IN_PROCESS` and submitted online): the partial
+/// index `dossiers_status` (migration 0010), likewise.
+pub const OPEN: &str = "('submitted','received','processing','awaiting_supplement','awaiting_payment')";
+
 pub mod agencies;
 pub mod auth;
 pub mod calendar;

@@ -575,7 +575,8 @@ pub async fn paused_overdue(
     }
     let sql = format!(
         "SELECT agency_id, procedure_id, status, channel, received_at, original_due_at, finished_at FROM dossiers
-         WHERE status = 'awaiting_supplement' AND paused_at IS NOT NULL {}",
+         WHERE status IN {} AND status = 'awaiting_supplement' AND paused_at IS NOT NULL {}",
+        super::OPEN,
         scope_clause(agencies, "agency_id")
     );
     let rows: Vec<Stored> = on_read!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
