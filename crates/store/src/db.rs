@@ -361,7 +361,9 @@ async fn join_group(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> Res
             _ => {
                 // BEGIN may have worked and the SAVEPOINT not ("no transaction" otherwise).
                 let _ = slot.conn_mut().execute("ROLLBACK").await;
-                return Err(begun.err().unwrap_or_else(|| sqlx::Error::Protocol("no data_version".into())));
+                return Err(begun
+                    .err()
+                    .unwrap_or_else(|| sqlx::Error::Protocol("no data_version".into())));
             }
         };
         // Another connection committed since the writer last looked: what it knew of ids

@@ -55,9 +55,14 @@ async fn seed_procedure(db: &Db) {
         "effective_from": null
     }))
     .unwrap();
-    catalog::save_procedure(&mut tx, &spec, "test", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
-        .await
-        .unwrap();
+    catalog::save_procedure(
+        &mut tx,
+        &spec,
+        "test",
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -540,12 +545,17 @@ async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
             ),
             "dossiers_status",
         ),
-        ("SELECT d.id FROM dossiers d WHERE d.citizen_id = 5".to_string(), "dossiers_citizen"),
+        (
+            "SELECT d.id FROM dossiers d WHERE d.citizen_id = 5".to_string(),
+            "dossiers_citizen",
+        ),
     ];
     let sqlite = crate::support::TestDb::sqlite().await;
     let pg = crate::support::TestDb::postgres().await;
     for (sql, index) in &queries {
-        let Db::Sqlite { read, .. } = &sqlite.db else { unreachable!() };
+        let Db::Sqlite { read, .. } = &sqlite.db else {
+            unreachable!()
+        };
         let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
             .fetch_all(read)
             .await
@@ -553,20 +563,36 @@ async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
             .iter()
             .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
             .collect();
-        assert!(plan.iter().any(|p| p.contains(index)), "SQLite does not use {index} for {sql}: {plan:?}");
+        assert!(
+            plan.iter().any(|p| p.contains(index)),
+            "SQLite does not use {index} for {sql}: {plan:?}"
+        );
         if let Some(pg) = &pg
             && let Db::Postgres(pool) = &pg.db
         {
             let mut c = pool.acquire().await.unwrap();
-            sqlx::query("SET enable_seqscan = off").execute(&mut *c).await.unwrap();
-            let plan: Vec<String> =
-                sqlx::query_scalar(&format!("EXPLAIN {sql}")).fetch_all(&mut *c).await.unwrap();
-            sqlx::query("RESET enable_seqscan").execute(&mut *c).await.unwrap();
-            assert!(plan.iter().any(|p| p.contains(index)), "PostgreSQL does not use {index} for {sql}: {plan:?}");
+            sqlx::query("SET enable_seqscan = off")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+            sqlx::query("RESET enable_seqscan")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            assert!(
+                plan.iter().any(|p| p.contains(index)),
+                "PostgreSQL does not use {index} for {sql}: {plan:?}"
+            );
         }
     }
     // What they leave out: closed dossiers and dossiers of no citizen.
-    let Db::Sqlite { read, .. } = &sqlite.db else { unreachable!() };
+    let Db::Sqlite { read, .. } = &sqlite.db else {
+        unreachable!()
+    };
     let definitions: Vec<String> = sqlx::query_scalar(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('dossiers_due', 'dossiers_status', 'dossiers_citizen')",
     )
@@ -574,5 +600,8 @@ async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
     .await
     .unwrap();
     assert_eq!(definitions.len(), 3);
-    assert!(definitions.iter().all(|d| d.contains(" WHERE ")), "{definitions:?}");
+    assert!(
+        definitions.iter().all(|d| d.contains(" WHERE ")),
+        "{definitions:?}"
+    );
 }

@@ -116,7 +116,10 @@ pub async fn reserve(
     // Both known to the writer: no statement now (the sequence's row is written later).
     if let Tx::Sqlite(t) = tx
         && t.reserved().is_some_and(|r| {
-            r.next_id.is_some() && r.sequences.get(agency_code).is_some_and(|(known, _)| *known == day)
+            r.next_id.is_some()
+                && r.sequences
+                    .get(agency_code)
+                    .is_some_and(|(known, _)| *known == day)
         })
         && let Some(seq) = known_seq(tx, agency_code, day)?
         && let Some(id) = known_id(tx)

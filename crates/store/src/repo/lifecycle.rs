@@ -682,7 +682,6 @@ pub struct Summary {
     pub accept_due_at: Option<DateTime<Utc>>,
 }
 
-
 fn ids(list: &[i64]) -> String {
     list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
