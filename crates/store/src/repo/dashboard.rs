@@ -7,8 +7,6 @@ use crate::{Db, StoreResult, on_read};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-/// In process (statuses 2, 4, 5, 6): the clock may be running.
-
 fn ids(list: &[i64]) -> String {
     list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }

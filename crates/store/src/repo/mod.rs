@@ -1,7 +1,7 @@
 //! Repositories, one module per aggregate. Thin: SQL in, rows out; the same SQL text on both
 //! backends unless a dialect really differs.
 
-/// Statuses of a dossier whose deadline runs (in process). Migration 0010's partial index
+/// Statuses of a dossier in process (2, 4, 5, 6): its clock may be running. Migration 0010's partial index
 /// `dossiers_due` repeats this list verbatim; a query that wants it repeats it too.
 pub const IN_PROCESS: &str = "('received','processing','awaiting_supplement','awaiting_payment')";
 /// Statuses of a dossier not yet finished (`IN_PROCESS` and submitted online): the partial
