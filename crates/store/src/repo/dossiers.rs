@@ -58,13 +58,19 @@ fn known_seq(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<Opti
     Ok(Some(seq))
 }
 
-/// The id the next dossier gets if the writer knows it (as `known_seq`).
-fn known_id(tx: &mut Tx) -> Option<i64> {
-    let Tx::Sqlite(t) = tx else { return None };
-    let r = t.reserved()?;
-    let id = r.next_id?;
-    r.next_id = Some(id + 1);
-    Some(id)
+/// The id the next dossier gets: from what the writer knows (as `known_seq`), else from
+/// `sql` (`reserve`'s query of it), remembered.
+async fn new_id(tx: &mut Tx, sql: &str) -> StoreResult<i64> {
+    if let Tx::Sqlite(t) = tx
+        && let Some(r) = t.reserved()
+        && let Some(id) = r.next_id
+    {
+        r.next_id = Some(id + 1);
+        return Ok(id);
+    }
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(sql).fetch_one(c).await?);
+    remember(tx, Some(id), None);
+    Ok(id)
 }
 
 /// Keeps what a reservation read from the database (SQLite, a group member).
@@ -105,26 +111,13 @@ pub async fn reserve(
         "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS next_id"
     };
     let Some((agency_code, day)) = code_for else {
-        if let Some(id) = known_id(tx) {
-            return Ok((id, None));
-        }
-        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(next_id).fetch_one(c).await?);
-        remember(tx, Some(id), None);
-        return Ok((id, None));
+        return Ok((new_id(tx, next_id).await?, None));
     };
     let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
-    // Both known to the writer: no statement now (the sequence's row is written later).
-    if let Tx::Sqlite(t) = tx
-        && t.reserved().is_some_and(|r| {
-            r.next_id.is_some()
-                && r.sequences
-                    .get(agency_code)
-                    .is_some_and(|(known, _)| *known == day)
-        })
-        && let Some(seq) = known_seq(tx, agency_code, day)?
-        && let Some(id) = known_id(tx)
-    {
-        return Ok((id, Some(code_of(agency, day, seq)?)));
+    // The day's number known to the writer: no statement for it (its row is written later),
+    // nor for the id once that is known too.
+    if let Some(seq) = known_seq(tx, agency_code, day)? {
+        return Ok((new_id(tx, next_id).await?, Some(code_of(agency, day, seq)?)));
     }
     let sql = if sqlite {
         // `$1` and `$2` name the same values in both statements; no sequence row (an
