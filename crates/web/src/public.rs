@@ -160,8 +160,25 @@ impl Found {
 }
 
 async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<Found>> {
-    let Some((d, steps)) = lifecycle::find_public(&state.db, code).await? else {
+    let Some(d) = lifecycle::find_public(&state.db, code).await? else {
         return Ok(None);
+    };
+    // Names from the reference data, as fresh as the lookup cache's answers; an agency or
+    // procedure newer than that picture is read afresh.
+    let mut reference = state.reference.get_recent(&state.db, state.lookup_cache.ttl).await?;
+    let names_known = |r: &crate::reference::Reference| {
+        std::iter::once(Some(d.agency_id))
+            .chain(d.steps.iter().map(|s| s.agency_id))
+            .flatten()
+            .all(|id| r.agency_by_id(id).is_some())
+    };
+    if !names_known(&reference) {
+        reference = state.reference.get(&state.db).await?;
+    }
+    let agency_name = |id: i64| reference.agency_by_id(id).map(|a| a.name.clone());
+    let (procedure, procedure_name) = match reference.procedure_name(&state.db, d.procedure_id).await? {
+        Some(p) => p.as_ref().clone(),
+        None => Default::default(),
     };
     let status: Status = d.status.parse().unwrap_or(Status::Submitted);
     // The event log is read only for what to supplement (most lookups skip it).
@@ -180,13 +197,13 @@ async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<
     });
     Ok(Some(Found {
         verify: [last4(&d.phone), last4(&d.applicant_id_number)],
-        step_dues: steps.iter().map(|s| s.due_at).collect(),
+        step_dues: d.steps.iter().map(|s| s.due_at).collect(),
         answer: PublicDossier {
-            code: d.key(),
+            code: code.to_string(),
             applicant: mask_name(&d.applicant_name),
-            procedure: d.procedure_code.clone(),
-            procedure_name: d.procedure_name.clone(),
-            agency_name: d.agency_name.clone(),
+            procedure,
+            procedure_name,
+            agency_name: agency_name(d.agency_id).unwrap_or_default(),
             status: status.as_str().into(),
             status_number: status.number(),
             status_label: status.label_vi().into(),
@@ -194,19 +211,20 @@ async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<
             due_at: d.due_at,
             finished_at: d.finished_at,
             returned_at: d.returned_at,
-            steps: steps
-                .into_iter()
+            steps: d
+                .steps
+                .iter()
                 .map(|s| PublicStep {
                     timing: None,
-                    name: s.name,
-                    agency: s.agency_name,
+                    name: s.name.clone(),
+                    agency: s.agency_id.and_then(agency_name),
                     started_at: Some(s.started_at),
                     completed_at: s.completed_at,
                 })
                 .collect(),
             missing,
             what_to_bring,
-            result_ready: matches!(status, Status::Resolved | Status::Returned) && d.result_file.is_some(),
+            result_ready: matches!(status, Status::Resolved | Status::Returned) && d.has_result,
         },
     }))
 }

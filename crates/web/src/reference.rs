@@ -13,6 +13,7 @@ use motcua_store::repo::catalog::{self, StoredProcedure};
 use motcua_store::{Db, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// Procedures read so far, by key (None: no such procedure).
 type Memo<K> = Mutex<HashMap<K, Option<Arc<StoredProcedure>>>>;
@@ -29,6 +30,8 @@ pub struct Reference {
     /// Procedures read so far at this stamp: in force on a date, and by version.
     in_force: Memo<(String, NaiveDate)>,
     versions: Memo<(String, i64)>,
+    /// Procedure code and name by id, read so far at this stamp (None: no such procedure).
+    names: Mutex<HashMap<i64, Option<Arc<(String, String)>>>>,
 }
 
 impl Reference {
@@ -59,6 +62,7 @@ impl Reference {
             hours,
             in_force: Mutex::default(),
             versions: Mutex::default(),
+            names: Mutex::default(),
         })
     }
 
@@ -132,6 +136,16 @@ impl Reference {
         lock(&self.versions).insert(key, p.clone());
         Ok(p)
     }
+
+    /// A procedure's code and current name by its id.
+    pub async fn procedure_name(&self, db: &Db, id: i64) -> StoreResult<Option<Arc<(String, String)>>> {
+        if let Some(n) = lock(&self.names).get(&id) {
+            return Ok(n.clone());
+        }
+        let n = catalog::procedure_name(db, id).await?.map(Arc::new);
+        lock(&self.names).insert(id, n.clone());
+        Ok(n)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -141,6 +155,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Default)]
 pub struct ReferenceCache {
     cached: RwLock<Option<Arc<Reference>>>,
+    /// When the stamp of `cached` was last read (before the read).
+    checked: Mutex<Option<Instant>>,
 }
 
 impl ReferenceCache {
@@ -151,6 +167,7 @@ impl ReferenceCache {
 
     /// `get`, with the stamp already read in this request (`known`) if it was.
     pub async fn get_at(&self, db: &Db, known: Option<&str>) -> StoreResult<Arc<Reference>> {
+        let asked = Instant::now();
         let version = match known {
             Some(v) => v.to_string(),
             None => motcua_store::repo::meta::get(db, motcua_store::repo::meta::REFERENCE_VERSION)
@@ -160,13 +177,26 @@ impl ReferenceCache {
         if let Some(r) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
             && r.version == version
         {
+            *lock(&self.checked) = Some(asked);
             return Ok(r.clone());
         }
         // The stamp is read before the data: a change committed in between leaves a newer
         // stamp behind, and the next request loads again.
         let r = Arc::new(Reference::load(db, version).await?);
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
+        *lock(&self.checked) = Some(asked);
         Ok(r)
+    }
+
+    /// The reference data as of at most `max_age` ago, without a query when the stamp was
+    /// read that recently (the public lookup, whose answers are kept as long anyway).
+    pub async fn get_recent(&self, db: &Db, max_age: Duration) -> StoreResult<Arc<Reference>> {
+        if lock(&self.checked).is_some_and(|at| at.elapsed() < max_age)
+            && let Some(r) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
+        {
+            return Ok(r.clone());
+        }
+        self.get(db).await
     }
 
     /// The current work calendar (rules + stored overrides).

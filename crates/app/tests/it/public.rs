@@ -59,6 +59,10 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::OK);
         let officer: Value = res.json().await.unwrap();
         let public: Value = app.get(&format!("/api/v1/public/dossiers/{code}?verify=5678")).await.json().await.unwrap();
+        for name in ["procedure", "procedure_name", "agency_name"] {
+            assert!(public[name].as_str().is_some_and(|n| !n.is_empty()), "{name}: {public}");
+            assert_eq!(public[name], officer[name], "{name} as the officers see it");
+        }
         let expected: Vec<Value> = officer["steps"].as_array().unwrap().iter().filter(|s| s["started_at"].is_string())
             .map(|s| json!({"name": s["name"], "agency": s["agency_name"], "started_at": s["started_at"], "completed_at": s["completed_at"], "timing": s["timing"]}))
             .collect();
@@ -275,5 +279,19 @@ on_both_backends! {
         // Wrong digits are refused from memory as from the database.
         let wrong = app.get(&format!("/api/v1/public/dossiers/{code}?verify=1111")).await;
         assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+
+        // The agency's name comes from `app`'s reference data: renamed elsewhere, it shows
+        // within the same lifetime.
+        add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
+        let admin = other.token("quantri").await;
+        let agencies: Value = other.client.get(other.url("/api/v1/agencies")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        let mut agency = agencies.as_array().unwrap().iter().find(|a| a["code"] == "000.00.01.H56").unwrap().clone();
+        assert_eq!(later["agency_name"], agency["name"]);
+        agency["name"] = json!("Trung tâm Phục vụ hành chính công tỉnh (tên mới)");
+        let res = other.client.put(other.url("/api/v1/agencies/000.00.01.H56")).bearer_auth(&admin).json(&agency).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        tokio::time::sleep(ttl + std::time::Duration::from_millis(100)).await;
+        let renamed: Value = app.get(&url).await.json().await.unwrap();
+        assert_eq!(renamed["agency_name"], "Trung tâm Phục vụ hành chính công tỉnh (tên mới)");
     }
 }

@@ -189,6 +189,13 @@ pub async fn procedure_version(db: &Db, code: &str, version: i64) -> StoreResult
     .transpose()
 }
 
+/// A procedure's code and current name by its id.
+pub async fn procedure_name(db: &Db, id: i64) -> StoreResult<Option<(String, String)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT code, name FROM procedures WHERE id = $1").bind(id).fetch_optional(pool).await?
+    }))
+}
+
 /// Versions of a procedure: (version, effective_from, created_by).
 pub async fn versions(db: &Db, code: &str) -> StoreResult<Vec<(i64, NaiveDate, String)>> {
     Ok(on_read!(db, pool => {

@@ -4,7 +4,7 @@
 //! Thin: the application service decides; this module reads and writes.
 
 use super::IN_PROCESS;
-use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx, write_later};
+use crate::{Db, StoreResult, Tx, on_read, on_tx, write_later};
 use chrono::{DateTime, Utc};
 use motcua_domain::report::Facts;
 use sqlx::Arguments;
@@ -150,63 +150,80 @@ pub async fn find(db: &Db, key: &str) -> StoreResult<Option<Dossier>> {
     }))
 }
 
+/// What the public lookup reads of a dossier: its own columns only. Agency and procedure
+/// names come from the caller's reference data, so the query joins nothing but the steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicDossier {
+    pub id: i64,
+    pub agency_id: i64,
+    pub procedure_id: i64,
+    pub status: String,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    pub phone: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub has_result: bool,
+    /// The started steps, in order.
+    pub steps: Vec<PublicStep>,
+}
+
 /// A started step as the public sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicStep {
     pub name: String,
-    pub agency_name: Option<String>,
+    pub agency_id: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub due_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// A dossier by its code with its started steps, in one query (the public lookup: the
-/// steps come as a JSON array, so one round trip serves the whole answer).
-pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<(Dossier, Vec<PublicStep>)>> {
-    let steps = match db {
-        Db::Sqlite { .. } => {
-            "(SELECT json_group_array(json_array(x.name, x.agency_name, x.started_at, x.due_at, x.completed_at)) FROM
-               (SELECT s.name, sa.name AS agency_name, s.started_at, s.due_at, s.completed_at FROM dossier_steps s
-                LEFT JOIN agencies sa ON sa.id = s.agency_id WHERE s.dossier_id = d.id AND s.started_at IS NOT NULL
-                ORDER BY s.seq) x)"
+/// A dossier by its code with its started steps, in one query of one row per step (the
+/// public lookup, the busiest read: no joins to names, no JSON, see docs/PERFORMANCE.md).
+pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<PublicDossier>> {
+    const SQL: &str = "SELECT d.id, d.agency_id, d.procedure_id, d.status, d.applicant_name,
+        d.applicant_id_number, d.phone, d.received_at, d.due_at, d.finished_at, d.returned_at,
+        d.result_file IS NOT NULL AS has_result, s.name AS step_name, s.agency_id AS step_agency_id,
+        s.started_at AS step_started_at, s.due_at AS step_due_at, s.completed_at AS step_completed_at
+        FROM dossiers d LEFT JOIN dossier_steps s ON s.dossier_id = d.id AND s.started_at IS NOT NULL
+        WHERE d.code = $1 ORDER BY s.seq";
+    Ok(on_read!(db, pool => {
+        let rows = sqlx::query(SQL).bind(code).fetch_all(pool).await?;
+        let mut found: Option<PublicDossier> = None;
+        for r in rows {
+            let d = match &mut found {
+                Some(d) => d,
+                None => found.insert(PublicDossier {
+                    id: r.try_get("id")?,
+                    agency_id: r.try_get("agency_id")?,
+                    procedure_id: r.try_get("procedure_id")?,
+                    status: r.try_get("status")?,
+                    applicant_name: r.try_get("applicant_name")?,
+                    applicant_id_number: r.try_get("applicant_id_number")?,
+                    phone: r.try_get("phone")?,
+                    received_at: r.try_get("received_at")?,
+                    due_at: r.try_get("due_at")?,
+                    finished_at: r.try_get("finished_at")?,
+                    returned_at: r.try_get("returned_at")?,
+                    has_result: r.try_get("has_result")?,
+                    steps: Vec::new(),
+                }),
+            };
+            // No started step: the LEFT JOIN's one row has none.
+            if let Some(started_at) = r.try_get::<Option<DateTime<Utc>>, _>("step_started_at")? {
+                d.steps.push(PublicStep {
+                    name: r.try_get("step_name")?,
+                    agency_id: r.try_get("step_agency_id")?,
+                    started_at,
+                    due_at: r.try_get("step_due_at")?,
+                    completed_at: r.try_get("step_completed_at")?,
+                });
+            }
         }
-        Db::Postgres(_) => {
-            "(SELECT COALESCE(json_agg(json_build_array(s.name, sa.name, s.started_at, s.due_at, s.completed_at) ORDER BY s.seq), '[]')::text
-              FROM dossier_steps s LEFT JOIN agencies sa ON sa.id = s.agency_id WHERE s.dossier_id = d.id AND s.started_at IS NOT NULL)"
-        }
-    };
-    let sql = SELECT.replacen(
-        " FROM dossiers d",
-        &format!(", {steps} AS steps_json FROM dossiers d"),
-        1,
-    ) + " WHERE d.code = $1";
-    let row: Option<(Dossier, String)> = on_read!(db, pool => {
-        sqlx::query(&sql).bind(code).fetch_optional(pool).await?
-            .map(|r| Ok::<_, sqlx::Error>((dossier_from_row!(r), r.try_get("steps_json")?)))
-            .transpose()?
-    });
-    let Some((d, json)) = row else { return Ok(None) };
-    type Raw = (String, Option<String>, String, Option<String>, Option<String>);
-    let bad = |e: String| StoreError::Conflict(format!("steps of dossier {code} are unreadable: {e}"));
-    let instant = |t: &str| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.to_utc())
-            .map_err(|e| bad(format!("{t:?}: {e}")))
-    };
-    let raw: Vec<Raw> = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
-    let steps = raw
-        .into_iter()
-        .map(|(name, agency_name, started, due, completed)| {
-            Ok(PublicStep {
-                name,
-                agency_name,
-                started_at: instant(&started)?,
-                due_at: due.as_deref().map(instant).transpose()?,
-                completed_at: completed.as_deref().map(instant).transpose()?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some((d, steps)))
+        found
+    }))
 }
 
 /// A dossier by its URL key, read inside a write transaction and locked until it ends.
