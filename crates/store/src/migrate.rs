@@ -32,6 +32,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     8 => "0008_report_counts",
     9 => "0009_reference_version",
     10 => "0010_open_dossier_indexes",
+    11 => "0011_outbox_indexes",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -44,6 +45,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     8 => "0008_report_counts",
     9 => "0009_reference_version",
     10 => "0010_open_dossier_indexes",
+    11 => "0011_outbox_indexes",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

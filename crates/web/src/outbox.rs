@@ -188,8 +188,9 @@ pub async fn deliver_pending(
     .await
     .unwrap_or_else(|e| (0, Some(format!("sink failed: {e}")), Vec::new()));
     // One write transaction for the whole batch: the delivered rows, then the failed one.
+    // Short, so it joins the requests' group commit rather than ending their group.
     let now = Utc::now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_grouped().await?;
     lifecycle::outbox_delivered(&mut tx, &ids[..delivered], now).await?;
     if let Some(e) = &failure
         && let Some(&id) = ids.get(delivered)

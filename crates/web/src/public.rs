@@ -165,7 +165,10 @@ async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<
     };
     // Names from the reference data, as fresh as the lookup cache's answers; an agency or
     // procedure newer than that picture is read afresh.
-    let mut reference = state.reference.get_recent(&state.db, state.lookup_cache.ttl).await?;
+    let mut reference = state
+        .reference
+        .get_recent(&state.db, state.lookup_cache.ttl)
+        .await?;
     let names_known = |r: &crate::reference::Reference| {
         std::iter::once(Some(d.agency_id))
             .chain(d.steps.iter().map(|s| s.agency_id))

@@ -527,6 +527,71 @@ impl sqlx::Encode<'_, sqlx::Postgres> for Unencodable {
 
 /// The partial indexes of migration 0010 serve the queries on open dossiers, which repeat
 /// their WHERE term (SQLite uses a partial index only then), on both backends.
+/// Asserts that both backends plan each query with the index named beside it (PostgreSQL
+/// with sequential scans off, as a tiny test table would otherwise be scanned).
+async fn assert_plans_use(
+    sqlite: &crate::support::TestDb,
+    pg: Option<&crate::support::TestDb>,
+    queries: &[(String, &str)],
+) {
+    for (sql, index) in queries {
+        let Db::Sqlite { read, .. } = &sqlite.db else {
+            unreachable!()
+        };
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains(index)),
+            "SQLite does not use {index} for {sql}: {plan:?}"
+        );
+        if let Some(pg) = pg
+            && let Db::Postgres(pool) = &pg.db
+        {
+            let mut c = pool.acquire().await.unwrap();
+            sqlx::query("SET enable_seqscan = off")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+            sqlx::query("RESET enable_seqscan")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            assert!(
+                plan.iter().any(|p| p.contains(index)),
+                "PostgreSQL does not use {index} for {sql}: {plan:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn outbox_indexes_serve_the_worker_and_evaluation() {
+    // The worker's query as it is sent, and evaluation's count per dossier and topic.
+    let queries = [
+        (
+            motcua_store::repo::lifecycle::PENDING_OUTBOX.replace("$1", "500"),
+            "outbox_undelivered",
+        ),
+        (
+            "SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = 5 AND o.topic = 'dvcqg_sync' AND o.delivered_at IS NULL"
+                .to_string(),
+            "outbox_dossier",
+        ),
+    ];
+    let sqlite = crate::support::TestDb::sqlite().await;
+    let pg = crate::support::TestDb::postgres().await;
+    assert_plans_use(&sqlite, pg.as_ref(), &queries).await;
+}
+
 #[tokio::test]
 async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
     use motcua_store::repo::{IN_PROCESS, OPEN};
@@ -552,43 +617,7 @@ async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
     ];
     let sqlite = crate::support::TestDb::sqlite().await;
     let pg = crate::support::TestDb::postgres().await;
-    for (sql, index) in &queries {
-        let Db::Sqlite { read, .. } = &sqlite.db else {
-            unreachable!()
-        };
-        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .fetch_all(read)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
-            .collect();
-        assert!(
-            plan.iter().any(|p| p.contains(index)),
-            "SQLite does not use {index} for {sql}: {plan:?}"
-        );
-        if let Some(pg) = &pg
-            && let Db::Postgres(pool) = &pg.db
-        {
-            let mut c = pool.acquire().await.unwrap();
-            sqlx::query("SET enable_seqscan = off")
-                .execute(&mut *c)
-                .await
-                .unwrap();
-            let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
-                .fetch_all(&mut *c)
-                .await
-                .unwrap();
-            sqlx::query("RESET enable_seqscan")
-                .execute(&mut *c)
-                .await
-                .unwrap();
-            assert!(
-                plan.iter().any(|p| p.contains(index)),
-                "PostgreSQL does not use {index} for {sql}: {plan:?}"
-            );
-        }
-    }
+    assert_plans_use(&sqlite, pg.as_ref(), &queries).await;
     // What they leave out: closed dossiers and dossiers of no citizen.
     let Db::Sqlite { read, .. } = &sqlite.db else {
         unreachable!()

@@ -801,10 +801,15 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
     }))
 }
 
+/// The undelivered outbox rows, oldest first; served by the partial index
+/// `outbox_undelivered` (migration 0011), so it reads only what is pending.
+pub const PENDING_OUTBOX: &str =
+    "SELECT id, topic, payload, attempts FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1";
+
 /// Undelivered outbox rows, oldest first: (id, topic, payload, attempts).
 pub async fn pending_outbox(db: &Db, limit: i64) -> StoreResult<Vec<(i64, String, String, i64)>> {
     Ok(on_read!(db, pool => {
-        sqlx::query_as("SELECT id, topic, payload, attempts FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1")
+        sqlx::query_as(PENDING_OUTBOX)
             .bind(limit)
             .fetch_all(pool)
             .await?
