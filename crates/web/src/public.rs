@@ -119,14 +119,17 @@ pub async fn lookup(
         None => {
             let started = Instant::now();
             let found = match read(state, code).await {
-                Ok(Some(found)) => Arc::new(found),
+                Ok(Some((found, as_of))) => {
+                    let found = Arc::new(found);
+                    state.lookup_cache.put(code, started, as_of, found.clone());
+                    found
+                }
                 Ok(None) => return Err(fail()),
                 Err(e) => {
                     tracing::error!(error = %e, "lookup failed");
                     return Err(LookupError::NotFound);
                 }
             };
-            state.lookup_cache.put(code, started, found.clone());
             found
         }
     };
@@ -159,13 +162,15 @@ impl Found {
     }
 }
 
-async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<Found>> {
+/// What the database says of `code`, and when the reference data its names come from was
+/// read (it may be older than the dossier's row).
+async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<(Found, Instant)>> {
     let Some(d) = lifecycle::find_public(&state.db, code).await? else {
         return Ok(None);
     };
     // Names from the reference data, as fresh as the lookup cache's answers; an agency or
     // procedure newer than that picture is read afresh.
-    let mut reference = state
+    let (mut reference, mut as_of) = state
         .reference
         .get_recent(&state.db, state.lookup_cache.ttl)
         .await?;
@@ -176,6 +181,7 @@ async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<
             .all(|id| r.agency_by_id(id).is_some())
     };
     if !names_known(&reference) {
+        as_of = Instant::now();
         reference = state.reference.get(&state.db).await?;
     }
     let agency_name = |id: i64| reference.agency_by_id(id).map(|a| a.name.clone());
@@ -198,7 +204,7 @@ async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<
     let what_to_bring = (status == Status::Resolved).then(|| {
         "Mang theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả (hoặc mã hồ sơ) và giấy tờ tùy thân khi đến nhận kết quả.".to_string()
     });
-    Ok(Some(Found {
+    let found = Found {
         verify: [last4(&d.phone), last4(&d.applicant_id_number)],
         step_dues: d.steps.iter().map(|s| s.due_at).collect(),
         answer: PublicDossier {
@@ -229,7 +235,8 @@ async fn read(state: &AppState, code: &str) -> motcua_store::StoreResult<Option<
             what_to_bring,
             result_ready: matches!(status, Status::Resolved | Status::Returned) && d.has_result,
         },
-    }))
+    };
+    Ok(Some((found, as_of)))
 }
 
 /// Public lookups answered from memory. A dossier changed by this process is dropped from
@@ -241,7 +248,7 @@ pub struct LookupCache {
 }
 
 enum Slot {
-    /// Read from the database by a lookup that started at this instant.
+    /// Read from the database, its oldest part at this instant.
     Read(Instant, Arc<Found>),
     /// Changed by this process at this instant: a read that started before it is stale.
     Changed(Instant),
@@ -270,8 +277,10 @@ impl LookupCache {
         }
     }
 
-    /// Keeps what a lookup started at `started` read, unless the dossier changed since.
-    fn put(&self, code: &str, started: Instant, found: Arc<Found>) {
+    /// Keeps what a lookup started at `started` read, unless the dossier changed since,
+    /// for the cache's lifetime from then or from `as_of`, when the reference data it
+    /// took names from was read, whichever is older.
+    fn put(&self, code: &str, started: Instant, as_of: Instant, found: Arc<Found>) {
         if self.ttl.is_zero() {
             return;
         }
@@ -281,16 +290,8 @@ impl LookupCache {
         {
             return;
         }
-        if slots.len() >= CACHE_CAP {
-            let ttl = self.ttl;
-            slots.retain(|_, s| match s {
-                Slot::Read(at, _) | Slot::Changed(at) => at.elapsed() < ttl,
-            });
-            if slots.len() >= CACHE_CAP {
-                slots.retain(|_, s| matches!(s, Slot::Changed(_)));
-            }
-        }
-        slots.insert(code.to_string(), Slot::Read(started, found));
+        self.make_room(&mut slots);
+        slots.insert(code.to_string(), Slot::Read(as_of.min(started), found));
     }
 
     /// The dossier with this code has changed (called after the change commits).
@@ -298,8 +299,24 @@ impl LookupCache {
         if self.ttl.is_zero() {
             return;
         }
-        self.slots()
-            .insert(code.to_string(), Slot::Changed(Instant::now()));
+        let mut slots = self.slots();
+        self.make_room(&mut slots);
+        slots.insert(code.to_string(), Slot::Changed(Instant::now()));
+    }
+
+    /// At the cap, drops what has expired, then if need be every answer kept (the marks of
+    /// recent changes stay: they keep older reads out).
+    fn make_room(&self, slots: &mut HashMap<String, Slot>) {
+        if slots.len() < CACHE_CAP {
+            return;
+        }
+        let ttl = self.ttl;
+        slots.retain(|_, s| match s {
+            Slot::Read(at, _) | Slot::Changed(at) => at.elapsed() < ttl,
+        });
+        if slots.len() >= CACHE_CAP {
+            slots.retain(|_, s| matches!(s, Slot::Changed(_)));
+        }
     }
 }
 
@@ -344,21 +361,39 @@ mod tests {
         let cache = LookupCache::new(Duration::from_secs(60));
         let before = Instant::now();
         cache.forget("X");
-        cache.put("X", before, found());
+        cache.put("X", before, before, found());
         assert!(cache.get("X").is_none(), "read before the change: stale");
-        cache.put("X", Instant::now(), found());
+        cache.put("X", Instant::now(), Instant::now(), found());
         assert!(cache.get("X").is_some(), "read after the change: kept");
         cache.forget("X");
         assert!(cache.get("X").is_none(), "a change drops the entry");
     }
 
     #[test]
+    fn changes_alone_do_not_grow_the_cache_past_its_cap() {
+        // A server that changes dossiers but answers no lookups (nothing is `put`).
+        let cache = LookupCache::new(Duration::from_millis(1));
+        for i in 0..CACHE_CAP {
+            cache.forget(&format!("A-{i}"));
+        }
+        assert_eq!(cache.slots().len(), CACHE_CAP);
+        std::thread::sleep(Duration::from_millis(5));
+        cache.forget("B");
+        assert_eq!(cache.slots().len(), 1, "expired marks are dropped at the cap");
+    }
+
+    #[test]
     fn nothing_is_kept_without_a_lifetime_or_past_it() {
         let off = LookupCache::new(Duration::ZERO);
-        off.put("X", Instant::now(), found());
+        off.put("X", Instant::now(), Instant::now(), found());
         assert!(off.get("X").is_none());
         let short = LookupCache::new(Duration::from_millis(1));
-        short.put("X", Instant::now() - Duration::from_millis(5), found());
+        short.put(
+            "X",
+            Instant::now(),
+            Instant::now() - Duration::from_millis(5),
+            found(),
+        );
         assert!(short.get("X").is_none(), "older than the lifetime");
     }
 }

@@ -189,14 +189,17 @@ impl ReferenceCache {
     }
 
     /// The reference data as of at most `max_age` ago, without a query when the stamp was
-    /// read that recently (the public lookup, whose answers are kept as long anyway).
-    pub async fn get_recent(&self, db: &Db, max_age: Duration) -> StoreResult<Arc<Reference>> {
-        if lock(&self.checked).is_some_and(|at| at.elapsed() < max_age)
+    /// read that recently (the public lookup, whose answers are kept as long anyway), and
+    /// the instant its stamp was read (at the latest: now).
+    pub async fn get_recent(&self, db: &Db, max_age: Duration) -> StoreResult<(Arc<Reference>, Instant)> {
+        if let Some(at) = *lock(&self.checked)
+            && at.elapsed() < max_age
             && let Some(r) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
         {
-            return Ok(r.clone());
+            return Ok((r.clone(), at));
         }
-        self.get(db).await
+        let asked = Instant::now();
+        Ok((self.get(db).await?, asked))
     }
 
     /// The current work calendar (rules + stored overrides).

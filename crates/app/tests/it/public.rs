@@ -9,6 +9,12 @@ async fn received_dossier(t: &TestDb) -> (TestApp, String) {
     load_fixtures(t).await;
     add_user(&t.db, "tiepnhan", "000.00.01.H56", &["receiving_officer"]).await;
     let app = TestApp::spawn(t).await;
+    let code = receive(&app).await;
+    (app, code)
+}
+
+/// One more dossier received at the counter of 000.00.01.H56: its code.
+async fn receive(app: &TestApp) -> String {
     let desk = app.token("tiepnhan").await;
     let body = json!({
         "procedure": "1.009972", "agency": "000.00.01.H56", "channel": "direct",
@@ -26,8 +32,53 @@ async fn received_dossier(t: &TestDb) -> (TestApp, String) {
         .json()
         .await
         .unwrap();
-    let code = d["code"].as_str().unwrap().to_string();
-    (app, code)
+    d["code"].as_str().unwrap().to_string()
+}
+
+/// Renames agency 000.00.01.H56 through `app` (as an administrator).
+async fn rename_agency(t: &TestDb, app: &TestApp, name: &str) {
+    add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
+    let admin = app.token("quantri").await;
+    let agencies: Value = app
+        .client
+        .get(app.url("/api/v1/agencies"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut agency = agencies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "000.00.01.H56")
+        .unwrap()
+        .clone();
+    assert_ne!(agency["name"], name);
+    agency["name"] = json!(name);
+    let res = app
+        .client
+        .put(app.url("/api/v1/agencies/000.00.01.H56"))
+        .bearer_auth(&admin)
+        .json(&agency)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+}
+
+/// A server whose lookup answers live `ttl`.
+async fn with_lookup_cache(t: &TestDb, ttl: std::time::Duration) -> TestApp {
+    let config = motcua_web::WebConfig {
+        rules: motcua_web::Rules {
+            lookup_cache_seconds: ttl.as_secs() as u32,
+            ..Default::default()
+        },
+        ..t.web_config()
+    };
+    TestApp::spawn_with(t, config).await
 }
 
 on_both_backends! {
@@ -250,14 +301,7 @@ on_both_backends! {
         // reach `app`'s memory, so `app` answers from its cache until the entry expires.
         let (other, code) = received_dossier(t).await;
         let ttl = std::time::Duration::from_secs(2);
-        let config = motcua_web::WebConfig {
-            rules: motcua_web::Rules {
-                lookup_cache_seconds: ttl.as_secs() as u32,
-                ..Default::default()
-            },
-            ..t.web_config()
-        };
-        let app = TestApp::spawn_with(t, config).await;
+        let app = with_lookup_cache(t, ttl).await;
         let url = format!("/api/v1/public/dossiers/{code}?verify=5678");
         let steps = |d: &Value| d["steps"].as_array().unwrap().len();
         let first: Value = app.get(&url).await.json().await.unwrap();
@@ -282,16 +326,30 @@ on_both_backends! {
 
         // The agency's name comes from `app`'s reference data: renamed elsewhere, it shows
         // within the same lifetime.
-        add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
-        let admin = other.token("quantri").await;
-        let agencies: Value = other.client.get(other.url("/api/v1/agencies")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
-        let mut agency = agencies.as_array().unwrap().iter().find(|a| a["code"] == "000.00.01.H56").unwrap().clone();
-        assert_eq!(later["agency_name"], agency["name"]);
-        agency["name"] = json!("Trung tâm Phục vụ hành chính công tỉnh (tên mới)");
-        let res = other.client.put(other.url("/api/v1/agencies/000.00.01.H56")).bearer_auth(&admin).json(&agency).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        rename_agency(t, &other, "Trung tâm Phục vụ hành chính công tỉnh (tên mới)").await;
         tokio::time::sleep(ttl + std::time::Duration::from_millis(100)).await;
         let renamed: Value = app.get(&url).await.json().await.unwrap();
         assert_eq!(renamed["agency_name"], "Trung tâm Phục vụ hành chính công tỉnh (tên mới)");
+    }
+
+    async fn an_answer_is_not_kept_longer_than_the_names_it_took(t) {
+        // `app` reads the reference data once per lifetime; an answer read late in that
+        // lifetime took its names from then, and expires with them.
+        let (other, first) = received_dossier(t).await;
+        let second = receive(&other).await;
+        let ttl = std::time::Duration::from_secs(2);
+        let app = with_lookup_cache(t, ttl).await;
+        let url = |code: &str| format!("/api/v1/public/dossiers/{code}?verify=5678");
+        let before: Value = app.get(&url(&first)).await.json().await.unwrap();
+        let names_read = std::time::Instant::now();
+        rename_agency(t, &other, "Tên mới của trung tâm").await;
+        tokio::time::sleep(ttl / 2).await;
+        let read_late: Value = app.get(&url(&second)).await.json().await.unwrap();
+        if names_read.elapsed() < ttl {
+            assert_eq!(read_late["agency_name"], before["agency_name"], "names from the picture read with the first lookup");
+        }
+        tokio::time::sleep((ttl + std::time::Duration::from_millis(100)).saturating_sub(names_read.elapsed())).await;
+        let again: Value = app.get(&url(&second)).await.json().await.unwrap();
+        assert_eq!(again["agency_name"], "Tên mới của trung tâm");
     }
 }
