@@ -25,6 +25,14 @@ enum BackendChoice {
     Both,
 }
 
+/// A load phase on the live server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LoadPhase {
+    Intake,
+    Lifecycle,
+    Lookup,
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "motcua-bench",
@@ -57,6 +65,15 @@ struct Args {
     /// server); the median run is the figure and every run's rate is in the JSON.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// The load phases to run, in their usual order (lookups need codes from one of the
+    /// others).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "intake,lifecycle,lookup"
+    )]
+    phases: Vec<LoadPhase>,
     /// Historic dossiers to import before timing reports, comma-separated (default
     /// 100000,1000000; 2000 with --quick). 10000000 is opt-in: it takes a while.
     #[arg(long, value_delimiter = ',')]
@@ -447,42 +464,56 @@ async fn live_phases(
             if args.repeat > 1 {
                 eprintln!("   run {run} of {}", args.repeat);
             }
-            intakes.push(scenario::intakes(&ctx, plan.clients, plan.duration).await);
-            phase_line(&Row::live("intake", backend, intakes.last().expect("pushed"), insert));
-            lifecycles.push(scenario::lifecycles(&ctx, plan.clients, plan.duration).await);
-            phase_line(&Row::live("lifecycle", backend, lifecycles.last().expect("pushed"), insert));
-            lookups.push(scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?);
-            phase_line(&Row::live("lookup", backend, lookups.last().expect("pushed"), select));
+            let on = |p| args.phases.contains(&p);
+            if on(LoadPhase::Intake) {
+                intakes.push(scenario::intakes(&ctx, plan.clients, plan.duration).await);
+                phase_line(&Row::live("intake", backend, intakes.last().expect("pushed"), insert));
+            }
+            if on(LoadPhase::Lifecycle) {
+                lifecycles.push(scenario::lifecycles(&ctx, plan.clients, plan.duration).await);
+                phase_line(&Row::live("lifecycle", backend, lifecycles.last().expect("pushed"), insert));
+            }
+            if on(LoadPhase::Lookup) {
+                lookups.push(scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?);
+                phase_line(&Row::live("lookup", backend, lookups.last().expect("pushed"), select));
+            }
         }
-        let (stats, runs) = median_run(intakes);
-        rows.push(Row {
-            phase: "intake".into(),
-            backend,
-            size: None,
-            stats,
-            basis: insert,
-            extra: json!({"runs_per_s": runs}),
-        });
-        let (stats, runs) = median_run(lifecycles);
-        rows.push(Row {
-            phase: "lifecycle".into(),
-            backend,
-            size: None,
-            stats,
-            basis: insert,
-            extra: json!({"requests_per_lifecycle": "8 (10 with the supplement, 30% of them)", "runs_per_s": runs}),
-        });
-        let (stats, runs) = median_run(lookups);
-        rows.push(Row {
-            phase: "lookup".into(),
-            backend,
-            size: None,
-            stats,
-            basis: select,
-            extra: json!({"lookups_per_source_address": args.lookups_per_address, "runs_per_s": runs}),
-        });
+        let before = rows.len();
+        if !intakes.is_empty() {
+            let (stats, runs) = median_run(intakes);
+            rows.push(Row {
+                phase: "intake".into(),
+                backend,
+                size: None,
+                stats,
+                basis: insert,
+                extra: json!({"runs_per_s": runs}),
+            });
+        }
+        if !lifecycles.is_empty() {
+            let (stats, runs) = median_run(lifecycles);
+            rows.push(Row {
+                phase: "lifecycle".into(),
+                backend,
+                size: None,
+                stats,
+                basis: insert,
+                extra: json!({"requests_per_lifecycle": "8 (10 with the supplement, 30% of them)", "runs_per_s": runs}),
+            });
+        }
+        if !lookups.is_empty() {
+            let (stats, runs) = median_run(lookups);
+            rows.push(Row {
+                phase: "lookup".into(),
+                backend,
+                size: None,
+                stats,
+                basis: select,
+                extra: json!({"lookups_per_source_address": args.lookups_per_address, "runs_per_s": runs}),
+            });
+        }
         if args.repeat > 1 {
-            for r in &rows[rows.len() - 3..] {
+            for r in &rows[before..] {
                 eprint!("   median: ");
                 phase_line(r);
             }
