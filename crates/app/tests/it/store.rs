@@ -634,3 +634,47 @@ async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
         "{definitions:?}"
     );
 }
+
+/// SQLite's WAL is copied into the database by a connection of its own, soon after a
+/// commit, not by whichever writer's COMMIT crosses the automatic threshold.
+#[tokio::test]
+async fn the_wal_is_copied_into_the_database_in_the_background() {
+    let t = crate::support::TestDb::sqlite().await;
+    let path = motcua_store::db_path_of(&t.url).to_path_buf();
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let before = size();
+    // About 500 pages: under SQLite's own automatic threshold (1,000), so only a
+    // checkpoint from elsewhere moves them into the file.
+    let mut tx = t.db.begin().await.unwrap();
+    let motcua_store::Tx::Sqlite(s) = &mut tx else {
+        unreachable!()
+    };
+    sqlx::query("CREATE TABLE scratch (b BLOB)")
+        .execute(&mut **s)
+        .await
+        .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+         INSERT INTO scratch SELECT zeroblob(4000) FROM n",
+    )
+    .execute(&mut **s)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() < before + 1_900_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL was not checkpointed: {} bytes, {before} before",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    t.db.close().await;
+    let wal = path.with_file_name("motcua.db-wal");
+    assert_eq!(
+        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0),
+        0,
+        "no WAL left on close"
+    );
+}
