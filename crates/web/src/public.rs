@@ -118,7 +118,7 @@ pub async fn lookup(
         Some(found) => found,
         None => {
             let started = Instant::now();
-            let found = match read(state, code).await {
+            match read(state, code).await {
                 Ok(Some((found, as_of))) => {
                     let found = Arc::new(found);
                     state.lookup_cache.put(code, started, as_of, found.clone());
@@ -129,8 +129,7 @@ pub async fn lookup(
                     tracing::error!(error = %e, "lookup failed");
                     return Err(LookupError::NotFound);
                 }
-            };
-            found
+            }
         }
     };
     if !found.verify.iter().any(|v| v.as_deref() == Some(verify)) {

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// Procedures read so far, by key (None: no such procedure).
 type Memo<K> = Mutex<HashMap<K, Option<Arc<StoredProcedure>>>>;
+/// A procedure's code and current name.
+type ProcedureName = (String, String);
 
 /// One consistent picture of the reference data at one stamp.
 pub struct Reference {
@@ -31,7 +33,7 @@ pub struct Reference {
     in_force: Memo<(String, NaiveDate)>,
     versions: Memo<(String, i64)>,
     /// Procedure code and name by id, read so far at this stamp (None: no such procedure).
-    names: Mutex<HashMap<i64, Option<Arc<(String, String)>>>>,
+    names: Mutex<HashMap<i64, Option<Arc<ProcedureName>>>>,
 }
 
 impl Reference {
@@ -138,7 +140,7 @@ impl Reference {
     }
 
     /// A procedure's code and current name by its id.
-    pub async fn procedure_name(&self, db: &Db, id: i64) -> StoreResult<Option<Arc<(String, String)>>> {
+    pub async fn procedure_name(&self, db: &Db, id: i64) -> StoreResult<Option<Arc<ProcedureName>>> {
         if let Some(n) = lock(&self.names).get(&id) {
             return Ok(n.clone());
         }
