@@ -634,10 +634,15 @@ impl Writer {
         Ok(slot)
     }
 
-    async fn close(&self) {
+    /// Stops the background checkpoints (see `Checkpointer`), waiting for one under way.
+    async fn stop_checkpoints(&self) {
         if let Some(c) = &self.checkpointer {
             c.shutdown().await;
         }
+    }
+
+    async fn close(&self) {
+        self.stop_checkpoints().await;
         let mut slot = self.slot.lock().await;
         commit_group(&mut slot).await;
         if let Some(conn) = slot.conn.take()
@@ -1057,7 +1062,9 @@ impl Db {
                 // The WAL is copied into the database and emptied before closing (after a
                 // large import it would stay behind, gigabytes of it): the read-only
                 // connections first, then a truncating checkpoint on the writer, whose close
-                // then also removes the file when no reader lingers.
+                // then also removes the file when no reader lingers. The background
+                // checkpoints stop before: a checkpoint running elsewhere makes this one BUSY.
+                write.stop_checkpoints().await;
                 read.close().await;
                 match write.lock().await {
                     Ok(mut w) => {
