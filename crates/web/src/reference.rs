@@ -157,7 +157,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Default)]
 pub struct ReferenceCache {
     cached: RwLock<Option<Arc<Reference>>>,
-    /// When the stamp of `cached` was last read (before the read).
+    /// When the stamp of `cached` was last read by `get` (before the read); None when
+    /// `cached` came from a caller's stamp.
     checked: Mutex<Option<Instant>>,
 }
 
@@ -176,17 +177,21 @@ impl ReferenceCache {
                 .await?
                 .unwrap_or_default(),
         };
+        // Only a stamp read here has a known instant (a caller's was read earlier).
+        let read_here = known.is_none().then_some(asked);
         if let Some(r) = self.cached.read().unwrap_or_else(|p| p.into_inner()).as_ref()
             && r.version == version
         {
-            *lock(&self.checked) = Some(asked);
+            if read_here.is_some() {
+                *lock(&self.checked) = read_here;
+            }
             return Ok(r.clone());
         }
         // The stamp is read before the data: a change committed in between leaves a newer
         // stamp behind, and the next request loads again.
         let r = Arc::new(Reference::load(db, version).await?);
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
-        *lock(&self.checked) = Some(asked);
+        *lock(&self.checked) = read_here;
         Ok(r)
     }
 
