@@ -467,49 +467,63 @@ async fn live_phases(
             let on = |p| args.phases.contains(&p);
             if on(LoadPhase::Intake) {
                 intakes.push(scenario::intakes(&ctx, plan.clients, plan.duration).await);
-                phase_line(&Row::live("intake", backend, intakes.last().expect("pushed"), insert));
+                phase_line(&Row::live(
+                    "intake",
+                    backend,
+                    intakes.last().expect("pushed"),
+                    insert,
+                ));
             }
             if on(LoadPhase::Lifecycle) {
                 lifecycles.push(scenario::lifecycles(&ctx, plan.clients, plan.duration).await);
-                phase_line(&Row::live("lifecycle", backend, lifecycles.last().expect("pushed"), insert));
+                phase_line(&Row::live(
+                    "lifecycle",
+                    backend,
+                    lifecycles.last().expect("pushed"),
+                    insert,
+                ));
             }
             if on(LoadPhase::Lookup) {
-                lookups.push(scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?);
-                phase_line(&Row::live("lookup", backend, lookups.last().expect("pushed"), select));
+                lookups.push(
+                    scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?,
+                );
+                phase_line(&Row::live(
+                    "lookup",
+                    backend,
+                    lookups.last().expect("pushed"),
+                    select,
+                ));
             }
         }
         let before = rows.len();
-        if !intakes.is_empty() {
-            let (stats, runs) = median_run(intakes);
+        let phases = [
+            ("intake", intakes, insert, json!({})),
+            (
+                "lifecycle",
+                lifecycles,
+                insert,
+                json!({"requests_per_lifecycle": "8 (10 with the supplement, 30% of them)"}),
+            ),
+            (
+                "lookup",
+                lookups,
+                select,
+                json!({"lookups_per_source_address": args.lookups_per_address}),
+            ),
+        ];
+        for (phase, runs, basis, mut extra) in phases {
+            if runs.is_empty() {
+                continue;
+            }
+            let (stats, rates) = median_run(runs);
+            extra["runs_per_s"] = json!(rates);
             rows.push(Row {
-                phase: "intake".into(),
+                phase: phase.into(),
                 backend,
                 size: None,
                 stats,
-                basis: insert,
-                extra: json!({"runs_per_s": runs}),
-            });
-        }
-        if !lifecycles.is_empty() {
-            let (stats, runs) = median_run(lifecycles);
-            rows.push(Row {
-                phase: "lifecycle".into(),
-                backend,
-                size: None,
-                stats,
-                basis: insert,
-                extra: json!({"requests_per_lifecycle": "8 (10 with the supplement, 30% of them)", "runs_per_s": runs}),
-            });
-        }
-        if !lookups.is_empty() {
-            let (stats, runs) = median_run(lookups);
-            rows.push(Row {
-                phase: "lookup".into(),
-                backend,
-                size: None,
-                stats,
-                basis: select,
-                extra: json!({"lookups_per_source_address": args.lookups_per_address, "runs_per_s": runs}),
+                basis,
+                extra,
             });
         }
         if args.repeat > 1 {
