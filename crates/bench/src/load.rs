@@ -128,8 +128,13 @@ pub async fn send(req: reqwest::RequestBuilder, what: &str) -> Result<Value, Str
     let res = req.send().await.map_err(|e| format!("{what}: {e}"))?;
     let status = res.status();
     let body = res.bytes().await.map_err(|e| format!("{what}: {e}"))?;
-    if !status.is_success() {
-        let text = String::from_utf8_lossy(&body);
+    answer(status.as_u16(), &body, what)
+}
+
+/// An answer's JSON body on 2xx, Err("STATUS what: body") otherwise.
+pub fn answer(status: u16, body: &[u8], what: &str) -> Result<Value, String> {
+    if !(200..300).contains(&status) {
+        let text = String::from_utf8_lossy(body);
         return Err(format!(
             "{status} {what}: {}",
             text.chars().take(300).collect::<String>()
@@ -138,5 +143,5 @@ pub async fn send(req: reqwest::RequestBuilder, what: &str) -> Result<Value, Str
     if body.is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&body).map_err(|e| format!("{what}: not JSON: {e}"))
+    serde_json::from_slice(body).map_err(|e| format!("{what}: not JSON: {e}"))
 }

@@ -455,7 +455,7 @@ async fn live_phases(
         let province = Province::new(20, 100, 30, plan.desks);
         let live = scenario::load_catalog(&install, &province, &install.data_dir, true)?;
         let mut server = install.serve(server::free_port()?).await?;
-        let ctx = scenario::Ctx::new(&server.base, live).await?;
+        let ctx = scenario::Ctx::new(&server.base, live, plan.clients).await?;
         let insert = ceiling.insert_per_s.map(|b| ("db_insert_per_s", b));
         let select = ceiling.select_per_s.map(|b| ("db_select_per_s", b));
 

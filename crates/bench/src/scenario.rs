@@ -1,6 +1,7 @@
 //! What the bench does to a motcua installation: load the catalog and officers, then drive
 //! intakes, full lifecycles and public lookups over HTTP; import history and time reports.
 
+use crate::http1::Conn;
 use crate::load::{self, Stats, send};
 use crate::province::{LIFECYCLE_CASE, LIFECYCLE_PROCEDURE, Province, mix};
 use crate::server::Install;
@@ -102,18 +103,20 @@ pub fn load_catalog(
 
 /// Shared by the tasks of the live phases.
 pub struct Ctx {
-    pub client: reqwest::Client,
     pub base: String,
     pub live: Live,
     /// `sha256:…` of an uploaded scan, reused as component, supplement and result.
     pub file: String,
     /// (code, last 4 digits of the phone) of dossiers received, for lookups.
     pub codes: Mutex<Vec<(String, String)>>,
+    /// One keep-alive connection per client task for intakes and actions (`http1`).
+    conns: Vec<tokio::sync::Mutex<Option<Conn>>>,
 }
 
 impl Ctx {
-    pub async fn new(base: &str, live: Live) -> anyhow::Result<Arc<Ctx>> {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
+    /// `clients`: how many tasks the live phases run (each gets a connection of its own).
+    pub async fn new(base: &str, live: Live, clients: usize) -> anyhow::Result<Arc<Ctx>> {
+        let client = reqwest::Client::new();
         let up = send(
             client
                 .post(format!("{base}/api/v1/uploads?filename=bench.pdf"))
@@ -125,12 +128,43 @@ impl Ctx {
         .map_err(anyhow::Error::msg)?;
         let sha = up["sha256"].as_str().unwrap_or_default().to_string();
         Ok(Arc::new(Ctx {
-            client,
             base: base.to_string(),
             live,
             file: format!("sha256:{sha}"),
             codes: Mutex::new(Vec::new()),
+            conns: (0..clients.max(1))
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
         }))
+    }
+
+    /// POSTs `body` as JSON on the task's connection (opened on first use, and again after
+    /// an error); Ok(JSON answer) on 2xx.
+    async fn post(
+        &self,
+        task: usize,
+        path: &str,
+        token: &str,
+        body: &Value,
+        what: &str,
+    ) -> Result<Value, String> {
+        let mut slot = self.conns[task % self.conns.len()].lock().await;
+        if slot.is_none() {
+            *slot = Some(
+                Conn::connect(&self.base, None)
+                    .await
+                    .map_err(|e| format!("{what}: {e}"))?,
+            );
+        }
+        let conn = slot.as_mut().expect("just filled");
+        let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        match conn.post_json(path, token, &body).await {
+            Ok(a) => load::answer(a.status, &a.body, what),
+            Err(e) => {
+                *slot = None;
+                Err(format!("{what}: {e}"))
+            }
+        }
     }
 
     fn desk(&self, task: usize) -> &Desk {
@@ -149,14 +183,9 @@ impl Ctx {
             "request": "Hồ sơ thử nghiệm hiệu năng",
             "components": [{"index": 0, "provided": true, "file": self.file}, {"index": 1, "provided": false}]
         });
-        let d = send(
-            self.client
-                .post(format!("{}/api/v1/dossiers", self.base))
-                .bearer_auth(&desk.token)
-                .json(&body),
-            "intake",
-        )
-        .await?;
+        let d = self
+            .post(task, "/api/v1/dossiers", &desk.token, &body, "intake")
+            .await?;
         let code = d["code"]
             .as_str()
             .ok_or("intake: no code in the answer")?
@@ -168,16 +197,11 @@ impl Ctx {
         Ok(code)
     }
 
-    async fn act(&self, desk: &Desk, code: &str, action: &str, body: Value) -> Result<(), String> {
-        send(
-            self.client
-                .post(format!("{}/api/v1/dossiers/{code}/actions/{action}", self.base))
-                .bearer_auth(&desk.token)
-                .json(&body),
-            action,
-        )
-        .await
-        .map(|_| ())
+    async fn act(&self, task: usize, code: &str, action: &str, body: Value) -> Result<(), String> {
+        let path = format!("/api/v1/dossiers/{code}/actions/{action}");
+        self.post(task, &path, &self.desk(task).token, &body, action)
+            .await
+            .map(|_| ())
     }
 
     /// Intake → transfer → assign (leader) → [supplement asked and received, 30%] →
@@ -185,31 +209,31 @@ impl Ctx {
     async fn lifecycle(&self, task: usize, i: u64) -> Result<(), String> {
         let desk = self.desk(task);
         let code = self.intake(task, i).await?;
-        self.act(desk, &code, "transfer", json!({})).await?;
-        self.act(desk, &code, "assign", json!({"assignee": desk.username}))
+        self.act(task, &code, "transfer", json!({})).await?;
+        self.act(task, &code, "assign", json!({"assignee": desk.username}))
             .await?;
         if mix(i ^ 0xABCD ^ task as u64) % 100 < SUPPLEMENT_PERCENT {
             self.act(
-                desk,
+                task,
                 &code,
                 "request_supplement",
                 json!({"note": "Thiếu giấy tờ kèm theo"}),
             )
             .await?;
-            self.act(desk, &code, "receive_supplement", json!({"file": self.file}))
+            self.act(task, &code, "receive_supplement", json!({"file": self.file}))
                 .await?;
         }
-        self.act(desk, &code, "complete_step", json!({"note": "Đủ điều kiện"}))
+        self.act(task, &code, "complete_step", json!({"note": "Đủ điều kiện"}))
             .await?;
-        self.act(desk, &code, "complete_step", json!({})).await?;
+        self.act(task, &code, "complete_step", json!({})).await?;
         self.act(
-            desk,
+            task,
             &code,
             "approve",
             json!({"file": self.file, "result_number": format!("{i}/KQ")}),
         )
         .await?;
-        self.act(desk, &code, "return_result", json!({"method": "desk"}))
+        self.act(task, &code, "return_result", json!({"method": "desk"}))
             .await
     }
 }
