@@ -7,13 +7,12 @@
 //! one's ping. Transactions on it are begun and ended by `SqliteTx` itself, so the COMMIT goes
 //! in the same hand-off as the deferred writes.
 
+use crate::read_pool::ReadPool;
 use crate::{StoreError, StoreResult};
 use sqlx::Arguments;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Connection, Executor, PgPool, Postgres, SqliteConnection, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Executor, PgPool, Postgres, SqliteConnection, Transaction};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -46,7 +45,7 @@ pub enum Db {
     Sqlite {
         /// One connection: SQLite has one writer; serialising in-process avoids BUSY.
         write: Writer,
-        read: SqlitePool,
+        read: ReadPool,
         path: PathBuf,
         /// Opened by `connect_bulk` with a rollback journal, put back to WAL by `close`.
         bulk: bool,
@@ -568,6 +567,9 @@ impl WriterSlot {
 
 /// How long a write waits for the writer before giving up (as the pool's acquire timeout).
 const WRITER_WAIT: Duration = Duration::from_secs(30);
+/// SQLite's read-only connections (`ReadPool`), and how long a read waits for one.
+const READERS: u32 = 8;
+const READ_WAIT: Duration = Duration::from_secs(10);
 
 impl Writer {
     /// `checkpoints`: the options of a connection for WAL checkpoints, whereupon the writer's
@@ -670,7 +672,8 @@ macro_rules! on_read {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::Db::Sqlite { read, .. } => {
-                let $pool = read;
+                let mut conn = read.acquire().await?;
+                let $pool = &mut *conn;
                 $body
             }
             $crate::Db::Postgres(pg) => {
@@ -936,19 +939,13 @@ impl Db {
                 }
             }
         };
-        // An embedded file has no connection to lose: no ping before each use (for SQLite a
-        // ping is a round trip to the connection's worker thread, as costly as a query).
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10));
-        // During a bulk load the read-only connections open on demand, and leave the journal
-        // mode alone (a read-only connection cannot change it).
-        let read = if bulk {
-            read.connect_lazy_with(base.read_only(true))
-        } else {
-            read.connect_with(wal.read_only(true)).await.map_err(err)?
-        };
+        // During a bulk load the read-only connections leave the journal mode alone (a
+        // read-only connection cannot change it).
+        let read = match bulk {
+            true => ReadPool::open(base.read_only(true), READERS, READ_WAIT, false).await,
+            false => ReadPool::open(wal.read_only(true), READERS, READ_WAIT, true).await,
+        }
+        .map_err(err)?;
         Ok(Db::Sqlite {
             write,
             read,
@@ -1051,7 +1048,7 @@ impl Db {
                             max: 1,
                         },
                     ),
-                    ("read", stats(read)),
+                    ("read", read.stats()),
                 ]
             }
             Db::Postgres(pg) => vec![("main", stats(pg))],
@@ -1168,7 +1165,6 @@ mod tests {
             let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
         }
     }
-
 
     #[test]
     fn scheme_picks_the_backend() {

@@ -4,10 +4,12 @@
 mod db;
 mod error;
 pub mod migrate;
+mod read_pool;
 pub mod repo;
 mod sqlite_bulk;
 
 pub use db::{Backend, Db, PgTx, PoolStats, SqliteTx, Tx, redact, sqlite_path as db_path_of};
 pub use error::StoreError;
+pub use read_pool::{ReadConn, ReadPool};
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -257,7 +257,7 @@ on_both_backends! {
         let actions: Vec<&str> = ev["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, vec!["receive", "transfer", "assign", "request_supplement", "receive_supplement", "complete_step", "reschedule", "approve", "return_result"]);
         let id: i64 = match &t.db {
-            motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(read).await.unwrap(),
+            motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(&mut *read.acquire().await.unwrap()).await.unwrap(),
             motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(pg).await.unwrap(),
         };
         let outbox = motcua_store::repo::lifecycle::outbox_of(&t.db, id).await.unwrap();

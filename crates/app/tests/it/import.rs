@@ -318,7 +318,7 @@ async fn dossier_indexes(t: &TestDb) -> i64 {
         motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dossiers' AND sql IS NOT NULL",
         )
-        .fetch_one(read)
+        .fetch_one(&mut *read.acquire().await.unwrap())
         .await
         .unwrap(),
         motcua_store::Db::Postgres(pg) => sqlx::query_scalar(
@@ -433,7 +433,7 @@ fn an_import_leaves_no_sqlite_wal_behind() {
             unreachable!()
         };
         let mode = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(read)
+            .fetch_one(&mut *read.acquire().await.unwrap())
             .await
             .unwrap();
         db.close().await;
@@ -469,12 +469,12 @@ async fn an_import_beside_a_running_server_goes_through_the_wal() {
         unreachable!()
     };
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(read)
+        .fetch_one(&mut *read.acquire().await.unwrap())
         .await
         .unwrap();
     assert_eq!(mode, "wal");
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dossiers")
-        .fetch_one(read)
+        .fetch_one(&mut *read.acquire().await.unwrap())
         .await
         .unwrap();
     assert_eq!(n, 503);

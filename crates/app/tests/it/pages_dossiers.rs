@@ -259,7 +259,7 @@ async fn api(app: &TestApp, username: &str, path: &str) -> Value {
 async fn file_count(db: &motcua_store::Db) -> i64 {
     match db {
         motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT COUNT(*) FROM files")
-            .fetch_one(read)
+            .fetch_one(&mut *read.acquire().await.unwrap())
             .await
             .unwrap(),
         motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT COUNT(*) FROM files")

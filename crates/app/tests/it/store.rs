@@ -539,7 +539,7 @@ async fn assert_plans_use(
             unreachable!()
         };
         let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .fetch_all(read)
+            .fetch_all(&mut *read.acquire().await.unwrap())
             .await
             .unwrap()
             .iter()
@@ -625,7 +625,7 @@ async fn open_dossier_indexes_serve_the_queries_on_open_dossiers() {
     let definitions: Vec<String> = sqlx::query_scalar(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('dossiers_due', 'dossiers_status', 'dossiers_citizen')",
     )
-    .fetch_all(read)
+    .fetch_all(&mut *read.acquire().await.unwrap())
     .await
     .unwrap();
     assert_eq!(definitions.len(), 3);

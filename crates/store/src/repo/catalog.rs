@@ -278,14 +278,19 @@ pub async fn list_procedures(
         per_page,
         u64::from(page.saturating_sub(1)) * u64::from(per_page)
     );
-    Ok(on_read!(db, pool => {
+    // Two reads, each on a connection of its own while it runs.
+    let total = on_read!(db, pool => {
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        let mut list = sqlx::query(&list_sql);
         for a in &args {
             count = count.bind(a);
+        }
+        count.fetch_one(pool).await?
+    });
+    Ok(on_read!(db, pool => {
+        let mut list = sqlx::query(&list_sql);
+        for a in &args {
             list = list.bind(a);
         }
-        let total = count.fetch_one(pool).await?;
         let rows = list
             .fetch_all(pool)
             .await?

@@ -316,14 +316,18 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
          LIMIT {per_page} OFFSET {}",
         offset(page, per_page)
     );
-    Ok(on_read!(db, pool => {
+    let total = on_read!(db, pool => {
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        let mut rows = sqlx::query(&list_sql);
         for a in &args {
             count = count.bind(a);
+        }
+        count.fetch_one(pool).await?
+    });
+    Ok(on_read!(db, pool => {
+        let mut rows = sqlx::query(&list_sql);
+        for a in &args {
             rows = rows.bind(a);
         }
-        let total = count.fetch_one(pool).await?;
         let list = rows.fetch_all(pool).await?.iter()
             .map(|r| Ok::<_, sqlx::Error>(feedback_from_row!(r)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -350,14 +354,18 @@ pub async fn published(
         "{SELECT} WHERE {filter} ORDER BY f.published_at DESC, f.id DESC LIMIT {per_page} OFFSET {}",
         offset(page, per_page)
     );
-    Ok(on_read!(db, pool => {
+    let total = on_read!(db, pool => {
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(true);
-        let mut rows = sqlx::query(&list_sql).bind(true);
         for p in &patterns {
             count = count.bind(p);
+        }
+        count.fetch_one(pool).await?
+    });
+    Ok(on_read!(db, pool => {
+        let mut rows = sqlx::query(&list_sql).bind(true);
+        for p in &patterns {
             rows = rows.bind(p);
         }
-        let total = count.fetch_one(pool).await?;
         let list = rows.fetch_all(pool).await?.iter()
             .map(|r| Ok::<_, sqlx::Error>(feedback_from_row!(r)))
             .collect::<Result<Vec<_>, _>>()?;

@@ -774,18 +774,24 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
          LIMIT {per_page} OFFSET {}",
         u64::from(page.saturating_sub(1)) * u64::from(per_page)
     );
-    Ok(on_read!(db, pool => {
+    let total = on_read!(db, pool => {
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        let mut rows = sqlx::query(&list_sql);
         for a in &args {
             count = count.bind(a);
-            rows = rows.bind(a);
         }
         for t in &instants {
             count = count.bind(*t);
+        }
+        count.fetch_one(pool).await?
+    });
+    Ok(on_read!(db, pool => {
+        let mut rows = sqlx::query(&list_sql);
+        for a in &args {
+            rows = rows.bind(a);
+        }
+        for t in &instants {
             rows = rows.bind(*t);
         }
-        let total = count.fetch_one(pool).await?;
         let list = rows.fetch_all(pool).await?.iter().map(|r| {
             let id: i64 = r.try_get(0)?;
             let code: Option<String> = r.try_get(1)?;
