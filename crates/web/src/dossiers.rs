@@ -634,7 +634,11 @@ pub async fn intake_view(
         now,
     )
     .await?;
-    repo::save_state(&mut tx, counted_before.as_ref(), &dossier, now).await?;
+    // The event changed only the chain's head: the state `insert` wrote stands, and with it
+    // the counters it added.
+    debug_assert_eq!(dossier.counted_facts(), counted_before);
+    debug_assert_eq!(dossier.status, status.as_str());
+    repo::save_chain(&mut tx, &dossier, now).await?;
     tx.commit().await?;
     dossier.version += 1;
     name_agencies(&reference, &mut steps);
