@@ -603,9 +603,6 @@ pub async fn intake_view(
         ),
         now,
     };
-    repo::insert(&mut tx, id, &new).await?;
-    repo::add_components(&mut tx, id, &components, now).await?;
-    repo::insert_steps(&mut tx, id, &steps).await?;
     let mut dossier = new.stored(
         id,
         repo::Names {
@@ -615,14 +612,14 @@ pub async fn intake_view(
             procedure_name: &stored.name,
         },
     );
-    let counted_before = dossier.counted_facts();
     let action = if channel == Channel::Online {
         "submit_online"
     } else {
         "receive"
     };
-    record(
-        &mut tx,
+    // The event first, so the row is inserted with the chain's head and never updated in
+    // this transaction; the event's row follows the dossier's (it refers to it).
+    let event = chain_event(
         &mut dossier,
         &actor,
         action,
@@ -632,15 +629,17 @@ pub async fn intake_view(
         &input.request,
         serde_json::json!({"channel": channel.as_str()}),
         now,
-    )
-    .await?;
-    // The event changed only the chain's head: the state `insert` wrote stands, and with it
-    // the counters it added.
-    debug_assert_eq!(dossier.counted_facts(), counted_before);
-    debug_assert_eq!(dossier.status, status.as_str());
-    repo::save_chain(&mut tx, &dossier, now).await?;
+    );
+    debug_assert_eq!(
+        dossier.status,
+        status.as_str(),
+        "inserted as it stands after the event"
+    );
+    repo::insert(&mut tx, id, &new, &dossier.last_hash, dossier.event_count).await?;
+    repo::add_components(&mut tx, id, &components, now).await?;
+    repo::insert_steps(&mut tx, id, &steps).await?;
+    write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;
     tx.commit().await?;
-    dossier.version += 1;
     name_agencies(&reference, &mut steps);
     Ok(View {
         allowed: machine::allowed_actions(status, dossier.supplement_before_receipt),
@@ -716,6 +715,23 @@ async fn record(
     details: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), Refusal> {
+    let event = chain_event(d, actor, action, from, to, step, note, details, now);
+    write_event(tx, d, &event, from, to, now).await
+}
+
+/// The next event of `d`'s hash chain; `d` moves on to it (chain head and status).
+#[allow(clippy::too_many_arguments)]
+fn chain_event(
+    d: &mut Dossier,
+    actor: &str,
+    action: &str,
+    from: Status,
+    to: Status,
+    step: Option<i64>,
+    note: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Event {
     let at = now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     let details = details.to_string();
     let seq = d.event_count + 1;
@@ -734,27 +750,37 @@ async fn record(
         details: &details,
     };
     let hash = event_hash(&d.last_hash, &content);
-    repo::append_event(
-        tx,
-        d.id,
-        &Event {
-            seq,
-            at: at.clone(),
-            actor: actor.into(),
-            action: action.into(),
-            from_status: from.as_str().into(),
-            to_status: to.as_str().into(),
-            step_seq: step,
-            note: note.into(),
-            details,
-            prev_hash: d.last_hash.clone(),
-            hash: hash.clone(),
-        },
-    )
-    .await?;
+    let event = Event {
+        seq,
+        at: at.clone(),
+        actor: actor.into(),
+        action: action.into(),
+        from_status: from.as_str().into(),
+        to_status: to.as_str().into(),
+        step_seq: step,
+        note: note.into(),
+        details,
+        prev_hash: d.last_hash.clone(),
+        hash: hash.clone(),
+    };
     d.last_hash = hash;
     d.event_count = seq;
     d.status = to.as_str().into();
+    event
+}
+
+/// Writes an event made by `chain_event` for `d` (already moved on to it, from status
+/// `from` to `to`) and queues its side effects.
+async fn write_event(
+    tx: &mut motcua_store::Tx,
+    d: &Dossier,
+    event: &Event,
+    from: Status,
+    to: Status,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    repo::append_event(tx, d.id, event).await?;
+    let (seq, action) = (event.seq, event.action.as_str());
     // `event_seq` makes redelivery idempotent for receivers (at-least-once delivery).
     let mut sync = dvcqg_payload(d, to);
     sync["event_seq"] = seq.into();

@@ -327,14 +327,27 @@ impl NewDossier {
     }
 }
 
-/// Inserts a new dossier under the id `repo::dossiers::reserve` gave it; the INSERT waits
-/// with the transaction's other writes (`write_later!`).
-pub async fn insert(tx: &mut Tx, id: i64, d: &NewDossier) -> StoreResult<()> {
+/// Inserts a new dossier under the id `repo::dossiers::reserve` gave it, with the head of
+/// its event chain (`last_hash`, `event_count`: its first event is computed first, and
+/// written after the row it refers to), as `NewDossier::stored` with that head describes
+/// it; the INSERT waits with the transaction's other writes (`write_later!`). Nothing
+/// updates the row again in the intake's transaction: on SQLite an UPDATE rewrites the
+/// entry of every index on a column it sets.
+pub async fn insert(
+    tx: &mut Tx,
+    id: i64,
+    d: &NewDossier,
+    last_hash: &str,
+    event_count: i64,
+) -> StoreResult<()> {
+    let last_hash = last_hash.to_string();
     write_later!(tx,
         "INSERT INTO dossiers (id, code, agency_id, procedure_id, procedure_version, case_code, channel, status,
            applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
-           submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+           submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at,
+           last_hash, event_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
+           $26, $27)",
     a => {
         a.add(id)?; a.add(d.code.clone())?; a.add(d.agency_id)?; a.add(d.procedure_id)?; a.add(d.procedure_version)?;
         a.add(d.case_code.clone())?; a.add(d.channel.clone())?; a.add(d.status.clone())?; a.add(d.applicant_name.clone())?;
@@ -342,6 +355,7 @@ pub async fn insert(tx: &mut Tx, id: i64, d: &NewDossier) -> StoreResult<()> {
         a.add(d.phone.clone())?; a.add(d.email.clone())?; a.add(d.address.clone())?; a.add(d.request.clone())?;
         a.add(d.submitted_at)?; a.add(d.received_at)?; a.add(d.accept_due_at)?; a.add(d.due_at)?; a.add(d.due_at)?;
         a.add(d.received_by.clone())?; a.add(d.search_text.clone())?; a.add(d.now)?; a.add(d.now)?;
+        a.add(last_hash)?; a.add(event_count)?;
     });
     let facts = Facts::of_stored(&d.status, &d.channel, d.received_at, d.due_at, None);
     crate::repo::report::apply(
@@ -384,20 +398,6 @@ pub async fn save_state(
     let changes =
         crate::repo::report::deltas(d.agency_id, d.procedure_id, before, d.counted_facts().as_ref());
     crate::repo::report::apply(tx, changes).await
-}
-
-/// Writes the head of a dossier's event chain (`last_hash`, `event_count`) and bumps its
-/// `version`, for a dossier whose other columns `insert` wrote in this transaction (an
-/// intake's one event). `save_state` would write them all again, and SQLite rewrites the
-/// entry of every index on a column it sets (the code, the status, the due date: four).
-pub async fn save_chain(tx: &mut Tx, d: &Dossier, now: DateTime<Utc>) -> StoreResult<()> {
-    write_later!(tx,
-        "UPDATE dossiers SET last_hash = $1, event_count = $2, updated_at = $3, version = version + 1
-         WHERE id = $4 AND version = $5",
-    a => {
-        a.add(d.last_hash.clone())?; a.add(d.event_count)?; a.add(now)?; a.add(d.id)?; a.add(d.version)?;
-    });
-    Ok(())
 }
 
 /// A workflow step of a dossier.
