@@ -105,15 +105,7 @@ fn without_timing(v: &Value) -> Value {
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
+    app.call(reqwest::Method::GET, path, token, None).await
 }
 
 on_both_backends! {
@@ -442,17 +434,10 @@ async fn a_tampered_event_breaks_the_chain() {
     let t = TestDb::sqlite().await;
     let Desk { app, desk, .. } = setup(&t).await;
     let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
-    let d: Value = app
-        .client
-        .post(app.url("/api/v1/dossiers"))
-        .bearer_auth(&desk)
-        .json(&intake_body(f["sha256"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = intake_body(f["sha256"].as_str().unwrap());
+    let (_, d) = app
+        .call(reqwest::Method::POST, "/api/v1/dossiers", &desk, Some(&body))
+        .await;
     let code = d["code"].as_str().unwrap().to_string();
     act(&app, &desk, &code, "transfer", json!({"note": "chuyển"})).await;
     let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;

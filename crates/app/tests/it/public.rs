@@ -2,7 +2,7 @@
 //! masked, rate limited, and closed to enumeration.
 
 use crate::support::{TestApp, TestDb, add_user, load_fixtures, on_both_backends};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn received_dossier(t: &TestDb) -> (TestApp, String) {
@@ -21,17 +21,9 @@ async fn receive(app: &TestApp) -> String {
         "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
         "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]
     });
-    let d: Value = app
-        .client
-        .post(app.url("/api/v1/dossiers"))
-        .bearer_auth(&desk)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, d) = app
+        .call(Method::POST, "/api/v1/dossiers", &desk, Some(&body))
+        .await;
     d["code"].as_str().unwrap().to_string()
 }
 
@@ -39,16 +31,7 @@ async fn receive(app: &TestApp) -> String {
 async fn rename_agency(t: &TestDb, app: &TestApp, name: &str) {
     add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
     let admin = app.token("quantri").await;
-    let agencies: Value = app
-        .client
-        .get(app.url("/api/v1/agencies"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agencies) = app.call(Method::GET, "/api/v1/agencies", &admin, None).await;
     let mut agency = agencies
         .as_array()
         .unwrap()
@@ -58,15 +41,15 @@ async fn rename_agency(t: &TestDb, app: &TestApp, name: &str) {
         .clone();
     assert_ne!(agency["name"], name);
     agency["name"] = json!(name);
-    let res = app
-        .client
-        .put(app.url("/api/v1/agencies/000.00.01.H56"))
-        .bearer_auth(&admin)
-        .json(&agency)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let (status, answer) = app
+        .call(
+            Method::PUT,
+            "/api/v1/agencies/000.00.01.H56",
+            &admin,
+            Some(&agency),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 /// A server whose lookup answers live `ttl`.
@@ -240,24 +223,7 @@ async fn form_01_prints_the_public_lookup_address() {
         ..t.web_config()
     };
     let app = TestApp::spawn_with(&t, config).await;
-    let desk = app.token("tiepnhan").await;
-    let body = json!({
-        "procedure": "1.009972", "agency": "000.00.01.H56", "channel": "direct",
-        "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
-        "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]
-    });
-    let d: Value = app
-        .client
-        .post(app.url("/api/v1/dossiers"))
-        .bearer_auth(&desk)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = d["code"].as_str().unwrap();
+    let code = receive(&app).await;
     let (cookie, _) = app.browser_login("tiepnhan").await;
     let html = app
         .client

@@ -206,6 +206,24 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request")
     }
+
+    /// `method path` with a bearer token and, if given, a JSON body: the status and the JSON
+    /// answer (`Null` if the body is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
 }
 
 impl Drop for TestApp {
