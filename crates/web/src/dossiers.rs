@@ -701,24 +701,6 @@ fn start_step(s: &mut Step, at: DateTime<Utc>, clock: &LegalClock<'_>) {
     s.due_at = Some(clock.add_working_minutes(clock.normalise_intake(at), minutes));
 }
 
-/// Appends the hash-chained event and queues the side effects.
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    tx: &mut motcua_store::Tx,
-    d: &mut Dossier,
-    actor: &str,
-    action: &str,
-    from: Status,
-    to: Status,
-    step: Option<i64>,
-    note: &str,
-    details: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), Refusal> {
-    let event = chain_event(d, actor, action, from, to, step, note, details, now);
-    write_event(tx, d, &event, from, to, now).await
-}
-
 /// The next event of `d`'s hash chain; `d` moves on to it (chain head and status).
 #[allow(clippy::too_many_arguments)]
 fn chain_event(
@@ -1249,8 +1231,7 @@ pub async fn act_view(
             details = serde_json::json!({"method": method});
         }
     }
-    record(
-        &mut tx,
+    let event = chain_event(
         &mut d,
         &actor,
         action.as_str(),
@@ -1260,8 +1241,8 @@ pub async fn act_view(
         input.note.trim(),
         details,
         now,
-    )
-    .await?;
+    );
+    write_event(&mut tx, &d, &event, from, to, now).await?;
     // Only the steps this action changed are written.
     for (s, before) in steps.iter().zip(&steps_before) {
         if s != before {
