@@ -459,42 +459,39 @@ async fn live_phases(
         let insert = ceiling.insert_per_s.map(|b| ("db_insert_per_s", b));
         let select = ceiling.select_per_s.map(|b| ("db_select_per_s", b));
 
-        let (mut intakes, mut lifecycles, mut lookups) = (Vec::new(), Vec::new(), Vec::new());
+        // Each phase's runs, in `LoadPhase` order.
+        let mut runs: [Vec<Stats>; 3] = Default::default();
         for run in 1..=args.repeat.max(1) {
             if args.repeat > 1 {
                 eprintln!("   run {run} of {}", args.repeat);
             }
-            let on = |p| args.phases.contains(&p);
-            if on(LoadPhase::Intake) {
-                intakes.push(scenario::intakes(&ctx, plan.clients, plan.duration).await);
-                phase_line(&Row::live(
-                    "intake",
-                    backend,
-                    intakes.last().expect("pushed"),
-                    insert,
-                ));
-            }
-            if on(LoadPhase::Lifecycle) {
-                lifecycles.push(scenario::lifecycles(&ctx, plan.clients, plan.duration).await);
-                phase_line(&Row::live(
-                    "lifecycle",
-                    backend,
-                    lifecycles.last().expect("pushed"),
-                    insert,
-                ));
-            }
-            if on(LoadPhase::Lookup) {
-                lookups.push(
-                    scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address).await?,
-                );
-                phase_line(&Row::live(
-                    "lookup",
-                    backend,
-                    lookups.last().expect("pushed"),
-                    select,
-                ));
+            for phase in [LoadPhase::Intake, LoadPhase::Lifecycle, LoadPhase::Lookup] {
+                if !args.phases.contains(&phase) {
+                    continue;
+                }
+                let (name, stats, basis) = match phase {
+                    LoadPhase::Intake => (
+                        "intake",
+                        scenario::intakes(&ctx, plan.clients, plan.duration).await,
+                        insert,
+                    ),
+                    LoadPhase::Lifecycle => (
+                        "lifecycle",
+                        scenario::lifecycles(&ctx, plan.clients, plan.duration).await,
+                        insert,
+                    ),
+                    LoadPhase::Lookup => (
+                        "lookup",
+                        scenario::lookups(&ctx, plan.clients, plan.duration, args.lookups_per_address)
+                            .await?,
+                        select,
+                    ),
+                };
+                phase_line(&Row::live(name, backend, &stats, basis));
+                runs[phase as usize].push(stats);
             }
         }
+        let [intakes, lifecycles, lookups] = runs;
         let before = rows.len();
         let phases = [
             ("intake", intakes, insert, json!({})),
