@@ -50,8 +50,24 @@ pub enum Db {
         /// Opened by `connect_bulk` with a rollback journal, put back to WAL by `close`.
         bulk: bool,
     },
-    Postgres(PgPool),
+    Postgres(PgPools),
 }
+
+/// PostgreSQL's two pools on one server: write transactions take from `write`, reads
+/// (`on_read!`) from `read`. A request that reads while it holds a write transaction (the
+/// assignee's roles, a procedure version not yet cached) so never waits for a connection that
+/// only transactions hold: with one pool, as many such requests at once as connections waited
+/// for each other until the pool's timeout. Reads have fewer connections than writes (which
+/// wait on fsync and row locks): on 2 cores more readers only queue for the CPU.
+#[derive(Clone, Debug)]
+pub struct PgPools {
+    pub write: PgPool,
+    pub read: PgPool,
+}
+
+/// Connections of PostgreSQL's write pool and read pool.
+const PG_WRITERS: u32 = 16;
+const PG_READERS: u32 = 8;
 
 /// A write transaction on either backend.
 pub enum Tx {
@@ -677,7 +693,7 @@ macro_rules! on_read {
                 $body
             }
             $crate::Db::Postgres(pg) => {
-                let $pool = pg;
+                let $pool = &pg.read;
                 $body
             }
         }
@@ -871,18 +887,21 @@ impl Db {
                 })?;
                 // No ping before each use (a round trip per query): a connection broken by a
                 // server restart fails one statement and is dropped by the pool.
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
-                    .min_connections(0)
-                    .test_before_acquire(false)
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect_with(opts)
-                    .await
-                    .map_err(|e| StoreError::Connect {
-                        url: redact(url),
-                        source: e,
-                    })?;
-                Ok(Db::Postgres(pool))
+                let pool = |max: u32| {
+                    PgPoolOptions::new()
+                        .max_connections(max)
+                        .min_connections(0)
+                        .test_before_acquire(false)
+                        .acquire_timeout(Duration::from_secs(5))
+                        .connect_with(opts.clone())
+                };
+                let err = |e| StoreError::Connect {
+                    url: redact(url),
+                    source: e,
+                };
+                let write = pool(PG_WRITERS).await.map_err(err)?;
+                let read = pool(PG_READERS).await.map_err(err)?;
+                Ok(Db::Postgres(PgPools { write, read }))
             }
         }
     }
@@ -981,7 +1000,7 @@ impl Db {
                 .await?
             }),
             Db::Postgres(pg) => Tx::Postgres(PgTx {
-                tx: pg.begin().await?,
+                tx: pg.write.begin().await?,
                 pending: Vec::new(),
                 broken: false,
             }),
@@ -1051,7 +1070,7 @@ impl Db {
                     ("read", read.stats()),
                 ]
             }
-            Db::Postgres(pg) => vec![("main", stats(pg))],
+            Db::Postgres(pg) => vec![("write", stats(&pg.write)), ("read", stats(&pg.read))],
         }
     }
 
@@ -1085,7 +1104,10 @@ impl Db {
                 }
                 write.close().await;
             }
-            Db::Postgres(pg) => pg.close().await,
+            Db::Postgres(pg) => {
+                pg.read.close().await;
+                pg.write.close().await;
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ mod read_pool;
 pub mod repo;
 mod sqlite_bulk;
 
-pub use db::{Backend, Db, PgTx, PoolStats, SqliteTx, Tx, redact, sqlite_path as db_path_of};
+pub use db::{Backend, Db, PgPools, PgTx, PoolStats, SqliteTx, Tx, redact, sqlite_path as db_path_of};
 pub use error::StoreError;
 pub use read_pool::{ReadConn, ReadPool};
 

@@ -895,6 +895,16 @@ pub async fn act_view(
         (None, Action::Assign) => return Err(invalid("assignee", "choose the specialist to assign")),
         _ => None,
     };
+    // Their roles too, before the transaction, which a read would keep waiting with its row
+    // locks (inner None: disabled, refused where the other checks on the assignee are).
+    let assignee_roles = match &assignee {
+        Some(who) => Some(
+            motcua_store::repo::auth::principal(&state.db, who.id)
+                .await?
+                .map(|p| p.roles),
+        ),
+        None => None,
+    };
     let to_agency = match &input.to_agency {
         Some(code) => Some(
             reference
@@ -1082,11 +1092,11 @@ pub async fn act_view(
             };
             let target_agency = steps[target].agency_id.or(steps[i].agency_id);
             let target_role = steps[target].role.clone();
-            let principal = motcua_store::repo::auth::principal(&state.db, who.id)
-                .await?
+            let roles = assignee_roles
+                .as_ref()
+                .and_then(|r| r.as_deref())
                 .ok_or_else(|| invalid("assignee", "that user is disabled"))?;
-            let can = principal
-                .roles
+            let can = roles
                 .iter()
                 .any(|(a, _, r)| Some(*a) == target_agency && *r == target_role);
             if !can {

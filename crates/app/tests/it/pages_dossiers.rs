@@ -263,7 +263,7 @@ async fn file_count(db: &motcua_store::Db) -> i64 {
             .await
             .unwrap(),
         motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT COUNT(*) FROM files")
-            .fetch_one(pg)
+            .fetch_one(&pg.read)
             .await
             .unwrap(),
     }
@@ -281,7 +281,12 @@ async fn set_due(db: &motcua_store::Db, sql: &str, code: &str, at: DateTime<Utc>
                 .unwrap();
         }
         motcua_store::Db::Postgres(pg) => {
-            sqlx::query(sql).bind(at).bind(code).execute(pg).await.unwrap();
+            sqlx::query(sql)
+                .bind(at)
+                .bind(code)
+                .execute(&pg.write)
+                .await
+                .unwrap();
         }
     }
 }

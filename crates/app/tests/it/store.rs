@@ -84,6 +84,20 @@ fn plain_dossier(status: Status) -> dossiers::NewDossier<'static> {
 }
 
 on_both_backends! {
+    async fn a_read_is_answered_while_every_write_connection_is_in_a_transaction(t) {
+        // A request may read while it holds a write transaction (a procedure version not
+        // cached yet). With every write connection taken by such transactions, reads must
+        // still be answered, not wait for a connection until the pool gives up (5 s).
+        let writers = t.db.pool_stats().iter().find(|(name, _)| *name == "write").map(|(_, s)| s.max).unwrap();
+        let mut held = Vec::new();
+        for _ in 0..writers {
+            held.push(t.db.begin().await.unwrap());
+        }
+        let read = tokio::time::timeout(std::time::Duration::from_secs(3), meta::get(&t.db, "nothing")).await;
+        assert!(matches!(read, Ok(Ok(None))), "with {writers} write transactions open, a read got {read:?}");
+        drop(held);
+    }
+
     async fn migrations_are_idempotent(t) {
         let again = migrate::run(&t.db).await.unwrap();
         assert!(again.is_empty(), "second run applied {again:?}");
@@ -550,9 +564,9 @@ async fn assert_plans_use(
             "SQLite does not use {index} for {sql}: {plan:?}"
         );
         if let Some(pg) = pg
-            && let Db::Postgres(pool) = &pg.db
+            && let Db::Postgres(pools) = &pg.db
         {
-            let mut c = pool.acquire().await.unwrap();
+            let mut c = pools.read.acquire().await.unwrap();
             sqlx::query("SET enable_seqscan = off")
                 .execute(&mut *c)
                 .await

@@ -400,7 +400,7 @@ pub async fn exec(db: &Db, sql: &str) {
                 .unwrap();
         }
         Db::Postgres(pg) => {
-            sqlx::query(sql).execute(pg).await.unwrap();
+            sqlx::query(sql).execute(&pg.write).await.unwrap();
         }
     }
 }
