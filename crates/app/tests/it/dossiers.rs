@@ -194,6 +194,12 @@ on_both_backends! {
         assert_eq!(d["steps"][2]["assignee"], "chuyenvien.xd");
         let (s, _) = act(&app, &leader, &code, "assign", json!({"assignee": "tiepnhan"})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "only a specialist of that agency");
+        // A disabled specialist is refused too (their roles are read before the transaction).
+        add_user(&t.db, "chuyenvien2.xd", "000.00.10.H56", &["specialist"]).await;
+        crate::support::exec(&t.db, "UPDATE users SET disabled = TRUE WHERE username = 'chuyenvien2.xd'").await;
+        let (s, body) = act(&app, &leader, &code, "assign", json!({"assignee": "chuyenvien2.xd"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.to_string().contains("that user is disabled"), "{body}");
 
         // One supplement after receipt pauses the clock; a second one is refused.
         let (s, _) = act(&app, &specialist, &code, "request_supplement", json!({})).await;
