@@ -921,6 +921,7 @@ impl Db {
     }
 
     async fn connect_sqlite(path: &Path, bulk: bool) -> StoreResult<Db> {
+        crate::sqlite_setup::configure();
         let base = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

@@ -7,6 +7,7 @@ pub mod migrate;
 mod read_pool;
 pub mod repo;
 mod sqlite_bulk;
+mod sqlite_setup;
 
 pub use db::{Backend, Db, PgPools, PgTx, PoolStats, SqliteTx, Tx, redact, sqlite_path as db_path_of};
 pub use error::StoreError;

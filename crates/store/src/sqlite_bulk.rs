@@ -8,7 +8,7 @@
 //!
 //! The connection is borrowed with sqlx's `lock_handle` (its thread waits meanwhile), in
 //! the caller's open transaction; nothing here begins or commits. The statement is
-//! finalized when dropped. This is the only `unsafe` of the workspace.
+//! finalized when dropped. With `sqlite_setup`, this is the only `unsafe` of the workspace.
 
 use crate::StoreError;
 use libsqlite3_sys as ffi;
