@@ -157,6 +157,8 @@ mod tests {
 
     #[tokio::test]
     async fn connections_are_capped_reused_and_closed() {
+        // As `Db::connect` does, before SQLite initialises (tests run on parallel threads).
+        crate::sqlite_setup::configure();
         let path = std::env::temp_dir().join(format!("motcua-read-pool-{}.db", std::process::id()));
         let options = SqliteConnectOptions::new()
             .filename(&path)

@@ -174,6 +174,8 @@ mod tests {
     use sqlx::Connection;
 
     async fn memory() -> sqlx::SqliteConnection {
+        // As `Db::connect` does, before SQLite initialises (tests run on parallel threads).
+        crate::sqlite_setup::configure();
         let mut c = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
         sqlx::query(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL, n INTEGER, note TEXT)",

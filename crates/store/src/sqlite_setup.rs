@@ -5,9 +5,11 @@
 //! allocation to keep its memory statistics (which nothing here reads). So SQLite allocates through Rust's global
 //! allocator (mimalloc in the `motcua` binary), and its memory statistics are off.
 //!
-//! `sqlite3_config` is only allowed before SQLite initialises: a process that opened a
-//! SQLite connection before `configure` (none does in motcua) keeps SQLite's defaults, and
-//! that is logged, not an error.
+//! `sqlite3_config` is only allowed before SQLite initialises, and while no other thread
+//! calls SQLite: `Db::connect` calls `configure` before its first connection (callers on
+//! other threads wait for it), and so must anything else that opens SQLite in this process
+//! (the store's own unit tests do). A process that opened SQLite before keeps SQLite's
+//! defaults, and that is logged, not an error.
 
 use libsqlite3_sys as ffi;
 use std::alloc::{Layout, alloc, dealloc, realloc};
