@@ -63,6 +63,8 @@ pub enum Db {
 pub struct PgPools {
     pub write: PgPool,
     pub read: PgPool,
+    /// What this process knows of the numbering (see `PgKnown`).
+    known: Arc<PgKnown>,
 }
 
 /// Connections of PostgreSQL's write pool and read pool.
@@ -708,12 +710,99 @@ macro_rules! on_read {
 /// statement share a snapshot and cannot see each other's rows, so a part writing a table
 /// already written by an earlier part starts the next statement; foreign keys are checked at
 /// the end of the statement, when every part has run.
+///
+/// A transaction of `Db::begin_grouped` sends its `BEGIN` only with its first immediate
+/// statement (`on_tx!`, `flush`). One that has none, and whose deferred writes are one
+/// statement, commits that statement on its own, without `BEGIN` and `COMMIT`: a single
+/// statement is atomic. An intake whose day's number this process knows is such a
+/// transaction (`repo::dossiers::reserve`): one round trip instead of four.
 pub struct PgTx {
-    tx: Transaction<'static, Postgres>,
+    conn: PgConn,
     /// Statements to send, each with its parts, the tables they write and its arguments.
     pending: Vec<PgBatch>,
     /// As `SqliteTx::broken`.
     broken: bool,
+    /// What this process knows of the numbering (a transaction of `begin_grouped`).
+    known: Option<Arc<PgKnown>>,
+    /// The entry of the agency whose day's number was taken from `known` in this
+    /// transaction: its deferred sequence update fails if another transaction took that
+    /// number first. Left unknown unless the transaction commits.
+    guessed: Option<SeqHold>,
+}
+
+enum PgConn {
+    /// Not yet in a transaction: `BEGIN` waits for the first immediate statement.
+    Idle(sqlx::pool::PoolConnection<Postgres>),
+    Open(Transaction<'static, Postgres>),
+    /// Lost to a failed `BEGIN`.
+    Gone,
+}
+
+/// What this process knows of PostgreSQL's numbering, so that an intake needs no statement
+/// of its own for its id and its code (`repo::dossiers::reserve`): dossier ids taken from
+/// the table's sequence ahead of use, and the last number of each agency's day.
+///
+/// A number handed out from here is checked by the intake's own write (its sequence update
+/// fails unless the row still holds the number before it). The agency's entry stays locked
+/// until that write commits or fails, so this process's intakes of one agency send their
+/// numbers in order (as the sequence row's lock would make them commit anyway); a failure
+/// or a rollback leaves the entry unknown, and the next intake reads the row again.
+#[derive(Debug, Default)]
+pub struct PgKnown {
+    sequences: std::sync::Mutex<std::collections::HashMap<String, Arc<Mutex<Option<KnownSeq>>>>>,
+    ids: std::sync::Mutex<Vec<i64>>,
+}
+
+/// The day and the last number of an agency's sequence row.
+type KnownSeq = (chrono::NaiveDate, i64);
+
+/// An agency's entry, held by the transaction that took its next number.
+pub(crate) type SeqHold = OwnedMutexGuard<Option<KnownSeq>>;
+
+impl PgKnown {
+    fn entry(&self, agency: &str) -> Arc<Mutex<Option<KnownSeq>>> {
+        let mut s = self.sequences.lock().unwrap_or_else(|p| p.into_inner());
+        match s.get(agency) {
+            Some(e) => e.clone(),
+            None => s.entry(agency.to_string()).or_default().clone(),
+        }
+    }
+
+    /// The next number of an agency's day, if known, with the entry held until the
+    /// transaction that uses it ends (`PgTx::guessed`).
+    pub(crate) async fn next_seq(&self, agency: &str, day: chrono::NaiveDate) -> Option<(SeqHold, i64)> {
+        let mut hold = self.entry(agency).lock_owned().await;
+        match hold.as_mut() {
+            Some((known, last)) if *known == day => {
+                *last += 1;
+                let seq = *last;
+                Some((hold, seq))
+            }
+            _ => None,
+        }
+    }
+
+    /// The last number of an agency's day, as read from the database by a transaction that
+    /// read the row itself. Skipped while another transaction holds the entry.
+    pub(crate) fn remember(&self, agency: &str, day: chrono::NaiveDate, seq: i64) {
+        let entry = self.entry(agency);
+        let Ok(mut known) = entry.try_lock() else { return };
+        *known = match *known {
+            Some((d, last)) if d == day => Some((day, last.max(seq))),
+            _ => Some((day, seq)),
+        };
+    }
+
+    pub(crate) fn take_id(&self) -> Option<i64> {
+        self.ids.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Keeps ids taken from the sequence (used lowest first).
+    pub(crate) fn add_ids(&self, ids: Vec<i64>) {
+        let mut kept = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        kept.extend(ids);
+        kept.sort_unstable_by(|a, b| b.cmp(a));
+    }
 }
 
 #[derive(Default)]
@@ -722,12 +811,45 @@ struct PgBatch {
     tables: Vec<String>,
     args: sqlx::postgres::PgArguments,
     params: usize,
+    /// The part that must write a row (`PgTx::defer_guard`).
+    guard: Option<usize>,
+}
+
+impl PgBatch {
+    /// The parts as one statement: all but the last as data-modifying CTEs, the last as the
+    /// main statement. With a guard (`PgTx::defer_guard`), every part is a CTE and the main
+    /// statement reads the guard's rows, failing (SQLSTATE 22012) if it wrote none.
+    /// PostgreSQL runs the main statement first, then the CTEs nobody reads, in order: the
+    /// guard's row locks are taken first.
+    fn statement(&self) -> String {
+        let main = match self.guard {
+            Some(_) => self.parts.len(),
+            None => self.parts.len() - 1,
+        };
+        let mut sql = String::new();
+        for (i, part) in self.parts[..main].iter().enumerate() {
+            sql.push_str(if i == 0 { "WITH " } else { ", " });
+            sql.push_str(&format!("w{i} AS ({part})"));
+        }
+        if !sql.is_empty() {
+            sql.push(' ');
+        }
+        match self.guard {
+            Some(g) => sql.push_str(&format!("SELECT 1 / count(*)::int FROM w{g}")),
+            None => sql.push_str(&self.parts[main]),
+        }
+        sql
+    }
 }
 
 impl std::ops::Deref for PgTx {
     type Target = sqlx::PgConnection;
     fn deref(&self) -> &sqlx::PgConnection {
-        &self.tx
+        match &self.conn {
+            PgConn::Idle(c) => c,
+            PgConn::Open(t) => t,
+            PgConn::Gone => unreachable!("a transaction whose BEGIN failed is not used again"),
+        }
     }
 }
 
@@ -737,33 +859,125 @@ impl std::ops::DerefMut for PgTx {
             self.pending.is_empty(),
             "deferred statements must be flushed before an immediate one"
         );
-        &mut self.tx
+        debug_assert!(
+            matches!(self.conn, PgConn::Open(_)),
+            "an immediate statement runs in the transaction: flush (on_tx!) first"
+        );
+        self.connection()
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // Not committed: the number taken is given back (rolled back), or was taken by
+        // another transaction. The next intake of the agency reads the sequence row again.
+        if let Some(mut hold) = self.guessed.take() {
+            *hold = None;
+        }
     }
 }
 
 impl PgTx {
-    /// Sends the deferred statements, if any, one round trip per batch.
+    fn new(conn: PgConn, known: Option<Arc<PgKnown>>) -> PgTx {
+        PgTx {
+            conn,
+            pending: Vec::new(),
+            broken: false,
+            known,
+            guessed: None,
+        }
+    }
+
+    /// The connection, in the transaction or not yet (see `untransacted`).
+    fn connection(&mut self) -> &mut sqlx::PgConnection {
+        match &mut self.conn {
+            PgConn::Idle(c) => c,
+            PgConn::Open(t) => t,
+            PgConn::Gone => unreachable!("a transaction whose BEGIN failed is not used again"),
+        }
+    }
+
+    /// The connection for a statement whose effect no transaction undoes (`nextval`):
+    /// neither begins the transaction nor sends the deferred writes.
+    pub(crate) fn untransacted(&mut self) -> &mut sqlx::PgConnection {
+        self.connection()
+    }
+
+    /// What this process knows of the numbering (transactions of `begin_grouped`).
+    pub(crate) fn known(&self) -> Option<&Arc<PgKnown>> {
+        self.known.as_ref()
+    }
+
+    /// The day's number of an agency in this transaction came from `known`.
+    pub(crate) fn guessed(&mut self, hold: SeqHold) {
+        self.guessed = Some(hold);
+    }
+
+    /// Begins the transaction if it has not begun.
+    async fn open(&mut self) -> Result<(), sqlx::Error> {
+        if let PgConn::Idle(_) = self.conn {
+            let PgConn::Idle(c) = std::mem::replace(&mut self.conn, PgConn::Gone) else {
+                unreachable!()
+            };
+            self.conn = PgConn::Open(Transaction::begin(c, None).await?);
+        }
+        match self.conn {
+            PgConn::Gone => Err(sqlx::Error::PoolClosed),
+            _ => Ok(()),
+        }
+    }
+
+    /// Begins the transaction if need be and sends the deferred statements, if any, one
+    /// round trip per batch.
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
         if self.broken {
             return Err(broken());
         }
+        self.open().await?;
+        self.send_pending().await
+    }
+
+    async fn send_pending(&mut self) -> Result<(), sqlx::Error> {
         for batch in std::mem::take(&mut self.pending) {
-            let last = batch.parts.len() - 1;
-            let mut sql = String::new();
-            for (i, part) in batch.parts.iter().enumerate() {
-                if i < last {
-                    sql.push_str(if i == 0 { "WITH " } else { ", " });
-                    sql.push_str(&format!("w{i} AS ({part})"));
-                } else {
-                    if i > 0 {
-                        sql.push(' ');
-                    }
-                    sql.push_str(part);
-                }
-            }
-            sqlx::query_with(&sql, batch.args).execute(&mut *self.tx).await?;
+            let sql = batch.statement();
+            sqlx::query_with(&sql, batch.args)
+                .execute(self.connection())
+                .await?;
         }
         Ok(())
+    }
+
+    /// Commits: the deferred writes, then `COMMIT`; a transaction never begun whose writes
+    /// are one statement sends that statement alone.
+    async fn commit(mut self) -> StoreResult<()> {
+        let result = match self.conn {
+            _ if self.broken => Err(broken()),
+            PgConn::Idle(_) if self.pending.len() <= 1 => self.send_pending().await,
+            _ => match self.flush().await {
+                Ok(()) => match std::mem::replace(&mut self.conn, PgConn::Gone) {
+                    PgConn::Open(t) => t.commit().await,
+                    _ => Err(sqlx::Error::PoolClosed),
+                },
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) => {
+                // Committed: the entry keeps the number.
+                drop(self.guessed.take());
+                Ok(())
+            }
+            // The guarded sequence update (`repo::dossiers::reserve`): another transaction
+            // took the number. `Drop` leaves the agency's entry unknown.
+            Err(sqlx::Error::Database(e))
+                if self.guessed.is_some() && e.code().as_deref() == Some("22012") =>
+            {
+                Err(StoreError::Retry(
+                    "the day's dossier number was taken meanwhile".into(),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Defers one INSERT or UPDATE with parameters `$1…$n` (each may repeat); `bind` adds
@@ -773,8 +987,32 @@ impl PgTx {
         sql: &str,
         bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
     ) -> Result<(), sqlx::Error> {
+        self.defer_part(sql, bind, false)
+    }
+
+    /// As `defer`, for an UPDATE … RETURNING that must write a row, or the statement sent
+    /// with it fails (division by zero, SQLSTATE 22012) and writes nothing. It runs before
+    /// the others sent with it, so its row locks come first (in the order every transaction
+    /// takes them, so none deadlock).
+    pub(crate) fn defer_guard(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
+    ) -> Result<(), sqlx::Error> {
+        self.defer_part(sql, bind, true)
+    }
+
+    fn defer_part(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
+        guard: bool,
+    ) -> Result<(), sqlx::Error> {
         let table = written_table(sql).to_string();
-        if !matches!(self.pending.last(), Some(b) if !b.tables.contains(&table)) {
+        // A new statement for a table already written (its rows would not be seen) or for a
+        // second guard (a statement checks one).
+        let joins = |b: &PgBatch| !(b.tables.contains(&table) || guard && b.guard.is_some());
+        if !self.pending.last().is_some_and(joins) {
             self.pending.push(PgBatch::default());
         }
         let batch = self.pending.last_mut().expect("just pushed");
@@ -806,6 +1044,9 @@ impl PgTx {
             "one value per parameter: {sql}"
         );
         batch.params += highest;
+        if guard {
+            batch.guard = Some(batch.parts.len());
+        }
         batch.parts.push(part);
         batch.tables.push(table);
         Ok(())
@@ -901,7 +1142,11 @@ impl Db {
                 };
                 let write = pool(PG_WRITERS).await.map_err(err)?;
                 let read = pool(PG_READERS).await.map_err(err)?;
-                Ok(Db::Postgres(PgPools { write, read }))
+                Ok(Db::Postgres(PgPools {
+                    write,
+                    read,
+                    known: Default::default(),
+                }))
             }
         }
     }
@@ -1000,11 +1245,7 @@ impl Db {
                 })
                 .await?
             }),
-            Db::Postgres(pg) => Tx::Postgres(PgTx {
-                tx: pg.write.begin().await?,
-                pending: Vec::new(),
-                broken: false,
-            }),
+            Db::Postgres(pg) => Tx::Postgres(PgTx::new(PgConn::Open(pg.write.begin().await?), None)),
         })
     }
 
@@ -1013,10 +1254,18 @@ impl Db {
     /// is durable, and a failure rolls back this transaction alone. For the transactions of
     /// requests (an intake, an action): never for long ones, which would hold the group's
     /// members waiting. PostgreSQL commits concurrent transactions' WAL together by itself:
-    /// there it is `begin`.
+    /// there the transaction begins with its first immediate statement, and one with none
+    /// sends its writes as one statement without `BEGIN` and `COMMIT` (see `PgTx`).
     pub async fn begin_grouped(&self) -> StoreResult<Tx> {
-        let Db::Sqlite { write, .. } = self else {
-            return self.begin().await;
+        let write = match self {
+            Db::Sqlite { write, .. } => write,
+            Db::Postgres(pg) => {
+                let conn = pg.write.acquire().await?;
+                return Ok(Tx::Postgres(PgTx::new(
+                    PgConn::Idle(conn),
+                    Some(pg.known.clone()),
+                )));
+            }
         };
         let mut slot = write.lock_raw().await?;
         if slot.savepoint_ready && slot.group.as_ref().is_some_and(Group::open) {
@@ -1126,10 +1375,7 @@ impl Tx {
         match self {
             // Seen through even if the caller goes away (see `detached`).
             Tx::Sqlite(t) => detached(t.commit()).await?,
-            Tx::Postgres(mut t) => {
-                t.flush().await?;
-                t.tx.commit().await?
-            }
+            Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
@@ -1158,6 +1404,69 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn batch(parts: &[&str], guard: Option<usize>) -> PgBatch {
+        PgBatch {
+            parts: parts.iter().map(|p| p.to_string()).collect(),
+            guard,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_batch_is_one_statement_led_by_its_guard() {
+        assert_eq!(batch(&["INSERT a"], None).statement(), "INSERT a");
+        assert_eq!(
+            batch(&["INSERT a", "INSERT b", "UPDATE c"], None).statement(),
+            "WITH w0 AS (INSERT a), w1 AS (INSERT b) UPDATE c"
+        );
+        // Every part a CTE; the main statement reads the guard's rows (and fails on none).
+        assert_eq!(
+            batch(&["UPDATE g RETURNING x", "INSERT a"], Some(0)).statement(),
+            "WITH w0 AS (UPDATE g RETURNING x), w1 AS (INSERT a) SELECT 1 / count(*)::int FROM w0"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_known_number_is_held_until_its_transaction_ends_and_lost_unless_kept() {
+        let known = PgKnown::default();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert!(known.next_seq("A", day).await.is_none(), "nothing known yet");
+        known.remember("A", day, 4);
+        let (hold, seq) = known.next_seq("A", day).await.unwrap();
+        assert_eq!(seq, 5);
+        // Held: a row read meanwhile is not remembered over it, the next number waits.
+        known.remember("A", day, 9);
+        let waiting = tokio::time::timeout(Duration::from_millis(20), known.next_seq("A", day)).await;
+        assert!(
+            waiting.is_err(),
+            "the next intake of the agency waits for the holder"
+        );
+        drop(hold); // committed: kept
+        assert_eq!(known.next_seq("A", day).await.map(|(_, s)| s), Some(6));
+        // A transaction that did not commit leaves the entry unknown.
+        let (mut hold, _) = known.next_seq("A", day).await.unwrap();
+        *hold = None;
+        drop(hold);
+        assert!(known.next_seq("A", day).await.is_none());
+        // Read again from the row; a later row read never moves it back; another day resets it.
+        known.remember("A", day, 10);
+        known.remember("A", day, 8);
+        assert_eq!(known.next_seq("A", day).await.map(|(_, s)| s), Some(11));
+        assert!(known.next_seq("A", day.succ_opt().unwrap()).await.is_none());
+        known.remember("A", day.succ_opt().unwrap(), 1);
+        assert_eq!(
+            known.next_seq("A", day.succ_opt().unwrap()).await.map(|(_, s)| s),
+            Some(2)
+        );
+        assert!(known.next_seq("B", day).await.is_none(), "per agency");
+        // Ids: lowest first.
+        known.add_ids(vec![7, 3, 5]);
+        assert_eq!(
+            [known.take_id(), known.take_id(), known.take_id(), known.take_id()],
+            [Some(3), Some(5), Some(7), None]
+        );
+    }
 
     /// The timer that commits a group left open by dropped requests does not count as
     /// waiting for the writer. It did: a member finishing while an earlier group's timer

@@ -23,6 +23,10 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A race lost in a way the caller may simply try again (PostgreSQL: a day's dossier
+    /// number taken by another transaction, `repo::dossiers::reserve`).
+    #[error("conflict, try again: {0}")]
+    Retry(String),
     #[error("file storage: {0}")]
     Io(String),
     #[error(transparent)]
@@ -41,6 +45,11 @@ impl StoreError {
             StoreError::Sqlite { code, .. } => matches!(code, 2067 | 1555),
             _ => false,
         }
+    }
+
+    /// A race lost in a way the caller may simply try again (`StoreError::Retry`).
+    pub fn is_retry(&self) -> bool {
+        matches!(self, StoreError::Retry(_))
     }
 
     /// A PostgreSQL serialization failure or deadlock, or SQLite BUSY: retryable races.

@@ -564,82 +564,101 @@ pub async fn intake_view(
         // due counts from the next opening (start_step normalises).
         start_step(first, now, &clock);
     }
-    // Short: may share its COMMIT with other requests' (group commit on SQLite).
-    let mut tx = state.db.begin_grouped().await?;
-    // The id and, for a dossier received now, its code: one call, so the INSERT can wait.
-    let code_for = (channel != Channel::Online).then(|| (agency.code.as_str(), calendar::local_date(now)));
-    let (id, code) = codes::reserve(&mut tx, code_for).await?;
-    let code = code.map(|c| c.to_string());
-    let new = repo::NewDossier {
-        code: code.clone(),
-        agency_id: agency.id,
-        procedure_id: stored.id,
-        procedure_version: stored.version,
-        case_code: case.code.clone(),
-        channel: channel.as_str().into(),
-        status: status.as_str().into(),
-        applicant_name: a.name.trim().into(),
-        applicant_kind: a.kind.clone(),
-        applicant_id_number: a.id_number.trim().into(),
-        submitter_name: input.submitter_name.trim().into(),
-        phone,
-        email: a.email.trim().into(),
-        address: a.address.trim().into(),
-        request: input.request.trim().into(),
-        submitted_at,
-        received_at,
-        accept_due_at,
-        due_at,
-        received_by: if status == Status::Received {
-            actor.clone()
-        } else {
-            String::new()
-        },
-        search_text: format!(
-            "{search_text} {}",
-            code.as_deref()
-                .map(motcua_domain::text::fold_vi)
-                .unwrap_or_default()
-        ),
-        now,
+    // A day's number taken by another transaction meanwhile (PostgreSQL, `StoreError::Retry`):
+    // nothing was written; the intake is written again in a plain transaction, which reads
+    // the day's number from its row (and so cannot fail that way).
+    let mut attempts = 0;
+    let dossier = loop {
+        attempts += 1;
+        let written: Result<Dossier, Refusal> = async {
+            // Short: may share its COMMIT with other requests' (group commit on SQLite).
+            let mut tx = match attempts {
+                1 => state.db.begin_grouped().await?,
+                _ => state.db.begin().await?,
+            };
+            // The id and, for a dossier received now, its code: one call, so the INSERT can wait.
+            let code_for =
+                (channel != Channel::Online).then(|| (agency.code.as_str(), calendar::local_date(now)));
+            let (id, code) = codes::reserve(&mut tx, code_for).await?;
+            let code = code.map(|c| c.to_string());
+            let new = repo::NewDossier {
+                code: code.clone(),
+                agency_id: agency.id,
+                procedure_id: stored.id,
+                procedure_version: stored.version,
+                case_code: case.code.clone(),
+                channel: channel.as_str().into(),
+                status: status.as_str().into(),
+                applicant_name: a.name.trim().into(),
+                applicant_kind: a.kind.clone(),
+                applicant_id_number: a.id_number.trim().into(),
+                submitter_name: input.submitter_name.trim().into(),
+                phone: phone.clone(),
+                email: a.email.trim().into(),
+                address: a.address.trim().into(),
+                request: input.request.trim().into(),
+                submitted_at,
+                received_at,
+                accept_due_at,
+                due_at,
+                received_by: if status == Status::Received {
+                    actor.clone()
+                } else {
+                    String::new()
+                },
+                search_text: format!(
+                    "{search_text} {}",
+                    code.as_deref()
+                        .map(motcua_domain::text::fold_vi)
+                        .unwrap_or_default()
+                ),
+                now,
+            };
+            let mut dossier = new.stored(
+                id,
+                repo::Names {
+                    agency_code: &agency.code,
+                    agency_name: &agency.name,
+                    procedure_code: &spec.code,
+                    procedure_name: &stored.name,
+                },
+            );
+            let action = if channel == Channel::Online {
+                "submit_online"
+            } else {
+                "receive"
+            };
+            // The event first, so the row is inserted with the chain's head and never updated in
+            // this transaction; the event's row follows the dossier's (it refers to it).
+            let event = chain_event(
+                &mut dossier,
+                &actor,
+                action,
+                Status::Submitted,
+                status,
+                None,
+                &input.request,
+                serde_json::json!({"channel": channel.as_str()}),
+                now,
+            );
+            debug_assert_eq!(
+                dossier.status,
+                status.as_str(),
+                "inserted as it stands after the event"
+            );
+            repo::insert(&mut tx, id, &new, &dossier.last_hash, dossier.event_count).await?;
+            repo::add_components(&mut tx, id, &components, now).await?;
+            repo::insert_steps(&mut tx, id, &steps).await?;
+            write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;
+            tx.commit().await?;
+            Ok(dossier)
+        }
+        .await;
+        match written {
+            Err(Refusal::Store(e)) if e.is_retry() && attempts < 2 => continue,
+            written => break written?,
+        }
     };
-    let mut dossier = new.stored(
-        id,
-        repo::Names {
-            agency_code: &agency.code,
-            agency_name: &agency.name,
-            procedure_code: &spec.code,
-            procedure_name: &stored.name,
-        },
-    );
-    let action = if channel == Channel::Online {
-        "submit_online"
-    } else {
-        "receive"
-    };
-    // The event first, so the row is inserted with the chain's head and never updated in
-    // this transaction; the event's row follows the dossier's (it refers to it).
-    let event = chain_event(
-        &mut dossier,
-        &actor,
-        action,
-        Status::Submitted,
-        status,
-        None,
-        &input.request,
-        serde_json::json!({"channel": channel.as_str()}),
-        now,
-    );
-    debug_assert_eq!(
-        dossier.status,
-        status.as_str(),
-        "inserted as it stands after the event"
-    );
-    repo::insert(&mut tx, id, &new, &dossier.last_hash, dossier.event_count).await?;
-    repo::add_components(&mut tx, id, &components, now).await?;
-    repo::insert_steps(&mut tx, id, &steps).await?;
-    write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;
-    tx.commit().await?;
     name_agencies(&reference, &mut steps);
     Ok(View {
         allowed: machine::allowed_actions(status, dossier.supplement_before_receipt),

@@ -76,6 +76,7 @@ impl From<motcua_store::StoreError> for ApiError {
         match e {
             motcua_store::StoreError::NotFound => ApiError::not_found("not found"),
             motcua_store::StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            e @ motcua_store::StoreError::Retry(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             other => {
                 tracing::error!(error = %other, "storage error");
                 ApiError::internal()

@@ -406,6 +406,23 @@ on_both_backends! {
             let (id, code) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
             (tx, id, code.unwrap().to_string())
         };
+        // PostgreSQL hands out the number after the last one this process knows, and the
+        // intake's own write checks it: taken meanwhile by another transaction, the commit
+        // fails with `Retry`, nothing is written, and the next transaction reads the row.
+        let backend = t.db.backend();
+        let committed = |db: Db| async move {
+            let (tx, id, c) = grouped(db.clone()).await;
+            match tx.commit().await {
+                Ok(()) => (id, c, false),
+                Err(e) if e.is_retry() && backend == motcua_store::Backend::Postgres => {
+                    let (tx, id, c) = grouped(db).await;
+                    tx.commit().await.unwrap();
+                    (id, c, true)
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let postgres = backend == motcua_store::Backend::Postgres;
         let code = |n: u32| format!("000.00.06.H56-261127-{n:04}");
         let (tx, _, c) = grouped(t.db.clone()).await;
         tx.commit().await.unwrap();
@@ -428,19 +445,39 @@ on_both_backends! {
         let taken = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
         tx.commit().await.unwrap();
         other.close().await;
-        let (tx, id4, c) = grouped(t.db.clone()).await;
-        tx.commit().await.unwrap();
+        let (id4, c, retried) = committed(t.db.clone()).await;
         assert_eq!(c, code(5));
+        assert_eq!(retried, postgres, "PostgreSQL: the number known here (4) was taken");
         assert!(id4 > taken, "id {id4} taken by the other connection's {taken}");
         // A plain transaction on the same database, likewise.
         let mut tx = t.db.begin().await.unwrap();
         assert_eq!(dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(6));
         let taken = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
         tx.commit().await.unwrap();
-        let (tx, id5, c) = grouped(t.db.clone()).await;
-        tx.commit().await.unwrap();
+        let (id5, c, retried) = committed(t.db.clone()).await;
         assert_eq!(c, code(7));
+        assert_eq!(retried, postgres, "PostgreSQL: the number known here (6) was taken");
         assert!(id5 > taken);
+        // The day's first intake, rolled back, takes its sequence row with it: the number it
+        // read is not built on (PostgreSQL: the next commit finds no row to move, `Retry`).
+        let next_day = day.succ_opt().unwrap();
+        let mut tx = t.db.begin_grouped().await.unwrap();
+        let (_, c) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
+        assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0001");
+        drop(tx);
+        let mut tx = t.db.begin_grouped().await.unwrap();
+        let (_, c) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
+        match (tx.commit().await, postgres) {
+            (Ok(()), _) => assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0001"),
+            (Err(e), true) if e.is_retry() => {
+                assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0002", "built on the rolled-back read");
+                let mut tx = t.db.begin_grouped().await.unwrap();
+                let (_, c) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
+                tx.commit().await.unwrap();
+                assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0001");
+            }
+            (Err(e), _) => panic!("{e}"),
+        }
     }
 
     async fn demo_seed_runs_once(t) {

@@ -17,6 +17,20 @@ const SET_SEQ: &str =
     "INSERT INTO dossier_sequences (day, last_seq, agency_id) SELECT $1, $2, id FROM agencies WHERE code = $3
      ON CONFLICT (agency_id, day) DO UPDATE SET last_seq = excluded.last_seq";
 
+/// The sequence row of an agency's day (`$1` the day, `$3` the agency code) moved from
+/// `$2 - 1` to `$2`: PostgreSQL, a number taken from what this process knows (`PgKnown`),
+/// checked by the intake's own write (`PgTx::defer_guard`). The statement fails (division
+/// by zero, SQLSTATE 22012) if the row holds another number or is not there to see (not yet
+/// committed, or rolled back). A concurrent holder of the row is waited for, and the row it
+/// leaves is the one checked.
+const GUARD_SEQ: &str =
+    "UPDATE dossier_sequences SET last_seq = $2 / (CASE WHEN last_seq = $2 - 1 THEN 1 ELSE 0 END)
+     WHERE day = $1 AND agency_id = (SELECT id FROM agencies WHERE code = $3) RETURNING last_seq";
+
+/// Dossier ids taken from PostgreSQL's sequence at a time (`PgKnown`): ids may have gaps
+/// (a process that stops leaves its unused ones), codes never do.
+const PG_IDS_AHEAD: i64 = 32;
+
 /// Issues the next dossier code of an agency for a local date. Runs inside the caller's
 /// write transaction, so a code is never duplicated and, once committed, never reused.
 pub async fn next_code(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<DossierCode> {
@@ -73,8 +87,15 @@ async fn new_id(tx: &mut Tx, sql: &str) -> StoreResult<i64> {
     Ok(id)
 }
 
-/// Keeps what a reservation read from the database (SQLite, a group member).
+/// Keeps what a reservation read from the database (SQLite, a group member; PostgreSQL, a
+/// transaction of `begin_grouped`: the day's number only).
 fn remember(tx: &mut Tx, id: Option<i64>, seq: Option<(&str, NaiveDate, i64)>) {
+    if let Tx::Postgres(t) = tx {
+        if let (Some(known), Some((agency_code, day, seq))) = (t.known(), seq) {
+            known.remember(agency_code, day, seq);
+        }
+        return;
+    }
     let Tx::Sqlite(t) = tx else { return };
     let Some(r) = t.reserved() else { return };
     if let Some(id) = id {
@@ -99,11 +120,17 @@ fn code_of(agency: AgencyCode, day: NaiveDate, seq: i64) -> StoreResult<DossierC
 /// (`lifecycle::insert`). SQLite: two statements in one hand-off, the id being one past the
 /// largest (the transaction holds the write lock, as SQLite itself would pick it), or, for
 /// a group member once the writer knows them (`Reserved` in db.rs), no statement at all;
-/// PostgreSQL: the sequence's upsert and `nextval` in one statement.
+/// PostgreSQL: the sequence's upsert and `nextval` in one statement, or, in a transaction of
+/// `begin_grouped` once this process knows the day's last number (`PgKnown`), no statement:
+/// the number is checked by a sequence update deferred with the intake's writes, whose
+/// commit fails with `StoreError::Retry` if another transaction took it first.
 pub async fn reserve(
     tx: &mut Tx,
     code_for: Option<(&str, NaiveDate)>,
 ) -> StoreResult<(i64, Option<DossierCode>)> {
+    if let Some(reserved) = reserve_known(tx, code_for).await? {
+        return Ok(reserved);
+    }
     let sqlite = matches!(tx, Tx::Sqlite(_));
     let next_id = if sqlite {
         "SELECT COALESCE(MAX(id), 0) + 1 AS next_id FROM dossiers"
@@ -144,6 +171,53 @@ pub async fn reserve(
     let (seq, id) = found.ok_or(StoreError::NotFound)?;
     remember(tx, Some(id), Some((agency_code, day, seq)));
     Ok((id, Some(code_of(agency, day, seq)?)))
+}
+
+/// `reserve` on PostgreSQL from what this process knows; None if it does not know the day's
+/// last number (or is not in a transaction of `begin_grouped`).
+async fn reserve_known(
+    tx: &mut Tx,
+    code_for: Option<(&str, NaiveDate)>,
+) -> StoreResult<Option<(i64, Option<DossierCode>)>> {
+    let Tx::Postgres(t) = tx else { return Ok(None) };
+    let Some(known) = t.known().cloned() else {
+        return Ok(None);
+    };
+    let code = match code_for {
+        None => None,
+        Some((agency_code, day)) => {
+            let agency = AgencyCode::parse(agency_code).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            let Some((hold, seq)) = known.next_seq(agency_code, day).await else {
+                return Ok(None);
+            };
+            t.guessed(hold);
+            let (code, day_text) = (agency_code.to_string(), day.format("%Y-%m-%d").to_string());
+            t.defer_guard(GUARD_SEQ, move |a| {
+                use sqlx::Arguments;
+                a.add(day_text)?;
+                a.add(seq)?;
+                a.add(code)?;
+                Ok(())
+            })?;
+            Some(code_of(agency, day, seq)?)
+        }
+    };
+    let id = match known.take_id() {
+        Some(id) => id,
+        None => {
+            // `nextval` is not undone by a rollback: taken outside the transaction.
+            let mut ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(PG_IDS_AHEAD)
+            .fetch_all(t.untransacted())
+            .await?;
+            let id = ids.pop().ok_or(StoreError::NotFound)?;
+            known.add_ids(ids);
+            id
+        }
+    };
+    Ok(Some((id, code)))
 }
 
 #[derive(Debug, Clone)]
