@@ -877,8 +877,8 @@ pub async fn act_as_citizen(
 }
 
 /// An action by an officer or a citizen, answering with the whole view of the dossier after
-/// it: the dossier and steps as written, the components read once (the event log is left
-/// empty).
+/// it: the dossier, steps and components as written (read once, in the transaction; the
+/// event log is left empty).
 pub async fn act_view(
     state: &AppState,
     by: By<'_>,
@@ -942,7 +942,7 @@ pub async fn act_view(
     // The dossier is read once, inside the transaction that changes it; the checks on it
     // are in memory (reference data), so the write lock is not held for more reads.
     let mut tx = state.db.begin_grouped().await?;
-    let (mut d, mut steps) = repo::find_with_steps_tx(&mut tx, key)
+    let (mut d, mut steps, mut components) = repo::find_for_action_tx(&mut tx, key)
         .await?
         .ok_or(Refusal::NotFound)?;
     if let By::Officer(user) = &by {
@@ -1165,22 +1165,18 @@ pub async fn act_view(
                 ));
             }
             if let Some(f) = &input.file {
-                repo::add_component(
-                    &mut tx,
-                    d.id,
-                    &Component {
-                        seq: 0,
-                        kind: "supplement".into(),
-                        name: "Hồ sơ bổ sung".into(),
-                        originals: 0,
-                        copies: 1,
-                        required: false,
-                        provided: true,
-                        file_sha256: is_uploaded(f).map(str::to_string),
-                    },
-                    now,
-                )
-                .await?;
+                let c = Component {
+                    seq: next_component_seq(&components),
+                    kind: "supplement".into(),
+                    name: "Hồ sơ bổ sung".into(),
+                    originals: 0,
+                    copies: 1,
+                    required: false,
+                    provided: true,
+                    file_sha256: is_uploaded(f).map(str::to_string),
+                };
+                repo::add_components(&mut tx, d.id, std::slice::from_ref(&c), now).await?;
+                components.push(c);
             }
         }
         Action::RequestPayment | Action::ConfirmPayment => {}
@@ -1222,22 +1218,18 @@ pub async fn act_view(
             d.result_file = is_uploaded(f).map(str::to_string);
             d.result_number = input.result_number.clone().filter(|n| !n.trim().is_empty());
             d.finished_at = Some(now);
-            repo::add_component(
-                &mut tx,
-                d.id,
-                &Component {
-                    seq: 0,
-                    kind: "result".into(),
-                    name: format!("Kết quả: {}", spec.result),
-                    originals: 1,
-                    copies: 0,
-                    required: false,
-                    provided: true,
-                    file_sha256: d.result_file.clone(),
-                },
-                now,
-            )
-            .await?;
+            let c = Component {
+                seq: next_component_seq(&components),
+                kind: "result".into(),
+                name: format!("Kết quả: {}", spec.result),
+                originals: 1,
+                copies: 0,
+                required: false,
+                provided: true,
+                file_sha256: d.result_file.clone(),
+            };
+            repo::add_components(&mut tx, d.id, std::slice::from_ref(&c), now).await?;
+            components.push(c);
             let class = d
                 .original_due_at
                 .map(|due| ResolvedClass::classify(now, due))
@@ -1285,7 +1277,6 @@ pub async fn act_view(
     }
     d.version += 1;
     name_agencies(&reference, &mut steps);
-    let components = repo::components(&state.db, d.id).await?;
     Ok(View {
         allowed: machine::allowed_actions(to, d.supplement_before_receipt),
         dossier: d,
@@ -1293,6 +1284,12 @@ pub async fn act_view(
         components,
         events: Vec::new(),
     })
+}
+
+/// The number a component added to these gets (the dossier's components, read in the
+/// action's transaction, which holds the dossier).
+fn next_component_seq(components: &[Component]) -> i64 {
+    components.iter().map(|c| c.seq).max().unwrap_or(0) + 1
 }
 
 /// Verifies the hash chain of a dossier's events; the position of the first broken one.

@@ -214,6 +214,10 @@ on_both_backends! {
         assert_eq!(d["status"]["number"], 4);
         assert!(d["paused_at"].is_null());
         assert!(d["components"].as_array().unwrap().iter().any(|c| c["kind"] == "supplement"));
+        // The answer's components (read in the action's transaction, the new one added) are
+        // the stored ones.
+        let (_, stored) = get(&app, &desk, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(d["components"], stored["components"]);
         let (s, body) = act(&app, &specialist, &code, "request_supplement", json!({"note": "Lần nữa"})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
@@ -239,6 +243,10 @@ on_both_backends! {
         assert_eq!(d["status"]["number"], 9);
         assert_eq!(d["steps"][4]["role"], "result_officer");
         assert!(d["steps"][4]["started_at"].is_string());
+        let kinds: Vec<&str> = d["components"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds.last(), Some(&"result"), "{kinds:?}");
+        let (_, stored) = get(&app, &desk, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(d["components"], stored["components"]);
         let (s, d) = act(&app, &desk, &code, "return_result", json!({"method": "desk"})).await;
         assert_eq!(s, StatusCode::OK, "{d}");
         assert_eq!(d["status"], json!({"name": "returned", "number": 10, "label": "Đã trả kết quả"}));

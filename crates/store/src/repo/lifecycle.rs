@@ -457,25 +457,73 @@ pub async fn steps(db: &Db, dossier_id: i64) -> StoreResult<Vec<Step>> {
     }))
 }
 
-/// A dossier by its URL key and its steps, read inside a write transaction and locked until
-/// it ends (as `find_tx`). On SQLite both come in one hand-off to the writer's thread (two
-/// statements in one call: the dossier's row first, then its steps); on PostgreSQL in two.
-pub async fn find_with_steps_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<(Dossier, Vec<Step>)>> {
+/// The steps (`part` 0) and the components (`part` 1) of the dossier whose id `id` gives,
+/// in one statement: the steps' columns, then the components' own (NULL in a step's row).
+fn steps_and_components(id: &str) -> String {
+    format!(
+        "SELECT 0 AS part, s.id, s.seq, s.name, s.role, s.agency_id, a.code AS agency_code, a.name AS agency_name,
+           s.agency_rule, s.quota_thousandths, s.started_at, s.due_at, s.completed_at, s.completed_by, s.assignee_id,
+           u.username AS assignee_username, s.note, NULL AS kind, NULL AS originals, NULL AS copies,
+           NULL AS required, NULL AS provided, NULL AS file_sha256
+         FROM dossier_steps s LEFT JOIN agencies a ON a.id = s.agency_id LEFT JOIN users u ON u.id = s.assignee_id
+         WHERE s.dossier_id = {id}
+         UNION ALL
+         SELECT 1, NULL, c.seq, c.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           c.kind, c.originals, c.copies, c.required, c.provided, c.file_sha256
+         FROM dossier_components c WHERE c.dossier_id = {id}
+         ORDER BY part, seq"
+    )
+}
+
+/// Steps and components from the rows of `steps_and_components` (a macro: the rows are of
+/// either backend).
+macro_rules! steps_and_components_of {
+    ($rows:expr) => {{
+        let (mut steps, mut components) = (Vec::new(), Vec::new());
+        for r in $rows {
+            if r.try_get::<i32, _>("part")? == 0 {
+                steps.push(step_from_row!(r));
+            } else {
+                components.push(Component {
+                    seq: r.try_get("seq")?,
+                    kind: r.try_get("kind")?,
+                    name: r.try_get("name")?,
+                    originals: r.try_get("originals")?,
+                    copies: r.try_get("copies")?,
+                    required: r.try_get("required")?,
+                    provided: r.try_get("provided")?,
+                    file_sha256: r.try_get("file_sha256")?,
+                });
+            }
+        }
+        (steps, components)
+    }};
+}
+
+/// A dossier by its URL key, with its steps and components, read inside a write transaction
+/// and locked until it ends (as `find_tx`): what an action reads. SQLite: one hand-off to the
+/// writer's thread (two statements in one call: the dossier's row first, then its steps and
+/// components); PostgreSQL: two statements, the dossier's row locked first, so the second
+/// sees what the transaction before it committed.
+pub async fn find_for_action_tx(
+    tx: &mut Tx,
+    key: &str,
+) -> StoreResult<Option<(Dossier, Vec<Step>, Vec<Component>)>> {
     if let Tx::Postgres(_) = tx {
         let Some(d) = find_tx(tx, key).await? else {
             return Ok(None);
         };
-        let sql = format!("{STEP_SELECT} WHERE s.dossier_id = $1 ORDER BY s.seq");
-        let steps = on_tx!(tx, c => {
-            sqlx::query(&sql).bind(d.id).fetch_all(c).await?.iter()
-                .map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?
+        let sql = steps_and_components("$1");
+        let (steps, components) = on_tx!(tx, c => {
+            steps_and_components_of!(sqlx::query(&sql).bind(d.id).fetch_all(c).await?.iter())
         });
-        return Ok(Some((d, steps)));
+        return Ok(Some((d, steps, components)));
     }
     let (clause, value) = key_clause(key);
     // `$1` names the first value in both statements.
     let sql = format!(
-        "{SELECT} WHERE {clause};\n{STEP_SELECT} WHERE s.dossier_id = (SELECT d.id FROM dossiers d WHERE {clause}) ORDER BY s.seq"
+        "{SELECT} WHERE {clause};\n{}",
+        steps_and_components(&format!("(SELECT d.id FROM dossiers d WHERE {clause})"))
     );
     Ok(on_tx!(tx, c => {
         let q = sqlx::query(&sql);
@@ -483,10 +531,10 @@ pub async fn find_with_steps_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<(D
         let rows = q.fetch_all(c).await?;
         match rows.split_first() {
             None => None,
-            Some((first, steps)) => Some((
-                dossier_from_row!(first),
-                steps.iter().map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?,
-            )),
+            Some((first, rest)) => {
+                let (steps, components) = steps_and_components_of!(rest);
+                Some((dossier_from_row!(first), steps, components))
+            }
         }
     }))
 }
@@ -549,22 +597,6 @@ pub async fn components(db: &Db, dossier_id: i64) -> StoreResult<Vec<Component>>
             }))
             .collect::<Result<Vec<_>, _>>()?
     }))
-}
-
-pub async fn add_component(
-    tx: &mut Tx,
-    dossier_id: i64,
-    c: &Component,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let mut c = c.clone();
-    if c.seq <= 0 {
-        c.seq = on_tx!(tx, conn => {
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM dossier_components WHERE dossier_id = $1")
-                .bind(dossier_id).fetch_one(conn).await?
-        });
-    }
-    add_components(tx, dossier_id, std::slice::from_ref(&c), now).await
 }
 
 /// Inserts components with their sequence numbers set, in one statement.
