@@ -62,7 +62,8 @@ pub enum Db {
 #[derive(Clone, Debug)]
 pub struct PgPools {
     pub write: PgPool,
-    pub read: PgPool,
+    /// Not sqlx's pool: ours takes a connection back without a ping (`read_pool.rs`).
+    pub read: crate::read_pool::PgReadPool,
     /// What this process knows of the numbering (see `PgKnown`).
     known: Arc<PgKnown>,
 }
@@ -695,8 +696,14 @@ macro_rules! on_read {
                 $body
             }
             $crate::Db::Postgres(pg) => {
-                let $pool = &pg.read;
-                $body
+                let mut conn = pg.read.acquire().await?;
+                let out = {
+                    let $pool = &mut *conn;
+                    $body
+                };
+                // Back to the pool only after a read that ended well (`ReadConn::keep`).
+                conn.keep();
+                out
             }
         }
     };
@@ -1128,20 +1135,21 @@ impl Db {
                 })?;
                 // No ping before each use (a round trip per query): a connection broken by a
                 // server restart fails one statement and is dropped by the pool.
-                let pool = |max: u32| {
-                    PgPoolOptions::new()
-                        .max_connections(max)
-                        .min_connections(0)
-                        .test_before_acquire(false)
-                        .acquire_timeout(Duration::from_secs(5))
-                        .connect_with(opts.clone())
-                };
+                let pool = PgPoolOptions::new()
+                    .max_connections(PG_WRITERS)
+                    .min_connections(0)
+                    .test_before_acquire(false)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts.clone());
                 let err = |e| StoreError::Connect {
                     url: redact(url),
                     source: e,
                 };
-                let write = pool(PG_WRITERS).await.map_err(err)?;
-                let read = pool(PG_READERS).await.map_err(err)?;
+                let write = pool.await.map_err(err)?;
+                let read =
+                    crate::read_pool::PgReadPool::open_pg(opts.clone(), PG_READERS, Duration::from_secs(5))
+                        .await
+                        .map_err(err)?;
                 Ok(Db::Postgres(PgPools {
                     write,
                     read,
@@ -1320,7 +1328,7 @@ impl Db {
                     ("read", read.stats()),
                 ]
             }
-            Db::Postgres(pg) => vec![("write", stats(&pg.write)), ("read", stats(&pg.read))],
+            Db::Postgres(pg) => vec![("write", stats(&pg.write)), ("read", pg.read.stats())],
         }
     }
 

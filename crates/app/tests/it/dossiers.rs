@@ -264,7 +264,7 @@ on_both_backends! {
         assert_eq!(actions, vec!["receive", "transfer", "assign", "request_supplement", "receive_supplement", "complete_step", "reschedule", "approve", "return_result"]);
         let id: i64 = match &t.db {
             motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(&mut *read.acquire().await.unwrap()).await.unwrap(),
-            motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(&pg.read).await.unwrap(),
+            motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(&mut *pg.read.acquire().await.unwrap()).await.unwrap(),
         };
         let outbox = motcua_store::repo::lifecycle::outbox_of(&t.db, id).await.unwrap();
         assert_eq!(outbox.iter().filter(|(t, _)| t == "dvcqg_sync").count(), 9, "one sync per change");

@@ -324,7 +324,7 @@ async fn dossier_indexes(t: &TestDb) -> i64 {
         motcua_store::Db::Postgres(pg) => sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'dossiers' AND indexname NOT IN ('dossiers_pkey', 'dossiers_code_key')",
         )
-        .fetch_one(&pg.read)
+        .fetch_one(&mut *pg.read.acquire().await.unwrap())
         .await
         .unwrap(),
     }

@@ -263,7 +263,7 @@ async fn file_count(db: &motcua_store::Db) -> i64 {
             .await
             .unwrap(),
         motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT COUNT(*) FROM files")
-            .fetch_one(&pg.read)
+            .fetch_one(&mut *pg.read.acquire().await.unwrap())
             .await
             .unwrap(),
     }

@@ -98,6 +98,29 @@ on_both_backends! {
         drop(held);
     }
 
+    async fn reads_reuse_their_connection_and_replace_a_broken_one(t) {
+        let reads = |db: &Db| db.pool_stats().into_iter().find(|(name, _)| *name == "read").map(|(_, s)| s).unwrap();
+        for _ in 0..3 {
+            assert_eq!(meta::get(&t.db, "nothing").await.unwrap(), None);
+        }
+        assert_eq!((reads(&t.db).size, reads(&t.db).idle), (1, 1), "one connection, taken back after each read");
+        if t.db.backend() == motcua_store::Backend::Postgres {
+            // The server ends the idle read session (a restart, an administrator): the read
+            // on it fails, the connection is not taken back, and the next read opens another.
+            crate::support::exec(
+                &t.db,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'",
+            )
+            .await;
+            let first = meta::get(&t.db, "nothing").await;
+            assert!(first.is_err(), "the ended session answered: {first:?}");
+            assert_eq!(reads(&t.db).size, 0, "the broken connection is closed");
+            assert_eq!(meta::get(&t.db, "nothing").await.unwrap(), None);
+            assert_eq!((reads(&t.db).size, reads(&t.db).idle), (1, 1));
+        }
+    }
+
     async fn migrations_are_idempotent(t) {
         let again = migrate::run(&t.db).await.unwrap();
         assert!(again.is_empty(), "second run applied {again:?}");
