@@ -395,6 +395,37 @@ on_both_backends! {
         assert_eq!(ev["events"].as_array().unwrap().len(), 2, "one receive, one transfer");
     }
 
+    async fn an_intake_after_another_server_took_a_number_gets_the_next_one(t) {
+        // A PostgreSQL server hands out the number after the last one it knows; another
+        // server (or the CLI) on the same database taking one meanwhile makes that intake's
+        // write fail, and it is written again, with the next free number, in the same request.
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let body = intake_body(f["sha256"].as_str().unwrap());
+        let intake = || async {
+            let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap();
+            let status = res.status();
+            let d: Value = res.json().await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{d}");
+            d["code"].as_str().unwrap().to_string()
+        };
+        let number = |code: &str| code.rsplit('-').next().unwrap().parse::<u32>().unwrap();
+        let first = intake().await;
+        let second = intake().await;
+        assert_eq!(number(&second), number(&first) + 1);
+        let day = chrono::NaiveDate::parse_from_str(&format!("20{}", first.split('-').nth(1).unwrap()), "%Y%m%d").unwrap();
+        let other = motcua_store::Db::connect(&t.url).await.unwrap();
+        let mut tx = other.begin().await.unwrap();
+        let taken = motcua_store::repo::dossiers::next_code(&mut tx, "000.00.01.H56", day).await.unwrap().to_string();
+        tx.commit().await.unwrap();
+        other.close().await;
+        assert_eq!(number(&taken), number(&second) + 1);
+        let third = intake().await;
+        assert_eq!(number(&third), number(&taken) + 1, "the number taken elsewhere is skipped, none is left out");
+        let fourth = intake().await;
+        assert_eq!(number(&fourth), number(&third) + 1);
+    }
+
     async fn parallel_intakes_never_duplicate_a_code(t) {
         let Desk { app, desk, .. } = setup(t).await;
         let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
