@@ -21,19 +21,32 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// Key: (method, route, status). The route is the matched pattern, never the raw path, so
-/// cardinality stays bounded.
+/// By route, then (method, status). The route is the matched pattern, never the raw path, so
+/// cardinality stays bounded. Keyed so that counting a request of a known series allocates
+/// nothing.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<String, Vec<(String, u16, Series)>>>,
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let s = map
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        if !map.contains_key(route) {
+            map.insert(route.to_string(), Vec::new());
+        }
+        let of_route = map.get_mut(route).expect("just inserted");
+        let i = match of_route
+            .iter()
+            .position(|(m, st, _)| m == method && *st == status)
+        {
+            Some(i) => i,
+            None => {
+                of_route.push((method.to_string(), status, Series::default()));
+                of_route.len() - 1
+            }
+        };
+        let s = &mut of_route[i].2;
         s.count += 1;
         s.sum += seconds;
         for (i, le) in BUCKETS.iter().enumerate() {
@@ -52,7 +65,12 @@ impl Metrics {
         );
         out.push_str("# TYPE motcua_http_requests_total counter\n");
         let map = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        for ((m, r, st), s) in map.iter() {
+        let mut all: Vec<(&str, &str, u16, &Series)> = map
+            .iter()
+            .flat_map(|(r, v)| v.iter().map(move |(m, st, s)| (m.as_str(), r.as_str(), *st, s)))
+            .collect();
+        all.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        for &(m, r, st, s) in &all {
             let _ = writeln!(
                 out,
                 "motcua_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {}",
@@ -62,7 +80,7 @@ impl Metrics {
         }
         out.push_str("# HELP motcua_http_request_duration_seconds Time to produce the response head.\n");
         out.push_str("# TYPE motcua_http_request_duration_seconds histogram\n");
-        for ((m, r, st), s) in map.iter() {
+        for &(m, r, st, s) in &all {
             let labels = format!("method=\"{m}\",route=\"{}\",status=\"{st}\"", esc(r));
             for (i, le) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -126,21 +144,28 @@ fn esc(s: &str) -> String {
 }
 
 /// Middleware recording every request.
+/// Counts the request and logs its response: at `info` server errors and answers slower
+/// than 500 ms, at `debug` every other (inside the request's span, which carries its id).
 pub async fn track(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let res = next.run(req).await;
+    let latency = start.elapsed();
+    let status = res.status();
     state.metrics.observe(
-        &method,
-        &route,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
+        method.as_str(),
+        route.as_ref().map_or("unmatched", |r| r.as_str()),
+        status.as_u16(),
+        latency.as_secs_f64(),
     );
+    let (code, latency_ms, path) = (status.as_u16(), latency.as_secs_f64() * 1000.0, uri.path());
+    if crate::router::logged_at_info(status, latency) {
+        tracing::info!(status = code, latency_ms, method = %method, path, "response");
+    } else {
+        tracing::debug!(status = code, latency_ms, method = %method, path, "response");
+    }
     res
 }
 

@@ -1,5 +1,5 @@
 //! Wiring: routes, fallback, and the layers every request passes through (request id,
-//! tracing, metrics, gzip, body limits, panic catching).
+//! tracing span, metrics and the response's log line, panic catching, gzip, body limits).
 
 use crate::error::{PageError, problem_response};
 use crate::{AppState, api, metrics, pages};
@@ -14,7 +14,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Largest request body accepted at all (uploads included).
@@ -56,17 +55,11 @@ pub fn router(state: AppState) -> Router {
                 .get(&REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            tracing::info_span!("request", request_id = %id)
         })
         .on_request(())
-        .on_response(|res: &Response, latency: Duration, _span: &Span| {
-            let (status, latency_ms) = (res.status().as_u16(), latency.as_secs_f64() * 1000.0);
-            if logged_at_info(res.status(), latency) {
-                tracing::info!(status, latency_ms, "response");
-            } else {
-                tracing::debug!(status, latency_ms, "response");
-            }
-        })
+        // The response is logged by `metrics::track`, which knows the method and path.
+        .on_response(())
         .on_failure(());
 
     Router::new()
@@ -75,16 +68,17 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::openapi()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::i18n::layer))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new().gzip(true))
         .layer(CatchPanicLayer::custom(|_| {
             problem_response(StatusCode::INTERNAL_SERVER_ERROR, None, Default::default())
         }))
+        // Outside the panic catcher: a panic's 500 is counted and logged too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), ids))
@@ -93,7 +87,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Server errors and slow answers are logged at `info`; every other response at `debug`
 /// (`--log debug`): a line per request written to stderr cost about a tenth of a lookup's CPU.
-fn logged_at_info(status: StatusCode, latency: Duration) -> bool {
+pub(crate) fn logged_at_info(status: StatusCode, latency: Duration) -> bool {
     status.is_server_error() || latency >= SLOW_RESPONSE
 }
 

@@ -321,7 +321,12 @@ fn json_logs_are_one_object_per_line_with_request_ids() {
     for line in &log {
         let v: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        if v["span"]["request_id"].is_string() && v["span"]["path"] == "/healthz" {
+        // The span carries the request id; the response line its method, path and status.
+        if v["span"]["request_id"].is_string()
+            && v["path"] == "/healthz"
+            && v["method"] == "GET"
+            && v["status"] == 200
+        {
             saw_request = true;
         }
     }
