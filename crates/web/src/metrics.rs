@@ -26,8 +26,11 @@ struct Series {
 /// nothing.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<String, Vec<(String, u16, Series)>>>,
+    series: Mutex<BTreeMap<String, Vec<MethodStatus>>>,
 }
+
+/// A route's series: method, status and figures.
+type MethodStatus = (String, u16, Series);
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
