@@ -206,15 +206,14 @@ async fn reserve_known(
         Some(id) => id,
         None => {
             // `nextval` is not undone by a rollback: taken outside the transaction.
-            let mut ids: Vec<i64> = sqlx::query_scalar(
+            let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) FROM generate_series(1, $1)",
             )
             .bind(PG_IDS_AHEAD)
             .fetch_all(t.untransacted())
             .await?;
-            let id = ids.pop().ok_or(StoreError::NotFound)?;
             known.add_ids(ids);
-            id
+            known.take_id().ok_or(StoreError::NotFound)?
         }
     };
     Ok(Some((id, code)))
