@@ -146,8 +146,9 @@ fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Middleware recording every request: counts it and logs its response, at `info` server errors and answers slower
-/// than 500 ms, at `debug` every other (inside the request's span, which carries its id).
+/// Middleware recording every request: counts it and logs its response, at `info` server
+/// errors and answers slower than 500 ms, at `debug` every other (inside the request's span,
+/// which carries its id).
 pub async fn track(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
