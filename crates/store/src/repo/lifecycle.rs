@@ -421,10 +421,12 @@ pub struct Step {
     pub note: String,
 }
 
-const STEP_SELECT: &str = "SELECT s.id, s.seq, s.name, s.role, s.agency_id, a.code AS agency_code, a.name AS agency_name,
+/// A step's columns (`step_from_row!`) and the tables they come from.
+const STEP_COLUMNS: &str =
+    "s.id, s.seq, s.name, s.role, s.agency_id, a.code AS agency_code, a.name AS agency_name,
     s.agency_rule, s.quota_thousandths, s.started_at, s.due_at, s.completed_at, s.completed_by, s.assignee_id,
-    u.username AS assignee_username, s.note
-    FROM dossier_steps s LEFT JOIN agencies a ON a.id = s.agency_id LEFT JOIN users u ON u.id = s.assignee_id";
+    u.username AS assignee_username, s.note";
+const STEP_FROM: &str = "FROM dossier_steps s LEFT JOIN agencies a ON a.id = s.agency_id LEFT JOIN users u ON u.id = s.assignee_id";
 
 macro_rules! step_from_row {
     ($r:expr) => {
@@ -450,7 +452,7 @@ macro_rules! step_from_row {
 }
 
 pub async fn steps(db: &Db, dossier_id: i64) -> StoreResult<Vec<Step>> {
-    let sql = format!("{STEP_SELECT} WHERE s.dossier_id = $1 ORDER BY s.seq");
+    let sql = format!("SELECT {STEP_COLUMNS} {STEP_FROM} WHERE s.dossier_id = $1 ORDER BY s.seq");
     Ok(on_read!(db, pool => {
         sqlx::query(&sql).bind(dossier_id).fetch_all(pool).await?.iter()
             .map(|r| Ok::<_, sqlx::Error>(step_from_row!(r))).collect::<Result<Vec<_>, _>>()?
@@ -461,18 +463,31 @@ pub async fn steps(db: &Db, dossier_id: i64) -> StoreResult<Vec<Step>> {
 /// in one statement: the steps' columns, then the components' own (NULL in a step's row).
 fn steps_and_components(id: &str) -> String {
     format!(
-        "SELECT 0 AS part, s.id, s.seq, s.name, s.role, s.agency_id, a.code AS agency_code, a.name AS agency_name,
-           s.agency_rule, s.quota_thousandths, s.started_at, s.due_at, s.completed_at, s.completed_by, s.assignee_id,
-           u.username AS assignee_username, s.note, NULL AS kind, NULL AS originals, NULL AS copies,
+        "SELECT 0 AS part, {STEP_COLUMNS}, NULL AS kind, NULL AS originals, NULL AS copies,
            NULL AS required, NULL AS provided, NULL AS file_sha256
-         FROM dossier_steps s LEFT JOIN agencies a ON a.id = s.agency_id LEFT JOIN users u ON u.id = s.assignee_id
-         WHERE s.dossier_id = {id}
+         {STEP_FROM} WHERE s.dossier_id = {id}
          UNION ALL
          SELECT 1, NULL, c.seq, c.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            c.kind, c.originals, c.copies, c.required, c.provided, c.file_sha256
          FROM dossier_components c WHERE c.dossier_id = {id}
          ORDER BY part, seq"
     )
+}
+
+/// A component from a row with its columns by name (`components`, `steps_and_components`).
+macro_rules! component_from_row {
+    ($r:expr) => {
+        Component {
+            seq: $r.try_get("seq")?,
+            kind: $r.try_get("kind")?,
+            name: $r.try_get("name")?,
+            originals: $r.try_get("originals")?,
+            copies: $r.try_get("copies")?,
+            required: $r.try_get("required")?,
+            provided: $r.try_get("provided")?,
+            file_sha256: $r.try_get("file_sha256")?,
+        }
+    };
 }
 
 /// Steps and components from the rows of `steps_and_components` (a macro: the rows are of
@@ -484,16 +499,7 @@ macro_rules! steps_and_components_of {
             if r.try_get::<i32, _>("part")? == 0 {
                 steps.push(step_from_row!(r));
             } else {
-                components.push(Component {
-                    seq: r.try_get("seq")?,
-                    kind: r.try_get("kind")?,
-                    name: r.try_get("name")?,
-                    originals: r.try_get("originals")?,
-                    copies: r.try_get("copies")?,
-                    required: r.try_get("required")?,
-                    provided: r.try_get("provided")?,
-                    file_sha256: r.try_get("file_sha256")?,
-                });
+                components.push(component_from_row!(r));
             }
         }
         (steps, components)
@@ -591,10 +597,7 @@ pub async fn components(db: &Db, dossier_id: i64) -> StoreResult<Vec<Component>>
     Ok(on_read!(db, pool => {
         sqlx::query("SELECT seq, kind, name, originals, copies, required, provided, file_sha256 FROM dossier_components WHERE dossier_id = $1 ORDER BY seq")
             .bind(dossier_id).fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(Component {
-                seq: r.try_get(0)?, kind: r.try_get(1)?, name: r.try_get(2)?, originals: r.try_get(3)?, copies: r.try_get(4)?,
-                required: r.try_get(5)?, provided: r.try_get(6)?, file_sha256: r.try_get(7)?,
-            }))
+            .map(|r| Ok::<_, sqlx::Error>(component_from_row!(r)))
             .collect::<Result<Vec<_>, _>>()?
     }))
 }
