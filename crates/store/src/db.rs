@@ -735,6 +735,8 @@ pub struct PgTx {
     /// transaction: its deferred sequence update fails if another transaction took that
     /// number first. Left unknown unless the transaction commits.
     guessed: Option<SeqHold>,
+    /// A guard was deferred (`defer_guard`): its failure is `StoreError::Retry`.
+    guarded: bool,
 }
 
 enum PgConn {
@@ -892,7 +894,14 @@ impl PgTx {
             broken: false,
             known,
             guessed: None,
+            guarded: false,
         }
+    }
+
+    /// Whether `BEGIN` was sent: reads before it see no snapshot of the transaction's own
+    /// and lock nothing (`repo::lifecycle::find_for_action_tx`).
+    pub(crate) fn begun(&self) -> bool {
+        matches!(self.conn, PgConn::Open(_))
     }
 
     /// The connection, in the transaction or not yet (see `untransacted`).
@@ -904,8 +913,9 @@ impl PgTx {
         }
     }
 
-    /// The connection for a statement whose effect no transaction undoes (`nextval`):
-    /// neither begins the transaction nor sends the deferred writes.
+    /// The connection for a statement whose effect no transaction undoes (`nextval`), or a
+    /// read before the transaction begins (`begun`): neither begins the transaction nor
+    /// sends the deferred writes.
     pub(crate) fn untransacted(&mut self) -> &mut sqlx::PgConnection {
         self.connection()
     }
@@ -974,15 +984,12 @@ impl PgTx {
                 drop(self.guessed.take());
                 Ok(())
             }
-            // The guarded sequence update (`repo::dossiers::reserve`): another transaction
-            // took the number. `Drop` leaves the agency's entry unknown.
-            Err(sqlx::Error::Database(e))
-                if self.guessed.is_some() && e.code().as_deref() == Some("22012") =>
-            {
-                Err(StoreError::Retry(
-                    "the day's dossier number was taken meanwhile".into(),
-                ))
-            }
+            // A guard wrote no row (`defer_guard`): another transaction took the day's
+            // number (`repo::dossiers::reserve`; `Drop` leaves the agency's entry unknown) or
+            // changed the dossier read before `BEGIN` (`repo::lifecycle::save_state`).
+            Err(sqlx::Error::Database(e)) if self.guarded && e.code().as_deref() == Some("22012") => Err(
+                StoreError::Retry("a row this transaction relies on was changed meanwhile".into()),
+            ),
             Err(e) => Err(e.into()),
         }
     }
@@ -997,16 +1004,17 @@ impl PgTx {
         self.defer_part(sql, bind, false)
     }
 
-    /// As `defer`, for an UPDATE … RETURNING that must write a row, or the statement sent
-    /// with it fails (division by zero, SQLSTATE 22012) and writes nothing. It runs before
-    /// the others sent with it, so its row locks come first (in the order every transaction
-    /// takes them, so none deadlock).
-    pub(crate) fn defer_guard(
+    /// As `defer`, for an UPDATE (without RETURNING: added here) that must write a row, or
+    /// the statement sent with it fails (division by zero, SQLSTATE 22012) and writes
+    /// nothing; the commit then fails with `StoreError::Retry`. It runs before the others
+    /// sent with it, so its row locks come first (in the order every transaction takes
+    /// them, so none deadlock).
+    pub fn defer_guard(
         &mut self,
         sql: &str,
         bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
     ) -> Result<(), sqlx::Error> {
-        self.defer_part(sql, bind, true)
+        self.defer_part(&format!("{sql} RETURNING 1"), bind, true)
     }
 
     fn defer_part(
@@ -1053,6 +1061,7 @@ impl PgTx {
         batch.params += highest;
         if guard {
             batch.guard = Some(batch.parts.len());
+            self.guarded = true;
         }
         batch.parts.push(part);
         batch.tables.push(table);
@@ -1095,6 +1104,31 @@ macro_rules! write_later {
             }
             $crate::Tx::Postgres(t) => {
                 t.defer($sql, |$args| {
+                    $binds;
+                    Ok(())
+                })?;
+            }
+        }
+    };
+}
+
+/// As `write_later!`, for an UPDATE (no RETURNING)
+/// of a row read earlier, which must still match its WHERE clause. PostgreSQL: a guard
+/// (`PgTx::defer_guard`), whose commit fails with `StoreError::Retry` if the row changed
+/// meanwhile (read before `BEGIN`, unlocked). SQLite: a plain deferred statement — the
+/// write lock, held since the row was read, leaves nobody to change it.
+#[macro_export]
+macro_rules! write_guarded {
+    ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                t.defer($sql, |$args| {
+                    $binds;
+                    Ok(())
+                })?;
+            }
+            $crate::Tx::Postgres(t) => {
+                t.defer_guard($sql, |$args| {
                     $binds;
                     Ok(())
                 })?;

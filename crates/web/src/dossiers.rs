@@ -939,339 +939,362 @@ pub async fn act_view(
         }
     }
 
-    // The dossier is read once, inside the transaction that changes it; the checks on it
-    // are in memory (reference data), so the write lock is not held for more reads.
-    let mut tx = state.db.begin_grouped().await?;
-    let (mut d, mut steps, mut components) = repo::find_for_action_tx(&mut tx, key)
-        .await?
-        .ok_or(Refusal::NotFound)?;
-    if let By::Officer(user) = &by {
-        may_read(&reference, user, &d, &steps)?;
-    }
-    let legal = legal(&reference, &d.agency_code)?;
-    let clock = legal.clock();
-    let today = calendar::local_date(now);
-    let stored = reference
-        .procedure_version(&state.db, &d.procedure_code, d.procedure_version)
-        .await?
-        .ok_or(Refusal::NotFound)?;
-    let spec = &stored.spec;
-    let counted_before = d.counted_facts();
-    if let Some(v) = input.expected_version
-        && v != d.version
-    {
-        return Err(Refusal::Conflict(format!(
-            "the dossier changed since you opened it (version {} now, you saw {v}); reload it",
-            d.version
-        )));
-    }
-    let steps_before = steps.clone();
-    let from: Status = d.status.parse().unwrap_or(Status::Submitted);
-
-    let cur_idx = steps
-        .iter()
-        .position(|s| s.completed_at.is_none() && s.started_at.is_some());
-    if let By::Officer(user) = &by {
-        // Who may act, and where.
-        let who = machine::actor_for(action);
-        let access = user.access();
-        let place_agency = match who.place {
-            Place::ReceivingAgency => Some(d.agency_id),
-            Place::CurrentStep => cur_idx.and_then(|i| steps[i].agency_id),
-        };
-        let allowed_here =
-            place_agency.is_some_and(|agency| who.roles.iter().any(|r| access.may_act(agency, *r)));
-        let holds_step = match (who.place, cur_idx) {
-            (Place::CurrentStep, Some(i))
-                if matches!(
-                    action,
-                    Action::CompleteStep | Action::RequestSupplement | Action::RequestPayment
-                ) =>
+    // The dossier is read once, with the transaction that changes it; the checks on it are in
+    // memory (reference data), so the write lock is not held for more reads. On PostgreSQL
+    // the first attempt reads it unlocked before its transaction begins, and the commit
+    // checks that its version has not moved (`repo::save_state`): if another action changed
+    // it meanwhile (`StoreError::Retry`), nothing was written and the action runs again in a
+    // plain transaction, which reads it locked (and so cannot fail that way).
+    let mut attempts = 0;
+    let (mut d, mut steps, components, to) = loop {
+        attempts += 1;
+        let acted: Result<(Dossier, Vec<Step>, Vec<Component>, Status), Refusal> = async {
+            let mut tx = match attempts {
+                1 => state.db.begin_grouped().await?,
+                _ => state.db.begin().await?,
+            };
+            let (mut d, mut steps, mut components) = repo::find_for_action_tx(&mut tx, key)
+                .await?
+                .ok_or(Refusal::NotFound)?;
+            if let By::Officer(user) = &by {
+                may_read(&reference, user, &d, &steps)?;
+            }
+            let legal = legal(&reference, &d.agency_code)?;
+            let clock = legal.clock();
+            let today = calendar::local_date(now);
+            let stored = reference
+                .procedure_version(&state.db, &d.procedure_code, d.procedure_version)
+                .await?
+                .ok_or(Refusal::NotFound)?;
+            let spec = &stored.spec;
+            let counted_before = d.counted_facts();
+            if let Some(v) = input.expected_version
+                && v != d.version
             {
-                let s = &steps[i];
-                let role: Option<Role> = s.role.parse().ok();
-                let holder = role.zip(s.agency_id).is_some_and(|(r, a)| access.may_act(a, r));
-                let assigned_ok = s.assignee_id.is_none_or(|a| a == user.principal.user_id)
-                    || s.agency_id.is_some_and(|a| access.may_act(a, Role::Leader));
-                holder && assigned_ok
+                return Err(Refusal::Conflict(format!(
+                    "the dossier changed since you opened it (version {} now, you saw {v}); reload it",
+                    d.version
+                )));
             }
-            _ => true,
-        };
-        // Before receipt, a supplement request is the receiving desk's.
-        let desk_supplement = from == Status::Submitted
-            && action == Action::RequestSupplement
-            && access.may_act(d.agency_id, Role::ReceivingOfficer);
-        if !(desk_supplement || (allowed_here && holds_step)) {
-            return Err(Refusal::Forbidden(format!(
-                "{} is not yours to take on this dossier now",
-                action.as_str()
-            )));
-        }
-    }
+            let steps_before = steps.clone();
+            let from: Status = d.status.parse().unwrap_or(Status::Submitted);
 
-    let checks = Checks {
-        supplements_after_receipt: d.supplements_after_receipt.max(0) as u32,
-        max_supplements: state.config.rules.max_supplements,
-        rescheduled: d.rescheduled_at.is_some(),
-        working_minutes_to_due: d
-            .due_at
-            .map(|due| clock.working_minutes_between(now, due))
-            .unwrap_or(0),
-        day_minutes: u64::from(legal.hours.day_minutes()),
-    };
-    let to = machine::check(from, action, d.supplement_before_receipt, &input.note, &checks).map_err(
-        |e| match e {
-            RuleError::Illegal { allowed, .. } => Refusal::Illegal {
-                message: format!(
-                    "{} is not allowed while the dossier is {} ({})",
-                    action.as_str(),
-                    from.as_str(),
-                    from.label_vi()
-                ),
-                allowed,
-            },
-            RuleError::ReasonRequired => invalid("note", "a reason is required for this action"),
-            other => invalid("", other.to_string()),
-        },
-    )?;
+            let cur_idx = steps
+                .iter()
+                .position(|s| s.completed_at.is_none() && s.started_at.is_some());
+            if let By::Officer(user) = &by {
+                // Who may act, and where.
+                let who = machine::actor_for(action);
+                let access = user.access();
+                let place_agency = match who.place {
+                    Place::ReceivingAgency => Some(d.agency_id),
+                    Place::CurrentStep => cur_idx.and_then(|i| steps[i].agency_id),
+                };
+                let allowed_here =
+                    place_agency.is_some_and(|agency| who.roles.iter().any(|r| access.may_act(agency, *r)));
+                let holds_step = match (who.place, cur_idx) {
+                    (Place::CurrentStep, Some(i))
+                        if matches!(
+                            action,
+                            Action::CompleteStep | Action::RequestSupplement | Action::RequestPayment
+                        ) =>
+                    {
+                        let s = &steps[i];
+                        let role: Option<Role> = s.role.parse().ok();
+                        let holder = role.zip(s.agency_id).is_some_and(|(r, a)| access.may_act(a, r));
+                        let assigned_ok = s.assignee_id.is_none_or(|a| a == user.principal.user_id)
+                            || s.agency_id.is_some_and(|a| access.may_act(a, Role::Leader));
+                        holder && assigned_ok
+                    }
+                    _ => true,
+                };
+                // Before receipt, a supplement request is the receiving desk's.
+                let desk_supplement = from == Status::Submitted
+                    && action == Action::RequestSupplement
+                    && access.may_act(d.agency_id, Role::ReceivingOfficer);
+                if !(desk_supplement || (allowed_here && holds_step)) {
+                    return Err(Refusal::Forbidden(format!(
+                        "{} is not yours to take on this dossier now",
+                        action.as_str()
+                    )));
+                }
+            }
 
-    let mut step_seq = cur_idx.map(|i| steps[i].seq);
-    let mut details = serde_json::json!({});
-    let actor = match &by {
-        By::Officer(user) => role_of(user),
-        By::Citizen { login, .. } => format!("citizen:{login}"),
-    };
-    let complete = |s: &mut Step, by: &str, note: &str| {
-        s.completed_at = Some(now);
-        s.completed_by = Some(by.to_string());
-        s.note = note.to_string();
-    };
-    match action {
-        Action::Accept => {
-            let received = clock.normalise_intake(now);
-            let case = case_of(spec, Some(&d.case_code))?;
-            let limit = limit_of(spec, case, &d.channel)?;
-            let code = codes::next_code(&mut tx, &d.agency_code, today).await?;
-            d.code = Some(code.to_string());
-            d.received_at = Some(received);
-            d.due_at = Some(clock.due(received, &limit, cutoff_of(spec)));
-            d.original_due_at = d.due_at;
-            d.received_by = actor.clone();
-            if let Some(first) = steps.first_mut() {
-                start_step(first, now, &clock);
-            }
-            details = serde_json::json!({"code": d.code});
-        }
-        Action::Refuse => {
-            d.code = Some(
-                codes::next_code(&mut tx, &d.agency_code, today)
-                    .await?
-                    .to_string(),
-            );
-            d.finished_at = Some(now);
-        }
-        Action::Transfer | Action::CompleteStep => {
-            let i = cur_idx.ok_or_else(|| invalid("", "there is no open step"))?;
-            if i + 1 >= steps.len() {
-                return Err(invalid(
-                    "",
-                    "this is the last step: approve or return the result instead",
-                ));
-            }
-            complete(&mut steps[i], &actor, &input.note);
-            let next_agency = steps[i].agency_id;
-            let n = &mut steps[i + 1];
-            if n.agency_id.is_none() {
-                let chosen = to_agency.as_ref().ok_or_else(|| {
-                    invalid("to_agency", format!("choose the agency for step “{}”", n.name))
+            let checks = Checks {
+                supplements_after_receipt: d.supplements_after_receipt.max(0) as u32,
+                max_supplements: state.config.rules.max_supplements,
+                rescheduled: d.rescheduled_at.is_some(),
+                working_minutes_to_due: d
+                    .due_at
+                    .map(|due| clock.working_minutes_between(now, due))
+                    .unwrap_or(0),
+                day_minutes: u64::from(legal.hours.day_minutes()),
+            };
+            let to = machine::check(from, action, d.supplement_before_receipt, &input.note, &checks)
+                .map_err(|e| match e {
+                    RuleError::Illegal { allowed, .. } => Refusal::Illegal {
+                        message: format!(
+                            "{} is not allowed while the dossier is {} ({})",
+                            action.as_str(),
+                            from.as_str(),
+                            from.label_vi()
+                        ),
+                        allowed,
+                    },
+                    RuleError::ReasonRequired => invalid("note", "a reason is required for this action"),
+                    other => invalid("", other.to_string()),
                 })?;
-                if n.agency_rule == "child" {
-                    let parent_of_chosen = reference.parent_of(chosen.id);
-                    if parent_of_chosen != next_agency {
+
+            let mut step_seq = cur_idx.map(|i| steps[i].seq);
+            let mut details = serde_json::json!({});
+            let actor = match &by {
+                By::Officer(user) => role_of(user),
+                By::Citizen { login, .. } => format!("citizen:{login}"),
+            };
+            let complete = |s: &mut Step, by: &str, note: &str| {
+                s.completed_at = Some(now);
+                s.completed_by = Some(by.to_string());
+                s.note = note.to_string();
+            };
+            match action {
+                Action::Accept => {
+                    let received = clock.normalise_intake(now);
+                    let case = case_of(spec, Some(&d.case_code))?;
+                    let limit = limit_of(spec, case, &d.channel)?;
+                    let code = codes::next_code(&mut tx, &d.agency_code, today).await?;
+                    d.code = Some(code.to_string());
+                    d.received_at = Some(received);
+                    d.due_at = Some(clock.due(received, &limit, cutoff_of(spec)));
+                    d.original_due_at = d.due_at;
+                    d.received_by = actor.clone();
+                    if let Some(first) = steps.first_mut() {
+                        start_step(first, now, &clock);
+                    }
+                    details = serde_json::json!({"code": d.code});
+                }
+                Action::Refuse => {
+                    d.code = Some(
+                        codes::next_code(&mut tx, &d.agency_code, today)
+                            .await?
+                            .to_string(),
+                    );
+                    d.finished_at = Some(now);
+                }
+                Action::Transfer | Action::CompleteStep => {
+                    let i = cur_idx.ok_or_else(|| invalid("", "there is no open step"))?;
+                    if i + 1 >= steps.len() {
                         return Err(invalid(
-                            "to_agency",
-                            format!("{} is not a child agency of the previous step's", chosen.code),
+                            "",
+                            "this is the last step: approve or return the result instead",
                         ));
                     }
+                    complete(&mut steps[i], &actor, &input.note);
+                    let next_agency = steps[i].agency_id;
+                    let n = &mut steps[i + 1];
+                    if n.agency_id.is_none() {
+                        let chosen = to_agency.as_ref().ok_or_else(|| {
+                            invalid("to_agency", format!("choose the agency for step “{}”", n.name))
+                        })?;
+                        if n.agency_rule == "child" {
+                            let parent_of_chosen = reference.parent_of(chosen.id);
+                            if parent_of_chosen != next_agency {
+                                return Err(invalid(
+                                    "to_agency",
+                                    format!("{} is not a child agency of the previous step's", chosen.code),
+                                ));
+                            }
+                        }
+                        n.agency_id = Some(chosen.id);
+                    }
+                    start_step(n, now, &clock);
+                    details = serde_json::json!({"to_step": n.seq, "to_agency_id": n.agency_id});
                 }
-                n.agency_id = Some(chosen.id);
+                Action::Assign => {
+                    let i = cur_idx.ok_or_else(|| invalid("", "there is no open step"))?;
+                    let who = assignee
+                        .as_ref()
+                        .ok_or_else(|| invalid("assignee", "choose the specialist"))?;
+                    let target = if steps[i].role == "leader" && i + 1 < steps.len() {
+                        i + 1
+                    } else {
+                        i
+                    };
+                    let target_agency = steps[target].agency_id.or(steps[i].agency_id);
+                    let target_role = steps[target].role.clone();
+                    let roles = assignee_roles
+                        .as_ref()
+                        .and_then(|r| r.as_deref())
+                        .ok_or_else(|| invalid("assignee", "that user is disabled"))?;
+                    let can = roles
+                        .iter()
+                        .any(|(a, _, r)| Some(*a) == target_agency && *r == target_role);
+                    if !can {
+                        return Err(invalid(
+                            "assignee",
+                            format!(
+                                "{} does not hold the {target_role} role in that agency",
+                                who.username
+                            ),
+                        ));
+                    }
+                    if target != i {
+                        complete(&mut steps[i], &actor, &input.note);
+                        let n = &mut steps[target];
+                        if n.agency_id.is_none() {
+                            n.agency_id = target_agency;
+                        }
+                        start_step(n, now, &clock);
+                        step_seq = Some(n.seq);
+                    }
+                    steps[target].assignee_id = Some(who.id);
+                    steps[target].assignee_username = Some(who.username.clone());
+                    details = serde_json::json!({"assignee": who.username});
+                }
+                Action::RequestSupplement => {
+                    if from == Status::Submitted {
+                        d.supplement_before_receipt = true;
+                    } else {
+                        d.supplements_after_receipt += 1;
+                        d.paused_at = Some(now);
+                    }
+                }
+                Action::ReceiveSupplement => {
+                    if let Some(paused) = d.paused_at.take() {
+                        d.due_at = d.due_at.map(|due| clock.resume_due(due, paused, now));
+                        d.original_due_at = d.original_due_at.map(|due| clock.resume_due(due, paused, now));
+                        for s in steps.iter_mut().filter(|s| s.completed_at.is_none()) {
+                            s.due_at = s.due_at.map(|due| clock.resume_due(due, paused, now));
+                        }
+                        details =
+                            serde_json::json!({"paused_minutes": clock.working_minutes_between(paused, now)});
+                    }
+                    if d.supplement_before_receipt {
+                        d.supplement_before_receipt = false;
+                        d.accept_due_at = Some(clock.add_working_minutes(
+                            clock.normalise_intake(now),
+                            u64::from(state.config.rules.online_accept_hours) * 60,
+                        ));
+                    }
+                    if let Some(f) = &input.file {
+                        let c = Component {
+                            seq: next_component_seq(&components),
+                            kind: "supplement".into(),
+                            name: "Hồ sơ bổ sung".into(),
+                            originals: 0,
+                            copies: 1,
+                            required: false,
+                            provided: true,
+                            file_sha256: is_uploaded(f).map(str::to_string),
+                        };
+                        repo::add_components(&mut tx, d.id, std::slice::from_ref(&c), now).await?;
+                        components.push(c);
+                    }
+                }
+                Action::RequestPayment | Action::ConfirmPayment => {}
+                Action::Reschedule => {
+                    let text = input
+                        .new_due
+                        .as_deref()
+                        .ok_or_else(|| invalid("new_due", "give the new appointment"))?;
+                    let new_due = DateTime::parse_from_rfc3339(text)
+                        .map_err(|_| invalid("new_due", "expected RFC 3339, e.g. 2026-12-01T16:00:00+07:00"))?
+                        .to_utc();
+                    if d.due_at.is_some_and(|due| new_due <= due) {
+                        return Err(invalid("new_due", RuleError::RescheduleNotLater.to_string()));
+                    }
+                    details = serde_json::json!({"old_due": d.due_at, "new_due": new_due});
+                    d.due_at = Some(new_due);
+                    d.rescheduled_at = Some(now);
+                }
+                Action::Withdraw | Action::Stop => {
+                    d.finished_at = Some(now);
+                    d.paused_at = None;
+                }
+                Action::Approve => {
+                    let f = input
+                        .file
+                        .as_deref()
+                        .ok_or_else(|| invalid("file", "attach the signed result document"))?;
+                    let i = cur_idx.ok_or_else(|| invalid("", "there is no open step"))?;
+                    let ret = steps
+                        .iter()
+                        .position(|s| s.role == "result_officer" && s.completed_at.is_none());
+                    let end = ret.unwrap_or(steps.len());
+                    for s in steps.iter_mut().take(end).skip(i) {
+                        complete(s, &actor, &input.note);
+                    }
+                    if let Some(r) = ret {
+                        start_step(&mut steps[r], now, &clock);
+                    }
+                    d.result_file = is_uploaded(f).map(str::to_string);
+                    d.result_number = input.result_number.clone().filter(|n| !n.trim().is_empty());
+                    d.finished_at = Some(now);
+                    let c = Component {
+                        seq: next_component_seq(&components),
+                        kind: "result".into(),
+                        name: format!("Kết quả: {}", spec.result),
+                        originals: 1,
+                        copies: 0,
+                        required: false,
+                        provided: true,
+                        file_sha256: d.result_file.clone(),
+                    };
+                    repo::add_components(&mut tx, d.id, std::slice::from_ref(&c), now).await?;
+                    components.push(c);
+                    let class = d
+                        .original_due_at
+                        .map(|due| ResolvedClass::classify(now, due))
+                        .unwrap_or(ResolvedClass::OnTime);
+                    details = serde_json::json!({"result_number": d.result_number, "class": class.as_str()});
+                }
+                Action::ReturnResult => {
+                    let method = input.method.as_deref().unwrap_or("desk");
+                    if !["desk", "post", "electronic"].contains(&method) {
+                        return Err(invalid("method", "desk, post or electronic"));
+                    }
+                    for s in steps.iter_mut().filter(|s| s.completed_at.is_none()) {
+                        if s.started_at.is_none() {
+                            s.started_at = Some(now);
+                        }
+                        complete(s, &actor, &input.note);
+                    }
+                    d.returned_at = Some(now);
+                    d.return_method = Some(method.to_string());
+                    details = serde_json::json!({"method": method});
+                }
             }
-            start_step(n, now, &clock);
-            details = serde_json::json!({"to_step": n.seq, "to_agency_id": n.agency_id});
-        }
-        Action::Assign => {
-            let i = cur_idx.ok_or_else(|| invalid("", "there is no open step"))?;
-            let who = assignee
-                .as_ref()
-                .ok_or_else(|| invalid("assignee", "choose the specialist"))?;
-            let target = if steps[i].role == "leader" && i + 1 < steps.len() {
-                i + 1
-            } else {
-                i
-            };
-            let target_agency = steps[target].agency_id.or(steps[i].agency_id);
-            let target_role = steps[target].role.clone();
-            let roles = assignee_roles
-                .as_ref()
-                .and_then(|r| r.as_deref())
-                .ok_or_else(|| invalid("assignee", "that user is disabled"))?;
-            let can = roles
+            let event = chain_event(
+                &mut d,
+                &actor,
+                action.as_str(),
+                from,
+                to,
+                step_seq,
+                input.note.trim(),
+                details,
+                now,
+            );
+            // The dossier's update first: on PostgreSQL it checks the version read (a guard), and
+            // its row lock comes before the others.
+            repo::save_state(&mut tx, counted_before.as_ref(), &d, now).await?;
+            write_event(&mut tx, &d, &event, from, to, now).await?;
+            // Only the steps this action changed are written.
+            let changed: Vec<&Step> = steps
                 .iter()
-                .any(|(a, _, r)| Some(*a) == target_agency && *r == target_role);
-            if !can {
-                return Err(invalid(
-                    "assignee",
-                    format!(
-                        "{} does not hold the {target_role} role in that agency",
-                        who.username
-                    ),
-                ));
-            }
-            if target != i {
-                complete(&mut steps[i], &actor, &input.note);
-                let n = &mut steps[target];
-                if n.agency_id.is_none() {
-                    n.agency_id = target_agency;
-                }
-                start_step(n, now, &clock);
-                step_seq = Some(n.seq);
-            }
-            steps[target].assignee_id = Some(who.id);
-            steps[target].assignee_username = Some(who.username.clone());
-            details = serde_json::json!({"assignee": who.username});
+                .zip(&steps_before)
+                .filter(|(s, before)| s != before)
+                .map(|(s, _)| s)
+                .collect();
+            repo::save_steps(&mut tx, &changed).await?;
+            tx.commit().await?;
+            Ok((d, steps, components, to))
         }
-        Action::RequestSupplement => {
-            if from == Status::Submitted {
-                d.supplement_before_receipt = true;
-            } else {
-                d.supplements_after_receipt += 1;
-                d.paused_at = Some(now);
-            }
+        .await;
+        match acted {
+            Err(Refusal::Store(e)) if e.is_retry() && attempts < 2 => continue,
+            acted => break acted?,
         }
-        Action::ReceiveSupplement => {
-            if let Some(paused) = d.paused_at.take() {
-                d.due_at = d.due_at.map(|due| clock.resume_due(due, paused, now));
-                d.original_due_at = d.original_due_at.map(|due| clock.resume_due(due, paused, now));
-                for s in steps.iter_mut().filter(|s| s.completed_at.is_none()) {
-                    s.due_at = s.due_at.map(|due| clock.resume_due(due, paused, now));
-                }
-                details = serde_json::json!({"paused_minutes": clock.working_minutes_between(paused, now)});
-            }
-            if d.supplement_before_receipt {
-                d.supplement_before_receipt = false;
-                d.accept_due_at = Some(clock.add_working_minutes(
-                    clock.normalise_intake(now),
-                    u64::from(state.config.rules.online_accept_hours) * 60,
-                ));
-            }
-            if let Some(f) = &input.file {
-                let c = Component {
-                    seq: next_component_seq(&components),
-                    kind: "supplement".into(),
-                    name: "Hồ sơ bổ sung".into(),
-                    originals: 0,
-                    copies: 1,
-                    required: false,
-                    provided: true,
-                    file_sha256: is_uploaded(f).map(str::to_string),
-                };
-                repo::add_components(&mut tx, d.id, std::slice::from_ref(&c), now).await?;
-                components.push(c);
-            }
-        }
-        Action::RequestPayment | Action::ConfirmPayment => {}
-        Action::Reschedule => {
-            let text = input
-                .new_due
-                .as_deref()
-                .ok_or_else(|| invalid("new_due", "give the new appointment"))?;
-            let new_due = DateTime::parse_from_rfc3339(text)
-                .map_err(|_| invalid("new_due", "expected RFC 3339, e.g. 2026-12-01T16:00:00+07:00"))?
-                .to_utc();
-            if d.due_at.is_some_and(|due| new_due <= due) {
-                return Err(invalid("new_due", RuleError::RescheduleNotLater.to_string()));
-            }
-            details = serde_json::json!({"old_due": d.due_at, "new_due": new_due});
-            d.due_at = Some(new_due);
-            d.rescheduled_at = Some(now);
-        }
-        Action::Withdraw | Action::Stop => {
-            d.finished_at = Some(now);
-            d.paused_at = None;
-        }
-        Action::Approve => {
-            let f = input
-                .file
-                .as_deref()
-                .ok_or_else(|| invalid("file", "attach the signed result document"))?;
-            let i = cur_idx.ok_or_else(|| invalid("", "there is no open step"))?;
-            let ret = steps
-                .iter()
-                .position(|s| s.role == "result_officer" && s.completed_at.is_none());
-            let end = ret.unwrap_or(steps.len());
-            for s in steps.iter_mut().take(end).skip(i) {
-                complete(s, &actor, &input.note);
-            }
-            if let Some(r) = ret {
-                start_step(&mut steps[r], now, &clock);
-            }
-            d.result_file = is_uploaded(f).map(str::to_string);
-            d.result_number = input.result_number.clone().filter(|n| !n.trim().is_empty());
-            d.finished_at = Some(now);
-            let c = Component {
-                seq: next_component_seq(&components),
-                kind: "result".into(),
-                name: format!("Kết quả: {}", spec.result),
-                originals: 1,
-                copies: 0,
-                required: false,
-                provided: true,
-                file_sha256: d.result_file.clone(),
-            };
-            repo::add_components(&mut tx, d.id, std::slice::from_ref(&c), now).await?;
-            components.push(c);
-            let class = d
-                .original_due_at
-                .map(|due| ResolvedClass::classify(now, due))
-                .unwrap_or(ResolvedClass::OnTime);
-            details = serde_json::json!({"result_number": d.result_number, "class": class.as_str()});
-        }
-        Action::ReturnResult => {
-            let method = input.method.as_deref().unwrap_or("desk");
-            if !["desk", "post", "electronic"].contains(&method) {
-                return Err(invalid("method", "desk, post or electronic"));
-            }
-            for s in steps.iter_mut().filter(|s| s.completed_at.is_none()) {
-                if s.started_at.is_none() {
-                    s.started_at = Some(now);
-                }
-                complete(s, &actor, &input.note);
-            }
-            d.returned_at = Some(now);
-            d.return_method = Some(method.to_string());
-            details = serde_json::json!({"method": method});
-        }
-    }
-    let event = chain_event(
-        &mut d,
-        &actor,
-        action.as_str(),
-        from,
-        to,
-        step_seq,
-        input.note.trim(),
-        details,
-        now,
-    );
-    write_event(&mut tx, &d, &event, from, to, now).await?;
-    // Only the steps this action changed are written.
-    for (s, before) in steps.iter().zip(&steps_before) {
-        if s != before {
-            repo::save_step(&mut tx, s).await?;
-        }
-    }
-    repo::save_state(&mut tx, counted_before.as_ref(), &d, now).await?;
-    tx.commit().await?;
+    };
     if let Some(code) = &d.code {
         state.lookup_cache.forget(code);
     }

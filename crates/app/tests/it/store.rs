@@ -417,6 +417,57 @@ on_both_backends! {
         assert_eq!(catalog::count_procedures(&t.db).await.unwrap(), 1);
     }
 
+    async fn an_action_read_unlocked_retries_if_the_dossier_moved_before_its_commit(t) {
+        // PostgreSQL: an action's first attempt (`begin_grouped`) reads the dossier before its
+        // transaction begins, without a lock; its update is checked against the version read.
+        // Another action committing in between makes the commit fail with `Retry`, writing
+        // nothing; the next attempt (`begin`) reads it locked. SQLite: the group member holds
+        // the write lock from the read on, so the first attempt commits.
+        use motcua_store::repo::lifecycle;
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        seed_procedure(&t.db).await;
+        let mut tx = t.db.begin().await.unwrap();
+        let id = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
+        tx.commit().await.unwrap();
+        let key = format!("online-{id}");
+        let act = |mut d: lifecycle::Dossier, status: &str| {
+            let before = d.counted_facts();
+            d.status = status.to_string();
+            (d, before)
+        };
+        let version = || async { lifecycle::find(&t.db, &key).await.unwrap().unwrap().version };
+        let mut first = t.db.begin_grouped().await.unwrap();
+        let (read, steps, _) = lifecycle::find_for_action_tx(&mut first, &key).await.unwrap().unwrap();
+        assert!(steps.is_empty());
+        assert_eq!(read.version, 1);
+        if t.db.backend() == motcua_store::Backend::Postgres {
+            let mut other = t.db.begin().await.unwrap();
+            let (d, ..) = lifecycle::find_for_action_tx(&mut other, &key).await.unwrap().unwrap();
+            let (d, before) = act(d, "processing");
+            lifecycle::save_state(&mut other, before.as_ref(), &d, Utc::now()).await.unwrap();
+            other.commit().await.unwrap();
+            let (d, before) = act(read, "withdrawn");
+            lifecycle::save_state(&mut first, before.as_ref(), &d, Utc::now()).await.unwrap();
+            let e = first.commit().await.unwrap_err();
+            assert!(e.is_retry(), "{e}");
+            let now = lifecycle::find(&t.db, &key).await.unwrap().unwrap();
+            assert_eq!((now.status.as_str(), now.version), ("processing", 2), "nothing of the stale write");
+            let mut again = t.db.begin().await.unwrap();
+            let (d, ..) = lifecycle::find_for_action_tx(&mut again, &key).await.unwrap().unwrap();
+            let (d, before) = act(d, "withdrawn");
+            lifecycle::save_state(&mut again, before.as_ref(), &d, Utc::now()).await.unwrap();
+            again.commit().await.unwrap();
+            assert_eq!(version().await, 3);
+        } else {
+            let (d, before) = act(read, "withdrawn");
+            lifecycle::save_state(&mut first, before.as_ref(), &d, Utc::now()).await.unwrap();
+            first.commit().await.unwrap();
+            assert_eq!(version().await, 2);
+        }
+        let counts = dossiers::count_by_status(&t.db).await.unwrap();
+        assert_eq!(counts, vec![(Status::Withdrawn, 1)]);
+    }
+
     async fn reserved_ids_and_codes_survive_rollbacks_and_other_writers(t) {
         // On SQLite a group member learns ids and codes from what the writer knows, without
         // a statement (`Reserved`): a rollback, another connection's commit or a plain

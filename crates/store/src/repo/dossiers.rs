@@ -25,7 +25,7 @@ const SET_SEQ: &str =
 /// leaves is the one checked.
 const GUARD_SEQ: &str =
     "UPDATE dossier_sequences SET last_seq = $2 / (CASE WHEN last_seq = $2 - 1 THEN 1 ELSE 0 END)
-     WHERE day = $1 AND agency_id = (SELECT id FROM agencies WHERE code = $3) RETURNING last_seq";
+     WHERE day = $1 AND agency_id = (SELECT id FROM agencies WHERE code = $3)";
 
 /// Dossier ids taken from PostgreSQL's sequence at a time (`PgKnown`): ids may have gaps
 /// (a process that stops leaves its unused ones), codes never do.

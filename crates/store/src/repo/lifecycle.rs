@@ -366,10 +366,13 @@ pub async fn insert(
     Ok(())
 }
 
-/// Writes the mutable state of a dossier and bumps its `version`. The caller holds the row:
-/// it was inserted in this transaction or read with `find_tx`, which locks it (concurrent
-/// actions wait, then see the new version: `expected_version` makes that a 409). `before`:
-/// its `counted_facts` as read; the report counters move from them to `d`'s.
+/// Writes the mutable state of a dossier and bumps its `version`, if it still has the
+/// version `d` was read with. The caller holds the row (read with `find_tx`, which locks it:
+/// concurrent actions wait, then see the new version, and `expected_version` makes that a
+/// 409), or read it unlocked before its PostgreSQL transaction began
+/// (`find_for_action_tx`), in which case a changed version fails the commit with
+/// `StoreError::Retry`. `before`: its `counted_facts` as read; the report counters move
+/// from them to `d`'s.
 pub async fn save_state(
     tx: &mut Tx,
     before: Option<&Facts>,
@@ -381,11 +384,12 @@ pub async fn save_state(
         rescheduled_at = $11, returned_at = $12, return_method = $13, result_file = $14, result_number = $15,
         received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1
         WHERE id = $20 AND version = $21";
-    // The dossier was inserted in this transaction or read by `find_tx`, which locks it
-    // (SQLite's BEGIN IMMEDIATE holds the one write lock; PostgreSQL's FOR UPDATE the row):
-    // nobody else can have changed it since, so the update is deferred without waiting for
-    // its row count.
-    write_later!(tx, UPDATE, a => {
+    // The dossier was read by `find_tx`, which locks it (SQLite's write lock holds the whole
+    // database; PostgreSQL's FOR UPDATE the row), or, on PostgreSQL, read unlocked before the
+    // transaction began (`find_for_action_tx`): the version in the WHERE clause is then
+    // checked when the update is sent (a guard: `StoreError::Retry` if it wrote nothing).
+    // Either way the update is deferred without waiting for its row count.
+    crate::write_guarded!(tx, UPDATE, a => {
         a.add(d.code.clone())?; a.add(d.status.clone())?; a.add(d.received_at)?; a.add(d.accept_due_at)?;
         a.add(d.due_at)?; a.add(d.original_due_at)?; a.add(d.finished_at)?; a.add(d.paused_at)?;
         a.add(d.supplements_after_receipt)?; a.add(d.supplement_before_receipt)?; a.add(d.rescheduled_at)?;
@@ -510,12 +514,37 @@ macro_rules! steps_and_components_of {
 /// and locked until it ends (as `find_tx`): what an action reads. SQLite: one hand-off to the
 /// writer's thread (two statements in one call: the dossier's row first, then its steps and
 /// components); PostgreSQL: two statements, the dossier's row locked first, so the second
-/// sees what the transaction before it committed.
+/// sees what the transaction before it committed — or, in a transaction of
+/// `Db::begin_grouped`, read before it begins and checked when it commits (`save_state`).
 pub async fn find_for_action_tx(
     tx: &mut Tx,
     key: &str,
 ) -> StoreResult<Option<(Dossier, Vec<Step>, Vec<Component>)>> {
-    if let Tx::Postgres(_) = tx {
+    if let Tx::Postgres(t) = tx {
+        if !t.begun() {
+            // A transaction of `Db::begin_grouped` not yet begun: read without `BEGIN` or a
+            // lock. `save_state`'s update is guarded by the version read here, so the commit
+            // fails with `StoreError::Retry` if the dossier changed in between (any change
+            // to it or its steps moves the version), and the caller acts again.
+            let (clause, value) = key_clause(key);
+            let sql = format!("{SELECT} WHERE {clause}");
+            let c = t.untransacted();
+            let q = sqlx::query(&sql);
+            let q = match &value {
+                KeyValue::Id(id) => q.bind(*id),
+                KeyValue::Code(code) => q.bind(code.clone()),
+            };
+            let Some(row) = q.fetch_optional(&mut *c).await? else {
+                return Ok(None);
+            };
+            let d = dossier_from_row!(row);
+            let rows = sqlx::query(&steps_and_components("$1"))
+                .bind(d.id)
+                .fetch_all(&mut *c)
+                .await?;
+            let (steps, components) = steps_and_components_of!(rows.iter());
+            return Ok(Some((d, steps, components)));
+        }
         let Some(d) = find_tx(tx, key).await? else {
             return Ok(None);
         };
@@ -567,15 +596,41 @@ pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> Store
     Ok(())
 }
 
-/// Writes a step's mutable fields.
-pub async fn save_step(tx: &mut Tx, s: &Step) -> StoreResult<()> {
-    write_later!(tx,
-    "UPDATE dossier_steps SET agency_id = $1, started_at = $2, due_at = $3, completed_at = $4, completed_by = $5,
-       assignee_id = $6, note = $7 WHERE id = $8",
-    a => {
-        a.add(s.agency_id)?; a.add(s.started_at)?; a.add(s.due_at)?; a.add(s.completed_at)?;
-        a.add(s.completed_by.clone())?; a.add(s.assignee_id)?; a.add(s.note.clone())?; a.add(s.id)?;
-    });
+/// Writes the mutable fields of steps: on PostgreSQL one statement for them all, so that an
+/// action's writes stay one statement (`PgTx`: a second UPDATE of a table starts another);
+/// on SQLite one each (sent to the writer together anyway).
+pub async fn save_steps(tx: &mut Tx, steps: &[&Step]) -> StoreResult<()> {
+    if let (Tx::Postgres(_), [_, _, ..]) = (&*tx, steps) {
+        let sql = super::positional(
+            tx,
+            &format!(
+                "UPDATE dossier_steps AS s SET agency_id = v.agency_id, started_at = v.started_at, due_at = v.due_at,
+                   completed_at = v.completed_at, completed_by = v.completed_by, assignee_id = v.assignee_id, note = v.note
+                 FROM (VALUES {}) AS v(id, agency_id, started_at, due_at, completed_at, completed_by, assignee_id, note)
+                 WHERE s.id = v.id",
+                super::values_list(
+                    steps.len(),
+                    "(?::int8, ?::int8, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::text, ?::int8, ?::text)"
+                )
+            ),
+        );
+        write_later!(tx, &sql, a => {
+            for s in steps {
+                a.add(s.id)?; a.add(s.agency_id)?; a.add(s.started_at)?; a.add(s.due_at)?; a.add(s.completed_at)?;
+                a.add(s.completed_by.clone())?; a.add(s.assignee_id)?; a.add(s.note.clone())?;
+            }
+        });
+        return Ok(());
+    }
+    for s in steps {
+        write_later!(tx,
+        "UPDATE dossier_steps SET agency_id = $1, started_at = $2, due_at = $3, completed_at = $4, completed_by = $5,
+           assignee_id = $6, note = $7 WHERE id = $8",
+        a => {
+            a.add(s.agency_id)?; a.add(s.started_at)?; a.add(s.due_at)?; a.add(s.completed_at)?;
+            a.add(s.completed_by.clone())?; a.add(s.assignee_id)?; a.add(s.note.clone())?; a.add(s.id)?;
+        });
+    }
     Ok(())
 }
 
