@@ -147,8 +147,14 @@ async fn postgres_with(
     let parts = pg_parts(db_url)?;
     let run = |script: &Path| -> anyhow::Result<(f64, Option<f64>)> {
         let mut c = Command::new(pgbench);
+        // As motcua talks to PostgreSQL: prepared statements (sqlx prepares each one), and no
+        // TLS (motcua's sqlx is built without it; pgbench would otherwise encrypt, as libpq
+        // prefers it when the server offers it, and measure a lower ceiling).
+        c.env("PGSSLMODE", "disable");
         c.args([
             "-n",
+            "-M",
+            "prepared",
             "-c",
             &clients.to_string(),
             "-j",
@@ -184,7 +190,7 @@ async fn postgres_with(
         insert_per_s: Some(insert_tps),
         select_per_s: Some(select_tps),
         notes: vec![format!(
-            "pgbench {} clients, -T {secs}; synchronous_commit={sync}, fsync={fsync}",
+            "pgbench {} clients, -M prepared, no TLS, -T {secs}; synchronous_commit={sync}, fsync={fsync}",
             clients
         )],
         detail: json!({
