@@ -1112,11 +1112,11 @@ macro_rules! write_later {
     };
 }
 
-/// As `write_later!`, for an UPDATE (no RETURNING)
-/// of a row read earlier, which must still match its WHERE clause. PostgreSQL: a guard
-/// (`PgTx::defer_guard`), whose commit fails with `StoreError::Retry` if the row changed
-/// meanwhile (read before `BEGIN`, unlocked). SQLite: a plain deferred statement — the
-/// write lock, held since the row was read, leaves nobody to change it.
+/// As `write_later!`, for an UPDATE (no RETURNING) of a row read earlier, which must still
+/// match its WHERE clause. PostgreSQL: a guard (`PgTx::defer_guard`), whose commit fails
+/// with `StoreError::Retry` if the row changed meanwhile (read before `BEGIN`, unlocked).
+/// SQLite: a plain deferred statement — the write lock, held since the row was read, leaves
+/// nobody to change it.
 #[macro_export]
 macro_rules! write_guarded {
     ($tx:expr, $sql:expr, $args:ident => $binds:block) => {

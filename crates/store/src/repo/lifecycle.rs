@@ -514,8 +514,9 @@ macro_rules! steps_and_components_of {
 /// and locked until it ends (as `find_tx`): what an action reads. SQLite: one hand-off to the
 /// writer's thread (two statements in one call: the dossier's row first, then its steps and
 /// components); PostgreSQL: two statements, the dossier's row locked first, so the second
-/// sees what the transaction before it committed — or, in a transaction of
-/// `Db::begin_grouped`, read before it begins and checked when it commits (`save_state`).
+/// sees what the transaction before it committed — except in a transaction of
+/// `Db::begin_grouped` not yet begun, where both are read before `BEGIN`, unlocked, and the
+/// version read is checked when the transaction commits (`save_state`).
 pub async fn find_for_action_tx(
     tx: &mut Tx,
     key: &str,
