@@ -1094,7 +1094,8 @@ fn written_table(sql: &str) -> &str {
 /// order, with `sqlx::Arguments::add` on `$args`.
 #[macro_export]
 macro_rules! write_later {
-    ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
+    // The expansion both macros share: PostgreSQL's `PgTx` method named, SQLite's `defer`.
+    (@via $pg:ident, $tx:expr, $sql:expr, $args:ident => $binds:block) => {
         match $tx {
             $crate::Tx::Sqlite(t) => {
                 t.defer($sql, |$args| {
@@ -1103,12 +1104,15 @@ macro_rules! write_later {
                 })?;
             }
             $crate::Tx::Postgres(t) => {
-                t.defer($sql, |$args| {
+                t.$pg($sql, |$args| {
                     $binds;
                     Ok(())
                 })?;
             }
         }
+    };
+    ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
+        $crate::write_later!(@via defer, $tx, $sql, $args => $binds)
     };
 }
 
@@ -1120,20 +1124,7 @@ macro_rules! write_later {
 #[macro_export]
 macro_rules! write_guarded {
     ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
-        match $tx {
-            $crate::Tx::Sqlite(t) => {
-                t.defer($sql, |$args| {
-                    $binds;
-                    Ok(())
-                })?;
-            }
-            $crate::Tx::Postgres(t) => {
-                t.defer_guard($sql, |$args| {
-                    $binds;
-                    Ok(())
-                })?;
-            }
-        }
+        $crate::write_later!(@via defer_guard, $tx, $sql, $args => $binds)
     };
 }
 
