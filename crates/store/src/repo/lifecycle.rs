@@ -226,23 +226,6 @@ pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<PublicDossie
     }))
 }
 
-/// A dossier by its URL key, read inside a write transaction and locked until it ends.
-pub async fn find_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<Dossier>> {
-    let (clause, value) = key_clause(key);
-    // Locked until the commit: `save_state` relies on nobody else changing it meanwhile.
-    // (SQLite's BEGIN IMMEDIATE already holds the whole database.)
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF d",
-    };
-    let sql = format!("{SELECT} WHERE {clause}{lock}");
-    Ok(on_tx!(tx, c => {
-        let q = sqlx::query(&sql);
-        let q = match &value { KeyValue::Id(id) => q.bind(*id), KeyValue::Code(code) => q.bind(code.clone()) };
-        q.fetch_optional(c).await?.map(|r| Ok::<_, sqlx::Error>(dossier_from_row!(r))).transpose()?
-    }))
-}
-
 /// What an intake writes.
 #[derive(Debug, Clone)]
 pub struct NewDossier {
@@ -367,11 +350,11 @@ pub async fn insert(
 }
 
 /// Writes the mutable state of a dossier and bumps its `version`, if it still has the
-/// version `d` was read with. The caller holds the row (read with `find_tx`, which locks it:
-/// concurrent actions wait, then see the new version, and `expected_version` makes that a
-/// 409), or read it unlocked before its PostgreSQL transaction began
-/// (`find_for_action_tx`), in which case a changed version fails the commit with
-/// `StoreError::Retry`. `before`: its `counted_facts` as read; the report counters move
+/// version `d` was read with. The caller holds the row (read with `find_for_action_tx`, which
+/// locks it: concurrent actions wait, then see the new version, and `expected_version`
+/// makes that a 409), or read it unlocked before its PostgreSQL transaction began (the
+/// same function, in a transaction of `begin_grouped`), in which case a changed version
+/// fails the commit with `StoreError::Retry`. `before`: its `counted_facts` as read; the report counters move
 /// from them to `d`'s.
 pub async fn save_state(
     tx: &mut Tx,
@@ -384,11 +367,11 @@ pub async fn save_state(
         rescheduled_at = $11, returned_at = $12, return_method = $13, result_file = $14, result_number = $15,
         received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1
         WHERE id = $20 AND version = $21";
-    // The dossier was read by `find_tx`, which locks it (SQLite's write lock holds the whole
-    // database; PostgreSQL's FOR UPDATE the row), or, on PostgreSQL, read unlocked before the
-    // transaction began (`find_for_action_tx`): the version in the WHERE clause is then
-    // checked when the update is sent (a guard: `StoreError::Retry` if it wrote nothing).
-    // Either way the update is deferred without waiting for its row count.
+    // The dossier was read by `find_for_action_tx`, locked (SQLite's write lock holds the
+    // whole database; PostgreSQL's FOR UPDATE the row) or, on PostgreSQL, unlocked before the
+    // transaction began: the version in the WHERE clause is then checked when the update is
+    // sent (a guard: `StoreError::Retry` if it wrote nothing). Either way the update is
+    // deferred without waiting for its row count.
     crate::write_guarded!(tx, UPDATE, a => {
         a.add(d.code.clone())?; a.add(d.status.clone())?; a.add(d.received_at)?; a.add(d.accept_due_at)?;
         a.add(d.due_at)?; a.add(d.original_due_at)?; a.add(d.finished_at)?; a.add(d.paused_at)?;
@@ -511,51 +494,46 @@ macro_rules! steps_and_components_of {
 }
 
 /// A dossier by its URL key, with its steps and components, read inside a write transaction
-/// and locked until it ends (as `find_tx`): what an action reads. SQLite: one hand-off to the
-/// writer's thread (two statements in one call: the dossier's row first, then its steps and
-/// components); PostgreSQL: two statements, the dossier's row locked first, so the second
-/// sees what the transaction before it committed — except in a transaction of
-/// `Db::begin_grouped` not yet begun, where both are read before `BEGIN`, unlocked, and the
-/// version read is checked when the transaction commits (`save_state`).
+/// and locked until it ends: what an action reads. SQLite: one hand-off to the writer's
+/// thread (two statements in one call: the dossier's row first, then its steps and
+/// components), the write lock holding the whole database. PostgreSQL: two statements, the
+/// dossier's row locked first (`FOR UPDATE`), so the second sees what the transaction before
+/// it committed — except in a transaction of `Db::begin_grouped` not yet begun, where both
+/// are read before `BEGIN`, unlocked, and the version read is checked when the transaction
+/// commits (`save_state`).
 pub async fn find_for_action_tx(
     tx: &mut Tx,
     key: &str,
 ) -> StoreResult<Option<(Dossier, Vec<Step>, Vec<Component>)>> {
+    let (clause, value) = key_clause(key);
     if let Tx::Postgres(t) = tx {
-        if !t.begun() {
-            // A transaction of `Db::begin_grouped` not yet begun: read without `BEGIN` or a
-            // lock. `save_state`'s update is guarded by the version read here, so the commit
-            // fails with `StoreError::Retry` if the dossier changed in between (any change
-            // to it or its steps moves the version), and the caller acts again.
-            let (clause, value) = key_clause(key);
-            let sql = format!("{SELECT} WHERE {clause}");
-            let c = t.untransacted();
-            let q = sqlx::query(&sql);
-            let q = match &value {
-                KeyValue::Id(id) => q.bind(*id),
-                KeyValue::Code(code) => q.bind(code.clone()),
-            };
-            let Some(row) = q.fetch_optional(&mut *c).await? else {
-                return Ok(None);
-            };
-            let d = dossier_from_row!(row);
-            let rows = sqlx::query(&steps_and_components("$1"))
-                .bind(d.id)
-                .fetch_all(&mut *c)
-                .await?;
-            let (steps, components) = steps_and_components_of!(rows.iter());
-            return Ok(Some((d, steps, components)));
-        }
-        let Some(d) = find_tx(tx, key).await? else {
+        // Not begun: `save_state`'s update is guarded by the version read here, so the
+        // commit fails with `StoreError::Retry` if the dossier changed in between (any change
+        // to it or its steps moves the version), and the caller acts again.
+        let lock = if t.begun() { " FOR UPDATE OF d" } else { "" };
+        let c = if t.begun() {
+            t.flush().await?;
+            &mut **t
+        } else {
+            t.untransacted()
+        };
+        let sql = format!("{SELECT} WHERE {clause}{lock}");
+        let q = sqlx::query(&sql);
+        let q = match &value {
+            KeyValue::Id(id) => q.bind(*id),
+            KeyValue::Code(code) => q.bind(code.clone()),
+        };
+        let Some(row) = q.fetch_optional(&mut *c).await? else {
             return Ok(None);
         };
-        let sql = steps_and_components("$1");
-        let (steps, components) = on_tx!(tx, c => {
-            steps_and_components_of!(sqlx::query(&sql).bind(d.id).fetch_all(c).await?.iter())
-        });
+        let d = dossier_from_row!(row);
+        let rows = sqlx::query(&steps_and_components("$1"))
+            .bind(d.id)
+            .fetch_all(&mut *c)
+            .await?;
+        let (steps, components) = steps_and_components_of!(rows.iter());
         return Ok(Some((d, steps, components)));
     }
-    let (clause, value) = key_clause(key);
     // `$1` names the first value in both statements.
     let sql = format!(
         "{SELECT} WHERE {clause};\n{}",
