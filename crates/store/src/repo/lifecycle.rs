@@ -579,7 +579,10 @@ pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> Store
 /// action's writes stay one statement (`PgTx`: a second UPDATE of a table starts another);
 /// on SQLite one each (sent to the writer together anyway).
 pub async fn save_steps(tx: &mut Tx, steps: &[&Step]) -> StoreResult<()> {
-    if let (Tx::Postgres(_), [_, _, ..]) = (&*tx, steps) {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    if let Tx::Postgres(_) = tx {
         let sql = super::positional(
             tx,
             &format!(
