@@ -13,6 +13,18 @@ pub struct TestDb {
     pg_drop: Option<(String, String)>,
 }
 
+/// What the servers under test log as errors (the cause of a 500, which the answer does not
+/// say) goes to the output of the test, shown when it fails.
+fn log_server_errors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::ERROR)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 /// The PostgreSQL server tests use: `MOTCUA_TEST_PG_URL`, else the local server on 5432.
 pub fn pg_admin_url() -> String {
     std::env::var("MOTCUA_TEST_PG_URL")
@@ -177,6 +189,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(t: &TestDb, config: motcua_web::WebConfig) -> TestApp {
+        log_server_errors();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = motcua_web::router(motcua_web::AppState::new(t.db.clone(), config));
