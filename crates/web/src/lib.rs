@@ -12,6 +12,7 @@ pub mod evaluation;
 pub mod feedback;
 pub mod i18n;
 pub mod legal_time;
+mod linger;
 pub mod metrics;
 pub mod outbox;
 pub mod pages;

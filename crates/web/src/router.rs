@@ -1,5 +1,6 @@
 //! Wiring: routes, fallback, and the layers every request passes through (request id,
-//! tracing span, metrics and the response's log line, panic catching, gzip, body limits).
+//! tracing span, metrics and the response's log line, panic catching, gzip, body limits and
+//! the lingering close of refused bodies).
 
 use crate::error::{PageError, problem_response};
 use crate::{AppState, api, metrics, pages};
@@ -70,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::i18n::layer))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Outside the limits: a body they refuse unread is drained, so its 413 reaches the client.
+        .layer(axum::middleware::map_request(crate::linger::linger))
         .layer(CompressionLayer::new().gzip(true))
         .layer(CatchPanicLayer::custom(|_| {
             problem_response(StatusCode::INTERNAL_SERVER_ERROR, None, Default::default())

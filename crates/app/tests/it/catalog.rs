@@ -229,7 +229,7 @@ on_both_backends! {
         let res = app.client.post(app.url("/api/v1/files?filename=x.exe")).bearer_auth(&admin)
             .header("content-type", "application/x-msdownload").body("MZ").send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        // A fresh client: the server closes a connection whose body it refused to read.
+        // A fresh connection for the refused upload, as a browser's would be.
         let res = reqwest::Client::new().post(app.url("/api/v1/files?filename=big.pdf")).bearer_auth(&admin)
             .header("content-type", "application/pdf").body(vec![b'%'; 11 * 1024 * 1024]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);

@@ -120,20 +120,28 @@ async fn responses_are_gzipped_when_asked() {
     assert!(plain.headers().get("content-encoding").is_none());
 }
 
+/// The client sends its whole body before it reads: the refusal must still reach it, not a
+/// reset (the server drains a body it refused unread).
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413() {
     let t = crate::support::TestDb::sqlite().await;
     let app = TestApp::spawn(&t).await;
     let body = vec![b'x'; 21 * 1024 * 1024];
-    let res = app
-        .client
-        .post(app.url("/api/v1/anything"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, answer) = app
+        .send_whole(
+            "POST /api/v1/anything HTTP/1.1\r\nContent-Type: application/json",
+            &body,
+        )
+        .await;
+    assert_eq!(status, 413, "{answer}");
+    let (status, answer) = app
+        .send_whole(
+            "POST /api/v1/uploads?filename=scan.pdf HTTP/1.1\r\nContent-Type: application/pdf",
+            &body[..5 * 1024 * 1024],
+        )
+        .await;
+    assert_eq!(status, 401, "refused before the body is read: {answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
 }
 
 #[tokio::test]

@@ -216,6 +216,30 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends `head` (request line and headers, no blank line) and the whole `body` on a fresh
+    /// connection, and only then reads the answer, as a client streaming an upload does:
+    /// the status and the raw answer.
+    pub async fn send_whole(&self, head: &str, body: &[u8]) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.base.trim_start_matches("http://");
+        let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let head = format!(
+            "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).await.expect("send the head");
+        conn.write_all(body).await.expect("send the whole body");
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).await.expect("read the answer");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+        (status, answer)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request")
     }
