@@ -449,6 +449,14 @@ fn member(write: Writer, mut slot: OwnedMutexGuard<WriterSlot>) -> SqliteTx {
 /// savepoint to release — must be done too; cut short, a member's RELEASE could have run
 /// while its rollback then failed the whole group, and a group's members could be told it
 /// failed although its COMMIT ran.
+///
+/// A PostgreSQL `BEGIN` runs detached too. sqlx (0.8.6) counts a transaction as begun only
+/// once the server's answer to `BEGIN` is read; a caller dropped in between would send the
+/// connection back to the pool inside a transaction nobody rolls back. The next transaction
+/// given it that sends no `BEGIN` of its own (a single-statement write of `begin_grouped`)
+/// would write uncommitted, holding its row locks until the connection was used again.
+/// Run to its end, the begun transaction is dropped with its `Transaction`, which rolls it
+/// back.
 async fn detached<T: Send + 'static>(
     f: impl std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'static,
 ) -> Result<T, sqlx::Error> {
@@ -936,7 +944,8 @@ impl PgTx {
             let PgConn::Idle(c) = std::mem::replace(&mut self.conn, PgConn::Gone) else {
                 unreachable!()
             };
-            self.conn = PgConn::Open(Transaction::begin(c, None).await?);
+            // Detached: a caller dropped meanwhile must not leave it begun (see `detached`).
+            self.conn = PgConn::Open(detached(Transaction::begin(c, None)).await?);
         }
         match self.conn {
             PgConn::Gone => Err(sqlx::Error::PoolClosed),
@@ -1278,7 +1287,14 @@ impl Db {
                 })
                 .await?
             }),
-            Db::Postgres(pg) => Tx::Postgres(PgTx::new(PgConn::Open(pg.write.begin().await?), None)),
+            Db::Postgres(pg) => {
+                let pool = pg.write.clone();
+                // Detached: a caller dropped meanwhile must not leave it begun (see `detached`).
+                Tx::Postgres(PgTx::new(
+                    PgConn::Open(detached(async move { pool.begin().await }).await?),
+                    None,
+                ))
+            }
         })
     }
 

@@ -417,6 +417,60 @@ on_both_backends! {
         assert_eq!(catalog::count_procedures(&t.db).await.unwrap(), 1);
     }
 
+    async fn a_transaction_dropped_while_it_begins_leaves_no_connection_inside_it(t) {
+        // A request dropped (its client gave up) while its BEGIN is on the wire: the
+        // connection must not go back to the pool inside that transaction. The next
+        // transaction given it would not begin one of its own (a single-statement write of
+        // `begin_grouped` sends no BEGIN on PostgreSQL): its write would stay uncommitted,
+        // holding its row locks until the connection was used again.
+        async fn poll_once<F: std::future::Future>(f: F) {
+            let mut f = std::pin::pin!(f);
+            std::future::poll_fn(|cx| {
+                let _ = f.as_mut().poll(cx);
+                std::task::Poll::Ready(())
+            })
+            .await;
+        }
+        for round in 0..4 {
+            // Warm: idle connections in the pool, so the next acquire needs no round trip
+            // and the first poll sends the BEGIN.
+            let mut warm = t.db.begin().await.unwrap();
+            put_later(&mut warm, &format!("warm-{round}"), "x").await.unwrap();
+            warm.commit().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            poll_once(t.db.begin()).await;
+            let mut grouped = t.db.begin_grouped().await.unwrap();
+            poll_once(grouped.flush()).await;
+            drop(grouped);
+        }
+        if let motcua_store::Backend::Postgres = t.db.backend() {
+            let watcher = sqlx::PgPool::connect(&t.url).await.unwrap();
+            let mut inside = -1i64;
+            for _ in 0..200 {
+                inside = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                )
+                .fetch_one(&watcher)
+                .await
+                .unwrap();
+                if inside == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            assert_eq!(inside, 0, "connections left inside a transaction nobody will end");
+            watcher.close().await;
+        }
+        for i in 0..12 {
+            let key = format!("after-{i}");
+            let mut tx = t.db.begin_grouped().await.unwrap();
+            put_later(&mut tx, &key, "y").await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(meta::get(&t.db, &key).await.unwrap().as_deref(), Some("y"), "{key} committed");
+        }
+    }
+
     async fn an_action_read_unlocked_retries_if_the_dossier_moved_before_its_commit(t) {
         // PostgreSQL: an action's first attempt (`begin_grouped`) reads the dossier before its
         // transaction begins, without a lock; its update is checked against the version read.
