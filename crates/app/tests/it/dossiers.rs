@@ -379,6 +379,34 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 
+    async fn the_same_new_file_uploaded_at_once_is_stored_whole_for_all(t) {
+        // Eight desks scanning the same document at once: every upload is answered 201 with
+        // the same digest, and the one file on disk is whole.
+        let Desk { app, desk, .. } = setup(t).await;
+        let mut bytes = b"%PDF-1.4 ".to_vec();
+        bytes.extend((0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (url, desk, body) = (app.url("/api/v1/uploads?filename=same.pdf"), desk.clone(), bytes.clone());
+                tokio::spawn(async move {
+                    let res = reqwest::Client::new().post(url).bearer_auth(desk).body(body).send().await.unwrap();
+                    (res.status(), res.json::<Value>().await.unwrap_or(Value::Null))
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.unwrap());
+        }
+        let digest = answers[0].1["sha256"].as_str().unwrap_or_default().to_string();
+        for (status, file) in &answers {
+            assert_eq!(*status, StatusCode::CREATED, "{file}");
+            assert_eq!(file["sha256"], digest.as_str());
+        }
+        let (_, stored) = t.files().get(&t.db, &digest).await.unwrap().expect("stored");
+        assert!(stored == bytes, "the file on disk is whole ({} of {} bytes)", stored.len(), bytes.len());
+    }
+
     async fn two_officers_at_once_exactly_one_wins(t) {
         let Desk { app, desk, .. } = setup(t).await;
         let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;

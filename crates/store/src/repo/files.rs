@@ -49,13 +49,12 @@ impl FileStore {
             .path_of(&sha256)
             .ok_or_else(|| StoreError::Conflict("bad digest".into()))?;
         if !path.exists() {
-            let dir = path
-                .parent()
-                .ok_or_else(|| StoreError::Conflict("bad path".into()))?;
-            tokio::fs::create_dir_all(dir).await.map_err(io)?;
-            let tmp = dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
-            tokio::fs::write(&tmp, bytes).await.map_err(io)?;
-            tokio::fs::rename(&tmp, &path).await.map_err(io)?;
+            let bytes = bytes.to_vec();
+            // On a blocking thread, which finishes even if the request is dropped meanwhile.
+            tokio::task::spawn_blocking(move || write_whole(&path, &bytes))
+                .await
+                .map_err(|e| StoreError::Io(e.to_string()))?
+                .map_err(io)?;
         }
         let meta = FileMeta {
             sha256,
@@ -105,6 +104,34 @@ pub async fn meta(db: &Db, sha256: &str) -> StoreResult<Option<FileMeta>> {
             .map(|r| Ok::<_, sqlx::Error>(FileMeta { sha256: r.try_get(0)?, size: r.try_get(1)?, filename: r.try_get(2)?, content_type: r.try_get(3)? }))
             .transpose()?
     }))
+}
+
+/// Numbers the temporary files of this process, so two uploads of the same new content at
+/// once each write their own (they used to share one: the second truncated the first's
+/// while it was renamed into place, and its own rename then failed).
+static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Writes `bytes` beside `path`, flushes them to disk, renames the file into place and
+/// flushes the directory: once the row naming the file commits, the file survives a crash.
+/// Same content, same name: a rename over a file another upload put there changes nothing.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().ok_or(std::io::ErrorKind::InvalidInput)?;
+    std::fs::create_dir_all(dir)?;
+    let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn io(e: std::io::Error) -> StoreError {
