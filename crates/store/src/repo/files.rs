@@ -34,9 +34,9 @@ impl FileStore {
         valid.then(|| self.root.join(&sha256[..2]).join(sha256))
     }
 
-    /// Writes the bytes (once: same content, same file) and records the metadata in `tx`.
-    /// The file is on disk before the transaction commits, so a committed row always has
-    /// its bytes; an aborted transaction may leave an unreferenced file, which is harmless.
+    /// Writes the bytes (once: same content, same file) and records the metadata in `tx`:
+    /// `write` then `record`. A request should `write` before its transaction begins, so
+    /// the disk's flush does not hold the database's writer (SQLite has one).
     pub async fn put(
         &self,
         tx: &mut Tx,
@@ -44,6 +44,14 @@ impl FileStore {
         filename: &str,
         content_type: &str,
     ) -> StoreResult<FileMeta> {
+        let written = self.write(bytes).await?;
+        record(tx, &written, filename, content_type).await
+    }
+
+    /// Puts the bytes on disk, flushed, under their digest, unless a file of that digest is
+    /// there already. The file is on disk before the transaction that records it commits,
+    /// so a committed row always has its bytes; a file no transaction records is harmless.
+    pub async fn write(&self, bytes: &[u8]) -> StoreResult<Written> {
         let sha256 = motcua_domain::text::hex(&Sha256::digest(bytes));
         let path = self
             .path_of(&sha256)
@@ -56,26 +64,10 @@ impl FileStore {
                 .map_err(|e| StoreError::Io(e.to_string()))?
                 .map_err(io)?;
         }
-        let meta = FileMeta {
+        Ok(Written {
             sha256,
             size: bytes.len() as i64,
-            filename: filename.to_string(),
-            content_type: content_type.to_string(),
-        };
-        on_tx!(tx, c => {
-            sqlx::query(
-                "INSERT INTO files (sha256, size, filename, content_type, created_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (sha256) DO NOTHING",
-            )
-            .bind(&meta.sha256)
-            .bind(meta.size)
-            .bind(&meta.filename)
-            .bind(&meta.content_type)
-            .bind(Utc::now())
-            .execute(c)
-            .await?;
-        });
-        Ok(meta)
+        })
     }
 
     /// The metadata and bytes of a stored file.
@@ -92,6 +84,43 @@ impl FileStore {
             Err(e) => Err(io(e)),
         }
     }
+}
+
+/// A file `FileStore::write` put on disk, not yet recorded.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// Records the metadata of a file on disk (`FileStore::write`) in `tx`; recording the same
+/// content again keeps the first name and type.
+pub async fn record(
+    tx: &mut Tx,
+    written: &Written,
+    filename: &str,
+    content_type: &str,
+) -> StoreResult<FileMeta> {
+    let meta = FileMeta {
+        sha256: written.sha256.clone(),
+        size: written.size,
+        filename: filename.to_string(),
+        content_type: content_type.to_string(),
+    };
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO files (sha256, size, filename, content_type, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&meta.sha256)
+        .bind(meta.size)
+        .bind(&meta.filename)
+        .bind(&meta.content_type)
+        .bind(Utc::now())
+        .execute(c)
+        .await?;
+    });
+    Ok(meta)
 }
 
 pub async fn meta(db: &Db, sha256: &str) -> StoreResult<Option<FileMeta>> {

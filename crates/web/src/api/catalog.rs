@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{NaiveDate, Utc};
 use motcua_domain::procedure::ProcedureSpec;
-use motcua_store::repo::{agencies, catalog};
+use motcua_store::repo::{agencies, catalog, files};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -303,8 +303,10 @@ pub async fn upload_file(
             "the body is not a PDF",
         ));
     }
+    // On disk before the transaction: the flush does not hold the database's writer.
+    let written = state.files.write(&body).await?;
     let mut tx = state.db.begin().await?;
-    let meta = state.files.put(&mut tx, &body, &filename, &content_type).await?;
+    let meta = files::record(&mut tx, &written, &filename, &content_type).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,

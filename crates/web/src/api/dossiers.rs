@@ -14,7 +14,7 @@ use motcua_domain::access::Role;
 use motcua_domain::calendar::{self, InProcessClass, ResolvedClass};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
-use motcua_store::repo::{agencies, lifecycle};
+use motcua_store::repo::{agencies, files, lifecycle};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -476,8 +476,10 @@ pub async fn store_scan(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::unprocessable("filename must be 1–200 characters"));
     }
+    // On disk before the transaction: the flush does not hold the database's writer.
+    let written = state.files.write(body).await?;
     let mut tx = state.db.begin().await?;
-    let meta = state.files.put(&mut tx, body, &name, content_type).await?;
+    let meta = files::record(&mut tx, &written, &name, content_type).await?;
     tx.commit().await?;
     Ok(meta)
 }
