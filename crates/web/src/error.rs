@@ -77,6 +77,11 @@ impl From<motcua_store::StoreError> for ApiError {
             motcua_store::StoreError::NotFound => ApiError::not_found("not found"),
             motcua_store::StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             e @ motcua_store::StoreError::Retry(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            // A race lost to another request that no handler turned into its own answer.
+            e if e.is_unique_violation() || e.is_serialization_failure() => ApiError::new(
+                StatusCode::CONFLICT,
+                "another request changed the same record at the same moment; reload and try again",
+            ),
             other => {
                 tracing::error!(error = %other, "storage error");
                 ApiError::internal()
@@ -136,10 +141,22 @@ impl PageError {
     }
 }
 
+/// A page's answer to a race lost to another request (409).
+const CHANGED_MEANWHILE: &str =
+    "Dữ liệu vừa được một yêu cầu khác thay đổi cùng lúc. Vui lòng tải lại trang và thử lại.";
+
 impl From<motcua_store::StoreError> for PageError {
     fn from(e: motcua_store::StoreError) -> Self {
         match e {
             motcua_store::StoreError::NotFound => PageError::not_found(),
+            motcua_store::StoreError::Conflict(_) | motcua_store::StoreError::Retry(_) => PageError {
+                status: StatusCode::CONFLICT,
+                message: CHANGED_MEANWHILE.into(),
+            },
+            e if e.is_unique_violation() || e.is_serialization_failure() => PageError {
+                status: StatusCode::CONFLICT,
+                message: CHANGED_MEANWHILE.into(),
+            },
             other => {
                 tracing::error!(error = %other, "storage error");
                 PageError::internal()
@@ -161,5 +178,27 @@ impl IntoResponse for PageError {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(_) => (self.status, self.message).into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use motcua_store::StoreError;
+
+    #[test]
+    fn a_race_lost_to_another_request_is_a_409_not_a_500() {
+        for e in [
+            StoreError::Conflict("user \"lan\" already exists".into()),
+            StoreError::Retry("the row moved".into()),
+        ] {
+            let page = PageError::from(e);
+            assert_eq!(page.status, StatusCode::CONFLICT);
+            assert_eq!(page.message, CHANGED_MEANWHILE);
+        }
+        let api = ApiError::from(StoreError::Retry("the row moved".into()));
+        assert_eq!(api.into_response().status(), StatusCode::CONFLICT);
+        let other = PageError::from(StoreError::Io("disk full".into()));
+        assert_eq!(other.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

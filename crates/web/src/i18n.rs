@@ -295,6 +295,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Something went wrong. Please try again in a few minutes.",
     ),
     (
+        "msg.changed_meanwhile",
+        "Dữ liệu vừa được một yêu cầu khác thay đổi cùng lúc. Vui lòng tải lại trang và thử lại.",
+        "Another request changed the same data at the same moment. Reload the page and try again.",
+    ),
+    (
         "msg.login_taken",
         "Số điện thoại hoặc thư điện tử này đã có tài khoản. Hãy đăng nhập hoặc lấy lại mật khẩu.",
         "This phone number or email already has an account. Sign in or reset the password.",

@@ -145,6 +145,41 @@ on_both_backends! {
         }
     }
 
+    async fn the_same_user_created_twice_at_once_is_created_once_and_the_other_told(t) {
+        // Two administrators adding the same officer at the same moment: both pass the
+        // "already taken" check before either writes (hashing the password takes a while).
+        // One is created; the other is told of the conflict (409), never a 500.
+        load_fixtures(t).await;
+        add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
+        let app = TestApp::spawn(t).await;
+        let admin = app.token("quantri").await;
+        for round in 0..3 {
+            let new_user = json!({"username": format!("hoa.{round}"), "full_name": "Trần Thị Hoa", "password": "mat-khau-du-dai",
+                "roles": [{"agency": "000.00.01.H56", "role": "receiving_officer"}]});
+            let tasks: Vec<_> = (0..4)
+                .map(|_| {
+                    let (url, admin, body) = (app.url("/api/v1/users"), admin.clone(), new_user.clone());
+                    tokio::spawn(async move {
+                        let res = reqwest::Client::new().post(url).bearer_auth(admin).json(&body).send().await.unwrap();
+                        (res.status(), res.text().await.unwrap_or_default())
+                    })
+                })
+                .collect();
+            let mut created = 0;
+            for task in tasks {
+                let (status, body) = task.await.unwrap();
+                match status {
+                    StatusCode::CREATED => created += 1,
+                    StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => {
+                        assert!(body.contains("hoa.") || body.contains("taken") || body.contains("same moment"), "{body}")
+                    }
+                    other => panic!("{other}: {body}"),
+                }
+            }
+            assert_eq!(created, 1, "round {round}");
+        }
+    }
+
     async fn administrators_manage_users_and_nothing_leaks_secrets(t) {
         load_fixtures(t).await;
         add_user(&t.db, "quantri", "000.00.00.H56", &["admin"]).await;
