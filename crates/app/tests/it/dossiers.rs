@@ -156,6 +156,62 @@ on_both_backends! {
         assert!(!codes.contains(&code), "a new code: {code}");
     }
 
+    async fn actions_with_clients_giving_up_leave_every_dossier_whole_and_the_writer_free(t) {
+        // Twelve transfers at once; half of the clients give up within a few milliseconds,
+        // so their actions are dropped wherever they are (reading, beginning, committing).
+        // Every dossier is then either untouched or transferred, never in between: status,
+        // version and events agree and the hash chain holds. Each untouched one can still
+        // be transferred, and none can be transferred twice.
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, file) = upload(&app, &desk, "don.pdf", PDF).await;
+        let sha = file["sha256"].as_str().unwrap().to_string();
+        let mut codes = Vec::new();
+        for _ in 0..12 {
+            let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&sha)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            codes.push(res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string());
+        }
+        let tasks: Vec<_> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let (url, desk) = (app.url(&format!("/api/v1/dossiers/{code}/actions/transfer")), desk.clone());
+                tokio::spawn(async move {
+                    let mut req = reqwest::Client::new().post(url).bearer_auth(desk).json(&json!({}));
+                    if i % 2 == 1 {
+                        req = req.timeout(std::time::Duration::from_millis(1 + i as u64 % 5));
+                    }
+                    match req.send().await {
+                        Ok(res) => assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap_or_default()),
+                        Err(e) => assert!(i % 2 == 1 && e.is_timeout(), "only a client that gave up fails: {e}"),
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for code in &codes {
+            let (_, d) = get(&app, &desk, &format!("/api/v1/dossiers/{code}")).await;
+            let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
+            let events = ev["events"].as_array().unwrap().len();
+            assert_eq!(ev["chain_valid"], true, "{code}");
+            match d["status"]["number"].as_i64() {
+                Some(2) => {
+                    assert_eq!((d["version"].as_i64(), events), (Some(1), 1), "{code} untouched: {d}");
+                    let (s, after) = act(&app, &desk, code, "transfer", json!({})).await;
+                    assert_eq!(s, StatusCode::OK, "{code} can still be transferred: {after}");
+                }
+                Some(4) => {
+                    assert_eq!((d["version"].as_i64(), events), (Some(2), 2), "{code} transferred once: {d}");
+                    let (s, _) = act(&app, &desk, code, "transfer", json!({})).await;
+                    assert!(s.is_client_error(), "{code} transferred twice: {s}");
+                }
+                other => panic!("{code}: status {other:?}: {d}"),
+            }
+        }
+    }
+
     async fn a_two_agency_workflow_with_a_supplement_runs_to_the_end(t) {
         let Desk { app, desk, leader, specialist, approver } = setup(t).await;
         let (status, file) = upload(&app, &desk, "don.pdf", PDF).await;
