@@ -262,6 +262,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("landing.agency", "Cơ quan", "Agency"),
     ("landing.by_status", "Hồ sơ theo trạng thái", "Dossiers by status"),
     ("landing.no_dossiers", "Chưa có hồ sơ nào.", "No dossiers yet."),
+    (
+        "landing.counts_age",
+        "Số liệu được tính lại sau mỗi 30 giây.",
+        "These figures are recounted every 30 seconds.",
+    ),
     ("landing.number", "Mã", "No."),
     ("landing.status", "Trạng thái", "Status"),
     ("landing.count", "Số hồ sơ", "Dossiers"),

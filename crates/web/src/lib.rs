@@ -19,6 +19,7 @@ pub mod pages;
 pub mod payments;
 pub mod public;
 pub mod ratelimit;
+pub mod recent;
 pub mod reference;
 pub mod report_export;
 pub mod reports;

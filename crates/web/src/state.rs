@@ -84,7 +84,12 @@ pub struct AppStateInner {
     pub config: Arc<WebConfig>,
     /// Where citizens pay fees (the built-in sandbox until a real adapter is configured).
     pub payments: Arc<dyn crate::payments::PaymentProvider>,
+    /// The landing page's dossiers by status, counted at most once per `LANDING_COUNTS_TTL`.
+    pub landing_counts: crate::recent::Recent<Vec<(motcua_domain::dossier::Status, i64)>>,
 }
+
+/// How old the landing page's dossiers by status may be.
+pub const LANDING_COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
     /// Whether an uploaded file with this SHA-256 is stored: read once, then remembered (a
@@ -133,6 +138,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             payments: Arc::new(crate::payments::Sandbox),
+            landing_counts: crate::recent::Recent::new(LANDING_COUNTS_TTL),
         }))
     }
 }

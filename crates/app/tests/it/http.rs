@@ -63,6 +63,7 @@ on_both_backends! {
         }
         assert!(html.contains(motcua::demo::DEMO_PASSWORD));
         assert!(html.contains("Đã trả kết quả"));
+        assert!(html.contains("Số liệu được tính lại sau mỗi 30 giây."), "the counts say how old they may be");
     }
 
     async fn unknown_pages_get_a_friendly_404_and_api_gets_problem_json(t) {

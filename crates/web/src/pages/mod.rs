@@ -108,15 +108,21 @@ async fn landing(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
 ) -> Result<Html<String>, PageError> {
-    let counts = motcua_store::repo::dossiers::count_by_status(&state.db).await?;
+    // Counting reads every dossier: one count serves every visitor for 30 s.
+    let counts = state
+        .landing_counts
+        .get_or_try(std::time::Instant::now(), || {
+            motcua_store::repo::dossiers::count_by_status(&state.db)
+        })
+        .await?;
     let accounts = &state.config.demo_accounts;
     let page = Landing {
         chrome: Chrome::of(user.as_ref()),
         demo_accounts: accounts,
         demo_password: accounts.first().map(|a| a.password.as_str()).unwrap_or(""),
         status_counts: counts
-            .into_iter()
-            .map(|(s, n)| (s.number(), crate::i18n::status_label(s), n))
+            .iter()
+            .map(|&(s, n)| (s.number(), crate::i18n::status_label(s), n))
             .collect(),
     };
     Ok(Html(page.render()?))
