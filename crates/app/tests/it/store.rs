@@ -471,6 +471,58 @@ on_both_backends! {
         }
     }
 
+    async fn a_list_pages_through_open_dossiers_first_then_the_rest_in_one_order(t) {
+        // A page that holds only open dossiers is read from them alone; one that reaches past
+        // them sorts everything. Paged at any size, the pages join into the one full order:
+        // open first, then by due date, then newest first.
+        use motcua_store::repo::lifecycle::{self, ListFilter};
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        seed_procedure(&t.db).await;
+        let statuses = [
+            Status::Received, Status::Returned, Status::Processing, Status::Refused, Status::AwaitingSupplement,
+            Status::Withdrawn, Status::Returned, Status::Received, Status::Resolved, Status::Submitted,
+            Status::Processing, Status::Stopped, Status::Returned, Status::AwaitingPayment, Status::Returned,
+            Status::Received, Status::Refused, Status::Processing, Status::Returned, Status::Withdrawn,
+        ];
+        let open = |s: &str| ["submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"].contains(&s);
+        let base = Utc::now();
+        let mut tx = t.db.begin().await.unwrap();
+        for (i, status) in statuses.iter().enumerate() {
+            let mut d = plain_dossier(*status);
+            d.due_at = Some(base + chrono::Duration::hours(((i * 7) % 5) as i64));
+            dossiers::insert(&mut tx, &d).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let agency = agencies::list(&t.db).await.unwrap().into_iter().find(|a| a.code == "000.00.06.H56").unwrap().id;
+        let f = ListFilter { agency_ids: vec![agency], ..Default::default() };
+        let (all, total) = lifecycle::list(&t.db, &f, 1, 100).await.unwrap();
+        assert_eq!((all.len(), total), (20, 20));
+        let n_open = statuses.iter().filter(|s| open(s.as_str())).count();
+        assert!(all[..n_open].iter().all(|d| open(&d.status)), "open first: {all:?}");
+        assert!(all[n_open..].iter().all(|d| !open(&d.status)), "then the rest: {all:?}");
+        for part in [&all[..n_open], &all[n_open..]] {
+            for w in part.windows(2) {
+                assert!(w[0].due_at <= w[1].due_at, "by due date: {w:?}");
+            }
+        }
+        let keys = |list: &[lifecycle::Summary]| list.iter().map(|d| d.key.clone()).collect::<Vec<_>>();
+        for per_page in [1, 3, 4, 7, n_open as u32, 10] {
+            let mut paged = Vec::new();
+            for page in 1.. {
+                let (rows, total) = lifecycle::list(&t.db, &f, page, per_page).await.unwrap();
+                assert_eq!(total, 20);
+                if rows.is_empty() {
+                    break;
+                }
+                paged.extend(rows);
+            }
+            assert_eq!(keys(&paged), keys(&all), "{per_page} per page");
+        }
+        let only_closed = ListFilter { status: Some("returned".into()), ..f.clone() };
+        let (returned, total) = lifecycle::list(&t.db, &only_closed, 1, 3).await.unwrap();
+        assert_eq!((returned.len(), total), (3, 5));
+    }
+
     async fn an_action_read_unlocked_retries_if_the_dossier_moved_before_its_commit(t) {
         // PostgreSQL: an action's first attempt (`begin_grouped`) reads the dossier before its
         // transaction begins, without a lock; its update is checked against the version read.

@@ -3,7 +3,7 @@
 //! report counters (`repo::report`) in step.
 //! Thin: the application service decides; this module reads and writes.
 
-use super::IN_PROCESS;
+use super::{IN_PROCESS, OPEN};
 use crate::{Db, StoreResult, Tx, on_read, on_tx, write_later};
 use chrono::{DateTime, Utc};
 use motcua_domain::report::Facts;
@@ -806,7 +806,10 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
     }
     if let Some(p) = &f.procedure {
         args.push(p.clone());
-        conds.push(format!("p.code = ${}", args.len()));
+        conds.push(format!(
+            "d.procedure_id IN (SELECT id FROM procedures WHERE code = ${})",
+            args.len()
+        ));
     }
     if let Some(q) = &f.q {
         for word in motcua_domain::text::fold_vi(q)
@@ -848,18 +851,41 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
             ids(&f.open_step_agency_ids)
         )));
     }
+    // The filter reads `dossiers` alone: the count and the page's ordering run on it without
+    // joins, and the agency and procedure names are joined to the page's rows only. Joined
+    // first, a supervisor's list at 1M dossiers looked up 2M names to show 25 (1.27 s).
     let filter = conds.join(" AND ");
-    let from = format!(
-        "FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id WHERE {filter}"
+    let order = format!(
+        "CASE WHEN d.status IN {IN_PROCESS} OR d.status = 'submitted' THEN 0 ELSE 1 END,
+           COALESCE(d.due_at, d.accept_due_at), d.id DESC"
     );
-    let count_sql = format!("SELECT COUNT(*) {from}");
-    let list_sql = format!(
-        "SELECT d.id, d.code, d.status, d.channel, d.applicant_name, p.code, p.name, a.code, d.received_at, d.due_at, d.accept_due_at {from}
-         ORDER BY CASE WHEN d.status IN {IN_PROCESS} OR d.status = 'submitted' THEN 0 ELSE 1 END,
-           COALESCE(d.due_at, d.accept_due_at), d.id DESC
-         LIMIT {per_page} OFFSET {}",
-        u64::from(page.saturating_sub(1)) * u64::from(per_page)
-    );
+    let count_sql = format!("SELECT COUNT(*) FROM dossiers d WHERE {filter}");
+    // Open dossiers come first. On a list narrowed only by scope (and procedure), a page
+    // that holds only open ones is read from them alone (the partial index
+    // `dossiers_status`, its term repeated verbatim): a full page from them means no closed
+    // dossier sorts before its end. Otherwise every dossier the filter keeps is sorted. The
+    // other filters narrow by status or text already, and trying the open ones first only
+    // added a read (at 1M dossiers: 0.3 → 0.6 s for the returned ones).
+    let open_first = f.status.is_none()
+        && f.q.is_none()
+        && !f.overdue
+        && f.due_before.is_none()
+        && f.assignee_id.is_none()
+        && f.open_step_agency_ids.is_empty();
+    let page_sql = |only_open: bool| {
+        let open = if only_open {
+            format!(" AND d.status IN {OPEN}")
+        } else {
+            String::new()
+        };
+        format!(
+            "SELECT d.id, d.code, d.status, d.channel, d.applicant_name, p.code, p.name, a.code, d.received_at, d.due_at, d.accept_due_at
+             FROM (SELECT d.id FROM dossiers d WHERE {filter}{open} ORDER BY {order} LIMIT {per_page} OFFSET {}) page
+             JOIN dossiers d ON d.id = page.id JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
+             ORDER BY {order}",
+            u64::from(page.saturating_sub(1)) * u64::from(per_page)
+        )
+    };
     let total = on_read!(db, pool => {
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for a in &args {
@@ -870,27 +896,34 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
         }
         count.fetch_one(pool).await?
     });
-    Ok(on_read!(db, pool => {
-        let mut rows = sqlx::query(&list_sql);
-        for a in &args {
-            rows = rows.bind(a);
+    let mut list = Vec::new();
+    for only_open in [open_first, false] {
+        let list_sql = page_sql(only_open);
+        list = on_read!(db, pool => {
+            let mut rows = sqlx::query(&list_sql);
+            for a in &args {
+                rows = rows.bind(a);
+            }
+            for t in &instants {
+                rows = rows.bind(*t);
+            }
+            rows.fetch_all(pool).await?.iter().map(|r| {
+                let id: i64 = r.try_get(0)?;
+                let code: Option<String> = r.try_get(1)?;
+                Ok::<_, sqlx::Error>(Summary {
+                    key: code.clone().unwrap_or_else(|| format!("online-{id}")),
+                    code,
+                    status: r.try_get(2)?, channel: r.try_get(3)?, applicant_name: r.try_get(4)?, procedure_code: r.try_get(5)?,
+                    procedure_name: r.try_get(6)?, agency_code: r.try_get(7)?, received_at: r.try_get(8)?, due_at: r.try_get(9)?,
+                    accept_due_at: r.try_get(10)?,
+                })
+            }).collect::<Result<Vec<_>, _>>()?
+        });
+        if !only_open || list.len() == per_page as usize {
+            break;
         }
-        for t in &instants {
-            rows = rows.bind(*t);
-        }
-        let list = rows.fetch_all(pool).await?.iter().map(|r| {
-            let id: i64 = r.try_get(0)?;
-            let code: Option<String> = r.try_get(1)?;
-            Ok::<_, sqlx::Error>(Summary {
-                key: code.clone().unwrap_or_else(|| format!("online-{id}")),
-                code,
-                status: r.try_get(2)?, channel: r.try_get(3)?, applicant_name: r.try_get(4)?, procedure_code: r.try_get(5)?,
-                procedure_name: r.try_get(6)?, agency_code: r.try_get(7)?, received_at: r.try_get(8)?, due_at: r.try_get(9)?,
-                accept_due_at: r.try_get(10)?,
-            })
-        }).collect::<Result<Vec<_>, _>>()?;
-        (list, total)
-    }))
+    }
+    Ok((list, total))
 }
 
 /// The undelivered outbox rows, oldest first; served by the partial index
