@@ -47,6 +47,12 @@ impl StoreError {
         }
     }
 
+    /// Another writer changed the same rows at the same moment: a unique key taken first,
+    /// a serialization failure or a deadlock. Nothing of this transaction was kept.
+    pub fn is_lost_race(&self) -> bool {
+        self.is_unique_violation() || self.is_serialization_failure()
+    }
+
     /// A race lost in a way the caller may simply try again (`StoreError::Retry`).
     pub fn is_retry(&self) -> bool {
         matches!(self, StoreError::Retry(_))

@@ -45,7 +45,7 @@ impl From<StoreError> for Refusal {
             StoreError::Conflict(m) => Refusal::Conflict(m),
             // Two writers raced on the same dossier (the same next event number): the loser
             // gets a clear conflict, nothing of its transaction is kept.
-            e if e.is_unique_violation() || e.is_serialization_failure() => Refusal::Conflict(
+            e if e.is_lost_race() => Refusal::Conflict(
                 "the dossier was changed by someone else at the same moment; reload it and try again".into(),
             ),
             StoreError::NotFound => Refusal::NotFound,

@@ -78,7 +78,7 @@ impl From<motcua_store::StoreError> for ApiError {
             motcua_store::StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             e @ motcua_store::StoreError::Retry(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             // A race lost to another request that no handler turned into its own answer.
-            e if e.is_unique_violation() || e.is_serialization_failure() => ApiError::new(
+            e if e.is_lost_race() => ApiError::new(
                 StatusCode::CONFLICT,
                 "another request changed the same record at the same moment; reload and try again",
             ),
@@ -149,14 +149,17 @@ impl From<motcua_store::StoreError> for PageError {
     fn from(e: motcua_store::StoreError) -> Self {
         match e {
             motcua_store::StoreError::NotFound => PageError::not_found(),
-            motcua_store::StoreError::Conflict(_) | motcua_store::StoreError::Retry(_) => PageError {
-                status: StatusCode::CONFLICT,
-                message: CHANGED_MEANWHILE.into(),
-            },
-            e if e.is_unique_violation() || e.is_serialization_failure() => PageError {
-                status: StatusCode::CONFLICT,
-                message: CHANGED_MEANWHILE.into(),
-            },
+            e if e.is_lost_race()
+                || matches!(
+                    e,
+                    motcua_store::StoreError::Conflict(_) | motcua_store::StoreError::Retry(_)
+                ) =>
+            {
+                PageError {
+                    status: StatusCode::CONFLICT,
+                    message: CHANGED_MEANWHILE.into(),
+                }
+            }
             other => {
                 tracing::error!(error = %other, "storage error");
                 PageError::internal()

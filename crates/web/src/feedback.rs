@@ -87,7 +87,7 @@ impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) => Refusal::Conflict(m),
-            e if e.is_unique_violation() || e.is_serialization_failure() => Refusal::Conflict(
+            e if e.is_lost_race() => Refusal::Conflict(
                 "the feedback was changed by someone else at the same moment; reload it and try again".into(),
             ),
             StoreError::NotFound => Refusal::NotFound,
