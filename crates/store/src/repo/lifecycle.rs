@@ -855,9 +855,9 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
     // joins, and the agency and procedure names are joined to the page's rows only. Joined
     // first, a supervisor's list at 1M dossiers looked up 2M names to show 25 (1.27 s).
     let filter = conds.join(" AND ");
+    // Open dossiers first: the same `OPEN` the open-first read below relies on.
     let order = format!(
-        "CASE WHEN d.status IN {IN_PROCESS} OR d.status = 'submitted' THEN 0 ELSE 1 END,
-           COALESCE(d.due_at, d.accept_due_at), d.id DESC"
+        "CASE WHEN d.status IN {OPEN} THEN 0 ELSE 1 END, COALESCE(d.due_at, d.accept_due_at), d.id DESC"
     );
     let count_sql = format!("SELECT COUNT(*) FROM dossiers d WHERE {filter}");
     // Open dossiers come first. On a list narrowed only by scope (and procedure), a page
