@@ -4,6 +4,7 @@
 mod db;
 mod error;
 pub mod migrate;
+mod pg_copy;
 mod read_pool;
 pub mod repo;
 mod sqlite_bulk;

@@ -311,29 +311,106 @@ on_both_backends! {
     }
 }
 
-/// Whether the secondary indexes on `dossiers` are all there (the import into an empty table
-/// drops them on SQLite and builds them again).
-async fn dossier_indexes(t: &TestDb) -> i64 {
-    match &t.db {
+/// Every index and constraint of `dossiers` and `report_counts`, as the database states
+/// them (the import into an empty table drops some and builds them again).
+async fn load_schema(t: &TestDb) -> Vec<String> {
+    let mut defs: Vec<String> = match &t.db {
         motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dossiers' AND sql IS NOT NULL",
+            "SELECT name || ': ' || COALESCE(sql, '(automatic)') FROM sqlite_master
+             WHERE tbl_name IN ('dossiers', 'report_counts')",
         )
-        .fetch_one(&mut *read.acquire().await.unwrap())
+        .fetch_all(&mut *read.acquire().await.unwrap())
         .await
         .unwrap(),
         motcua_store::Db::Postgres(pg) => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'dossiers' AND indexname NOT IN ('dossiers_pkey', 'dossiers_code_key')",
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE tablename IN ('dossiers', 'report_counts')
+             UNION ALL
+             SELECT conrelid::regclass::text || '.' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid IN ('dossiers'::regclass, 'report_counts'::regclass)
+                OR confrelid IN ('dossiers'::regclass, 'report_counts'::regclass)",
         )
-        .fetch_one(&mut *pg.read.acquire().await.unwrap())
+        .fetch_all(&mut *pg.read.acquire().await.unwrap())
         .await
         .unwrap(),
+    };
+    defs.sort();
+    defs
+}
+
+fn legacy_row(
+    line: u64,
+    code: &str,
+    outcome: motcua_domain::import::Outcome,
+) -> motcua_domain::import::LegacyDossier {
+    let received = Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap() + Duration::microseconds(250_001);
+    motcua_domain::import::LegacyDossier {
+        line,
+        code: code.into(),
+        procedure_code: "1.001193".into(),
+        agency_code: "000.30.01.H56".into(),
+        channel: motcua_domain::dossier::Channel::Postal,
+        received_at: received,
+        due_at: Some(received + Duration::days(3)),
+        finished_at: (outcome != motcua_domain::import::Outcome::InProcess)
+            .then(|| received + Duration::days(2)),
+        outcome,
+    }
+}
+
+on_both_backends! {
+    async fn an_import_into_an_empty_database_stores_every_value_and_puts_every_key_back(t) {
+        use motcua_domain::import::Outcome;
+        load_fixtures(t).await;
+        let schema = load_schema(t).await;
+        assert!(schema.iter().any(|d| d.contains("dossiers_code_key") || d.contains("sqlite_autoindex_dossiers")), "{schema:?}");
+
+        // Two rows of one code (only a file that changed after its check could do it): the
+        // import fails when the keys are built again, and leaves nothing behind.
+        let twice = [legacy_row(2, "HỒ-SƠ-01", Outcome::Returned), legacy_row(3, "HỒ-SƠ-01", Outcome::Resolved)];
+        let failed = motcua_store::repo::legacy::import(&t.db, &twice, false, |_, _| {}).await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(dossier_count(t).await, 0);
+        assert_eq!(load_schema(t).await, schema, "a failed import leaves every key and index");
+        let counters: i64 = match &t.db {
+            motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT COUNT(*) FROM report_counts").fetch_one(&mut *read.acquire().await.unwrap()).await.unwrap(),
+            motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT COUNT(*) FROM report_counts").fetch_one(&mut *pg.read.acquire().await.unwrap()).await.unwrap(),
+        };
+        assert_eq!(counters, 0);
+
+        // Every value a row carries is stored as given, with the fold of a Vietnamese code.
+        let rows = [legacy_row(2, "HỒ-SƠ-01", Outcome::Returned), legacy_row(3, "CU-OPEN", Outcome::InProcess)];
+        let before = Utc::now() - Duration::seconds(1);
+        let done = motcua_store::repo::legacy::import(&t.db, &rows, false, |_, _| {}).await.unwrap();
+        assert_eq!(done.inserted, 2);
+        assert_eq!(load_schema(t).await, schema, "every key and index is built again");
+        type Stored = (String, String, String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, bool, String, DateTime<Utc>);
+        let sql = "SELECT code, channel, status, search_text, submitted_at, received_at, original_due_at, finished_at, returned_at, imported, applicant_name, created_at
+                   FROM dossiers ORDER BY code";
+        let stored: Vec<Stored> = match &t.db {
+            motcua_store::Db::Sqlite { read, .. } => sqlx::query_as(sql).fetch_all(&mut *read.acquire().await.unwrap()).await.unwrap(),
+            motcua_store::Db::Postgres(pg) => sqlx::query_as(sql).fetch_all(&mut *pg.read.acquire().await.unwrap()).await.unwrap(),
+        };
+        let r = &rows[0];
+        assert_eq!(stored.len(), 2);
+        let open = &stored[0];
+        assert_eq!((open.0.as_str(), open.2.as_str(), open.7, open.8), ("CU-OPEN", "processing", None, None));
+        let ret = &stored[1];
+        assert_eq!((ret.0.as_str(), ret.1.as_str(), ret.2.as_str(), ret.3.as_str()), ("HỒ-SƠ-01", "postal", "returned", "ho-so-01"));
+        assert_eq!((ret.4, ret.5, ret.6, ret.7, ret.8), (Some(r.received_at), Some(r.received_at), r.due_at, r.finished_at, r.finished_at));
+        assert!(ret.9 && ret.10.is_empty() && ret.11 >= before && ret.11 <= Utc::now(), "{ret:?}");
+
+        // The counters are the recount, and the keys hold: the same code again is refused.
+        let got = report(t, "1999-12-01", "2000-01-31", &["--verify"]);
+        assert_eq!(got["total"]["received"], 2, "{got}");
+        let again = motcua_store::repo::legacy::import(&t.db, &twice[..1], false, |_, _| {}).await.unwrap();
+        assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 1));
     }
 }
 
 on_both_backends! {
     async fn an_import_in_many_chunks_updates_across_them_and_keeps_counters_exact(t) {
         load_fixtures(t).await;
-        let indexes = dossier_indexes(t).await;
+        let schema = load_schema(t).await;
         // More rows than one chunk on either backend (2,000 on SQLite, 5,000 on PostgreSQL).
         let all = generate(12_000);
         let dir = tempfile::tempdir().unwrap();
@@ -343,7 +420,7 @@ on_both_backends! {
         let path = file.to_str().unwrap();
         let out = ok(&motcua(t, &["import", "dossiers", path]));
         assert!(out.contains("7000 rows: 7000 new, 0 updated, 0 unchanged"), "{out}");
-        assert_eq!(dossier_indexes(t).await, indexes, "indexes are built again");
+        assert_eq!(load_schema(t).await, schema, "keys and indexes are built again");
 
         // The whole file now: 5,003 new rows after 7,000 known ones, some of which moved on,
         // spread over several chunks (the first and the last row among them).

@@ -93,11 +93,17 @@ pub struct Importer {
     procedures: HashMap<String, i64>,
     now: DateTime<Utc>,
     /// No dossier existed when the transaction began: no code of the file can be taken, so
-    /// rows are inserted without looking for their codes first.
+    /// rows are inserted without looking for their codes first. On PostgreSQL the table is
+    /// then held by this transaction, without its keys (`pg_take_empty`), and the rows go
+    /// in by `COPY`.
     was_empty: bool,
     /// Definitions of the indexes on `dossiers` dropped for the load (into an empty table),
-    /// created again (sorted builds) before the commit.
+    /// created again (sorted builds) before the commit; on PostgreSQL also its unique key on
+    /// `code` and its foreign keys (`pg_take_empty`).
     rebuilt_indexes: Vec<String>,
+    /// PostgreSQL: `report_counts` was empty and is held by this transaction; its rows are
+    /// loaded without the primary key, which is built after them.
+    counters_into_empty: bool,
     counters: Counters,
     errors: Vec<LineError>,
     summary: Summary,
@@ -198,12 +204,25 @@ impl Importer {
         let any: Option<i64> = on_tx!(&mut tx, c => {
             sqlx::query_scalar("SELECT id FROM dossiers LIMIT 1").fetch_optional(c).await?
         });
-        let was_empty = any.is_none();
-        // Into an empty table, SQLite loads faster without the secondary indexes and builds
-        // them after (sorted). Not on PostgreSQL: there it gained little (measured) and
-        // DROP INDEX would lock readers out of `dossiers` until the commit.
+        let mut was_empty = any.is_none();
+        let mut counters_into_empty = false;
+        // Into an empty table, both backends load faster without what they would maintain
+        // row by row, and build it after (sorted): SQLite its secondary indexes; PostgreSQL
+        // also the unique key on `code` and the foreign keys, taking `dossiers` and
+        // `report_counts` for itself until the commit (docs/PERFORMANCE.md).
         let rebuilt_indexes = match &mut tx {
             Tx::Sqlite(t) if was_empty => drop_secondary_indexes(t).await?,
+            Tx::Postgres(t) if was_empty => match pg_take_empty(t).await? {
+                Some(load) => {
+                    counters_into_empty = load.counters_empty;
+                    load.restore
+                }
+                None => {
+                    // A dossier arrived between the look and the lock.
+                    was_empty = false;
+                    Vec::new()
+                }
+            },
             _ => Vec::new(),
         };
         Ok(Importer {
@@ -213,6 +232,7 @@ impl Importer {
             now: Utc::now(),
             was_empty,
             rebuilt_indexes,
+            counters_into_empty,
             counters: Counters::default(),
             errors: Vec::new(),
             summary,
@@ -318,7 +338,13 @@ impl Importer {
             .await
             .map_err(|e| StoreError::Io(format!("summing the counters failed: {e}")))?;
         let summed = started.elapsed();
-        report::add_rows(&mut self.tx, &counter_rows).await?;
+        if self.counters_into_empty
+            && let Tx::Postgres(t) = &mut self.tx
+        {
+            report::add_rows_to_empty(t, &counter_rows).await?;
+        } else {
+            report::add_rows(&mut self.tx, &counter_rows).await?;
+        }
         let counted = started.elapsed();
         self.tx.commit().await?;
         tracing::debug!(
@@ -381,11 +407,6 @@ impl Importer {
             }
         };
         let now = self.now;
-        let returned_at = |r: &LegacyDossier| {
-            (r.outcome == Outcome::Returned)
-                .then_some(r.finished_at)
-                .flatten()
-        };
         let done = match &mut self.tx {
             Tx::Sqlite(t) => {
                 // One prepared row statement through SQLite's C API (`sqlite_bulk`).
@@ -440,55 +461,27 @@ impl Importer {
                 })?
             }
             Tx::Postgres(t) => {
-                count(&mut self.counters);
-                let n = only.len();
-                let mut code = Vec::with_capacity(n);
-                let mut agency = Vec::with_capacity(n);
-                let mut procedure = Vec::with_capacity(n);
-                let mut channel = Vec::with_capacity(n);
-                let mut status = Vec::with_capacity(n);
-                let mut received = Vec::with_capacity(n);
-                let mut due = Vec::with_capacity(n);
-                let mut finished = Vec::with_capacity(n);
-                let mut returned = Vec::with_capacity(n);
-                let mut search = Vec::with_capacity(n);
-                for &i in only {
-                    let (r, (a, p)) = (&rows[i], ids[i]);
-                    code.push(r.code.as_str());
-                    agency.push(a);
-                    procedure.push(p);
-                    channel.push(r.channel.as_str());
-                    status.push(r.outcome.status().as_str());
-                    received.push(r.received_at);
-                    due.push(r.due_at);
-                    finished.push(r.finished_at);
-                    returned.push(returned_at(r));
-                    search.push(search_text(&r.code));
-                }
-                sqlx::query(
-                    "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
-                       due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text)
-                     SELECT code, agency_id, procedure_id, channel, status, '', received_at, received_at, due_at, due_at, finished_at,
-                       returned_at, $11, $11, TRUE, search_text
-                     FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                       $8::timestamptz[], $9::timestamptz[], $10::text[])
-                       AS t(code, agency_id, procedure_id, channel, status, received_at, due_at, finished_at, returned_at, search_text)
-                     ON CONFLICT (code) DO NOTHING",
-                )
-                .bind(&code)
-                .bind(&agency)
-                .bind(&procedure)
-                .bind(&channel)
-                .bind(&status)
-                .bind(&received)
-                .bind(&due)
-                .bind(&finished)
-                .bind(&returned)
-                .bind(&search)
-                .bind(now)
-                .execute(&mut **t)
-                .await?
-                .rows_affected()
+                // The counting runs on a blocking thread while PostgreSQL inserts the rows.
+                let facts: Vec<(i64, i64, Option<Facts>)> = only
+                    .iter()
+                    .map(|&i| (ids[i].0, ids[i].1, facts_of(&rows[i])))
+                    .collect();
+                let mut counters = std::mem::take(&mut self.counters);
+                let counting = tokio::task::spawn_blocking(move || {
+                    for (a, p, f) in facts {
+                        counters.add(a, p, None, f.as_ref());
+                    }
+                    counters
+                });
+                let inserted = if self.was_empty {
+                    copy_into_emptied(t, rows, ids, only, now).await
+                } else {
+                    unnest_insert(t, rows, ids, only, now).await
+                };
+                self.counters = counting
+                    .await
+                    .map_err(|e| StoreError::Io(format!("counting the rows failed: {e}")))?;
+                inserted?
             }
         };
         Ok(done)
@@ -708,6 +701,186 @@ async fn drop_secondary_indexes(t: &mut crate::SqliteTx) -> Result<Vec<String>, 
             .await?;
     }
     Ok(found.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// Rows of an import into a table that holds codes already (PostgreSQL): one statement of
+/// `UNNEST` arrays, a code taken meanwhile left out (`ON CONFLICT`).
+async fn unnest_insert(
+    t: &mut crate::PgTx,
+    rows: &[LegacyDossier],
+    ids: &[(i64, i64)],
+    only: &[usize],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let n = only.len();
+    let mut code = Vec::with_capacity(n);
+    let mut agency = Vec::with_capacity(n);
+    let mut procedure = Vec::with_capacity(n);
+    let mut channel = Vec::with_capacity(n);
+    let mut status = Vec::with_capacity(n);
+    let mut received = Vec::with_capacity(n);
+    let mut due = Vec::with_capacity(n);
+    let mut finished = Vec::with_capacity(n);
+    let mut returned = Vec::with_capacity(n);
+    let mut search = Vec::with_capacity(n);
+    for &i in only {
+        let (r, (a, p)) = (&rows[i], ids[i]);
+        code.push(r.code.as_str());
+        agency.push(a);
+        procedure.push(p);
+        channel.push(r.channel.as_str());
+        status.push(r.outcome.status().as_str());
+        received.push(r.received_at);
+        due.push(r.due_at);
+        finished.push(r.finished_at);
+        returned.push(returned_at(r));
+        search.push(search_text(&r.code));
+    }
+    let sql = "INSERT INTO dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
+               due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text)
+             SELECT code, agency_id, procedure_id, channel, status, '', received_at, received_at, due_at, due_at, finished_at,
+               returned_at, $11, $11, TRUE, search_text
+             FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+               $8::timestamptz[], $9::timestamptz[], $10::text[])
+               AS t(code, agency_id, procedure_id, channel, status, received_at, due_at, finished_at, returned_at, search_text)
+             ON CONFLICT (code) DO NOTHING";
+    let inserted = sqlx::query(sql)
+        .bind(&code)
+        .bind(&agency)
+        .bind(&procedure)
+        .bind(&channel)
+        .bind(&status)
+        .bind(&received)
+        .bind(&due)
+        .bind(&finished)
+        .bind(&returned)
+        .bind(&search)
+        .bind(now)
+        .execute(&mut **t)
+        .await?;
+    Ok(inserted.rows_affected())
+}
+
+/// Rows of an import into the emptied `dossiers` (PostgreSQL, `pg_take_empty`): one binary
+/// `COPY` (`pg_copy`). There is no unique key to conflict on until the commit builds it,
+/// which fails if a code came twice.
+async fn copy_into_emptied(
+    t: &mut crate::PgTx,
+    rows: &[LegacyDossier],
+    ids: &[(i64, i64)],
+    only: &[usize],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let mut copy = crate::pg_copy::Copy::begin(
+        t,
+        "COPY dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
+           due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text)
+         FROM STDIN (FORMAT binary)",
+    )
+    .await?;
+    for &i in only {
+        let (r, (a, p)) = (&rows[i], ids[i]);
+        copy.row(16)
+            .text(&r.code)
+            .int8(a)
+            .int8(p)
+            .text(r.channel.as_str())
+            .text(r.outcome.status().as_str())
+            .text("")
+            .timestamptz(Some(r.received_at))
+            .timestamptz(Some(r.received_at))
+            .timestamptz(r.due_at)
+            .timestamptz(r.due_at)
+            .timestamptz(r.finished_at)
+            .timestamptz(returned_at(r))
+            .timestamptz(Some(now))
+            .timestamptz(Some(now))
+            .bool(true)
+            .text(&search_text(&r.code));
+        copy.flush_piece().await?;
+    }
+    copy.finish().await
+}
+
+/// When a legacy dossier was returned: its finish, if its outcome is a return.
+fn returned_at(r: &LegacyDossier) -> Option<DateTime<Utc>> {
+    (r.outcome == Outcome::Returned)
+        .then_some(r.finished_at)
+        .flatten()
+}
+
+/// What [`pg_take_empty`] took apart.
+struct PgLoad {
+    /// Statements putting back what was dropped from `dossiers`: its unique key first (the
+    /// one check the load can fail), then its indexes, then its foreign keys.
+    restore: Vec<String>,
+    /// `report_counts` holds no row.
+    counters_empty: bool,
+}
+
+/// A load into an empty `dossiers` on PostgreSQL, as `pg_restore` does it: locks
+/// `dossiers` and `report_counts` until the commit (readers of either wait), and, if
+/// `dossiers` is still empty, drops its unique key on `code`, its secondary indexes and its
+/// foreign keys, returning the statements that build them again after the rows (one sorted
+/// build, one check per foreign key, instead of an index entry and a check per row). All of
+/// it is in the import's transaction: a failure anywhere rolls it all back. `None`: a
+/// dossier arrived before the lock; nothing was dropped.
+async fn pg_take_empty(t: &mut crate::PgTx) -> Result<Option<PgLoad>, ImportFailure> {
+    t.flush().await?;
+    // Both at once, in the order of every writer's statement (a dossier, then its counters).
+    sqlx::query("LOCK TABLE dossiers, report_counts IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut **t)
+        .await?;
+    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM dossiers LIMIT 1")
+        .fetch_optional(&mut **t)
+        .await?;
+    if any.is_some() {
+        return Ok(None);
+    }
+    let counters_empty = sqlx::query_scalar::<_, i32>("SELECT 1 FROM report_counts LIMIT 1")
+        .fetch_optional(&mut **t)
+        .await?
+        .is_none();
+    // Constraints: unique ('u') before foreign keys ('f').
+    let constraints: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT quote_ident(conname), contype::text, pg_get_constraintdef(oid) FROM pg_constraint
+         WHERE conrelid = 'dossiers'::regclass AND contype IN ('u', 'f')
+           AND NOT (contype = 'u' AND EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = pg_constraint.conindid))
+         ORDER BY contype DESC, conname",
+    )
+    .fetch_all(&mut **t)
+    .await?;
+    // Indexes that back no constraint of the table (those go with their constraint).
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE i.indrelid = 'dossiers'::regclass
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = i.indrelid AND k.conindid = i.indexrelid)
+         ORDER BY c.relname",
+    )
+    .fetch_all(&mut **t)
+    .await?;
+    let mut restore = Vec::new();
+    for (name, _, def) in constraints.iter().filter(|c| c.1 == "u") {
+        restore.push(format!("ALTER TABLE dossiers ADD CONSTRAINT {name} {def}"));
+    }
+    restore.extend(indexes.iter().map(|(_, def)| def.clone()));
+    for (name, _, def) in constraints.iter().filter(|c| c.1 == "f") {
+        restore.push(format!("ALTER TABLE dossiers ADD CONSTRAINT {name} {def}"));
+    }
+    for (name, _, _) in &constraints {
+        sqlx::query(&format!("ALTER TABLE dossiers DROP CONSTRAINT {name}"))
+            .execute(&mut **t)
+            .await?;
+    }
+    for (name, _) in &indexes {
+        sqlx::query(&format!("DROP INDEX {name}"))
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(Some(PgLoad {
+        restore,
+        counters_empty,
+    }))
 }
 
 async fn ids(tx: &mut Tx, table: &str) -> Result<HashMap<String, i64>, ImportFailure> {

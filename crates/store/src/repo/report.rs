@@ -260,6 +260,43 @@ pub async fn apply(tx: &mut Tx, deltas: impl IntoIterator<Item = Delta>) -> Stor
     add_rows(tx, &rows).await
 }
 
+/// [`add_rows`] into an empty `report_counts` that the caller's transaction holds locked
+/// (`LOCK TABLE … ACCESS EXCLUSIVE`; the bulk import into an empty database), with rows
+/// unique on the primary key: the key is dropped, the rows copied in (binary `COPY`), and
+/// the key built again in one sorted pass instead of an upsert's lookup per row.
+pub(crate) async fn add_rows_to_empty(t: &mut crate::PgTx, rows: &[CountRow]) -> StoreResult<()> {
+    t.flush().await?;
+    let (name, def): (String, String) = sqlx::query_as(
+        "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
+         WHERE conrelid = 'report_counts'::regclass AND contype = 'p'",
+    )
+    .fetch_one(&mut **t)
+    .await?;
+    sqlx::query(&format!("ALTER TABLE report_counts DROP CONSTRAINT {name}"))
+        .execute(&mut **t)
+        .await?;
+    let mut copy = crate::pg_copy::Copy::begin(
+        t,
+        "COPY report_counts (grain, bucket, agency_id, procedure_id, metric, n) FROM STDIN (FORMAT binary)",
+    )
+    .await?;
+    for (grain, bucket, agency, procedure, metric, n) in rows {
+        copy.row(6)
+            .text(grain)
+            .date(*bucket)
+            .int8(*agency)
+            .int8(*procedure)
+            .int2(*metric)
+            .int8(*n);
+        copy.flush_piece().await?;
+    }
+    copy.finish().await?;
+    sqlx::query(&format!("ALTER TABLE report_counts ADD CONSTRAINT {name} {def}"))
+        .execute(&mut **t)
+        .await?;
+    Ok(())
+}
+
 /// Adds `n` of each row to the counter already there (or creates it): the one writer of
 /// `report_counts`, for transitions (`apply`) and the bulk import. A transition's few rows
 /// are deferred as one `VALUES` list; a bulk load's many go as `UNNEST` arrays on
