@@ -411,7 +411,8 @@ on_both_backends! {
     async fn an_import_in_many_chunks_updates_across_them_and_keeps_counters_exact(t) {
         load_fixtures(t).await;
         let schema = load_schema(t).await;
-        // More rows than one chunk on either backend (2,000 on SQLite, 5,000 on PostgreSQL).
+        // More rows than one chunk on either backend when the table holds dossiers (2,000 on
+        // SQLite, 5,000 on PostgreSQL).
         let all = generate(12_000);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cu.csv");

@@ -20,6 +20,9 @@ use std::collections::HashMap;
 const SQLITE_CHUNK: usize = 2000;
 /// Rows per INSERT … SELECT FROM UNNEST on PostgreSQL (one array per column).
 const PG_CHUNK: usize = 5_000;
+/// Rows per `COPY` into an emptied table on PostgreSQL (streamed in pieces; fewer `COPY`
+/// statements kept PostgreSQL busier: 1M rows written in 3.3 s against 3.7 s with 5,000).
+const PG_COPY_CHUNK: usize = 50_000;
 const MAX_ERRORS: usize = 50;
 /// SQLite page cache of the import's connection while it writes rows, KiB: the unique
 /// `code` index and the table's last pages stay in memory (pages are taken as needed, so a
@@ -244,6 +247,7 @@ impl Importer {
     pub fn chunk_rows(&self) -> usize {
         match self.tx {
             Tx::Sqlite(_) => SQLITE_CHUNK,
+            Tx::Postgres(_) if self.was_empty => PG_COPY_CHUNK,
             Tx::Postgres(_) => PG_CHUNK,
         }
     }
@@ -850,10 +854,12 @@ async fn pg_take_empty(t: &mut crate::PgTx) -> Result<Option<PgLoad>, ImportFail
     )
     .fetch_all(&mut **t)
     .await?;
-    // Indexes that back no constraint of the table (those go with their constraint).
+    // Indexes that back no constraint of the table (those go with their constraint). Partial
+    // indexes stay: they hold open dossiers only, few in a history, and a build would scan
+    // the whole table for them.
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-         WHERE i.indrelid = 'dossiers'::regclass
+         WHERE i.indrelid = 'dossiers'::regclass AND i.indpred IS NULL
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = i.indrelid AND k.conindid = i.indexrelid)
          ORDER BY c.relname",
     )
