@@ -469,6 +469,45 @@ on_both_backends! {
     }
 }
 
+/// PostgreSQL: the first load takes its tables only if it can within a few seconds; beside a
+/// session that keeps `dossiers` busy it loads row by row, and keeps every key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_load_beside_a_session_reading_dossiers_goes_row_by_row() {
+    use motcua_domain::import::Outcome;
+    let Some(t) = TestDb::postgres().await else { return };
+    load_fixtures(&t).await;
+    let schema = load_schema(&t).await;
+    let motcua_store::Db::Postgres(pg) = &t.db else {
+        unreachable!()
+    };
+    let mut reader = pg.read.acquire().await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *reader).await.unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dossiers")
+        .fetch_one(&mut *reader)
+        .await
+        .unwrap();
+    assert_eq!(before, 0);
+
+    let rows = [
+        legacy_row(2, "CU-BESIDE-1", Outcome::Resolved),
+        legacy_row(3, "CU-BESIDE-2", Outcome::InProcess),
+    ];
+    let done = motcua_store::repo::legacy::import(&t.db, &rows, false, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(done.inserted, 2);
+    assert_eq!(load_schema(&t).await, schema);
+    // The reading session was never in the way of anything, and goes on.
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dossiers")
+        .fetch_one(&mut *reader)
+        .await
+        .unwrap();
+    assert_eq!(seen, 2);
+    sqlx::query("ROLLBACK").execute(&mut *reader).await.unwrap();
+    let got = report(&t, "1999-12-01", "2000-01-31", &["--verify"]);
+    assert_eq!(got["total"]["received"], 2, "{got}");
+}
+
 /// A command that wrote a lot leaves no WAL behind on SQLite: on close the log is checkpointed
 /// into the database file and emptied (or removed).
 #[test]

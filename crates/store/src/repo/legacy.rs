@@ -211,8 +211,8 @@ impl Importer {
         let mut counters_into_empty = false;
         // Into an empty table, both backends load faster without what they would maintain
         // row by row, and build it after (sorted): SQLite its secondary indexes; PostgreSQL
-        // also the unique key on `code` and the foreign keys, taking `dossiers` and
-        // `report_counts` for itself until the commit (docs/PERFORMANCE.md).
+        // also the unique key on `code` and the foreign keys, taking the tables for itself
+        // until the commit (docs/reports.md).
         let rebuilt_indexes = match &mut tx {
             Tx::Sqlite(t) if was_empty => drop_secondary_indexes(t).await?,
             Tx::Postgres(t) if was_empty => match pg_take_empty(t).await? {
@@ -813,6 +813,43 @@ fn returned_at(r: &LegacyDossier) -> Option<DateTime<Utc>> {
         .flatten()
 }
 
+/// How long the import waits for the tables it loads into empty (`pg_take_empty`) before it
+/// goes row by row instead: while it waits, readers of `dossiers` wait behind it.
+pub const PG_LOCK_WAIT: &str = "5s";
+
+/// Takes every lock the load needs, at once and first, so that none is waited for later
+/// (where a deadlock would cost the whole import): `dossiers`, `report_counts` and the
+/// tables the foreign keys of `dossiers` name (agencies, procedures, citizens), all for this
+/// transaction alone, since dropping a foreign key takes its other table so too (keeping
+/// them cost 7 s per million rows). Gives up after [`PG_LOCK_WAIT`].
+async fn pg_lock_for_load(t: &mut crate::PgTx) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("SET LOCAL lock_timeout = '{PG_LOCK_WAIT}'"))
+        .execute(&mut **t)
+        .await?;
+    // Both at once, in the order of every writer's statement (a dossier, then its counters).
+    sqlx::query("LOCK TABLE dossiers, report_counts IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut **t)
+        .await?;
+    let referenced: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT confrelid::regclass::text FROM pg_constraint
+         WHERE conrelid = 'dossiers'::regclass AND contype = 'f' AND confrelid <> conrelid",
+    )
+    .fetch_all(&mut **t)
+    .await?;
+    if !referenced.is_empty() {
+        sqlx::query(&format!(
+            "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+            referenced.join(", ")
+        ))
+        .execute(&mut **t)
+        .await?;
+    }
+    sqlx::query("SET LOCAL lock_timeout TO DEFAULT")
+        .execute(&mut **t)
+        .await?;
+    Ok(())
+}
+
 /// What [`pg_take_empty`] took apart.
 struct PgLoad {
     /// Statements putting back what was dropped from `dossiers`: its unique key first (the
@@ -822,19 +859,44 @@ struct PgLoad {
     counters_empty: bool,
 }
 
-/// A load into an empty `dossiers` on PostgreSQL, as `pg_restore` does it: locks
-/// `dossiers` and `report_counts` until the commit (readers of either wait), and, if
-/// `dossiers` is still empty, drops its unique key on `code`, its secondary indexes and its
+/// A load into an empty `dossiers` on PostgreSQL, as `pg_restore` does it: locks the tables
+/// it touches until the commit (their readers wait; `pg_lock_for_load`), and, if `dossiers`
+/// is still empty, drops its unique key on `code`, its indexes that are not partial and its
 /// foreign keys, returning the statements that build them again after the rows (one sorted
 /// build, one check per foreign key, instead of an index entry and a check per row). All of
 /// it is in the import's transaction: a failure anywhere rolls it all back. `None`: a
-/// dossier arrived before the lock; nothing was dropped.
+/// dossier arrived before the lock, or the tables were not free within [`PG_LOCK_WAIT`];
+/// nothing was dropped.
 async fn pg_take_empty(t: &mut crate::PgTx) -> Result<Option<PgLoad>, ImportFailure> {
     t.flush().await?;
-    // Both at once, in the order of every writer's statement (a dossier, then its counters).
-    sqlx::query("LOCK TABLE dossiers, report_counts IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut **t)
-        .await?;
+    sqlx::query("SAVEPOINT take_empty").execute(&mut **t).await?;
+    match pg_lock_for_load(t).await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT take_empty")
+                .execute(&mut **t)
+                .await?;
+        }
+        // Another session holds them: rather than stall every reader queued behind this
+        // lock, or lose the whole import to a deadlock later, load row by row.
+        Err(e)
+            if matches!(
+                e.as_database_error().and_then(|d| d.code()).as_deref(),
+                Some("55P03" | "40P01")
+            ) =>
+        {
+            tracing::warn!(
+                "dossiers are in use by another session, so the import writes them row by row: {e}"
+            );
+            sqlx::query("ROLLBACK TO SAVEPOINT take_empty")
+                .execute(&mut **t)
+                .await?;
+            sqlx::query("RELEASE SAVEPOINT take_empty")
+                .execute(&mut **t)
+                .await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let any: Option<i64> = sqlx::query_scalar("SELECT id FROM dossiers LIMIT 1")
         .fetch_optional(&mut **t)
         .await?;
