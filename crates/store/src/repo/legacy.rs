@@ -221,7 +221,8 @@ impl Importer {
                     load.restore
                 }
                 None => {
-                    // A dossier arrived between the look and the lock.
+                    // A dossier arrived between the look and the lock, or another session
+                    // kept the tables busy: row by row.
                     was_empty = false;
                     Vec::new()
                 }
@@ -815,7 +816,7 @@ fn returned_at(r: &LegacyDossier) -> Option<DateTime<Utc>> {
 
 /// How long the import waits for the tables it loads into empty (`pg_take_empty`) before it
 /// goes row by row instead: while it waits, readers of `dossiers` wait behind it.
-pub const PG_LOCK_WAIT: &str = "5s";
+const PG_LOCK_WAIT: &str = "5s";
 
 /// Takes every lock the load needs, at once and first, so that none is waited for later
 /// (where a deadlock would cost the whole import): `dossiers`, `report_counts` and the
