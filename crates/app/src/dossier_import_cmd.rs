@@ -136,6 +136,10 @@ async fn write(
     }
     drop(chunks);
     bar.finish();
+    if bar.on && !importer.failed() {
+        // The indexes and the counters take a while after the last row (seconds per million).
+        eprintln!("finishing: indexes and report counters…");
+    }
     if !importer.failed() {
         let changed = match reading.await {
             Ok(Ok((rows, fingerprint))) => rows != check.rows || fingerprint != check.fingerprint,
