@@ -1241,7 +1241,8 @@ impl Db {
             {
                 Ok(mode) => mode.eq_ignore_ascii_case("delete"),
                 Err(e) => {
-                    tracing::info!(error = %e, "the database is open elsewhere: loading through the WAL");
+                    // Said by the caller once it loads (`Db::loads_through_wal`).
+                    tracing::debug!(error = %e, "the database is open elsewhere");
                     false
                 }
             }
@@ -1259,6 +1260,12 @@ impl Db {
             path: path.to_path_buf(),
             bulk,
         })
+    }
+
+    /// A SQLite database opened for a bulk load (`connect_bulk`) that another connection
+    /// had open: the load goes through the WAL instead of a rollback journal.
+    pub fn loads_through_wal(&self) -> bool {
+        matches!(self, Db::Sqlite { bulk: false, .. })
     }
 
     pub fn backend(&self) -> Backend {
