@@ -280,6 +280,19 @@ on_both_backends! {
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
         assert_eq!(dossier_count(t).await, 0);
 
+        // Valid rows but a code given twice: the rows are written while the file is checked
+        // (into the empty table, without its keys on PostgreSQL), then rolled back.
+        let schema = load_schema(t).await;
+        let again = good.replacen("OK-1", "OK-2", 1);
+        std::fs::write(&file, format!("{HEADER}\n{good}\n{again}\n{good}\n")).unwrap();
+        let o = motcua(t, &["import", "dossiers", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("line 4: code \"OK-1\" is already given on line 2"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert_eq!(dossier_count(t).await, 0);
+        assert_eq!(load_schema(t).await, schema);
+
         // Unknown codes are errors naming their first line; --create-missing makes placeholders.
         std::fs::write(&file, format!("{HEADER}\n{good}\nNEW-1,9.999999,000.99.99.H56,online,2025-03-04T08:30:00Z,2025-03-06T08:30:00Z,2025-03-05T08:30:00Z,resolved\n")).unwrap();
         let o = motcua(t, &["import", "dossiers", file.to_str().unwrap()]);
