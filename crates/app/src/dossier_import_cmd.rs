@@ -149,7 +149,8 @@ async fn import(
     size: u64,
 ) -> Result<legacy::Summary, ImportFailure> {
     let ahead = write(db, file, &[], &[], false, size, Some(refused)).await;
-    // Failed, the check's errors are the answer, and what was written ahead is rolled back.
+    // If the check failed, its errors are the answer, and what was written ahead is rolled
+    // back (dropped on return).
     let check = checked(checking).await.map_err(ImportFailure::Invalid)?;
     if db.loads_through_wal() {
         tracing::info!("the database is open elsewhere: loading through the WAL");
