@@ -527,9 +527,7 @@ impl Importer {
         let old = Facts::of_stored(status, channel, *received, *due, *finished);
         self.counters.add(*agency, *procedure, old.as_ref(), None);
         self.counters.add(a, p, None, facts_of(r).as_ref());
-        let returned = (r.outcome == Outcome::Returned)
-            .then_some(r.finished_at)
-            .flatten();
+        let returned = returned_at(r);
         let now = self.now;
         on_tx!(&mut self.tx, c => {
             sqlx::query(
