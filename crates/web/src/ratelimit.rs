@@ -78,25 +78,29 @@ impl Limiter {
     /// Counts one hit for `key`; Err(seconds to wait) when over the limit.
     pub fn hit(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
-        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let dropped = g.turn(now, self.window, self.max_keys);
-        let g = &mut *g;
-        let entry = match g.current.get_mut(key) {
-            Some(e) => e,
-            None => {
-                let kept = g.previous.remove(key).unwrap_or((0, now));
-                g.current.entry(key.to_string()).or_insert(kept)
+        let (answer, dropped) = {
+            let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let dropped = guard.turn(now, self.window, self.max_keys);
+            let g = &mut *guard;
+            let entry = match g.current.get_mut(key) {
+                Some(e) => e,
+                None => {
+                    let kept = g.previous.remove(key).unwrap_or((0, now));
+                    g.current.entry(key.to_string()).or_insert(kept)
+                }
+            };
+            if now.duration_since(entry.1) >= self.window {
+                *entry = (0, now);
             }
+            let answer = if entry.0 >= self.limit {
+                Err(self.wait(now, entry.1))
+            } else {
+                entry.0 += 1;
+                Ok(())
+            };
+            (answer, dropped)
         };
-        if now.duration_since(entry.1) >= self.window {
-            *entry = (0, now);
-        }
-        let answer = if entry.0 >= self.limit {
-            Err(self.wait(now, entry.1))
-        } else {
-            entry.0 += 1;
-            Ok(())
-        };
+        // The generation turned out is freed after the lock is let go.
         drop(dropped);
         answer
     }
