@@ -91,6 +91,12 @@ pub struct Common {
     /// PostgreSQL, a CLI import) shows within this many seconds.
     #[arg(long, env = "MOTCUA_LOOKUP_CACHE_SECONDS", default_value_t = 5, global = true)]
     pub lookup_cache_seconds: u32,
+
+    /// Days a delivered outbox message keeps its content (0: for ever). After that its payload
+    /// is cleared; the row (topic, dossier, when queued and delivered) stays.
+    #[arg(long, env = "MOTCUA_OUTBOX_KEEP_DAYS", default_value_t = 90, global = true,
+          value_parser = clap::value_parser!(u32).range(0..=36500))]
+    pub outbox_keep_days: u32,
 }
 
 impl Common {

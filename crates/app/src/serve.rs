@@ -40,7 +40,7 @@ pub async fn serve(common: &Common) -> anyhow::Result<()> {
     let sink = sink_of(common)?;
     let web = web_config(common)?;
     let (db, listener) = prepare(common).await?;
-    run_server(db, listener, web, sink).await
+    run_server(db, listener, web, sink, common.outbox_keep_days).await
 }
 
 fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
@@ -71,7 +71,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
         demo_accounts: crate::demo::accounts(),
         ..web_config(common)?
     };
-    run_server(db, listener, web, sink).await
+    run_server(db, listener, web, sink, common.outbox_keep_days).await
 }
 
 async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
@@ -104,10 +104,12 @@ async fn run_server(
     listener: TcpListener,
     web: WebConfig,
     sink: std::sync::Arc<dyn motcua_web::outbox::Sink>,
+    outbox_keep_days: u32,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let state = AppState::new(db.clone(), web);
     let worker = motcua_web::outbox::spawn_worker(state.clone(), sink);
+    let trimmer = motcua_web::outbox::spawn_trimmer(state.clone(), outbox_keep_days);
     let app = motcua_web::router(state);
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
     axum::serve(
@@ -117,6 +119,9 @@ async fn run_server(
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     worker.abort();
+    if let Some(t) = trimmer {
+        t.abort();
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -375,6 +375,31 @@ impl FreshDb {
         }
     }
 
+    /// Dossiers stored, and the bytes of outbox payloads (the content the server clears after
+    /// `--outbox-keep-days`), read after a live server has stopped.
+    async fn dossiers_and_payload_bytes(&self) -> anyhow::Result<(i64, i64)> {
+        const SQL: &str = "SELECT (SELECT COUNT(*) FROM dossiers), \
+            (SELECT CAST(COALESCE(SUM(LENGTH(payload)), 0) AS BIGINT) FROM outbox)";
+        Ok(match &self.sqlite_file {
+            Some(file) => {
+                use sqlx::Connection;
+                let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display())).await?;
+                let r = sqlx::query_as(SQL).fetch_one(&mut c).await?;
+                c.close().await?;
+                r
+            }
+            None => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&self.url)
+                    .await?;
+                let r = sqlx::query_as(SQL).fetch_one(&pool).await?;
+                pool.close().await;
+                r
+            }
+        })
+    }
+
     async fn drop_db(self) {
         if let Some((admin, name)) = self.pg
             && let Ok(pool) = sqlx::postgres::PgPoolOptions::new()
@@ -533,11 +558,22 @@ async fn live_phases(
         let dossiers = ctx.codes.lock().map(|c| c.len()).unwrap_or(0);
         let peak = server.stop();
         let bytes = db.bytes().await.unwrap_or(0);
+        let (stored, payload) = db.dossiers_and_payload_bytes().await.unwrap_or((0, 0));
+        let per = |b: i64| b as f64 / stored.max(1) as f64;
         servers.push(json!({
             "backend": backend, "server": "live", "peak_rss_bytes": peak,
             "db_bytes": bytes, "dossiers_kept_for_lookup": dossiers,
+            "dossiers_stored": stored,
+            "bytes_per_dossier": per(bytes as i64),
+            "outbox_payload_bytes_per_dossier": per(payload),
         }));
-        eprintln!("   live server peak RSS {:.1} MB", peak as f64 / 1e6);
+        eprintln!(
+            "   live server peak RSS {:.1} MB; on disk {:.0} bytes/dossier over {stored} dossiers handled live, \
+             {:.0} of them outbox payloads",
+            peak as f64 / 1e6,
+            per(bytes as i64),
+            per(payload)
+        );
         anyhow::Ok(())
     }
     .await;
@@ -656,6 +692,15 @@ fn print_table(rows: &[Row], servers: &[Value]) {
             r.backend,
             r.size.unwrap_or(0),
             r.extra["bytes_per_dossier"].as_f64().unwrap_or(0.0)
+        );
+    }
+    for s in servers.iter().filter(|s| s["server"] == "live") {
+        println!(
+            "on disk     {:<9} {:>9} {:>9.0} bytes/dossier handled live ({:.0} of them outbox payloads)",
+            s["backend"].as_str().unwrap_or(""),
+            s["dossiers_stored"].as_i64().unwrap_or(0),
+            s["bytes_per_dossier"].as_f64().unwrap_or(0.0),
+            s["outbox_payload_bytes_per_dossier"].as_f64().unwrap_or(0.0)
         );
     }
     for s in servers {

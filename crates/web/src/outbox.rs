@@ -204,6 +204,49 @@ pub async fn deliver_pending(
     Ok(delivered)
 }
 
+/// Outbox ids looked at per trimming transaction: short, so requests keep the writer.
+const TRIM_CHUNK: i64 = 1000;
+
+/// One trimming pass (docs/operations.md): clears the payloads of messages delivered more
+/// than `keep` before `now`, a chunk per short transaction with a pause between, until it
+/// reaches a row not old enough. Returns how many were cleared.
+pub async fn trim_delivered(
+    state: &AppState,
+    keep: chrono::Duration,
+    now: chrono::DateTime<Utc>,
+) -> Result<u64, motcua_store::StoreError> {
+    let cutoff = now - keep;
+    let mut cleared = 0;
+    while let Some(n) = lifecycle::trim_outbox(&state.db, cutoff, TRIM_CHUNK).await? {
+        cleared += n;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(cleared)
+}
+
+/// Trims delivered payloads kept longer than `keep_days` (0: never): a pass at start, then
+/// every hour.
+pub fn spawn_trimmer(state: AppState, keep_days: u32) -> Option<tokio::task::JoinHandle<()>> {
+    if keep_days == 0 {
+        return None;
+    }
+    let keep = chrono::Duration::days(i64::from(keep_days));
+    Some(tokio::spawn(async move {
+        loop {
+            match trim_delivered(&state, keep, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    cleared = n,
+                    keep_days,
+                    "outbox: payloads of old deliveries cleared"
+                ),
+                Err(e) => tracing::warn!(error = %e, "outbox trimming error; trying again in an hour"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }))
+}
+
 /// Rows delivered per batch (one sink call, one write transaction).
 const BATCH: i64 = 500;
 

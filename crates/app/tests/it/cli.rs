@@ -56,6 +56,19 @@ fn help_documents_commands_options_and_environment() {
 }
 
 #[test]
+fn outbox_days_kept_must_be_a_number_of_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = motcua(dir.path(), &["serve", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("MOTCUA_OUTBOX_KEEP_DAYS"));
+    for bad in ["-1", "ninety", "40000"] {
+        let o = motcua(dir.path(), &["serve", &format!("--outbox-keep-days={bad}")]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--outbox-keep-days"), "{}", stderr(&o));
+        assert!(!dir.path().join("motcua-data").exists(), "nothing is opened");
+    }
+}
+
+#[test]
 fn unknown_database_scheme_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let o = motcua(

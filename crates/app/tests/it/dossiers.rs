@@ -691,6 +691,62 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn delivered_messages_lose_their_content_after_the_days_kept_and_keep_their_record(t) {
+        use motcua_store::repo::{evaluation, lifecycle};
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
+        let d: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+        let code = d["code"].as_str().unwrap().to_string();
+        let stored = lifecycle::find(&t.db, &code).await.unwrap().unwrap();
+        let id = stored.id;
+        act(&app, &desk, &code, "transfer", json!({})).await;
+        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let dir = t.data_dir().join("outbox");
+        // Two messages delivered first, the other two a moment later.
+        let partly = std::sync::Arc::new(FailsAfter(2, Default::default(), motcua_web::outbox::FileSink { dir: dir.clone() }));
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 2);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let between = chrono::Utc::now();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let sink = std::sync::Arc::new(motcua_web::outbox::FileSink { dir: dir.clone() });
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink.clone(), 100).await.unwrap(), 2);
+        let before = lifecycle::outbox_of(&t.db, id).await.unwrap();
+        assert_eq!(before.len(), 4);
+        assert!(before.iter().all(|(_, p)| !p.is_empty()));
+        let day = motcua_domain::calendar::local_date(stored.received_at.unwrap());
+        let synced = || async {
+            let r = evaluation::received_between(&t.db, day, day, &[stored.agency_id]).await.unwrap();
+            r.iter().map(|x| (x.sync_messages, x.sync_pending)).collect::<Vec<_>>()
+        };
+        assert_eq!(synced().await, vec![(2, 0)]);
+
+        // 90 days on from `between`: the first two are past the days kept, the others not.
+        let keep = chrono::Duration::days(90);
+        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, between + keep).await.unwrap(), 2);
+        let after = lifecycle::outbox_of(&t.db, id).await.unwrap();
+        assert_eq!(after.iter().map(|(t, _)| t).collect::<Vec<_>>(), before.iter().map(|(t, _)| t).collect::<Vec<_>>(), "every row stays");
+        assert_eq!(after.iter().map(|(_, p)| p.is_empty()).collect::<Vec<_>>(), vec![true, true, false, false]);
+        assert_eq!(synced().await, vec![(2, 0)], "the 766 index still sees the sync delivered");
+
+        // Another dossier's messages, not delivered yet, stop the next pass before them.
+        let d2: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+        let id2 = lifecycle::find(&t.db, d2["code"].as_str().unwrap()).await.unwrap().unwrap().id;
+        let far = chrono::Utc::now() + keep + chrono::Duration::days(1);
+        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, far).await.unwrap(), 2);
+        assert!(lifecycle::outbox_of(&t.db, id).await.unwrap().iter().all(|(_, p)| p.is_empty()));
+        let pending = lifecycle::outbox_of(&t.db, id2).await.unwrap();
+        assert!(!pending.is_empty() && pending.iter().all(|(_, p)| !p.is_empty()), "undelivered messages keep their content");
+        // Delivered, then old enough: cleared too; the file sink had them whole.
+        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink, 100).await.unwrap(), pending.len());
+        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, far).await.unwrap(), pending.len() as u64);
+        assert!(lifecycle::outbox_of(&t.db, id2).await.unwrap().iter().all(|(_, p)| p.is_empty()));
+        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, far).await.unwrap(), 0);
+        let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
+        assert_eq!(sync.lines().count(), 3, "{sync}");
+    }
+}
+
+on_both_backends! {
     async fn reference_data_changed_by_another_process_is_seen_by_the_next_request(t) {
         let Desk { app, desk, .. } = setup(t).await;
         let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;

@@ -974,6 +974,50 @@ pub async fn outbox_delivered(tx: &mut Tx, ids: &[i64], now: DateTime<Utc>) -> S
     Ok(())
 }
 
+/// The `meta` key holding the outbox id up to which `trim_outbox` has looked.
+const OUTBOX_TRIMMED_TO: &str = "outbox_trimmed_to";
+
+/// Clears the payloads of the next run of delivered outbox rows, oldest first, from where the
+/// last call stopped: at most `chunk` ids, and only up to the first row not delivered before
+/// `cutoff` (undelivered, or delivered since), which stops the run until it is old enough.
+/// Topic, dossier, instants, attempts stay: the record of what was sent and when (the 766
+/// index counts it); the payload was a copy of the dossier, a notice or a one-time code.
+/// Returns the rows cleared, or None when there is nothing further to look at yet.
+pub async fn trim_outbox(db: &Db, cutoff: DateTime<Utc>, chunk: i64) -> StoreResult<Option<u64>> {
+    let from: i64 = super::meta::get(db, OUTBOX_TRIMMED_TO)
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let (first, end) = on_read!(db, pool => {
+        let first: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM outbox WHERE id > $1")
+            .bind(from).fetch_one(&mut *pool).await?;
+        match first {
+            None => (0, None),
+            Some(first) => {
+                let hi = first.saturating_add(chunk.max(1) - 1);
+                let stop: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(id) FROM outbox WHERE id >= $1 AND id <= $2 AND (delivered_at IS NULL OR delivered_at >= $3)")
+                    .bind(first).bind(hi).bind(cutoff).fetch_one(&mut *pool).await?;
+                let end = stop.map_or(hi, |s| s - 1);
+                // The last row there is, so a row numbered later but committed after this
+                // look (PostgreSQL) is not passed over.
+                let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM outbox WHERE id >= $1 AND id <= $2")
+                    .bind(first).bind(end).fetch_one(&mut *pool).await?;
+                (first, last)
+            }
+        }
+    });
+    let Some(end) = end else { return Ok(None) };
+    let mut tx = db.begin_grouped().await?;
+    let cleared = on_tx!(&mut tx, c => {
+        sqlx::query("UPDATE outbox SET payload = '' WHERE id >= $1 AND id <= $2 AND payload <> ''")
+            .bind(first).bind(end).execute(c).await?.rows_affected()
+    });
+    super::meta::set(&mut tx, OUTBOX_TRIMMED_TO, &end.to_string()).await?;
+    tx.commit().await?;
+    Ok(Some(cleared))
+}
+
 /// Queues a message not tied to a dossier (e.g. a one-time code for a citizen).
 pub async fn enqueue_message(tx: &mut Tx, topic: &str, payload: &str, now: DateTime<Utc>) -> StoreResult<()> {
     on_tx!(tx, c => {
