@@ -999,8 +999,8 @@ pub async fn trim_outbox(db: &Db, cutoff: DateTime<Utc>, chunk: i64) -> StoreRes
                     "SELECT MIN(id) FROM outbox WHERE id >= $1 AND id <= $2 AND (delivered_at IS NULL OR delivered_at >= $3)")
                     .bind(first).bind(hi).bind(cutoff).fetch_one(&mut *pool).await?;
                 let end = stop.map_or(hi, |s| s - 1);
-                // The last row there is, so a row numbered later but committed after this
-                // look (PostgreSQL) is not passed over.
+                // Up to the last row there is: the range may reach past the newest row, and
+                // rows numbered there later must not be passed over.
                 let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM outbox WHERE id >= $1 AND id <= $2")
                     .bind(first).bind(end).fetch_one(&mut *pool).await?;
                 (first, last)
