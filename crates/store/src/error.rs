@@ -31,7 +31,7 @@ pub enum StoreError {
     Io(String),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
-    /// From a statement run through SQLite's C API (`sqlite_bulk`): the extended result code.
+    /// From a statement run through SQLite's C API (`db::bulk`): the extended result code.
     #[error("(code: {code}) {message}")]
     Sqlite { code: i32, message: String },
 }

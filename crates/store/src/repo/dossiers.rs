@@ -119,7 +119,7 @@ fn code_of(agency: AgencyCode, day: NaiveDate, seq: i64) -> StoreResult<DossierC
 /// transaction, so the dossier's INSERT can wait with the transaction's other writes
 /// (`lifecycle::insert`). SQLite: two statements in one hand-off, the id being one past the
 /// largest (the transaction holds the write lock, as SQLite itself would pick it), or, for
-/// a group member once the writer knows them (`Reserved` in db.rs), no statement at all;
+/// a group member once the writer knows them (`Reserved` in `db::sqlite`), no statement at all;
 /// PostgreSQL: the sequence's upsert and `nextval` in one statement, or, in a transaction of
 /// `begin_grouped` once this process knows the day's last number (`PgKnown`), no statement:
 /// the number is checked by a sequence update deferred with the intake's writes, whose

@@ -6,8 +6,8 @@
 //! chunk at a time (the caller never holds the whole file), [`Importer::finish`] writes the
 //! counters (summed per bucket while writing) and commits.
 
+use crate::db::bulk::Statement;
 use crate::repo::report::{self, CountRow};
-use crate::sqlite_bulk::Statement;
 use crate::{Db, StoreError, Tx, on_tx};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use motcua_domain::import::{ImportErrors, LegacyDossier, LineError, Outcome};
@@ -414,7 +414,7 @@ impl Importer {
         let now = self.now;
         let done = match &mut self.tx {
             Tx::Sqlite(t) => {
-                // One prepared row statement through SQLite's C API (`sqlite_bulk`).
+                // One prepared row statement through SQLite's C API (`db::bulk`).
                 let mut handle = t.bulk_handle().await?;
                 let mut insert = Statement::prepare(
                     &mut handle,
@@ -765,7 +765,7 @@ async fn unnest_insert(
 }
 
 /// Rows of an import into the emptied `dossiers` (PostgreSQL, `pg_take_empty`): one binary
-/// `COPY` (`pg_copy`). There is no unique key to conflict on until the commit builds it,
+/// `COPY` (`db::copy`). There is no unique key to conflict on until the commit builds it,
 /// which fails if a code came twice.
 async fn copy_into_emptied(
     t: &mut crate::PgTx,
@@ -774,7 +774,7 @@ async fn copy_into_emptied(
     only: &[usize],
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    let mut copy = crate::pg_copy::Copy::begin(
+    let mut copy = crate::db::copy::Copy::begin(
         t,
         "COPY dossiers (code, agency_id, procedure_id, channel, status, applicant_name, submitted_at, received_at,
            due_at, original_due_at, finished_at, returned_at, created_at, updated_at, imported, search_text)

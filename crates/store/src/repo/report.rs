@@ -275,7 +275,7 @@ pub(crate) async fn add_rows_to_empty(t: &mut crate::PgTx, rows: &[CountRow]) ->
     sqlx::query(&format!("ALTER TABLE report_counts DROP CONSTRAINT {name}"))
         .execute(&mut **t)
         .await?;
-    let mut copy = crate::pg_copy::Copy::begin(
+    let mut copy = crate::db::copy::Copy::begin(
         t,
         "COPY report_counts (grain, bucket, agency_id, procedure_id, metric, n) FROM STDIN (FORMAT binary)",
     )
@@ -300,7 +300,7 @@ pub(crate) async fn add_rows_to_empty(t: &mut crate::PgTx, rows: &[CountRow]) ->
 /// Adds `n` of each row to the counter already there (or creates it): the one writer of
 /// `report_counts`, for transitions (`apply`) and the bulk import. A transition's few rows
 /// are deferred as one `VALUES` list; a bulk load's many go as `UNNEST` arrays on
-/// PostgreSQL and through one prepared row statement on SQLite (`sqlite_bulk`).
+/// PostgreSQL and through one prepared row statement on SQLite (`db::bulk`).
 pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> {
     const UPSERT: &str = "ON CONFLICT (grain, bucket, agency_id, procedure_id, metric) DO UPDATE SET n = report_counts.n + excluded.n";
     if rows.is_empty() {
@@ -335,7 +335,7 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
         }
         Tx::Sqlite(t) if !few => {
             let mut handle = t.bulk_handle().await?;
-            let mut upsert = crate::sqlite_bulk::Statement::prepare(
+            let mut upsert = crate::db::bulk::Statement::prepare(
                 &mut handle,
                 &format!(
                     "INSERT INTO report_counts (grain, bucket, agency_id, procedure_id, metric, n) VALUES (?, ?, ?, ?, ?, ?) {UPSERT}"

@@ -1,4 +1,5 @@
-//! SQLite's process-wide settings, made once before the first connection opens.
+//! SQLite's process-wide settings (its allocator, no memory statistics), made once.
+//! Must not open a connection: `sqlite3_config` is refused once SQLite has initialised.
 //!
 //! perf of SQLite intake had SQLite's threads spend about a fifth of their time in glibc's
 //! `malloc` and `free` and in mutexes, among them the one SQLite takes around every

@@ -1,6 +1,8 @@
-//! Bulk rows for PostgreSQL's `COPY … FROM STDIN (FORMAT binary)`: the bulk import's rows
-//! into an emptied table (`repo::legacy`, `repo::report::add_rows_to_empty`). Binary values
-//! cost PostgreSQL no parsing (text timestamps did: `COPY` in text was slower than
+//! Bulk rows for PostgreSQL's `COPY … FROM STDIN (FORMAT binary)` into an emptied table.
+//! Must not begin or commit: it streams inside the caller's open transaction.
+//!
+//! For the bulk import's rows (`repo::legacy`, `repo::report::add_rows_to_empty`). Binary
+//! values cost PostgreSQL no parsing (text timestamps did: `COPY` in text was slower than
 //! `INSERT … SELECT FROM UNNEST`), and the rows stream in pieces, so PostgreSQL stores the
 //! first while the rest are encoded (docs/PERFORMANCE.md).
 

@@ -1,4 +1,5 @@
-//! Read connections: a pool that takes a connection back untested.
+//! Read connections: a pool that takes a connection back untested (`ReadPool`, `PgReadPool`).
+//! Must not serve writes: a write transaction has its own connection (`Writer`, `PgPools::write`).
 //!
 //! sqlx's pool tests every connection as it comes back, with a ping sent from a task spawned
 //! for it. For SQLite a ping is a round trip to the connection's worker thread, as costly as
@@ -208,7 +209,7 @@ mod tests {
     #[tokio::test]
     async fn connections_are_capped_reused_and_closed() {
         // As `Db::connect` does, before SQLite initialises (tests run on parallel threads).
-        crate::sqlite_setup::configure();
+        crate::db::sqlite::setup::configure();
         let path = std::env::temp_dir().join(format!("motcua-read-pool-{}.db", std::process::id()));
         let options = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&path)

@@ -1,4 +1,5 @@
 //! Bulk writes on SQLite through its C API, on the calling thread (the historic import).
+//! Must not begin or commit: it writes inside the caller's open transaction.
 //!
 //! sqlx runs each statement on the connection's own thread and copies every bound value
 //! into an argument list first; for a million rows that copying and the allocations cost
@@ -8,7 +9,7 @@
 //!
 //! The connection is borrowed with sqlx's `lock_handle` (its thread waits meanwhile), in
 //! the caller's open transaction; nothing here begins or commits. The statement is
-//! finalized when dropped. With `sqlite_setup`, this is the only `unsafe` of the workspace.
+//! finalized when dropped. With `setup`, this is the only `unsafe` of the workspace.
 
 use crate::StoreError;
 use libsqlite3_sys as ffi;
@@ -175,7 +176,7 @@ mod tests {
 
     async fn memory() -> sqlx::SqliteConnection {
         // As `Db::connect` does, before SQLite initialises (tests run on parallel threads).
-        crate::sqlite_setup::configure();
+        crate::db::sqlite::setup::configure();
         let mut c = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
         sqlx::query(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL, n INTEGER, note TEXT)",

@@ -1,0 +1,437 @@
+//! PostgreSQL's side of `Db`: its two pools (`PgPools`) and `PgTx`, a write transaction whose
+//! deferred writes go as one statement. Must not reach the SQLite side or hold state across pools.
+
+pub(crate) mod copy;
+mod known;
+
+pub use known::PgKnown;
+pub(crate) use known::SeqHold;
+
+use super::{PgReadPool, PoolStats, broken, detached, redact};
+use crate::{StoreError, StoreResult};
+use sqlx::Arguments;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// PostgreSQL's two pools on one server: write transactions take from `write`, reads
+/// (`on_read!`) from `read`. A request that reads while it holds a write transaction (the
+/// assignee's roles, a procedure version not yet cached) so never waits for a connection that
+/// only transactions hold: with one pool, as many such requests at once as connections waited
+/// for each other until the pool's timeout. Reads have fewer connections than writes (which
+/// wait on fsync and row locks): on 2 cores more readers only queue for the CPU.
+#[derive(Clone, Debug)]
+pub struct PgPools {
+    pub write: PgPool,
+    /// Not sqlx's pool: ours takes a connection back without a ping (`read_pool.rs`).
+    pub read: PgReadPool,
+    /// What this process knows of the numbering (see `PgKnown`).
+    known: Arc<PgKnown>,
+}
+
+/// Connections of PostgreSQL's write pool and read pool.
+const PG_WRITERS: u32 = 16;
+const PG_READERS: u32 = 8;
+
+impl PgPools {
+    /// Opens both pools (`Db::connect`).
+    pub(super) async fn connect(url: &str) -> StoreResult<PgPools> {
+        let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
+            url: redact(url),
+            source: e,
+        })?;
+        // No ping before each use (a round trip per query): a connection broken by a
+        // server restart fails one statement and is dropped by the pool.
+        let pool = PgPoolOptions::new()
+            .max_connections(PG_WRITERS)
+            .min_connections(0)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts.clone());
+        let err = |e| StoreError::Connect {
+            url: redact(url),
+            source: e,
+        };
+        let write = pool.await.map_err(err)?;
+        let read = PgReadPool::open_pg(opts.clone(), PG_READERS, Duration::from_secs(5))
+            .await
+            .map_err(err)?;
+        Ok(PgPools {
+            write,
+            read,
+            known: Default::default(),
+        })
+    }
+
+    /// Pool figures for /metrics (`Db::pool_stats`).
+    pub(super) fn stats(&self) -> Vec<(&'static str, PoolStats)> {
+        let write = PoolStats {
+            size: self.write.size(),
+            idle: self.write.num_idle() as u32,
+            max: self.write.options().get_max_connections(),
+        };
+        vec![("write", write), ("read", self.read.stats())]
+    }
+}
+
+/// A PostgreSQL write transaction and the statements deferred in it (`write_later!`).
+///
+/// Every statement is a network round trip: the deferred ones are sent as one statement,
+/// the others as data-modifying CTEs of the last (`WITH w1 AS (INSERT …), w2 AS (UPDATE …)
+/// INSERT …`), before the next immediate statement or with the commit. The parts of one
+/// statement share a snapshot and cannot see each other's rows, so a part writing a table
+/// already written by an earlier part starts the next statement; foreign keys are checked at
+/// the end of the statement, when every part has run.
+///
+/// A transaction of `Db::begin_grouped` sends its `BEGIN` only with its first immediate
+/// statement (`on_tx!`, `flush`). One that has none, and whose deferred writes are one
+/// statement, commits that statement on its own, without `BEGIN` and `COMMIT`: a single
+/// statement is atomic. An intake whose day's number this process knows is such a
+/// transaction (`repo::dossiers::reserve`): one round trip instead of four.
+pub struct PgTx {
+    conn: PgConn,
+    /// Statements to send, each with its parts, the tables they write and its arguments.
+    pending: Vec<PgBatch>,
+    /// As `SqliteTx::broken`.
+    broken: bool,
+    /// What this process knows of the numbering (a transaction of `begin_grouped`).
+    known: Option<Arc<PgKnown>>,
+    /// The entry of the agency whose day's number was taken from `known` in this
+    /// transaction: its deferred sequence update fails if another transaction took that
+    /// number first. Left unknown unless the transaction commits.
+    guessed: Option<SeqHold>,
+    /// A guard was deferred (`defer_guard`): its failure is `StoreError::Retry`.
+    guarded: bool,
+}
+
+enum PgConn {
+    /// Not yet in a transaction: `BEGIN` waits for the first immediate statement.
+    Idle(sqlx::pool::PoolConnection<Postgres>),
+    Open(Transaction<'static, Postgres>),
+    /// Lost to a failed `BEGIN`.
+    Gone,
+}
+
+#[derive(Default)]
+struct PgBatch {
+    parts: Vec<String>,
+    tables: Vec<String>,
+    args: sqlx::postgres::PgArguments,
+    params: usize,
+    /// The part that must write a row (`PgTx::defer_guard`).
+    guard: Option<usize>,
+}
+
+impl PgBatch {
+    /// The parts as one statement: all but the last as data-modifying CTEs, the last as the
+    /// main statement. With a guard (`PgTx::defer_guard`), every part is a CTE and the main
+    /// statement reads the guard's rows, failing (SQLSTATE 22012) if it wrote none.
+    /// PostgreSQL runs the main statement first, then the CTEs nobody reads, in order: the
+    /// guard's row locks are taken first.
+    fn statement(&self) -> String {
+        let main = match self.guard {
+            Some(_) => self.parts.len(),
+            None => self.parts.len() - 1,
+        };
+        let mut sql = String::new();
+        for (i, part) in self.parts[..main].iter().enumerate() {
+            sql.push_str(if i == 0 { "WITH " } else { ", " });
+            sql.push_str(&format!("w{i} AS ({part})"));
+        }
+        if !sql.is_empty() {
+            sql.push(' ');
+        }
+        match self.guard {
+            Some(g) => sql.push_str(&format!("SELECT 1 / count(*)::int FROM w{g}")),
+            None => sql.push_str(&self.parts[main]),
+        }
+        sql
+    }
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &sqlx::PgConnection {
+        match &self.conn {
+            PgConn::Idle(c) => c,
+            PgConn::Open(t) => t,
+            PgConn::Gone => unreachable!("a transaction whose BEGIN failed is not used again"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        debug_assert!(
+            self.pending.is_empty(),
+            "deferred statements must be flushed before an immediate one"
+        );
+        debug_assert!(
+            matches!(self.conn, PgConn::Open(_)),
+            "an immediate statement runs in the transaction: flush (on_tx!) first"
+        );
+        self.connection()
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // Not committed: the number taken is given back (rolled back), or was taken by
+        // another transaction. The next intake of the agency reads the sequence row again.
+        if let Some(mut hold) = self.guessed.take() {
+            *hold = None;
+        }
+    }
+}
+
+impl PgTx {
+    /// A transaction begun at once (`Db::begin`).
+    pub(super) async fn begin(pg: &PgPools) -> Result<PgTx, sqlx::Error> {
+        let pool = pg.write.clone();
+        // Detached: a caller dropped meanwhile must not leave it begun (see `detached`).
+        Ok(PgTx::new(
+            PgConn::Open(detached(async move { pool.begin().await }).await?),
+            None,
+        ))
+    }
+
+    /// A transaction whose `BEGIN` waits for its first immediate statement
+    /// (`Db::begin_grouped`).
+    pub(super) async fn begin_grouped(pg: &PgPools) -> Result<PgTx, sqlx::Error> {
+        let conn = pg.write.acquire().await?;
+        Ok(PgTx::new(PgConn::Idle(conn), Some(pg.known.clone())))
+    }
+
+    fn new(conn: PgConn, known: Option<Arc<PgKnown>>) -> PgTx {
+        PgTx {
+            conn,
+            pending: Vec::new(),
+            broken: false,
+            known,
+            guessed: None,
+            guarded: false,
+        }
+    }
+
+    /// Whether `BEGIN` was sent: reads before it see no snapshot of the transaction's own
+    /// and lock nothing (`repo::lifecycle::find_for_action_tx`).
+    pub(crate) fn begun(&self) -> bool {
+        matches!(self.conn, PgConn::Open(_))
+    }
+
+    /// The connection, in the transaction or not yet (see `untransacted`).
+    fn connection(&mut self) -> &mut sqlx::PgConnection {
+        match &mut self.conn {
+            PgConn::Idle(c) => c,
+            PgConn::Open(t) => t,
+            PgConn::Gone => unreachable!("a transaction whose BEGIN failed is not used again"),
+        }
+    }
+
+    /// The connection for a statement whose effect no transaction undoes (`nextval`), or a
+    /// read before the transaction begins (`begun`): neither begins the transaction nor
+    /// sends the deferred writes.
+    pub(crate) fn untransacted(&mut self) -> &mut sqlx::PgConnection {
+        self.connection()
+    }
+
+    /// What this process knows of the numbering (transactions of `begin_grouped`).
+    pub(crate) fn known(&self) -> Option<&Arc<PgKnown>> {
+        self.known.as_ref()
+    }
+
+    /// The day's number of an agency in this transaction came from `known`.
+    pub(crate) fn guessed(&mut self, hold: SeqHold) {
+        self.guessed = Some(hold);
+    }
+
+    /// Begins the transaction if it has not begun.
+    async fn open(&mut self) -> Result<(), sqlx::Error> {
+        if let PgConn::Idle(_) = self.conn {
+            let PgConn::Idle(c) = std::mem::replace(&mut self.conn, PgConn::Gone) else {
+                unreachable!()
+            };
+            // Detached: a caller dropped meanwhile must not leave it begun (see `detached`).
+            self.conn = PgConn::Open(detached(Transaction::begin(c, None)).await?);
+        }
+        match self.conn {
+            PgConn::Gone => Err(sqlx::Error::PoolClosed),
+            _ => Ok(()),
+        }
+    }
+
+    /// Begins the transaction if need be and sends the deferred statements, if any, one
+    /// round trip per batch.
+    pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        if self.broken {
+            return Err(broken());
+        }
+        self.open().await?;
+        self.send_pending().await
+    }
+
+    async fn send_pending(&mut self) -> Result<(), sqlx::Error> {
+        for batch in std::mem::take(&mut self.pending) {
+            let sql = batch.statement();
+            sqlx::query_with(&sql, batch.args)
+                .execute(self.connection())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Commits: the deferred writes, then `COMMIT`; a transaction never begun whose writes
+    /// are one statement sends that statement alone.
+    pub(super) async fn commit(mut self) -> StoreResult<()> {
+        let result = match self.conn {
+            _ if self.broken => Err(broken()),
+            PgConn::Idle(_) if self.pending.len() <= 1 => self.send_pending().await,
+            _ => match self.flush().await {
+                Ok(()) => match std::mem::replace(&mut self.conn, PgConn::Gone) {
+                    PgConn::Open(t) => t.commit().await,
+                    _ => Err(sqlx::Error::PoolClosed),
+                },
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) => {
+                // Committed: the entry keeps the number.
+                drop(self.guessed.take());
+                Ok(())
+            }
+            // A guard wrote no row (`defer_guard`): another transaction took the day's
+            // number (`repo::dossiers::reserve`; `Drop` leaves the agency's entry unknown) or
+            // changed the dossier read before `BEGIN` (`repo::lifecycle::save_state`).
+            Err(sqlx::Error::Database(e)) if self.guarded && e.code().as_deref() == Some("22012") => Err(
+                StoreError::Retry("a row this transaction relies on was changed meanwhile".into()),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Defers one INSERT or UPDATE with parameters `$1…$n` (each may repeat); `bind` adds
+    /// the n values in order.
+    pub fn defer(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
+    ) -> Result<(), sqlx::Error> {
+        self.defer_part(sql, bind, false)
+    }
+
+    /// As `defer`, for an UPDATE (without RETURNING: added here) that must write a row, or
+    /// the statement sent with it fails (division by zero, SQLSTATE 22012) and writes
+    /// nothing; the commit then fails with `StoreError::Retry`. It runs before the others
+    /// sent with it, so its row locks come first (in the order every transaction takes
+    /// them, so none deadlock).
+    pub fn defer_guard(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
+    ) -> Result<(), sqlx::Error> {
+        self.defer_part(&format!("{sql} RETURNING 1"), bind, true)
+    }
+
+    fn defer_part(
+        &mut self,
+        sql: &str,
+        bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
+        guard: bool,
+    ) -> Result<(), sqlx::Error> {
+        let table = written_table(sql).to_string();
+        // A new statement for a table already written (its rows would not be seen) or for a
+        // second guard (a statement checks one).
+        let joins = |b: &PgBatch| !(b.tables.contains(&table) || guard && b.guard.is_some());
+        if !self.pending.last().is_some_and(joins) {
+            self.pending.push(PgBatch::default());
+        }
+        let batch = self.pending.last_mut().expect("just pushed");
+        let before = batch.args.len();
+        if let Err(e) = bind(&mut batch.args) {
+            self.broken = true;
+            return Err(sqlx::Error::Encode(e));
+        }
+        let offset = batch.params;
+        let mut part = String::with_capacity(sql.len() + 16);
+        let mut highest = 0;
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d as usize;
+                    chars.next();
+                }
+                highest = highest.max(n);
+                part.push_str(&format!("${}", n + offset));
+            } else {
+                part.push(c);
+            }
+        }
+        debug_assert_eq!(
+            batch.args.len() - before,
+            highest,
+            "one value per parameter: {sql}"
+        );
+        batch.params += highest;
+        if guard {
+            batch.guard = Some(batch.parts.len());
+            self.guarded = true;
+        }
+        batch.parts.push(part);
+        batch.tables.push(table);
+        Ok(())
+    }
+}
+
+/// The table an `INSERT INTO t …` or `UPDATE t …` writes.
+fn written_table(sql: &str) -> &str {
+    let mut words = sql.split_whitespace();
+    match words.next().map(str::to_ascii_uppercase).as_deref() {
+        Some("INSERT") => {
+            words.next();
+            words.next().unwrap_or("").split('(').next().unwrap_or("")
+        }
+        _ => words.next().unwrap_or(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(parts: &[&str], guard: Option<usize>) -> PgBatch {
+        PgBatch {
+            parts: parts.iter().map(|p| p.to_string()).collect(),
+            guard,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_batch_is_one_statement_led_by_its_guard() {
+        assert_eq!(batch(&["INSERT a"], None).statement(), "INSERT a");
+        assert_eq!(
+            batch(&["INSERT a", "INSERT b", "UPDATE c"], None).statement(),
+            "WITH w0 AS (INSERT a), w1 AS (INSERT b) UPDATE c"
+        );
+        // Every part a CTE; the main statement reads the guard's rows (and fails on none).
+        assert_eq!(
+            batch(&["UPDATE g RETURNING x", "INSERT a"], Some(0)).statement(),
+            "WITH w0 AS (UPDATE g RETURNING x), w1 AS (INSERT a) SELECT 1 / count(*)::int FROM w0"
+        );
+    }
+
+    #[test]
+    fn the_written_table_starts_a_new_statement_when_written_again() {
+        assert_eq!(written_table("INSERT INTO outbox (topic) VALUES ($1)"), "outbox");
+        assert_eq!(
+            written_table("INSERT INTO report_counts(grain) VALUES ($1)"),
+            "report_counts"
+        );
+        assert_eq!(written_table("UPDATE dossiers SET status = $1"), "dossiers");
+    }
+}
