@@ -33,7 +33,7 @@ async fn put_later(
     value: &str,
 ) -> Result<(), motcua_store::StoreError> {
     use sqlx::Arguments;
-    motcua_store::write_later!(tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
+    motcua_store::write_later!(tx, "meta", "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
         a.add(key.to_string())?;
         a.add(value.to_string())?;
     });
@@ -332,7 +332,7 @@ on_both_backends! {
     async fn a_value_that_cannot_be_encoded_fails_the_transaction(t) {
         use sqlx::Arguments;
         async fn put(tx: &mut motcua_store::Tx, key: &str) -> Result<(), motcua_store::StoreError> {
-            motcua_store::write_later!(tx, "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
+            motcua_store::write_later!(tx, "meta", "INSERT INTO meta (key, value) VALUES ($1, $2)", a => {
                 a.add(key.to_string())?;
                 a.add(Unencodable)?;
             });

@@ -118,30 +118,31 @@ fn broken() -> sqlx::Error {
 
 /// A statement whose result nobody reads (an INSERT or UPDATE without RETURNING), in a write
 /// transaction: deferred, and sent with the next immediate statement or the commit (see
-/// `SqliteTx`, `PgTx`); an error it raises comes from that later call. `$sql` is in the
-/// transaction's dialect (`repo::positional`); the block adds one value per parameter, in
+/// `SqliteTx`, `PgTx`); an error it raises comes from that later call. `$table` is the table
+/// `$sql` writes (PostgreSQL starts a new statement for a table written again). `$sql` is in
+/// the transaction's dialect (`repo::positional`); the block adds one value per parameter, in
 /// order, with `sqlx::Arguments::add` on `$args`.
 #[macro_export]
 macro_rules! write_later {
     // The expansion both macros share: PostgreSQL's `PgTx` method named, SQLite's `defer`.
-    (@via $pg:ident, $tx:expr, $sql:expr, $args:ident => $binds:block) => {
+    (@via $pg:ident, $tx:expr, $table:expr, $sql:expr, $args:ident => $binds:block) => {
         match $tx {
             $crate::Tx::Sqlite(t) => {
-                t.defer($sql, |$args| {
+                t.defer($table, $sql, |$args| {
                     $binds;
                     Ok(())
                 })?;
             }
             $crate::Tx::Postgres(t) => {
-                t.$pg($sql, |$args| {
+                t.$pg($table, $sql, |$args| {
                     $binds;
                     Ok(())
                 })?;
             }
         }
     };
-    ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
-        $crate::write_later!(@via defer, $tx, $sql, $args => $binds)
+    ($tx:expr, $table:expr, $sql:expr, $args:ident => $binds:block) => {
+        $crate::write_later!(@via defer, $tx, $table, $sql, $args => $binds)
     };
 }
 
@@ -152,9 +153,34 @@ macro_rules! write_later {
 /// nobody to change it.
 #[macro_export]
 macro_rules! write_guarded {
-    ($tx:expr, $sql:expr, $args:ident => $binds:block) => {
-        $crate::write_later!(@via defer_guard, $tx, $sql, $args => $binds)
+    ($tx:expr, $table:expr, $sql:expr, $args:ident => $binds:block) => {
+        $crate::write_later!(@via defer_guard, $tx, $table, $sql, $args => $binds)
     };
+}
+
+/// Debug builds: a deferred statement writes the table its caller named. A wrong name would
+/// let PostgreSQL put two writes of one table in one statement, the second blind to the
+/// first's rows: the tests catch it instead of a request.
+fn debug_assert_writes(table: &str, sql: &str) {
+    debug_assert!(
+        writes(table, sql),
+        "a deferred statement must write `{table}`: {sql}"
+    );
+}
+
+/// `sql` begins `INSERT INTO table` or `UPDATE table`.
+fn writes(table: &str, sql: &str) -> bool {
+    let mut words = sql.split_whitespace();
+    let target = match words.next() {
+        Some(w) if w.eq_ignore_ascii_case("UPDATE") => words.next(),
+        Some(w) if w.eq_ignore_ascii_case("INSERT") => match words.next() {
+            Some(into) if into.eq_ignore_ascii_case("INTO") => words.next(),
+            _ => None,
+        },
+        _ => None,
+    };
+    // `INSERT INTO t(a, b)`: the name ends at its column list.
+    target.is_some_and(|t| t.split('(').next() == Some(table))
 }
 
 /// Runs the same body against the connection of a write transaction.
@@ -348,6 +374,29 @@ mod tests {
             Path::new("motcua-data/motcua.db")
         );
         assert_eq!(sqlite_path("sqlite:///tmp/a.db"), Path::new("/tmp/a.db"));
+    }
+
+    #[test]
+    fn a_deferred_statement_writes_the_table_it_names() {
+        assert!(writes("outbox", "INSERT INTO outbox (topic) VALUES ($1)"));
+        assert!(writes(
+            "report_counts",
+            "INSERT INTO report_counts(grain) VALUES ($1)"
+        ));
+        assert!(writes("dossiers", "UPDATE dossiers SET status = $1"));
+        assert!(writes(
+            "dossier_steps",
+            "update\n  dossier_steps AS s SET note = $1"
+        ));
+        assert!(
+            !writes("dossiers", "UPDATE dossier_steps SET note = $1"),
+            "a prefix is not the name"
+        );
+        assert!(!writes(
+            "dossier_steps",
+            "INSERT INTO dossiers (id) SELECT id FROM dossier_steps"
+        ));
+        assert!(!writes("dossiers", "SELECT 1 FROM dossiers"));
     }
 
     #[test]

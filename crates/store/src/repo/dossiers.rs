@@ -62,7 +62,7 @@ fn known_seq(tx: &mut Tx, agency_code: &str, day: NaiveDate) -> StoreResult<Opti
         _ => return Ok(None),
     };
     let (code, day) = (agency_code.to_string(), day.format("%Y-%m-%d").to_string());
-    t.defer(SET_SEQ, move |a| {
+    t.defer("dossier_sequences", SET_SEQ, move |a| {
         use sqlx::Arguments;
         a.add(day)?;
         a.add(seq)?;
@@ -192,7 +192,7 @@ async fn reserve_known(
             };
             t.guessed(hold);
             let (code, day_text) = (agency_code.to_string(), day.format("%Y-%m-%d").to_string());
-            t.defer_guard(GUARD_SEQ, move |a| {
+            t.defer_guard("dossier_sequences", GUARD_SEQ, move |a| {
                 use sqlx::Arguments;
                 a.add(day_text)?;
                 a.add(seq)?;

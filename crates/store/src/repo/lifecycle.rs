@@ -324,7 +324,7 @@ pub async fn insert(
     event_count: i64,
 ) -> StoreResult<()> {
     let last_hash = last_hash.to_string();
-    write_later!(tx,
+    write_later!(tx, "dossiers",
         "INSERT INTO dossiers (id, code, agency_id, procedure_id, procedure_version, case_code, channel, status,
            applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
            submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at,
@@ -372,7 +372,7 @@ pub async fn save_state(
     // transaction began: the version in the WHERE clause is then checked when the update is
     // sent (a guard: `StoreError::Retry` if it wrote nothing). Either way the update is
     // deferred without waiting for its row count.
-    crate::write_guarded!(tx, UPDATE, a => {
+    crate::write_guarded!(tx, "dossiers", UPDATE, a => {
         a.add(d.code.clone())?; a.add(d.status.clone())?; a.add(d.received_at)?; a.add(d.accept_due_at)?;
         a.add(d.due_at)?; a.add(d.original_due_at)?; a.add(d.finished_at)?; a.add(d.paused_at)?;
         a.add(d.supplements_after_receipt)?; a.add(d.supplement_before_receipt)?; a.add(d.rescheduled_at)?;
@@ -566,7 +566,7 @@ pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> Store
             super::values_list(steps.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
         ),
     );
-    write_later!(tx, &sql, a => {
+    write_later!(tx, "dossier_steps", &sql, a => {
         for s in steps {
             a.add(dossier_id)?; a.add(s.seq)?; a.add(s.name.clone())?; a.add(s.role.clone())?; a.add(s.agency_id)?;
             a.add(s.agency_rule.clone())?; a.add(s.quota_thousandths)?; a.add(s.started_at)?; a.add(s.due_at)?;
@@ -596,7 +596,7 @@ pub async fn save_steps(tx: &mut Tx, steps: &[&Step]) -> StoreResult<()> {
                 )
             ),
         );
-        write_later!(tx, &sql, a => {
+        write_later!(tx, "dossier_steps", &sql, a => {
             for s in steps {
                 a.add(s.id)?; a.add(s.agency_id)?; a.add(s.started_at)?; a.add(s.due_at)?; a.add(s.completed_at)?;
                 a.add(s.completed_by.clone())?; a.add(s.assignee_id)?; a.add(s.note.clone())?;
@@ -605,7 +605,7 @@ pub async fn save_steps(tx: &mut Tx, steps: &[&Step]) -> StoreResult<()> {
         return Ok(());
     }
     for s in steps {
-        write_later!(tx,
+        write_later!(tx, "dossier_steps",
         "UPDATE dossier_steps SET agency_id = $1, started_at = $2, due_at = $3, completed_at = $4, completed_by = $5,
            assignee_id = $6, note = $7 WHERE id = $8",
         a => {
@@ -657,7 +657,7 @@ pub async fn add_components(
             super::values_list(components.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         ),
     );
-    write_later!(tx, &sql, a => {
+    write_later!(tx, "dossier_components", &sql, a => {
         for c in components {
             a.add(dossier_id)?; a.add(c.seq)?; a.add(c.kind.clone())?; a.add(c.name.clone())?; a.add(c.originals)?;
             a.add(c.copies)?; a.add(c.required)?; a.add(c.provided)?; a.add(c.file_sha256.clone())?; a.add(now)?;
@@ -696,7 +696,7 @@ pub async fn events(db: &Db, dossier_id: i64) -> StoreResult<Vec<Event>> {
 }
 
 pub async fn append_event(tx: &mut Tx, dossier_id: i64, e: &Event) -> StoreResult<()> {
-    write_later!(tx,
+    write_later!(tx, "dossier_events",
     "INSERT INTO dossier_events (dossier_id, seq, at, actor, action, from_status, to_status, step_seq, note, details, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     a => {
@@ -735,7 +735,7 @@ pub async fn enqueue_all(
             super::values_list(messages.len(), "(?, ?, ?, ?)")
         ),
     );
-    write_later!(tx, &sql, a => {
+    write_later!(tx, "outbox", &sql, a => {
         for (topic, payload) in messages {
             a.add(topic.to_string())?; a.add(dossier_id)?; a.add(payload.clone())?; a.add(now)?;
         }

@@ -372,7 +372,7 @@ pub(crate) async fn add_rows(tx: &mut Tx, rows: &[CountRow]) -> StoreResult<()> 
                     super::values_list(rows.len(), "(?, ?, ?, ?, ?, ?)")
                 ),
             );
-            crate::write_later!(tx, &sql, a => {
+            crate::write_later!(tx, "report_counts", &sql, a => {
                 for (g, bucket, agency, procedure, metric, n) in rows {
                     a.add(*g)?; a.add(*bucket)?; a.add(*agency)?; a.add(*procedure)?; a.add(*metric)?; a.add(*n)?;
                 }

@@ -7,7 +7,7 @@ mod known;
 pub use known::PgKnown;
 pub(crate) use known::SeqHold;
 
-use super::{PgReadPool, PoolStats, broken, detached, redact};
+use super::{PgReadPool, PoolStats, broken, debug_assert_writes, detached, redact};
 use crate::{StoreError, StoreResult};
 use sqlx::Arguments;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -117,7 +117,7 @@ enum PgConn {
 #[derive(Default)]
 struct PgBatch {
     parts: Vec<String>,
-    tables: Vec<String>,
+    tables: Vec<&'static str>,
     args: sqlx::postgres::PgArguments,
     params: usize,
     /// The part that must write a row (`PgTx::defer_guard`).
@@ -316,10 +316,11 @@ impl PgTx {
     /// the n values in order.
     pub fn defer(
         &mut self,
+        table: &'static str,
         sql: &str,
         bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
     ) -> Result<(), sqlx::Error> {
-        self.defer_part(sql, bind, false)
+        self.defer_part(table, sql, bind, false)
     }
 
     /// As `defer`, for an UPDATE (without RETURNING: added here) that must write a row, or
@@ -329,19 +330,21 @@ impl PgTx {
     /// them, so none deadlock).
     pub fn defer_guard(
         &mut self,
+        table: &'static str,
         sql: &str,
         bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
     ) -> Result<(), sqlx::Error> {
-        self.defer_part(&format!("{sql} RETURNING 1"), bind, true)
+        self.defer_part(table, &format!("{sql} RETURNING 1"), bind, true)
     }
 
     fn defer_part(
         &mut self,
+        table: &'static str,
         sql: &str,
         bind: impl FnOnce(&mut sqlx::postgres::PgArguments) -> Result<(), sqlx::error::BoxDynError>,
         guard: bool,
     ) -> Result<(), sqlx::Error> {
-        let table = written_table(sql).to_string();
+        debug_assert_writes(table, sql);
         // A new statement for a table already written (its rows would not be seen) or for a
         // second guard (a statement checks one).
         let joins = |b: &PgBatch| !(b.tables.contains(&table) || guard && b.guard.is_some());
@@ -387,18 +390,6 @@ impl PgTx {
     }
 }
 
-/// The table an `INSERT INTO t …` or `UPDATE t …` writes.
-fn written_table(sql: &str) -> &str {
-    let mut words = sql.split_whitespace();
-    match words.next().map(str::to_ascii_uppercase).as_deref() {
-        Some("INSERT") => {
-            words.next();
-            words.next().unwrap_or("").split('(').next().unwrap_or("")
-        }
-        _ => words.next().unwrap_or(""),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,15 +414,5 @@ mod tests {
             batch(&["UPDATE g RETURNING x", "INSERT a"], Some(0)).statement(),
             "WITH w0 AS (UPDATE g RETURNING x), w1 AS (INSERT a) SELECT 1 / count(*)::int FROM w0"
         );
-    }
-
-    #[test]
-    fn the_written_table_starts_a_new_statement_when_written_again() {
-        assert_eq!(written_table("INSERT INTO outbox (topic) VALUES ($1)"), "outbox");
-        assert_eq!(
-            written_table("INSERT INTO report_counts(grain) VALUES ($1)"),
-            "report_counts"
-        );
-        assert_eq!(written_table("UPDATE dossiers SET status = $1"), "dossiers");
     }
 }

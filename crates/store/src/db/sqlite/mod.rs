@@ -9,7 +9,7 @@ pub(crate) use writer::Reserved;
 pub use writer::Writer;
 use writer::{WriterSlot, fail_group, settle};
 
-use super::{Db, ReadPool, broken, detached};
+use super::{Db, ReadPool, broken, debug_assert_writes, detached};
 use crate::{StoreError, StoreResult};
 use sqlx::Arguments;
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -162,12 +162,15 @@ impl SqliteTx {
     }
 
     /// Defers one statement whose parameters are `?` or `$1, $2, …` each once and in order;
-    /// `bind` adds their values in that order.
+    /// `bind` adds their values in that order. `table` (the one `sql` writes) is only checked
+    /// here: the script is sent in order, so every statement sees the ones before it.
     pub fn defer(
         &mut self,
+        table: &'static str,
         sql: &str,
         bind: impl FnOnce(&mut SqliteArguments<'static>) -> Result<(), sqlx::error::BoxDynError>,
     ) -> Result<(), sqlx::Error> {
+        debug_assert_writes(table, sql);
         let before = self.args.len();
         if let Err(e) = bind(&mut self.args) {
             self.broken = true;
