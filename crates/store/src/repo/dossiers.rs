@@ -210,7 +210,7 @@ async fn reserve_known(
                 "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) FROM generate_series(1, $1)",
             )
             .bind(PG_IDS_AHEAD)
-            .fetch_all(t.untransacted())
+            .fetch_all(t.untransacted()?)
             .await?;
             known.add_ids(ids);
             known.take_id().ok_or(StoreError::NotFound)?

@@ -515,7 +515,7 @@ pub async fn find_for_action_tx(
             t.flush().await?;
             &mut **t
         } else {
-            t.untransacted()
+            t.untransacted()?
         };
         let sql = format!("{SELECT} WHERE {clause}{lock}");
         let q = sqlx::query(&sql);

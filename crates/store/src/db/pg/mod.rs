@@ -110,8 +110,15 @@ enum PgConn {
     /// Not yet in a transaction: `BEGIN` waits for the first immediate statement.
     Idle(sqlx::pool::PoolConnection<Postgres>),
     Open(Transaction<'static, Postgres>),
-    /// Lost to a failed `BEGIN`.
+    /// Lost to a failed `BEGIN` (or one its caller stopped waiting for): `Transaction::begin`
+    /// takes the connection and gives nothing back. What is asked of it then fails (`gone`).
     Gone,
+}
+
+/// What a transaction whose `BEGIN` failed answers a caller that goes on with it; that
+/// caller got the `BEGIN`'s own error first.
+fn gone() -> sqlx::Error {
+    sqlx::Error::Protocol("a transaction whose BEGIN failed cannot be used again".into())
 }
 
 #[derive(Default)]
@@ -151,13 +158,17 @@ impl PgBatch {
     }
 }
 
+/// For immediate statements on an open transaction: one of `Db::begin`, or after a `flush`
+/// that succeeded (`on_tx!` does one). Neither can be `Gone`, which has no connection to give
+/// and panics here: only a caller that went on after `flush` failed could reach it, and
+/// `flush`, `untransacted` and `commit` answer it with an error instead.
 impl std::ops::Deref for PgTx {
     type Target = sqlx::PgConnection;
     fn deref(&self) -> &sqlx::PgConnection {
         match &self.conn {
             PgConn::Idle(c) => c,
             PgConn::Open(t) => t,
-            PgConn::Gone => unreachable!("a transaction whose BEGIN failed is not used again"),
+            PgConn::Gone => panic!("a transaction whose BEGIN failed is not used again"),
         }
     }
 }
@@ -173,6 +184,7 @@ impl std::ops::DerefMut for PgTx {
             "an immediate statement runs in the transaction: flush (on_tx!) first"
         );
         self.connection()
+            .expect("a transaction whose BEGIN failed is not used again")
     }
 }
 
@@ -222,18 +234,18 @@ impl PgTx {
     }
 
     /// The connection, in the transaction or not yet (see `untransacted`).
-    fn connection(&mut self) -> &mut sqlx::PgConnection {
+    fn connection(&mut self) -> Result<&mut sqlx::PgConnection, sqlx::Error> {
         match &mut self.conn {
-            PgConn::Idle(c) => c,
-            PgConn::Open(t) => t,
-            PgConn::Gone => unreachable!("a transaction whose BEGIN failed is not used again"),
+            PgConn::Idle(c) => Ok(c),
+            PgConn::Open(t) => Ok(t),
+            PgConn::Gone => Err(gone()),
         }
     }
 
     /// The connection for a statement whose effect no transaction undoes (`nextval`), or a
     /// read before the transaction begins (`begun`): neither begins the transaction nor
     /// sends the deferred writes.
-    pub(crate) fn untransacted(&mut self) -> &mut sqlx::PgConnection {
+    pub(crate) fn untransacted(&mut self) -> Result<&mut sqlx::PgConnection, sqlx::Error> {
         self.connection()
     }
 
@@ -257,7 +269,7 @@ impl PgTx {
             self.conn = PgConn::Open(detached(Transaction::begin(c, None)).await?);
         }
         match self.conn {
-            PgConn::Gone => Err(sqlx::Error::PoolClosed),
+            PgConn::Gone => Err(gone()),
             _ => Ok(()),
         }
     }
@@ -276,7 +288,7 @@ impl PgTx {
         for batch in std::mem::take(&mut self.pending) {
             let sql = batch.statement();
             sqlx::query_with(&sql, batch.args)
-                .execute(self.connection())
+                .execute(self.connection()?)
                 .await?;
         }
         Ok(())
@@ -291,7 +303,7 @@ impl PgTx {
             _ => match self.flush().await {
                 Ok(()) => match std::mem::replace(&mut self.conn, PgConn::Gone) {
                     PgConn::Open(t) => t.commit().await,
-                    _ => Err(sqlx::Error::PoolClosed),
+                    _ => Err(gone()),
                 },
                 Err(e) => Err(e),
             },
@@ -400,6 +412,16 @@ mod tests {
             guard,
             ..Default::default()
         }
+    }
+
+    /// After a failed `BEGIN` the transaction answers with errors, never a panic.
+    #[tokio::test]
+    async fn a_transaction_whose_begin_failed_fails_what_it_is_asked() {
+        let mut tx = PgTx::new(PgConn::Gone, None);
+        assert!(!tx.begun());
+        assert!(tx.untransacted().is_err());
+        assert!(tx.flush().await.is_err());
+        assert!(tx.commit().await.is_err());
     }
 
     #[test]
