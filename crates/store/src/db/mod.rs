@@ -1,5 +1,46 @@
 //! The `Db` enum and the write transaction `Tx` over both backends, and the macros that
 //! repositories use on them. Must not hold a backend's machinery: that is `sqlite`, `pg`.
+//!
+//! # Deferred writes
+//!
+//! Most of a request's writes are INSERTs and UPDATEs whose result nobody reads: a dossier's
+//! row, its steps and events, outbox messages, report counters. Sent one at a time, each
+//! would cost a round trip to PostgreSQL or a hand-off to SQLite's connection thread and
+//! back, while the transaction holds the SQLite writer or its PostgreSQL row locks. So they
+//! wait, and go together. This is the contract; other places point here.
+//!
+//! - **What may wait**: an `INSERT INTO t …` or `UPDATE t …` without RETURNING whose row
+//!   count nobody needs (`write_later!`, or `write_guarded!` for a guard). The caller names
+//!   `t`, the table it writes; debug builds check the SQL against it.
+//! - **When it is sent**: before the transaction's next immediate statement (`on_tx!` and
+//!   `Tx::flush` send what waits first, so a read in the transaction sees it), or with the
+//!   commit.
+//! - **How errors surface**: a deferred write's error (a constraint, a foreign key) comes
+//!   from that later call, the next `on_tx!`, `flush` or `commit`, and the transaction is
+//!   lost as after any failed statement. A value that cannot be encoded fails at once, and
+//!   the transaction can no longer commit (its values no longer match its statements).
+//! - **Guards** (`write_guarded!`): an UPDATE of a row read earlier, which must still match
+//!   its WHERE clause (a dossier's version, a day's last number). A guard that writes no row
+//!   fails the commit with `StoreError::Retry` and nothing of the transaction is kept: another
+//!   transaction changed the row in between, and the caller may simply try again.
+//!
+//! How each backend carries it out:
+//!
+//! - **SQLite** (`SqliteTx`): what waits is one script, sent to the connection's thread in
+//!   one hand-off, the COMMIT (or a group member's RELEASE) in the same one. The one writer
+//!   holds the database lock from the transaction's start (`BEGIN IMMEDIATE`), so a row read
+//!   in it cannot change: a guard is a plain deferred write there.
+//! - **PostgreSQL** (`PgTx`): what waits is sent as one statement, the writes but the last as
+//!   its data-modifying CTEs (`PgBatch::statement`): one round trip. The parts of a statement
+//!   share one snapshot and cannot see each other's rows, so a write to a table the statement
+//!   already writes starts another statement (this is what the table's name is for); foreign
+//!   keys are checked when every part has run. A guard leads its statement, so its row locks
+//!   come first, and the statement fails when it writes no row. A transaction of
+//!   `Db::begin_grouped` sends `BEGIN` only with its first immediate statement, and one with
+//!   none whose writes are one statement sends that statement alone, without `BEGIN` and
+//!   `COMMIT` (a single statement is atomic): an intake whose day's number this process knows
+//!   (`PgKnown`) is one round trip instead of four. What it read before `BEGIN` was not
+//!   locked: its guards check it.
 
 mod pg;
 mod read_pool;
@@ -116,12 +157,11 @@ fn broken() -> sqlx::Error {
     )
 }
 
-/// A statement whose result nobody reads (an INSERT or UPDATE without RETURNING), in a write
-/// transaction: deferred, and sent with the next immediate statement or the commit (see
-/// `SqliteTx`, `PgTx`); an error it raises comes from that later call. `$table` is the table
-/// `$sql` writes (PostgreSQL starts a new statement for a table written again). `$sql` is in
-/// the transaction's dialect (`repo::positional`); the block adds one value per parameter, in
-/// order, with `sqlx::Arguments::add` on `$args`.
+/// Defers a write whose result nobody reads: `write_later!(tx, "table", sql, args => { … })`.
+/// What may be deferred, when it is sent and where its error comes from: *Deferred writes*
+/// in the store's `db` module. `"table"` is the table `sql` writes; `sql` is in the
+/// transaction's dialect (`repo::positional`); the block adds one value per parameter, in
+/// order, with `sqlx::Arguments::add` on `args`.
 #[macro_export]
 macro_rules! write_later {
     // The expansion both macros share: PostgreSQL's `PgTx` method named, SQLite's `defer`.
@@ -146,11 +186,9 @@ macro_rules! write_later {
     };
 }
 
-/// As `write_later!`, for an UPDATE (no RETURNING) of a row read earlier, which must still
-/// match its WHERE clause. PostgreSQL: a guard (`PgTx::defer_guard`), whose commit fails
-/// with `StoreError::Retry` if the row changed meanwhile (read before `BEGIN`, unlocked).
-/// SQLite: a plain deferred statement — the write lock, held since the row was read, leaves
-/// nobody to change it.
+/// As `write_later!`, for a guard: an UPDATE (no RETURNING) of a row read earlier, which must
+/// still match its WHERE clause, or the commit fails with `StoreError::Retry` (*Deferred
+/// writes* in the store's `db` module).
 #[macro_export]
 macro_rules! write_guarded {
     ($tx:expr, $table:expr, $sql:expr, $args:ident => $binds:block) => {
@@ -158,9 +196,8 @@ macro_rules! write_guarded {
     };
 }
 
-/// Debug builds: a deferred statement writes the table its caller named. A wrong name would
-/// let PostgreSQL put two writes of one table in one statement, the second blind to the
-/// first's rows: the tests catch it instead of a request.
+/// Debug builds: a deferred statement writes the table its caller named, so that a wrong name
+/// (which PostgreSQL relies on: *Deferred writes*) fails the tests instead of a request.
 fn debug_assert_writes(table: &str, sql: &str) {
     debug_assert!(
         writes(table, sql),
@@ -183,7 +220,8 @@ fn writes(table: &str, sql: &str) -> bool {
     target.is_some_and(|t| t.split('(').next() == Some(table))
 }
 
-/// Runs the same body against the connection of a write transaction.
+/// Runs the same body against the connection of a write transaction, once the writes
+/// deferred in it are sent (*Deferred writes*).
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
@@ -253,8 +291,7 @@ impl Db {
     /// is durable, and a failure rolls back this transaction alone. For the transactions of
     /// requests (an intake, an action): never for long ones, which would hold the group's
     /// members waiting. PostgreSQL commits concurrent transactions' WAL together by itself:
-    /// there the transaction begins with its first immediate statement, and one with none
-    /// sends its writes as one statement without `BEGIN` and `COMMIT` (see `PgTx`).
+    /// there the transaction begins late instead (*Deferred writes*).
     pub async fn begin_grouped(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_grouped().await?),

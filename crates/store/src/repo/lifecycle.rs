@@ -576,8 +576,8 @@ pub async fn insert_steps(tx: &mut Tx, dossier_id: i64, steps: &[Step]) -> Store
 }
 
 /// Writes the mutable fields of steps: on PostgreSQL one statement for them all, so that an
-/// action's writes stay one statement (`PgTx`: a second UPDATE of a table starts another);
-/// on SQLite one each (sent to the writer together anyway).
+/// action's writes stay one statement (a second UPDATE of a table starts another: *Deferred
+/// writes* in `db`); on SQLite one each (sent to the writer together anyway).
 pub async fn save_steps(tx: &mut Tx, steps: &[&Step]) -> StoreResult<()> {
     if steps.is_empty() {
         return Ok(());

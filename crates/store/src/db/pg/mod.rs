@@ -1,5 +1,5 @@
 //! PostgreSQL's side of `Db`: its two pools (`PgPools`) and `PgTx`, a write transaction whose
-//! deferred writes go as one statement. Must not reach the SQLite side or hold state across pools.
+//! deferred writes go as one statement. Must not guess from SQL text: callers name the table.
 
 pub(crate) mod copy;
 mod known;
@@ -76,20 +76,9 @@ impl PgPools {
     }
 }
 
-/// A PostgreSQL write transaction and the statements deferred in it (`write_later!`).
-///
-/// Every statement is a network round trip: the deferred ones are sent as one statement,
-/// the others as data-modifying CTEs of the last (`WITH w1 AS (INSERT …), w2 AS (UPDATE …)
-/// INSERT …`), before the next immediate statement or with the commit. The parts of one
-/// statement share a snapshot and cannot see each other's rows, so a part writing a table
-/// already written by an earlier part starts the next statement; foreign keys are checked at
-/// the end of the statement, when every part has run.
-///
-/// A transaction of `Db::begin_grouped` sends its `BEGIN` only with its first immediate
-/// statement (`on_tx!`, `flush`). One that has none, and whose deferred writes are one
-/// statement, commits that statement on its own, without `BEGIN` and `COMMIT`: a single
-/// statement is atomic. An intake whose day's number this process knows is such a
-/// transaction (`repo::dossiers::reserve`): one round trip instead of four.
+/// A PostgreSQL write transaction: its deferred writes wait in batches, each sent as one
+/// statement, and in a transaction of `Db::begin_grouped` its `BEGIN` waits too (*Deferred
+/// writes* in `db`).
 pub struct PgTx {
     conn: PgConn,
     /// Statements to send, each with its parts, the tables they write and its arguments.
@@ -132,11 +121,12 @@ struct PgBatch {
 }
 
 impl PgBatch {
-    /// The parts as one statement: all but the last as data-modifying CTEs, the last as the
-    /// main statement. With a guard (`PgTx::defer_guard`), every part is a CTE and the main
-    /// statement reads the guard's rows, failing (SQLSTATE 22012) if it wrote none.
-    /// PostgreSQL runs the main statement first, then the CTEs nobody reads, in order: the
-    /// guard's row locks are taken first.
+    /// The parts as one statement (`WITH w0 AS (INSERT …), w1 AS (UPDATE …) INSERT …`): all
+    /// but the last as data-modifying CTEs, the last as the main statement. With a guard
+    /// (`PgTx::defer_guard`), every part is a CTE and the main statement reads the guard's
+    /// rows, failing (division by zero, SQLSTATE 22012) if it wrote none. PostgreSQL runs the
+    /// main statement first, then the CTEs nobody reads, in order: the guard's row locks are
+    /// taken first.
     fn statement(&self) -> String {
         let main = match self.guard {
             Some(_) => self.parts.len(),
@@ -324,8 +314,8 @@ impl PgTx {
         }
     }
 
-    /// Defers one INSERT or UPDATE with parameters `$1…$n` (each may repeat); `bind` adds
-    /// the n values in order.
+    /// Defers one INSERT or UPDATE of `table` with parameters `$1…$n` (each may repeat);
+    /// `bind` adds the n values in order.
     pub fn defer(
         &mut self,
         table: &'static str,
@@ -335,11 +325,9 @@ impl PgTx {
         self.defer_part(table, sql, bind, false)
     }
 
-    /// As `defer`, for an UPDATE (without RETURNING: added here) that must write a row, or
-    /// the statement sent with it fails (division by zero, SQLSTATE 22012) and writes
-    /// nothing; the commit then fails with `StoreError::Retry`. It runs before the others
-    /// sent with it, so its row locks come first (in the order every transaction takes
-    /// them, so none deadlock).
+    /// As `defer`, for a guard (*Deferred writes* in `db`): an UPDATE without RETURNING (added
+    /// here). It leads the statement sent with it (`PgBatch::statement`), so its row locks
+    /// come first, in the order every transaction takes them: none deadlock.
     pub fn defer_guard(
         &mut self,
         table: &'static str,

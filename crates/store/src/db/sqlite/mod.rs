@@ -23,12 +23,8 @@ use tokio::sync::OwnedMutexGuard;
 const READERS: u32 = 8;
 const READ_WAIT: Duration = Duration::from_secs(10);
 
-/// A SQLite write transaction and the statements deferred in it (`write_later!`).
-///
-/// Every sqlx statement on SQLite is a hand-off to the connection's worker thread and back,
-/// and the one writer holds the database lock across all of a transaction's hand-offs: the
-/// statements whose results nobody reads wait here as one script, sent in one hand-off
-/// before the next immediate statement (`on_tx!` flushes first) or with the commit.
+/// A SQLite write transaction on the one writer, its deferred writes waiting as one script
+/// (*Deferred writes* in `db`).
 pub struct SqliteTx {
     /// The writer, in a transaction until `finished`; dropped unfinished, the transaction is
     /// rolled back before anyone else gets the writer (see `Drop`).
