@@ -7,13 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use motcua_domain::calendar::{self, LegalClock, OfficeHours, WorkCalendar};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
-use motcua_store::Db;
-use motcua_store::repo::files::FileStore;
+use motcua_service::Services;
+use motcua_service::auth::CurrentUser;
+use motcua_service::dossiers::{ActionInput, Actor, ApplicantInput, ComponentInput, IntakeInput};
 use motcua_store::repo::{catalog, lifecycle, meta};
-use motcua_web::auth::CurrentUser;
-use motcua_web::dossiers::{self, ActionInput, ApplicantInput, ComponentInput, IntakeInput};
-use motcua_web::{AppState, DemoAccount, WebConfig};
-use std::path::Path;
+use motcua_web::DemoAccount;
 
 include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
 
@@ -100,16 +98,23 @@ pub fn accounts() -> Vec<DemoAccount> {
 /// Seeds the demo province unless already seeded; returns whether it seeded now. Dossiers go
 /// through the real intake and action service, backdated over the last weeks, so they have
 /// steps, events, counters and outbox rows like live ones.
-pub async fn seed(db: &Db, data_dir: &Path) -> anyhow::Result<bool> {
+pub async fn seed(services: &Services) -> anyhow::Result<bool> {
+    let db = services.db();
     if meta::get(db, SEED_KEY).await?.is_some() {
         return Ok(false);
     }
-    let files = FileStore::new(data_dir);
     catalog_io::import_agencies(db, demo_text("agencies.csv")?).await?;
     // Hash once: it is slow on purpose.
-    let hash = motcua_web::auth::password::hash(DEMO_PASSWORD)?;
+    let hash = motcua_service::auth::password::hash(DEMO_PASSWORD)?;
     catalog_io::import_officers(db, demo_text("officers.csv")?, &hash).await?;
-    catalog_io::import_procedures(db, &files, demo_text("procedures.json")?, &Embedded, "demo").await?;
+    catalog_io::import_procedures(
+        db,
+        services.files(),
+        demo_text("procedures.json")?,
+        &Embedded,
+        "demo",
+    )
+    .await?;
     // Marked before the dossiers: an interrupted seed is not repeated (no duplicates).
     let mut tx = db.begin().await?;
     if meta::get_tx(&mut tx, SEED_KEY).await?.is_some() {
@@ -117,14 +122,7 @@ pub async fn seed(db: &Db, data_dir: &Path) -> anyhow::Result<bool> {
     }
     meta::set(&mut tx, SEED_KEY, "dossiers-in-progress").await?;
     tx.commit().await?;
-    let state = AppState::new(
-        db.clone(),
-        WebConfig {
-            data_dir: data_dir.to_path_buf(),
-            ..Default::default()
-        },
-    );
-    seed_dossiers(&state, Utc::now()).await?;
+    seed_dossiers(services, Utc::now()).await?;
     let mut tx = db.begin().await?;
     meta::set(&mut tx, SEED_KEY, SEED_VERSION).await?;
     tx.commit().await?;
@@ -149,7 +147,7 @@ const DEMO_PDF: &[u8] =
     b"%PDF-1.4\n% motcua demo\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 struct Seeder<'a> {
-    state: &'a AppState,
+    services: &'a Services,
     officers: Vec<motcua_store::repo::users::UserView>,
     scan: String,
 }
@@ -162,7 +160,7 @@ impl Seeder<'_> {
             .iter()
             .find(|u| u.roles.iter().any(|(a, r)| a == agency && r == role))
             .ok_or_else(|| anyhow::anyhow!("no demo officer with {role} in {agency}"))?;
-        let principal = motcua_store::repo::auth::principal(&self.state.db, u.id)
+        let principal = motcua_store::repo::auth::principal(self.services.db(), u.id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("officer disabled"))?;
         Ok(CurrentUser {
@@ -182,10 +180,13 @@ impl Seeder<'_> {
         at: DateTime<Utc>,
     ) -> anyhow::Result<String> {
         let user = self.officer(agency, role).await?;
-        let d = dossiers::act_at(self.state, &user, key, action, input, at)
+        let v = self
+            .services
+            .at(at)
+            .act(Actor::Officer(&user), key, action, input)
             .await
-            .map_err(|e| anyhow::anyhow!("demo {action} on {key}: {}", e.message()))?;
-        Ok(d.key())
+            .map_err(|e| anyhow::anyhow!("demo {action} on {key}: {e}"))?;
+        Ok(v.dossier.key())
     }
 
     /// The open step of a dossier: (agency code, role, next step's role and agency).
@@ -193,10 +194,10 @@ impl Seeder<'_> {
         &self,
         key: &str,
     ) -> anyhow::Result<Option<(String, String, Option<(String, String)>)>> {
-        let d = lifecycle::find(&self.state.db, key)
+        let d = lifecycle::find(self.services.db(), key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no dossier {key}"))?;
-        let steps = lifecycle::steps(&self.state.db, d.id).await?;
+        let steps = lifecycle::steps(self.services.db(), d.id).await?;
         let Some(i) = steps
             .iter()
             .position(|s| s.started_at.is_some() && s.completed_at.is_none())
@@ -215,31 +216,27 @@ impl Seeder<'_> {
 }
 
 /// Dossiers in every status, received over the last weeks; some late, some overdue.
-async fn seed_dossiers(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn seed_dossiers(services: &Services, now: DateTime<Utc>) -> anyhow::Result<()> {
     let cal = WorkCalendar::rules_only();
     let hours = OfficeHours::default();
     let clock = LegalClock::new(&cal, &hours);
-    let officers = motcua_store::repo::users::list(&state.db, None).await?;
-    let scan = {
-        let mut tx = state.db.begin().await?;
-        let meta = state
-            .files
-            .put(&mut tx, DEMO_PDF, "ban-scan.pdf", "application/pdf")
-            .await?;
-        tx.commit().await?;
-        format!("sha256:{}", meta.sha256)
-    };
+    let db = services.db();
+    let officers = motcua_store::repo::users::list(db, None).await?;
+    let scan = format!(
+        "sha256:{}",
+        services.store_scan("ban-scan.pdf", DEMO_PDF).await?.sha256
+    );
     let seeder = Seeder {
-        state,
+        services,
         officers,
         scan,
     };
     let today = calendar::local_date(now);
     // Procedures whose workflow ends with an approver, received where a desk officer sits.
-    let (list, _) = catalog::list_procedures(&state.db, &Default::default(), 1, 200).await?;
+    let (list, _) = catalog::list_procedures(db, &Default::default(), 1, 200).await?;
     let mut usable = Vec::new();
     for s in &list {
-        let Some(p) = catalog::procedure(&state.db, &s.code, today).await? else {
+        let Some(p) = catalog::procedure(db, &s.code, today).await? else {
             continue;
         };
         let Some(case) = p.spec.cases.first() else {
@@ -316,9 +313,13 @@ async fn seed_one(
             .collect(),
     };
     let desk_user = s.officer(desk, "receiving_officer").await?;
-    let d = dossiers::intake_at(s.state, Some(&desk_user), input, start)
+    let d = s
+        .services
+        .at(start)
+        .intake(Actor::Officer(&desk_user), input)
         .await
-        .map_err(|e| anyhow::anyhow!("demo intake: {}", e.message()))?;
+        .map_err(|e| anyhow::anyhow!("demo intake: {e}"))?
+        .dossier;
     let mut key = d.key();
     let mut t = start;
     let step = |t: DateTime<Utc>| clock.add_working_minutes(t, 90);
@@ -456,7 +457,7 @@ async fn seed_one(
             .await?;
         }
         Status::Resolved | Status::Returned => {
-            let d = lifecycle::find(&s.state.db, &key)
+            let d = lifecycle::find(s.services.db(), &key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("lost {key}"))?;
             // The last of each kind is resolved a day after its due date (late).

@@ -96,7 +96,7 @@ fn date(s: &str, flag: &str) -> anyhow::Result<NaiveDate> {
 }
 
 pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
-    let period = Period::new(date(&a.from, "from")?, date(&a.to, "to")?).map_err(usage)?;
+    let period = Period::new(date(&a.from, "from")?, date(&a.to, "to")?).map_err(|e| usage(e.en()))?;
     if a.format == Format::Xlsx && a.out.is_none() {
         return Err(usage("--format xlsx needs --out FILE.xlsx"));
     }
@@ -150,7 +150,7 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
     db.close().await;
     if a.format == Format::Xlsx {
         let path = a.out.as_ref().expect("checked above");
-        let bytes = motcua_web::report_export::xlsx(&period, by, &rows, &total)
+        let bytes = motcua_service::report_export::xlsx(&period, by, &rows, &total)
             .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
         std::fs::write(path, bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
         return Ok(());
@@ -158,16 +158,16 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
     let text = match a.format {
         Format::Json => {
             // The same document as the API's.
-            let doc = motcua_web::reports::Report {
+            let doc = motcua_service::reports::Report {
                 period,
-                by: motcua_web::reports::by_name(by).into(),
+                by: motcua_service::reports::by_name(by).into(),
                 rows,
                 total,
             };
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Xlsx => unreachable!("written above"),
-        Format::Csv => String::from_utf8(motcua_web::report_export::csv(&rows, &total)?)?,
+        Format::Csv => String::from_utf8(motcua_service::report_export::csv(&rows, &total)?)?,
     };
     match a.out {
         Some(path) => {

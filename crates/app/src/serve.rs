@@ -2,6 +2,8 @@
 //! then shut down cleanly.
 
 use crate::config::{Common, usage};
+use motcua_service::outbox::{FileSink, Sink, SmtpSink};
+use motcua_service::{Rules, Services};
 use motcua_store::Db;
 use motcua_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -40,28 +42,34 @@ pub async fn serve(common: &Common) -> anyhow::Result<()> {
     let sink = sink_of(common)?;
     let web = web_config(common)?;
     let (db, listener) = prepare(common).await?;
-    run_server(db, listener, web, sink, common.outbox_keep_days).await
+    let services = services_of(common, db);
+    run_server(services, listener, web, sink, common.outbox_keep_days).await
 }
 
 fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
     Ok(WebConfig {
         public_url: common.public_url()?,
         secure_cookies: common.secure_cookies,
-        data_dir: common.data_dir.clone(),
-        rules: motcua_web::Rules {
-            lookups_per_minute: common.lookups_per_minute.max(1),
-            lookup_cache_seconds: common.lookup_cache_seconds,
-            ..Default::default()
-        },
         ..Default::default()
     })
+}
+
+/// The services over the database, with the configured rules and data directory.
+pub fn services_of(common: &Common, db: Db) -> Services {
+    let rules = Rules {
+        lookups_per_minute: common.lookups_per_minute.max(1),
+        lookup_cache_seconds: common.lookup_cache_seconds,
+        ..Default::default()
+    };
+    Services::new(db, &common.data_dir, rules)
 }
 
 /// `motcua demo`: like serve, after seeding the demo province once.
 pub async fn demo(common: &Common) -> anyhow::Result<()> {
     let sink = sink_of(common)?;
     let (db, listener) = prepare(common).await?;
-    let seeded = crate::demo::seed(&db, &common.data_dir).await?;
+    let services = services_of(common, db);
+    let seeded = crate::demo::seed(&services).await?;
     if seeded {
         tracing::info!("demo province seeded");
     } else {
@@ -71,7 +79,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
         demo_accounts: crate::demo::accounts(),
         ..web_config(common)?
     };
-    run_server(db, listener, web, sink, common.outbox_keep_days).await
+    run_server(services, listener, web, sink, common.outbox_keep_days).await
 }
 
 async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
@@ -87,30 +95,28 @@ async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
 }
 
 /// The notification sinks: the file log, behind SMTP when configured.
-fn sink_of(common: &Common) -> anyhow::Result<std::sync::Arc<dyn motcua_web::outbox::Sink>> {
-    let files = Box::new(motcua_web::outbox::FileSink {
+fn sink_of(common: &Common) -> anyhow::Result<std::sync::Arc<dyn Sink>> {
+    let files = Box::new(FileSink {
         dir: common.data_dir.join("outbox"),
     });
     Ok(match &common.smtp_url {
-        None => std::sync::Arc::from(files as Box<dyn motcua_web::outbox::Sink>),
-        Some(url) => std::sync::Arc::new(
-            motcua_web::outbox::SmtpSink::new(url, &common.smtp_from, files).map_err(usage)?,
-        ),
+        None => std::sync::Arc::from(files as Box<dyn Sink>),
+        Some(url) => std::sync::Arc::new(SmtpSink::new(url, &common.smtp_from, files).map_err(usage)?),
     })
 }
 
 async fn run_server(
-    db: Db,
+    services: Services,
     listener: TcpListener,
     web: WebConfig,
-    sink: std::sync::Arc<dyn motcua_web::outbox::Sink>,
+    sink: std::sync::Arc<dyn Sink>,
     outbox_keep_days: u32,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(db.clone(), web);
-    let worker = motcua_web::outbox::spawn_worker(state.clone(), sink);
-    let trimmer = motcua_web::outbox::spawn_trimmer(state.clone(), outbox_keep_days);
-    let app = motcua_web::router(state);
+    let db = services.db().clone();
+    let worker = motcua_service::outbox::spawn_worker(services.clone(), sink);
+    let trimmer = motcua_service::outbox::spawn_trimmer(services.clone(), outbox_keep_days);
+    let app = motcua_web::router(AppState::new(services, web));
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
     axum::serve(
         listener,

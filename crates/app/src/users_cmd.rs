@@ -2,8 +2,9 @@
 
 use crate::config::{Common, usage};
 use clap::Subcommand;
-use motcua_domain::access::Role;
-use motcua_store::repo::{agencies, auth, users};
+use motcua_service::ServiceError;
+use motcua_service::users::{RoleInput, UserInput};
+use motcua_store::repo::users;
 use std::io::Read;
 
 #[derive(Debug, Subcommand)]
@@ -41,40 +42,18 @@ pub enum UserCommand {
     },
 }
 
-/// Usernames: 3–64 characters of lowercase ASCII letters, digits, `.`, `_`, `-`.
-pub fn check_username(u: &str) -> Result<(), String> {
-    let ok = (3..=64).contains(&u.len())
-        && u.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("invalid username {u:?}: 3–64 of a-z 0-9 . _ -"))
-    }
-}
-
-/// Minimum password policy.
-pub fn check_password(p: &str) -> Result<(), String> {
-    if p.chars().count() < 8 {
-        return Err("the password must have at least 8 characters".into());
-    }
-    if p.chars().count() > 256 {
-        return Err("the password is longer than 256 characters".into());
-    }
-    Ok(())
-}
-
 pub async fn run(common: &Common, cmd: UserCommand) -> anyhow::Result<()> {
     let db = crate::serve::open_database(common).await?;
     motcua_store::migrate::run(&db)
         .await
         .map_err(|e| usage(e.to_string()))?;
-    let result = run_on(&db, cmd).await;
+    let result = run_on(common, &db, cmd).await;
     db.close().await;
     result
 }
 
-async fn run_on(db: &motcua_store::Db, cmd: UserCommand) -> anyhow::Result<()> {
+async fn run_on(common: &Common, db: &motcua_store::Db, cmd: UserCommand) -> anyhow::Result<()> {
+    let services = crate::serve::services_of(common, db.clone());
     match cmd {
         UserCommand::Add {
             username,
@@ -83,39 +62,29 @@ async fn run_on(db: &motcua_store::Db, cmd: UserCommand) -> anyhow::Result<()> {
             roles,
             full_name,
         } => {
-            check_username(&username).map_err(usage)?;
-            let roles: Vec<Role> = roles
-                .iter()
-                .map(|r| r.parse::<Role>())
-                .collect::<Result<_, _>>()
-                .map_err(usage)?;
-            if agencies::by_code(db, &agency).await?.is_none() {
-                return Err(usage(format!("unknown agency {agency:?}")));
-            }
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
                 .map_err(|e| usage(format!("cannot read the password: {e}")))?;
             let password = password.strip_suffix('\n').unwrap_or(&password);
             let password = password.strip_suffix('\r').unwrap_or(password);
-            check_password(password).map_err(usage)?;
-            let hash = motcua_web::auth::password::hash(password)?;
-            let mut tx = db.begin().await?;
-            let id = match users::create(
-                &mut tx,
-                &username,
-                full_name.as_deref().unwrap_or(&username),
-                &hash,
-            )
-            .await
-            {
-                Ok(id) => id,
-                Err(motcua_store::StoreError::Conflict(m)) => return Err(usage(m)),
-                Err(e) => return Err(e.into()),
+            let input = UserInput {
+                full_name: full_name.clone().unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                password: Some(password.to_string()),
+                disabled: false,
+                roles: roles
+                    .iter()
+                    .map(|r| RoleInput {
+                        agency: agency.clone(),
+                        role: r.clone(),
+                    })
+                    .collect(),
             };
-            let pairs: Vec<(&str, &str)> = roles.iter().map(|r| (agency.as_str(), r.as_str())).collect();
-            users::set_roles(&mut tx, id, &pairs).await?;
-            tx.commit().await?;
+            services
+                .save_user_unchecked(input, true)
+                .await
+                .map_err(|e| refused(&e))?;
             println!("created user {username} with {} role(s) in {agency}", roles.len());
         }
         UserCommand::List => {
@@ -134,25 +103,45 @@ async fn run_on(db: &motcua_store::Db, cmd: UserCommand) -> anyhow::Result<()> {
             let user = users::by_username(db, &username)
                 .await?
                 .ok_or_else(|| usage(format!("unknown user {username:?}")))?;
-            if name.trim().is_empty() {
-                return Err(usage("--name must not be empty"));
-            }
-            let secret = motcua_web::auth::new_secret();
-            let mut tx = db.begin().await?;
-            let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let id = auth::create_token(
-                &mut tx,
-                &motcua_web::auth::secret_hash(&secret),
-                user.id,
-                name.trim(),
-                "api",
-                expires,
-            )
-            .await?;
-            tx.commit().await?;
-            eprintln!("token {id} for {username} ({name}); shown once:");
-            println!("{secret}");
+            let token = services
+                .issue_api_token(user.id, &name, days)
+                .await
+                .map_err(|e| refused(&e))?;
+            eprintln!("token {} for {username} ({}); shown once:", token.id, name.trim());
+            println!("{}", token.secret);
         }
     }
     Ok(())
+}
+
+/// A refusal of the services as the command line says it: one line, exit code 2 for bad
+/// input; anything else is a failure.
+fn refused(e: &ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Invalid(errors) => usage(
+            errors
+                .iter()
+                .map(|f| match f.path.as_str() {
+                    "" => f.msg.en(),
+                    path => format!("{}: {}", option_of(path), f.msg.en()),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => match other.msg() {
+            Some(m) => usage(m.en()),
+            None => anyhow::anyhow!("{other}"),
+        },
+    }
+}
+
+/// The command-line option an input field comes from.
+fn option_of(path: &str) -> String {
+    match path {
+        p if p.starts_with("roles[") && p.ends_with(".agency") => "--agency".into(),
+        p if p.starts_with("roles[") => "--role".into(),
+        "full_name" => "--full-name".into(),
+        "name" => "--name".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
 }

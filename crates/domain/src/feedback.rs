@@ -12,8 +12,9 @@
 
 use crate::calendar::{LegalClock, TimeLimit, local_date};
 use crate::code::DossierCode;
-use crate::dossier::identity::PhoneVn;
-use crate::procedure::FieldError;
+use crate::dossier::identity::{Email, PhoneVn};
+use crate::msg;
+use crate::msg::{FieldError, Msg};
 use crate::text::fold_vi;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -212,6 +213,16 @@ impl Channel {
             Channel::Online => "online",
             Channel::Written => "written",
             Channel::Phone => "phone",
+        }
+    }
+
+    /// The label in a language.
+    pub fn label(self, lang: crate::msg::Lang) -> &'static str {
+        match (lang, self) {
+            (crate::msg::Lang::Vi, c) => c.label_vi(),
+            (crate::msg::Lang::En, Channel::Online) => "Online",
+            (crate::msg::Lang::En, Channel::Written) => "In writing",
+            (crate::msg::Lang::En, Channel::Phone) => "By phone",
         }
     }
 
@@ -543,23 +554,8 @@ pub struct CheckedSubmission {
     pub channel: Channel,
 }
 
-fn field(errors: &mut Vec<FieldError>, path: &str, message: impl Into<String>) {
-    errors.push(FieldError {
-        path: path.into(),
-        message: message.into(),
-    });
-}
-
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !s.chars().any(char::is_whitespace)
+fn field(errors: &mut Vec<FieldError>, path: &str, msg: Msg) {
+    errors.push(FieldError::new(path, msg));
 }
 
 /// Checks a submission (Decree 20/2008 asks for a name and a way to answer: anonymous
@@ -568,8 +564,8 @@ pub fn check_submission(s: &Submission<'_>) -> Result<CheckedSubmission, Vec<Fie
     let mut errors = Vec::new();
     let channel = match s.channel.trim() {
         "" => Channel::Online,
-        c => c.parse().unwrap_or_else(|e: String| {
-            field(&mut errors, "channel", e);
+        c => c.parse().unwrap_or_else(|_: String| {
+            field(&mut errors, "channel", msg!("feedback.channel"));
             Channel::Online
         }),
     };
@@ -578,22 +574,14 @@ pub fn check_submission(s: &Submission<'_>) -> Result<CheckedSubmission, Vec<Fie
         c => match DossierCode::parse(c) {
             Ok(code) => Some(code.to_string()),
             Err(_) => {
-                field(
-                    &mut errors,
-                    "dossier_code",
-                    "not a dossier code: expected AGENCY-YYMMDD-NNNN as printed on the receipt",
-                );
+                field(&mut errors, "dossier_code", msg!("feedback.dossier_code"));
                 None
             }
         },
     };
     let name = s.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        field(
-            &mut errors,
-            "name",
-            format!("your name is required (at most {MAX_NAME} characters)"),
-        );
+        field(&mut errors, "name", msg!("feedback.name", MAX_NAME));
     }
     let phone = match s.phone.trim() {
         "" => String::new(),
@@ -605,31 +593,29 @@ pub fn check_submission(s: &Submission<'_>) -> Result<CheckedSubmission, Vec<Fie
             }
         },
     };
-    let email = s.email.trim();
-    if !email.is_empty() && (email.chars().count() > MAX_EMAIL || !is_email(email)) {
-        field(&mut errors, "email", "not an e-mail address");
-    }
-    if s.phone.trim().is_empty() && email.is_empty() {
-        field(
-            &mut errors,
-            "phone",
-            "give a phone number or an e-mail address so that the answer can reach you",
-        );
+    let email = match s.email.trim() {
+        "" => String::new(),
+        e => match Email::parse(e) {
+            Ok(e) if e.as_str().chars().count() <= MAX_EMAIL => e.as_str().to_string(),
+            _ => {
+                field(&mut errors, "email", msg!("identity.email"));
+                String::new()
+            }
+        },
+    };
+    if s.phone.trim().is_empty() && s.email.trim().is_empty() {
+        field(&mut errors, "phone", msg!("feedback.contact"));
     }
     let subject = s.subject.trim();
     if subject.is_empty() || subject.chars().count() > MAX_SUBJECT {
-        field(
-            &mut errors,
-            "subject",
-            format!("a subject is required (at most {MAX_SUBJECT} characters)"),
-        );
+        field(&mut errors, "subject", msg!("feedback.subject", MAX_SUBJECT));
     }
     let content = s.content.trim();
     if content.is_empty() || content.chars().count() > MAX_CONTENT {
         field(
             &mut errors,
             "content",
-            format!("the content is required (at most {MAX_CONTENT} characters)"),
+            msg!("feedback.content", crate::msg::number(MAX_CONTENT as u64)),
         );
     }
     if !errors.is_empty() {
@@ -639,7 +625,7 @@ pub fn check_submission(s: &Submission<'_>) -> Result<CheckedSubmission, Vec<Fie
         dossier_code,
         name: name.to_string(),
         phone,
-        email: email.to_string(),
+        email,
         subject: subject.to_string(),
         content: content.to_string(),
         channel,
@@ -656,20 +642,17 @@ pub fn check_action_text(action: Action, text: &str) -> Result<String, FieldErro
         _ => ("note", false, MAX_NOTE),
     };
     if required && text.is_empty() {
-        let message = match action {
-            Action::Answer => "the answer is required",
-            _ => "a reason is required",
+        let msg = match action {
+            Action::Answer => msg!("feedback.answer_required"),
+            _ => msg!("reason_required"),
         };
-        return Err(FieldError {
-            path: path.into(),
-            message: message.into(),
-        });
+        return Err(FieldError::new(path, msg));
     }
     if text.chars().count() > max {
-        return Err(FieldError {
-            path: path.into(),
-            message: format!("at most {max} characters"),
-        });
+        return Err(FieldError::new(
+            path,
+            msg!("too_long", crate::msg::number(max as u64)),
+        ));
     }
     Ok(text.to_string())
 }
@@ -1046,10 +1029,10 @@ mod tests {
     #[test]
     fn emails_are_checked_for_shape_only() {
         for ok in ["a@b.vn", "nguyen.van.an@so-tuphap.yenbai.gov.vn"] {
-            assert!(is_email(ok), "{ok}");
+            assert!(Email::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["a@b", "@b.vn", "a@.vn", "a@b.", "a b@c.vn", "a@b@c.vn", "ab.vn"] {
-            assert!(!is_email(bad), "{bad}");
+            assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 

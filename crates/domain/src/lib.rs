@@ -8,6 +8,7 @@ pub mod dossier;
 pub mod evaluation;
 pub mod feedback;
 pub mod import;
+pub mod msg;
 pub mod procedure;
 pub mod report;
 pub mod text;

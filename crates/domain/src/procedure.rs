@@ -4,6 +4,9 @@
 
 use crate::calendar::{LimitUnit, TimeLimit};
 use crate::code::{AgencyCode, ProcedureCode};
+use crate::dossier::identity::quoted;
+use crate::msg;
+use crate::msg::Msg;
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -192,27 +195,13 @@ pub struct ProcedureSpec {
     pub effective_from: Option<NaiveDate>,
 }
 
-/// One validation problem, located by a JSON-ish path such as `cases[0].steps[2].role`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub path: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
+pub use crate::msg::FieldError;
 
 fn limit_of(path: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<TimeLimit> {
     match TimeLimit::parse(s) {
         Ok(l) => Some(l),
         Err(e) => {
-            errors.push(FieldError {
-                path: path.into(),
-                message: e.to_string(),
-            });
+            errors.push(FieldError::new(path, msg!("procedure.time_limit", e)));
             None
         }
     }
@@ -222,69 +211,52 @@ impl ProcedureSpec {
     /// Every problem with this procedure; `known_agency` tells whether an agency code exists.
     pub fn validate(&self, known_agency: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let mut err = |path: &str, message: String| {
-            errors.push(FieldError {
-                path: path.into(),
-                message,
-            })
-        };
+        let mut err = |path: &str, msg: Msg| errors.push(FieldError::new(path, msg));
         if ProcedureCode::parse(&self.code).is_err() {
-            err(
-                "code",
-                format!(
-                    "{:?} is not a procedure code d.dddddd (optionally .SUFFIX)",
-                    self.code
-                ),
-            );
+            err("code", msg!("procedure.code", quoted(&self.code)));
         }
         if self.name.trim().is_empty() {
-            err("name", "must not be empty".into());
+            err("name", msg!("required"));
         }
         if self.name.chars().count() > 500 {
-            err("name", "is longer than 500 characters".into());
+            err("name", msg!("too_long", 500));
         }
         if self.field.code.trim().is_empty() || self.field.name.trim().is_empty() {
-            err("field", "needs a code and a name".into());
+            err("field", msg!("procedure.field"));
         }
         if self.levels.is_empty() {
-            err("levels", "at least one level".into());
+            err("levels", msg!("procedure.levels"));
         }
         for (i, l) in self.levels.iter().enumerate() {
             if !LEVELS.contains(&l.as_str()) {
-                err(
-                    &format!("levels[{i}]"),
-                    format!("{l:?} is not one of {}", LEVELS.join(", ")),
-                );
+                err(&format!("levels[{i}]"), msg!("one_of", LEVELS.join(", ")));
             }
         }
         for (i, a) in self.agencies.iter().enumerate() {
             if !known_agency(a) {
-                err(&format!("agencies[{i}]"), format!("unknown agency {a:?}"));
+                err(&format!("agencies[{i}]"), msg!("agency.unknown", quoted(a)));
             }
         }
         if self.methods.is_empty() {
-            err("methods", "at least one method".into());
+            err("methods", msg!("procedure.methods"));
         }
         if self.online_level == OnlineLevel::Full && !self.methods.contains(&Method::Online) {
-            err("online_level", "full online needs the online method".into());
+            err("online_level", msg!("procedure.full_online"));
         }
         if self.components.is_empty() {
-            err("components", "at least one component".into());
+            err("components", msg!("procedure.components"));
         }
         for (i, c) in self.components.iter().enumerate() {
             if c.name.trim().is_empty() {
-                err(&format!("components[{i}].name"), "must not be empty".into());
+                err(&format!("components[{i}].name"), msg!("required"));
             }
             if c.originals == 0 && c.copies == 0 {
-                err(
-                    &format!("components[{i}]"),
-                    "originals and copies cannot both be 0".into(),
-                );
+                err(&format!("components[{i}]"), msg!("procedure.copies"));
             }
             if let Some(f) = &c.form
                 && (f.name.trim().is_empty() || f.file.trim().is_empty())
             {
-                err(&format!("components[{i}].form"), "needs a name and a file".into());
+                err(&format!("components[{i}].form"), msg!("procedure.form"));
             }
         }
 
@@ -295,16 +267,13 @@ impl ProcedureSpec {
         if let Some(c) = &self.same_day_cutoff
             && NaiveTime::parse_from_str(c, "%H:%M").is_err()
         {
-            errors.push(FieldError {
-                path: "same_day_cutoff".into(),
-                message: format!("{c:?} is not HH:MM"),
-            });
+            errors.push(FieldError::new(
+                "same_day_cutoff",
+                msg!("procedure.cutoff", quoted(c)),
+            ));
         }
         if self.cases.is_empty() {
-            errors.push(FieldError {
-                path: "cases".into(),
-                message: "at least one case".into(),
-            });
+            errors.push(FieldError::new("cases", msg!("procedure.cases")));
         }
         let mut case_codes = HashSet::new();
         for (i, case) in self.cases.iter().enumerate() {
@@ -316,22 +285,19 @@ impl ProcedureSpec {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !valid_code {
-                errors.push(FieldError {
-                    path: format!("{p}.code"),
-                    message: format!("{:?}: lowercase letters, digits and dashes", case.code),
-                });
+                errors.push(FieldError::new(
+                    format!("{p}.code"),
+                    msg!("procedure.case_code", quoted(&case.code)),
+                ));
             }
             if !case_codes.insert(case.code.as_str()) {
-                errors.push(FieldError {
-                    path: format!("{p}.code"),
-                    message: format!("{:?} appears twice", case.code),
-                });
+                errors.push(FieldError::new(
+                    format!("{p}.code"),
+                    msg!("procedure.case_twice", quoted(&case.code)),
+                ));
             }
             if case.name.trim().is_empty() {
-                errors.push(FieldError {
-                    path: format!("{p}.name"),
-                    message: "must not be empty".into(),
-                });
+                errors.push(FieldError::new(format!("{p}.name"), msg!("required")));
             }
             let case_limit = match &case.time_limit {
                 Some(s) => limit_of(&format!("{p}.time_limit"), s, &mut errors),
@@ -341,67 +307,66 @@ impl ProcedureSpec {
                 limit_of(&format!("{p}.online_time_limit"), s, &mut errors);
             }
             if case.steps.is_empty() {
-                errors.push(FieldError {
-                    path: format!("{p}.steps"),
-                    message: "at least one step".into(),
-                });
+                errors.push(FieldError::new(format!("{p}.steps"), msg!("procedure.steps")));
             }
             let mut total = 0u64;
             for (j, s) in case.steps.iter().enumerate() {
                 let sp = format!("{p}.steps[{j}]");
                 if s.name.trim().is_empty() {
-                    errors.push(FieldError {
-                        path: format!("{sp}.name"),
-                        message: "must not be empty".into(),
-                    });
+                    errors.push(FieldError::new(format!("{sp}.name"), msg!("required")));
                 }
                 if !STEP_ROLES.contains(&s.role.as_str()) {
-                    errors.push(FieldError {
-                        path: format!("{sp}.role"),
-                        message: format!("{:?} is not one of {}", s.role, STEP_ROLES.join(", ")),
-                    });
+                    errors.push(FieldError::new(
+                        format!("{sp}.role"),
+                        msg!("one_of", STEP_ROLES.join(", ")),
+                    ));
                 }
                 if let AgencyRule::Fixed(code) = &s.agency
                     && !known_agency(code)
                 {
-                    errors.push(FieldError {
-                        path: format!("{sp}.agency"),
-                        message: format!("unknown agency {code:?}"),
-                    });
+                    errors.push(FieldError::new(
+                        format!("{sp}.agency"),
+                        msg!("agency.unknown", quoted(code)),
+                    ));
                 }
                 match quota_thousandths(s.quota_days) {
                     Some(q) => total += q,
-                    None => errors.push(FieldError {
-                        path: format!("{sp}.quota_days"),
-                        message: format!(
-                            "{} must be a positive number of working days (at most 3 decimals)",
-                            s.quota_days
-                        ),
-                    }),
+                    None => errors.push(FieldError::new(
+                        format!("{sp}.quota_days"),
+                        msg!("procedure.quota", s.quota_days),
+                    )),
                 }
             }
             if let Some(l) = case_limit
                 && l.unit() == LimitUnit::WorkingDays
                 && total > l.thousandths()
             {
-                errors.push(FieldError {
-                    path: format!("{p}.steps"),
-                    message: format!(
-                        "step quotas add up to {} working days, more than the limit {l}",
-                        total as f64 / 1000.0
-                    ),
-                });
+                errors.push(FieldError::new(
+                    format!("{p}.steps"),
+                    msg!("procedure.quotas_over", total as f64 / 1000.0, l),
+                ));
             }
         }
         if let Some(d) = self.effective_from
             && crate::calendar::check_date(d).is_err()
         {
-            errors.push(FieldError {
-                path: "effective_from".into(),
-                message: format!("{d} is out of range"),
-            });
+            errors.push(FieldError::new("effective_from", msg!("date_range", d)));
         }
         errors
+    }
+
+    /// The time limit of a case as written, for a dossier received online or not: an online
+    /// limit may be shorter (the case's own, else the procedure's).
+    pub fn limit_text<'a>(&'a self, case: &'a CaseVariant, online: bool) -> &'a str {
+        if online {
+            case.online_time_limit
+                .as_deref()
+                .or(case.time_limit.as_deref())
+                .or(self.online_time_limit.as_deref())
+                .unwrap_or(&self.time_limit)
+        } else {
+            case.time_limit.as_deref().unwrap_or(&self.time_limit)
+        }
     }
 
     /// The text folded for search: code, name, field.
@@ -519,7 +484,11 @@ mod tests {
     fn case_codes_are_unique() {
         let mut p = sample();
         p.cases.push(p.cases[0].clone());
-        assert!(p.validate(&known).iter().any(|e| e.message.contains("twice")));
+        assert!(
+            p.validate(&known)
+                .iter()
+                .any(|e| e.msg.code == "procedure.case_twice")
+        );
     }
 
     #[test]

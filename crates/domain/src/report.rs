@@ -16,9 +16,13 @@ pub struct Period {
 }
 
 impl Period {
-    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, String> {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, crate::msg::Msg> {
         if to < from {
-            return Err(format!("the period ends ({to}) before it starts ({from})"));
+            return Err(crate::msg!(
+                "period.order",
+                to.format("%d/%m/%Y"),
+                from.format("%d/%m/%Y")
+            ));
         }
         Ok(Self { from, to })
     }

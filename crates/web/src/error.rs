@@ -1,8 +1,13 @@
-//! One error type for handlers, two faces: `application/problem+json` (RFC 9457) for the API
-//! and an HTML page for browsers. Internal details are logged, never sent.
+//! The two faces of an error: `application/problem+json` (RFC 9457) for the API, in English,
+//! and a page in the visitor's language for browsers. A refusal of the services
+//! (`ServiceError`) is mapped to each exactly once, here; internal details are logged, never
+//! sent.
 
+use crate::i18n;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use motcua_service::{FieldError, Lang, ServiceError};
+use motcua_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,12 +21,14 @@ pub struct Problem {
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Extra members (e.g. `errors` for field errors, `allowed_actions`).
+    /// Extra members: `errors` ([{field, code, message}]) for invalid input,
+    /// `allowed_actions` for an action not allowed now.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// An error of the API: a status, a detail and extra members.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -47,9 +54,6 @@ impl ApiError {
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)
     }
-    pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
-    }
     pub fn internal() -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,9 +61,6 @@ impl ApiError {
             extra: Default::default(),
             headers: Vec::new(),
         }
-    }
-    pub fn unprocessable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
     }
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
         self.extra.insert(key.to_string(), value);
@@ -71,21 +72,71 @@ impl ApiError {
     }
 }
 
-impl From<motcua_store::StoreError> for ApiError {
-    fn from(e: motcua_store::StoreError) -> Self {
+/// The status a refusal is answered with, on both faces.
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
+        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Illegal { .. } | ServiceError::Conflict(_) => StatusCode::CONFLICT,
+        ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ServiceError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ServiceError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        e if e.is_lost_race() => StatusCode::CONFLICT,
+        ServiceError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+        ServiceError::Store(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Logs what a refusal answered as a failure hides.
+fn log_failure(e: &ServiceError) {
+    if status_of(e).is_server_error() {
+        tracing::error!(error = %e, "request failed");
+    }
+}
+
+/// One invalid field as the API lists it; a line of an imported file (`line:N`) also says
+/// its number.
+fn field_json(e: &FieldError) -> serde_json::Value {
+    let mut v = serde_json::json!({"field": e.path, "code": e.msg.code, "message": e.msg.en()});
+    if let Some(n) = e.path.strip_prefix("line:").and_then(|n| n.parse::<u64>().ok()) {
+        v["line"] = n.into();
+    }
+    v
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        log_failure(&e);
+        let status = status_of(&e);
         match e {
-            motcua_store::StoreError::NotFound => ApiError::not_found("not found"),
-            motcua_store::StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
-            e @ motcua_store::StoreError::Retry(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-            // A race lost to another request that no handler turned into its own answer.
-            e if e.is_lost_race() => ApiError::new(
-                StatusCode::CONFLICT,
-                "another request changed the same record at the same moment; reload and try again",
-            ),
-            other => {
-                tracing::error!(error = %other, "storage error");
-                ApiError::internal()
+            ServiceError::Invalid(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError::new(status, detail).with(
+                    "errors",
+                    serde_json::Value::Array(errors.iter().map(field_json).collect()),
+                )
             }
+            ServiceError::Illegal { msg, allowed } => {
+                ApiError::new(status, msg.en()).with("allowed_actions", serde_json::json!(allowed))
+            }
+            ServiceError::TooMany { msg, wait_seconds } => {
+                ApiError::new(status, msg.en()).with_header("retry-after", wait_seconds.to_string())
+            }
+            ref race if race.is_lost_race() => {
+                ApiError::new(status, motcua_domain::msg!("changed_meanwhile").en())
+            }
+            other => match other.msg() {
+                Some(m) => ApiError::new(status, m.en()),
+                None if status == StatusCode::NOT_FOUND => ApiError::new(status, "not found"),
+                None => ApiError::internal(),
+            },
         }
     }
 }
@@ -119,7 +170,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// An error shown to a person in the browser.
+/// An error shown to a person in the browser: an error page with a message in the page's
+/// language.
 #[derive(Debug)]
 pub struct PageError {
     pub status: StatusCode,
@@ -127,44 +179,60 @@ pub struct PageError {
 }
 
 impl PageError {
-    pub fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            message: "Không tìm thấy trang bạn yêu cầu.".into(),
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        PageError {
+            status,
+            message: message.into(),
         }
     }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, i18n::t("error.not_found_text"))
+    }
     pub fn internal() -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "Hệ thống gặp lỗi. Vui lòng thử lại sau ít phút.".into(),
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, i18n::t("error.internal_text"))
+    }
+}
+
+/// The message a refusal shows on a page, in the page's language.
+pub fn page_message(e: &ServiceError, lang: Lang) -> String {
+    match e {
+        ServiceError::Invalid(errors) => errors
+            .iter()
+            .map(|e| e.msg.text(lang))
+            .collect::<Vec<_>>()
+            .join(" "),
+        race if race.is_lost_race() => motcua_domain::msg!("changed_meanwhile").text(lang),
+        other => match other.msg() {
+            Some(m) => m.text(lang),
+            None if status_of(other) == StatusCode::NOT_FOUND => {
+                i18n::text_in(lang, "error.not_found_text").into()
+            }
+            None => i18n::text_in(lang, "error.internal_text").into(),
+        },
+    }
+}
+
+/// A refusal as an error page. Anything not found is "the page does not exist": a page
+/// does not say what it did not find.
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        log_failure(&e);
+        match status_of(&e) {
+            StatusCode::NOT_FOUND => PageError::not_found(),
+            status => PageError::new(status, page_message(&e, i18n::lang())),
         }
     }
 }
 
-/// A page's answer to a race lost to another request (409).
-const CHANGED_MEANWHILE: &str =
-    "Dữ liệu vừa được một yêu cầu khác thay đổi cùng lúc. Vui lòng tải lại trang và thử lại.";
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
 
-impl From<motcua_store::StoreError> for PageError {
-    fn from(e: motcua_store::StoreError) -> Self {
-        match e {
-            motcua_store::StoreError::NotFound => PageError::not_found(),
-            e if e.is_lost_race()
-                || matches!(
-                    e,
-                    motcua_store::StoreError::Conflict(_) | motcua_store::StoreError::Retry(_)
-                ) =>
-            {
-                PageError {
-                    status: StatusCode::CONFLICT,
-                    message: CHANGED_MEANWHILE.into(),
-                }
-            }
-            other => {
-                tracing::error!(error = %other, "storage error");
-                PageError::internal()
-            }
-        }
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::from(e).into()
     }
 }
 
@@ -177,7 +245,7 @@ impl From<askama::Error> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        match crate::pages::error_page(self.status, &self.message) {
+        match crate::layout::error_page(self.status, &self.message) {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(_) => (self.status, self.message).into_response(),
         }
@@ -187,7 +255,7 @@ impl IntoResponse for PageError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use motcua_store::StoreError;
+    use motcua_domain::msg;
 
     #[test]
     fn a_race_lost_to_another_request_is_a_409_not_a_500() {
@@ -197,11 +265,46 @@ mod tests {
         ] {
             let page = PageError::from(e);
             assert_eq!(page.status, StatusCode::CONFLICT);
-            assert_eq!(page.message, CHANGED_MEANWHILE);
+            assert_eq!(page.message, msg!("changed_meanwhile").vi());
         }
         let api = ApiError::from(StoreError::Retry("the row moved".into()));
         assert_eq!(api.into_response().status(), StatusCode::CONFLICT);
         let other = PageError::from(StoreError::Io("disk full".into()));
         assert_eq!(other.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn each_refusal_has_its_status_and_its_words_on_both_faces() {
+        let invalid = ServiceError::Invalid(vec![
+            FieldError::new("applicant.id_number", msg!("identity.personal_id")),
+            FieldError::new("line:3", msg!("required")),
+        ]);
+        assert_eq!(
+            page_message(&invalid, Lang::Vi),
+            "Số định danh cá nhân phải gồm đúng 12 chữ số. không được để trống"
+        );
+        let api = ApiError::from(invalid);
+        assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(api.extra["errors"][0]["code"], "identity.personal_id");
+        assert_eq!(api.extra["errors"][1]["line"], 3);
+        let too_many = ServiceError::TooMany {
+            msg: msg!("too_many", 30),
+            wait_seconds: 30,
+        };
+        let api = ApiError::from(too_many);
+        assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(api.headers, vec![("retry-after", "30".to_string())]);
+        let illegal = ServiceError::Illegal {
+            msg: msg!("required"),
+            allowed: vec!["transfer"],
+        };
+        assert_eq!(
+            ApiError::from(illegal).extra["allowed_actions"],
+            serde_json::json!(["transfer"])
+        );
+        assert_eq!(
+            status_of(&ServiceError::Internal("boom".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

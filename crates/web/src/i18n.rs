@@ -17,11 +17,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::sync::LazyLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Vi,
-    En,
-}
+pub use motcua_domain::msg::Lang;
 
 pub const COOKIE: &str = "motcua_lang";
 
@@ -29,18 +25,19 @@ tokio::task_local! {
     static LANG: Lang;
 }
 
-impl Lang {
-    pub fn of(headers: &HeaderMap) -> Lang {
-        match crate::auth::cookie(headers, COOKIE) {
-            Some("en") => Lang::En,
-            _ => Lang::Vi,
-        }
+/// The language a request's cookie chooses.
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    match crate::cookies::cookie(headers, COOKIE) {
+        Some("en") => Lang::En,
+        _ => Lang::Vi,
     }
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
+}
+
+/// The language's code (`lang` attributes).
+pub fn code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "vi",
+        Lang::En => "en",
     }
 }
 
@@ -61,7 +58,7 @@ pub async fn with_lang<F: std::future::Future>(lang: Lang, f: F) -> F::Output {
 
 /// Middleware: serve the request in the language of its cookie.
 pub async fn layer(req: Request, next: Next) -> Response {
-    let lang = Lang::of(req.headers());
+    let lang = lang_of(req.headers());
     LANG.scope(lang, next.run(req)).await
 }
 
@@ -126,41 +123,9 @@ pub fn tn2(key: &str, n: impl Display, b: impl Display) -> String {
     fill(form(t(key), &n), &[&n, &b])
 }
 
-/// A message another module wrote in Vietnamese (validation of accounts, the default texts of
-/// error pages), in the current language when the table knows it (keys `msg.*`), else as is.
-pub fn message(vietnamese: &str) -> String {
-    if lang() == Lang::Vi {
-        return vietnamese.to_string();
-    }
-    TEXTS
-        .iter()
-        .find(|(key, vi, _)| key.starts_with("msg.") && *vi == vietnamese)
-        .map(|(_, _, en)| en.to_string())
-        .unwrap_or_else(|| vietnamese.to_string())
-}
-
-/// The English label of a dossier status (the Vietnamese is `Status::label_vi`).
-pub fn status_en(status: Status) -> &'static str {
-    match status {
-        Status::Submitted => "Submitted online",
-        Status::Received => "Received",
-        Status::Refused => "Not accepted",
-        Status::Processing => "Being processed",
-        Status::AwaitingSupplement => "Awaiting additional documents",
-        Status::AwaitingPayment => "Awaiting payment of fees",
-        Status::Withdrawn => "Withdrawn",
-        Status::Stopped => "Processing stopped",
-        Status::Resolved => "Result ready",
-        Status::Returned => "Result returned",
-    }
-}
-
 /// The label of a dossier status in the current language.
 pub fn status_label(status: Status) -> &'static str {
-    match lang() {
-        Lang::Vi => status.label_vi(),
-        Lang::En => status_en(status),
-    }
+    status.label(lang())
 }
 
 fn text(key: &str) -> (&'static str, &'static str) {
@@ -288,52 +253,17 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "You can <a href=\"/\">go back to the home page</a>. If you typed the address, check its spelling.",
     ),
     ("error.code", "Mã lỗi: {}", "Error code: {}"),
-    // Messages written in Vietnamese elsewhere (see `message`).
     (
-        "msg.not_found",
+        "error.not_found_text",
         "Không tìm thấy trang bạn yêu cầu.",
         "The page you asked for does not exist.",
     ),
     (
-        "msg.internal",
+        "error.internal_text",
         "Hệ thống gặp lỗi. Vui lòng thử lại sau ít phút.",
         "Something went wrong. Please try again in a few minutes.",
     ),
-    (
-        "msg.changed_meanwhile",
-        "Dữ liệu vừa được một yêu cầu khác thay đổi cùng lúc. Vui lòng tải lại trang và thử lại.",
-        "Another request changed the same data at the same moment. Reload the page and try again.",
-    ),
-    (
-        "msg.login_taken",
-        "Số điện thoại hoặc thư điện tử này đã có tài khoản. Hãy đăng nhập hoặc lấy lại mật khẩu.",
-        "This phone number or email already has an account. Sign in or reset the password.",
-    ),
-    (
-        "msg.bad_email",
-        "Thư điện tử không hợp lệ.",
-        "The email address is not valid.",
-    ),
-    (
-        "msg.bad_phone",
-        "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0).",
-        "The phone number is not valid (10 digits, starting with 0).",
-    ),
-    (
-        "msg.short_password",
-        "Mật khẩu cần ít nhất 8 ký tự.",
-        "The password needs at least 8 characters.",
-    ),
-    (
-        "msg.long_password",
-        "Mật khẩu quá dài.",
-        "The password is too long.",
-    ),
-    (
-        "msg.full_name",
-        "Nhập họ và tên (tối đa 200 ký tự).",
-        "Enter your full name (at most 200 characters).",
-    ),
+    ("feedback.channel_unknown", "Không rõ", "Unknown"),
     // The procedure catalog.
     ("catalog.title", "Thủ tục hành chính", "Administrative procedures"),
     (
@@ -1138,16 +1068,20 @@ mod tests {
     /// Every `i18n::…("key")` of the templates and the page code names a key of the table.
     #[test]
     fn every_key_used_is_in_the_table() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["templates", "src", "src/pages"] {
-            for entry in std::fs::read_dir(root.join(dir)).expect("dir") {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("dir") {
                 let path = entry.expect("entry").path();
-                if path.extension().is_some_and(|e| e == "html" || e == "rs") {
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "html" || e == "rs") {
                     files.push(path);
                 }
             }
         }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("templates"), &mut files);
+        walk(&root.join("src"), &mut files);
         let mut used = 0;
         for path in files {
             let source = std::fs::read_to_string(&path).expect("read");
@@ -1195,20 +1129,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn known_messages_and_statuses_are_translated() {
-        let vi = "Thư điện tử không hợp lệ.";
-        assert_eq!(message(vi), vi);
-        let (en, other, status) = LANG
-            .scope(Lang::En, async {
-                (message(vi), message("Không biết"), status_label(Status::Received))
-            })
+    async fn statuses_are_said_in_the_language_of_the_page() {
+        let status = LANG
+            .scope(Lang::En, async { status_label(Status::Received) })
             .await;
-        assert_eq!(en, "The email address is not valid.");
-        assert_eq!(other, "Không biết", "unknown messages stay as they are");
         assert_eq!(status, "Received");
         assert_eq!(status_label(Status::Received), "Đã tiếp nhận");
         for s in Status::ALL {
-            assert!(!status_en(s).is_empty() && status_en(s) != s.label_vi());
+            assert!(!s.label_en().is_empty() && s.label_en() != s.label_vi());
         }
     }
 }

@@ -1,31 +1,20 @@
-//! The HTTP face of motcua: JSON API (with its OpenAPI document) and server-rendered pages.
-//! Handlers stay thin: parse, call store/domain, render. Wiring of layers lives in `router`.
+//! The HTTP face of motcua: the JSON API (with its OpenAPI document) and the server-rendered
+//! pages, as adapters over `motcua_service`: parse, call a service, render. Wiring of routes
+//! and layers lives in `router`.
 
 pub mod api;
 pub mod auth;
-pub mod catalog;
-pub mod citizens;
-pub mod dashboard;
-pub mod dossiers;
+pub mod cookies;
 pub mod error;
-pub mod evaluation;
-pub mod feedback;
 pub mod i18n;
-pub mod legal_time;
+pub mod layout;
 mod linger;
 pub mod metrics;
-pub mod outbox;
 pub mod pages;
-pub mod payments;
-pub mod public;
-pub mod ratelimit;
-pub mod recent;
-pub mod reference;
-pub mod report_export;
-pub mod reports;
 mod router;
 mod state;
 pub mod svg;
+pub mod urls;
 
 pub use router::router;
-pub use state::{AppState, DemoAccount, Rules, WebConfig};
+pub use state::{AppState, DemoAccount, WebConfig};

@@ -1,5 +1,6 @@
-//! Lingering close: a request body the server refused without reading (413, 401, 415 …) is
-//! read to its end and thrown away in the background, so the client gets its answer.
+//! Request bodies: the sizes accepted, and the lingering close — a body the server refused
+//! without reading (413, 401, 415 …) is read to its end and thrown away in the background,
+//! so the client gets its answer.
 //!
 //! Without this, hyper closes a connection whose request body was dropped unread. Closing a
 //! socket with unread bytes in its receive buffer makes the kernel send a reset, and a client
@@ -13,6 +14,11 @@ use http_body::{Frame, SizeHint};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
+
+/// Largest request body accepted at all (uploads included).
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+/// Largest body a JSON or form extractor reads.
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// At most this much of a refused body is read and thrown away.
 pub const LINGER_BYTES: u64 = 64 * 1024 * 1024;

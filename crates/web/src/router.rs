@@ -9,7 +9,6 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -17,10 +16,7 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Largest request body accepted at all (uploads included).
-pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
-/// Largest body a JSON or form extractor reads.
-pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+use crate::linger::{MAX_BODY_BYTES, MAX_FORM_BYTES};
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -63,10 +59,11 @@ pub fn router(state: AppState) -> Router {
         .on_response(())
         .on_failure(());
 
+    let (api, document) = api::router();
     Router::new()
         .merge(pages::routes())
-        .merge(api::routes())
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::openapi()))
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::i18n::layer))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
@@ -88,15 +85,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Server errors and slow answers are logged at `info`; every other response at `debug`
-/// (`--log debug`): a line per request written to stderr cost about a tenth of a lookup's CPU.
-pub(crate) fn logged_at_info(status: StatusCode, latency: Duration) -> bool {
-    status.is_server_error() || latency >= SLOW_RESPONSE
-}
-
-/// A response this slow is logged at `info` whatever its status.
-const SLOW_RESPONSE: Duration = Duration::from_millis(500);
-
 /// 404: problem+json under `/api`, a friendly page elsewhere.
 async fn not_found(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
@@ -107,20 +95,5 @@ async fn not_found(req: Request) -> Response {
         )
     } else {
         PageError::not_found().into_response()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_server_errors_and_slow_answers_are_logged_at_info() {
-        let fast = Duration::from_millis(3);
-        assert!(!logged_at_info(StatusCode::OK, fast));
-        assert!(!logged_at_info(StatusCode::NOT_FOUND, fast));
-        assert!(logged_at_info(StatusCode::INTERNAL_SERVER_ERROR, fast));
-        assert!(logged_at_info(StatusCode::SERVICE_UNAVAILABLE, fast));
-        assert!(logged_at_info(StatusCode::OK, SLOW_RESPONSE));
     }
 }

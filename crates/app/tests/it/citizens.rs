@@ -453,17 +453,17 @@ async fn one_time_codes_go_out_by_smtp_when_configured() {
     .await;
     let code = code_for(&t, "e@example.vn").await;
     let (port, got) = fake_smtp().await;
-    let files = Box::new(motcua_web::outbox::FileSink {
+    let files = Box::new(motcua_service::outbox::FileSink {
         dir: t.data_dir().join("outbox"),
     });
-    let sink = motcua_web::outbox::SmtpSink::new(
+    let sink = motcua_service::outbox::SmtpSink::new(
         &format!("smtp://127.0.0.1:{port}"),
         "Một cửa <noreply@example.gov.vn>",
         files,
     )
     .unwrap();
-    let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
-    let n = motcua_web::outbox::deliver_pending(&state, std::sync::Arc::new(sink), 100)
+    let state = t.services();
+    let n = motcua_service::outbox::deliver_pending(&state, std::sync::Arc::new(sink), 100)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -482,10 +482,10 @@ async fn one_time_codes_go_out_by_smtp_when_configured() {
     assert!(all.contains(&code), "{all}");
     // A phone (SMS) code does not go by e-mail.
     assert!(
-        motcua_web::outbox::SmtpSink::new(
+        motcua_service::outbox::SmtpSink::new(
             "mysql://x",
             "a@b.c",
-            Box::new(motcua_web::outbox::FileSink { dir: t.data_dir() })
+            Box::new(motcua_service::outbox::FileSink { dir: t.data_dir() })
         )
         .is_err()
     );

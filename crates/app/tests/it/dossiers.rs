@@ -592,10 +592,10 @@ fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::U
 on_both_backends! {
     async fn a_supplement_pauses_the_clock_and_reschedule_needs_a_working_day(t) {
         use motcua_domain::dossier::machine::Action;
-        use motcua_web::dossiers::{self, ActionInput, IntakeInput};
+        use motcua_service::dossiers::{Actor, ActionInput, IntakeInput};
         let Desk { app, .. } = setup(t).await;
         drop(app);
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         let desk = officer(t, "tiepnhan").await;
         let leader = officer(t, "lanhdao.xd").await;
         let specialist = officer(t, "chuyenvien.xd").await;
@@ -604,7 +604,7 @@ on_both_backends! {
         body["components"] = json!([{"index": 0, "provided": true}, {"index": 1, "provided": true}]);
         let input: IntakeInput = serde_json::from_value(body).unwrap();
         // Monday 2 November 2026, 09:00 at the desk.
-        let d = dossiers::intake_at(&state, Some(&desk), input, local(2026, 11, 2, 9, 0)).await.unwrap();
+        let d = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), input).await.map(|v| v.dossier).unwrap();
         let key = d.key();
         assert!(key.ends_with("-261102-0001"), "{key}");
         let due = d.due_at.unwrap();
@@ -613,26 +613,26 @@ on_both_backends! {
         let clock = motcua_domain::calendar::LegalClock::new(&cal, &hours);
         assert_eq!(due, clock.add_working_minutes(local(2026, 11, 2, 9, 0), 20 * 480), "20 working days");
         let note = |s: &str| ActionInput { note: s.into(), ..Default::default() };
-        dossiers::act_at(&state, &desk, &key, Action::Transfer, ActionInput::default(), local(2026, 11, 2, 10, 0)).await.unwrap();
+        state.at(local(2026, 11, 2, 10, 0)).act(Actor::Officer(&desk), &key, Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         let assign = ActionInput { assignee: Some("chuyenvien.xd".into()), ..Default::default() };
-        dossiers::act_at(&state, &leader, &key, Action::Assign, assign, local(2026, 11, 2, 11, 0)).await.unwrap();
+        state.at(local(2026, 11, 2, 11, 0)).act(Actor::Officer(&leader), &key, Action::Assign, assign).await.map(|v| v.dossier).unwrap();
         let step_due_before = motcua_store::repo::lifecycle::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
         // Paused from Tuesday 09:00 to Thursday 09:00: two working days.
-        dossiers::act_at(&state, &specialist, &key, Action::RequestSupplement, note("Thiếu bản vẽ"), local(2026, 11, 3, 9, 0)).await.unwrap();
-        let after = dossiers::act_at(&state, &desk, &key, Action::ReceiveSupplement, ActionInput::default(), local(2026, 11, 5, 9, 0)).await.unwrap();
+        state.at(local(2026, 11, 3, 9, 0)).act(Actor::Officer(&specialist), &key, Action::RequestSupplement, note("Thiếu bản vẽ")).await.map(|v| v.dossier).unwrap();
+        let after = state.at(local(2026, 11, 5, 9, 0)).act(Actor::Officer(&desk), &key, Action::ReceiveSupplement, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         assert_eq!(after.due_at.unwrap(), clock.add_working_minutes(due, 2 * 480));
         assert_eq!(after.original_due_at, after.due_at, "a pause moves the legal due too");
         let step_due_after = motcua_store::repo::lifecycle::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
         assert_eq!(step_due_after, clock.add_working_minutes(step_due_before, 2 * 480), "open steps move with the pause");
-        dossiers::act_at(&state, &specialist, &key, Action::CompleteStep, note("Đạt"), local(2026, 11, 6, 9, 0)).await.unwrap();
+        state.at(local(2026, 11, 6, 9, 0)).act(Actor::Officer(&specialist), &key, Action::CompleteStep, note("Đạt")).await.map(|v| v.dossier).unwrap();
         // Less than one working day before the due: too late to reschedule.
         let due = after.due_at.unwrap();
         let too_late = clock.add_working_minutes(local(2026, 11, 6, 9, 0), clock.working_minutes_between(local(2026, 11, 6, 9, 0), due) - 120);
         let later = (due + chrono::Duration::days(3)).to_rfc3339();
         let input = ActionInput { note: "Xin lỗi".into(), new_due: Some(later.clone()), ..Default::default() };
-        let refused = dossiers::act_at(&state, &approver, &key, Action::Reschedule, input.clone(), too_late).await.unwrap_err();
-        assert!(refused.message().contains("at least 1 working day"), "{}", refused.message());
-        let ok = dossiers::act_at(&state, &approver, &key, Action::Reschedule, input, local(2026, 11, 9, 9, 0)).await.unwrap();
+        let refused = state.at(too_late).act(Actor::Officer(&approver), &key, Action::Reschedule, input.clone()).await.map(|v| v.dossier).unwrap_err();
+        assert!(refused.to_string().contains("at least 1 working day"), "{refused}");
+        let ok = state.at(local(2026, 11, 9, 9, 0)).act(Actor::Officer(&approver), &key, Action::Reschedule, input).await.map(|v| v.dossier).unwrap();
         assert_eq!(ok.original_due_at.unwrap(), due);
         assert!(ok.due_at.unwrap() > due);
     }
@@ -640,7 +640,7 @@ on_both_backends! {
 
 struct Failing;
 
-impl motcua_web::outbox::Sink for Failing {
+impl motcua_service::outbox::Sink for Failing {
     fn deliver(&self, _: &str, _: &str) -> Result<(), String> {
         Err("portal unreachable".into())
     }
@@ -650,10 +650,10 @@ impl motcua_web::outbox::Sink for Failing {
 struct FailsAfter(
     usize,
     std::sync::atomic::AtomicUsize,
-    motcua_web::outbox::FileSink,
+    motcua_service::outbox::FileSink,
 );
 
-impl motcua_web::outbox::Sink for FailsAfter {
+impl motcua_service::outbox::Sink for FailsAfter {
     fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
         if self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < self.0 {
             self.2.deliver(topic, payload)
@@ -670,17 +670,17 @@ on_both_backends! {
         let d: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
         let code = d["code"].as_str().unwrap().to_string();
         act(&app, &desk, &code, "transfer", json!({})).await;
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         // A failing receiver keeps everything pending.
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, std::sync::Arc::new(Failing), 100).await.unwrap(), 0);
+        assert_eq!(motcua_service::outbox::deliver_pending(&state, std::sync::Arc::new(Failing), 100).await.unwrap(), 0);
         assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 4);
         let dir = t.data_dir().join("outbox");
-        let sink = std::sync::Arc::new(motcua_web::outbox::FileSink { dir: dir.clone() });
+        let sink = std::sync::Arc::new(motcua_service::outbox::FileSink { dir: dir.clone() });
         // A receiver failing at the second message: the first is delivered, the rest waits.
-        let partly = std::sync::Arc::new(FailsAfter(1, Default::default(), motcua_web::outbox::FileSink { dir: dir.clone() }));
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 1);
+        let partly = std::sync::Arc::new(FailsAfter(1, Default::default(), motcua_service::outbox::FileSink { dir: dir.clone() }));
+        assert_eq!(motcua_service::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 1);
         assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 3);
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink, 100).await.unwrap(), 3);
+        assert_eq!(motcua_service::outbox::deliver_pending(&state, sink, 100).await.unwrap(), 3);
         assert!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().is_empty());
         let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
         let seqs: Vec<i64> = sync.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event_seq"].as_i64().unwrap()).collect();
@@ -700,16 +700,16 @@ on_both_backends! {
         let stored = lifecycle::find(&t.db, &code).await.unwrap().unwrap();
         let id = stored.id;
         act(&app, &desk, &code, "transfer", json!({})).await;
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         let dir = t.data_dir().join("outbox");
         // Two messages delivered first, the other two a moment later.
-        let partly = std::sync::Arc::new(FailsAfter(2, Default::default(), motcua_web::outbox::FileSink { dir: dir.clone() }));
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 2);
+        let partly = std::sync::Arc::new(FailsAfter(2, Default::default(), motcua_service::outbox::FileSink { dir: dir.clone() }));
+        assert_eq!(motcua_service::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 2);
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         let between = chrono::Utc::now();
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        let sink = std::sync::Arc::new(motcua_web::outbox::FileSink { dir: dir.clone() });
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink.clone(), 100).await.unwrap(), 2);
+        let sink = std::sync::Arc::new(motcua_service::outbox::FileSink { dir: dir.clone() });
+        assert_eq!(motcua_service::outbox::deliver_pending(&state, sink.clone(), 100).await.unwrap(), 2);
         let before = lifecycle::outbox_of(&t.db, id).await.unwrap();
         assert_eq!(before.len(), 4);
         assert!(before.iter().all(|(_, p)| !p.is_empty()));
@@ -722,7 +722,7 @@ on_both_backends! {
 
         // 90 days on from `between`: the first two are past the days kept, the others not.
         let keep = chrono::Duration::days(90);
-        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, between + keep).await.unwrap(), 2);
+        assert_eq!(motcua_service::outbox::trim_delivered(&state.at(between + keep), keep).await.unwrap(), 2);
         let after = lifecycle::outbox_of(&t.db, id).await.unwrap();
         assert_eq!(after.iter().map(|(t, _)| t).collect::<Vec<_>>(), before.iter().map(|(t, _)| t).collect::<Vec<_>>(), "every row stays");
         assert_eq!(after.iter().map(|(_, p)| p.is_empty()).collect::<Vec<_>>(), vec![true, true, false, false]);
@@ -732,15 +732,15 @@ on_both_backends! {
         let d2: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
         let id2 = lifecycle::find(&t.db, d2["code"].as_str().unwrap()).await.unwrap().unwrap().id;
         let far = chrono::Utc::now() + keep + chrono::Duration::days(1);
-        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, far).await.unwrap(), 2);
+        assert_eq!(motcua_service::outbox::trim_delivered(&state.at(far), keep).await.unwrap(), 2);
         assert!(lifecycle::outbox_of(&t.db, id).await.unwrap().iter().all(|(_, p)| p.is_empty()));
         let pending = lifecycle::outbox_of(&t.db, id2).await.unwrap();
         assert!(!pending.is_empty() && pending.iter().all(|(_, p)| !p.is_empty()), "undelivered messages keep their content");
         // Delivered, then old enough: cleared too; the file sink had them whole.
-        assert_eq!(motcua_web::outbox::deliver_pending(&state, sink, 100).await.unwrap(), pending.len());
-        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, far).await.unwrap(), pending.len() as u64);
+        assert_eq!(motcua_service::outbox::deliver_pending(&state, sink, 100).await.unwrap(), pending.len());
+        assert_eq!(motcua_service::outbox::trim_delivered(&state.at(far), keep).await.unwrap(), pending.len() as u64);
         assert!(lifecycle::outbox_of(&t.db, id2).await.unwrap().iter().all(|(_, p)| p.is_empty()));
-        assert_eq!(motcua_web::outbox::trim_delivered(&state, keep, far).await.unwrap(), 0);
+        assert_eq!(motcua_service::outbox::trim_delivered(&state.at(far), keep).await.unwrap(), 0);
         let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
         assert_eq!(sync.lines().count(), 3, "{sync}");
     }

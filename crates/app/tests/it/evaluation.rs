@@ -6,7 +6,7 @@
 use crate::support::{TestApp, add_user, load_fixtures, officer, on_both_backends};
 use chrono::{NaiveDate, NaiveTime};
 use motcua_domain::dossier::machine::Action;
-use motcua_web::dossiers::{self, ActionInput, IntakeInput};
+use motcua_service::dossiers::{ActionInput, Actor, IntakeInput};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -36,11 +36,11 @@ on_both_backends! {
         add_user(&t.db, "pd.xa", "000.30.01.H56", &["approver"]).await;
         add_user(&t.db, "cv.xd", "000.00.10.H56", &["specialist"]).await;
         add_user(&t.db, "qt", "000.00.00.H56", &["admin"]).await;
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         let (desk, cv, pd) = (officer(t, "tn.xa").await, officer(t, "cv.xa").await, officer(t, "pd.xa").await);
         let result = {
             let mut tx = t.db.begin().await.unwrap();
-            let m = state.files.put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
+            let m = state.files().put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
             tx.commit().await.unwrap();
             format!("sha256:{}", m.sha256)
         };
@@ -49,23 +49,23 @@ on_both_backends! {
                 "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
                 "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]})).unwrap()
         };
-        let act = |who: &motcua_web::auth::CurrentUser, key: &str, action: Action, input: ActionInput, at| {
+        let act = |who: &motcua_service::auth::CurrentUser, key: &str, action: Action, input: ActionInput, at| {
             let (state, who, key) = (&state, who.clone(), key.to_string());
-            async move { dossiers::act_at(state, &who, &key, action, input, at).await.unwrap(); }
+            async move { state.at(at).act(Actor::Officer(&who), &key, action, input).await.map(|v| v.dossier).unwrap(); }
         };
         let approve = || ActionInput { file: Some(result.clone()), ..Default::default() };
         // A: received Monday 2 Nov 09:00 (due Tuesday 09:00), resolved the same day: early.
-        let a = dossiers::intake_at(&state, Some(&desk), body(), local(2026, 11, 2, 9, 0)).await.unwrap().key();
+        let a = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), body()).await.map(|v| v.dossier).unwrap().key();
         act(&desk, &a, Action::Transfer, ActionInput::default(), local(2026, 11, 2, 9, 30)).await;
         act(&cv, &a, Action::CompleteStep, ActionInput::default(), local(2026, 11, 2, 10, 0)).await;
         act(&pd, &a, Action::Approve, approve(), local(2026, 11, 2, 15, 0)).await;
         // B: same intake, resolved Wednesday 4 Nov: late, and every step late.
-        let b = dossiers::intake_at(&state, Some(&desk), body(), local(2026, 11, 2, 9, 0)).await.unwrap().key();
+        let b = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), body()).await.map(|v| v.dossier).unwrap().key();
         act(&desk, &b, Action::Transfer, ActionInput::default(), local(2026, 11, 4, 8, 0)).await;
         act(&cv, &b, Action::CompleteStep, ActionInput::default(), local(2026, 11, 4, 8, 30)).await;
         act(&pd, &b, Action::Approve, approve(), local(2026, 11, 4, 9, 0)).await;
         // C: one supplement request; the clock pauses, so finishing on 3 Nov is still early.
-        let c = dossiers::intake_at(&state, Some(&desk), body(), local(2026, 11, 2, 9, 0)).await.unwrap().key();
+        let c = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), body()).await.map(|v| v.dossier).unwrap().key();
         act(&desk, &c, Action::Transfer, ActionInput::default(), local(2026, 11, 2, 9, 30)).await;
         let note = ActionInput { note: "Thiếu giấy chứng sinh".into(), ..Default::default() };
         act(&cv, &c, Action::RequestSupplement, note, local(2026, 11, 2, 10, 0)).await;

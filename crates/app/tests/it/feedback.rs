@@ -550,7 +550,7 @@ fn urlencode(s: &str) -> String {
 async fn public_submissions_are_rate_limited_per_address() {
     let t = TestDb::sqlite().await;
     let Setup { app, justice, .. } = setup(&t).await;
-    let limit = motcua_web::feedback::PUBLIC_SUBMISSIONS_PER_HOUR;
+    let limit = motcua_service::limits::PUBLIC_SUBMISSIONS_PER_HOUR;
     for n in 0..limit {
         // Refused submissions count too: a flood of junk is a flood all the same.
         let body = if n % 2 == 0 {

@@ -50,7 +50,7 @@ on_both_backends! {
     }
 
     async fn landing_page_is_vietnamese_and_counts_dossiers(t) {
-        motcua::demo::seed(&t.db, &t.data_dir()).await.unwrap();
+        motcua::demo::seed(&t.services()).await.unwrap();
         let app = TestApp::spawn_with(t, motcua_web::WebConfig { demo_accounts: motcua::demo::accounts(), ..t.web_config() }).await;
         let res = app.get("/").await;
         assert_eq!(res.status(), StatusCode::OK);

@@ -258,10 +258,10 @@ on_both_backends! {
         assert_eq!(got["total"], expected(&moved, NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), NaiveDate::from_ymd_opt(2025, 11, 30).unwrap()));
 
         // Imported dossiers can be looked at like any other.
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
         let desk = officer(t, "tn.xa").await;
-        let v = motcua_web::dossiers::view(&state, &desk, "EDGE-DUE-LAST").await.unwrap();
+        let v = state.dossier(&desk, "EDGE-DUE-LAST").await.unwrap();
         assert_eq!(v.dossier.status, "resolved");
     }
 }
@@ -307,13 +307,13 @@ on_both_backends! {
         assert!(mar["rows"].as_array().unwrap().iter().any(|r| r["key"] == "9.999999"), "{mar}");
 
         // A code of a dossier handled here is not the import's to change.
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
         let desk = officer(t, "tn.xa").await;
-        let input: motcua_web::dossiers::IntakeInput = serde_json::from_value(json!({"procedure": "1.001193", "agency": "000.30.01.H56", "channel": "direct",
+        let input: motcua_service::dossiers::IntakeInput = serde_json::from_value(json!({"procedure": "1.001193", "agency": "000.30.01.H56", "channel": "direct",
             "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123", "phone": "0912345678"},
             "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]})).unwrap();
-        let live = motcua_web::dossiers::intake(&state, Some(&desk), input).await.unwrap();
+        let live = state.intake(motcua_service::dossiers::Actor::Officer(&desk), input).await.map(|v| v.dossier).unwrap();
         std::fs::write(&file, format!("{HEADER}\n{},1.001193,000.30.01.H56,direct,2025-03-04T08:30:00+07:00,2025-03-05T08:30:00+07:00,,\n", live.key())).unwrap();
         let o = motcua(t, &["import", "dossiers", file.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&o.stderr);

@@ -680,7 +680,7 @@ on_both_backends! {
 
         assert_no_secrets(
             &admin.pages(),
-            &[motcua_web::auth::secret_hash(&secret), motcua_web::auth::secret_hash(&api_token)],
+            &[motcua_service::auth::secret_hash(&secret), motcua_service::auth::secret_hash(&api_token)],
         );
     }
 }

@@ -6,7 +6,7 @@
 use crate::support::{TestApp, TestDb, add_user, load_fixtures, officer, on_both_backends};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use motcua_domain::dossier::machine::Action;
-use motcua_web::dossiers::{self, ActionInput, IntakeInput};
+use motcua_service::dossiers::{ActionInput, Actor, IntakeInput};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -108,32 +108,32 @@ async fn people(t: &TestDb) {
 on_both_backends! {
     async fn every_number_of_the_report_page_opens_onto_its_dossiers(t) {
         people(t).await;
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         let (desk, cv, pd) = (officer(t, "tn.xa").await, officer(t, "cv.xa").await, officer(t, "pd.xa").await);
         let result = {
             let mut tx = t.db.begin().await.unwrap();
-            let m = state.files.put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
+            let m = state.files().put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
             tx.commit().await.unwrap();
             format!("sha256:{}", m.sha256)
         };
         let finish = |key: String, at: DateTime<Utc>| {
             let (state, desk, cv, pd, result) = (&state, &desk, &cv, &pd, result.clone());
             async move {
-                dossiers::act_at(state, desk, &key, Action::Transfer, ActionInput::default(), at).await.unwrap();
-                dossiers::act_at(state, cv, &key, Action::CompleteStep, ActionInput::default(), at).await.unwrap();
+                state.at(at).act(Actor::Officer(desk), &key, Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
+                state.at(at).act(Actor::Officer(cv), &key, Action::CompleteStep, ActionInput::default()).await.map(|v| v.dossier).unwrap();
                 let input = ActionInput { file: Some(result), ..Default::default() };
-                dossiers::act_at(state, pd, &key, Action::Approve, input, at).await.unwrap();
+                state.at(at).act(Actor::Officer(pd), &key, Action::Approve, input).await.map(|v| v.dossier).unwrap();
             }
         };
         // A: received Monday 5 Oct 09:00, resolved the same day: early.
-        let a = dossiers::intake_at(&state, Some(&desk), intake(false), local(2026, 10, 5, 9, 0)).await.unwrap();
+        let a = state.at(local(2026, 10, 5, 9, 0)).intake(Actor::Officer(&desk), intake(false)).await.map(|v| v.dossier).unwrap();
         finish(a.key(), local(2026, 10, 5, 15, 0)).await;
         // B: received 6 Oct (due 7 Oct), never finished: overdue at the end of October.
-        let b = dossiers::intake_at(&state, Some(&desk), intake(false), local(2026, 10, 6, 9, 0)).await.unwrap();
+        let b = state.at(local(2026, 10, 6, 9, 0)).intake(Actor::Officer(&desk), intake(false)).await.map(|v| v.dossier).unwrap();
         // C: online, accepted 20 Oct (due 21 Oct), resolved 26 Oct: late.
-        let c = dossiers::intake_at(&state, Some(&desk), intake(true), local(2026, 10, 20, 9, 0)).await.unwrap();
+        let c = state.at(local(2026, 10, 20, 9, 0)).intake(Actor::Officer(&desk), intake(true)).await.map(|v| v.dossier).unwrap();
         // Accepting gives it its code.
-        let c = dossiers::act_at(&state, &desk, &c.key(), Action::Accept, ActionInput::default(), local(2026, 10, 20, 10, 0)).await.unwrap();
+        let c = state.at(local(2026, 10, 20, 10, 0)).act(Actor::Officer(&desk), &c.key(), Action::Accept, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         finish(c.key(), local(2026, 10, 26, 10, 0)).await;
 
         let app = TestApp::spawn(t).await;
@@ -282,37 +282,37 @@ on_both_backends! {
 
     async fn the_dashboard_shows_trends_late_work_and_workloads(t) {
         people(t).await;
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         let (desk, leader, cv, pd) = (officer(t, "tn.xa").await, officer(t, "ld.xa").await, officer(t, "cv.xa").await, officer(t, "pd.xa").await);
         let now = Utc::now();
         let to_specialist = |key: String, at: DateTime<Utc>| {
             let (state, desk, leader) = (&state, &desk, &leader);
             async move {
-                dossiers::act_at(state, desk, &key, Action::Transfer, ActionInput::default(), at).await.unwrap();
+                state.at(at).act(Actor::Officer(desk), &key, Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
                 let input = ActionInput { assignee: Some("cv.xa".into()), ..Default::default() };
-                dossiers::act_at(state, leader, &key, Action::Assign, input, at + Duration::minutes(5)).await.unwrap();
+                state.at(at + Duration::minutes(5)).act(Actor::Officer(leader), &key, Action::Assign, input).await.map(|v| v.dossier).unwrap();
             }
         };
         // Late: received twenty days ago, with the specialist since.
         let late_at = now - Duration::days(20);
-        let late = dossiers::intake_at(&state, Some(&desk), intake(false), late_at).await.unwrap();
+        let late = state.at(late_at).intake(Actor::Officer(&desk), intake(false)).await.map(|v| v.dossier).unwrap();
         to_specialist(late.key(), late_at + Duration::minutes(10)).await;
         // Due soon: received now, due within a working day, with the specialist.
-        let soon = dossiers::intake_at(&state, Some(&desk), intake(false), now).await.unwrap();
+        let soon = state.at(now).intake(Actor::Officer(&desk), intake(false)).await.map(|v| v.dossier).unwrap();
         to_specialist(soon.key(), now + Duration::seconds(1)).await;
         // Resolved twenty days ago (early): it counts in the months, not in the open work.
-        let done = dossiers::intake_at(&state, Some(&desk), intake(false), late_at).await.unwrap();
+        let done = state.at(late_at).intake(Actor::Officer(&desk), intake(false)).await.map(|v| v.dossier).unwrap();
         let done_at = late_at + Duration::minutes(30);
         to_specialist(done.key(), done_at).await;
-        dossiers::act_at(&state, &cv, &done.key(), Action::CompleteStep, ActionInput::default(), done_at + Duration::minutes(10)).await.unwrap();
+        state.at(done_at + Duration::minutes(10)).act(Actor::Officer(&cv), &done.key(), Action::CompleteStep, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         let result = {
             let mut tx = t.db.begin().await.unwrap();
-            let m = state.files.put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
+            let m = state.files().put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
             tx.commit().await.unwrap();
             format!("sha256:{}", m.sha256)
         };
         let input = ActionInput { file: Some(result), ..Default::default() };
-        dossiers::act_at(&state, &pd, &done.key(), Action::Approve, input, done_at + Duration::minutes(20)).await.unwrap();
+        state.at(done_at + Duration::minutes(20)).act(Actor::Officer(&pd), &done.key(), Action::Approve, input).await.map(|v| v.dossier).unwrap();
 
         let app = TestApp::spawn(t).await;
         let (cookie, _) = app.browser_login("tn.xa").await;

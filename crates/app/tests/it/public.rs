@@ -54,14 +54,11 @@ async fn rename_agency(t: &TestDb, app: &TestApp, name: &str) {
 
 /// A server whose lookup answers live `ttl`.
 async fn with_lookup_cache(t: &TestDb, ttl: std::time::Duration) -> TestApp {
-    let config = motcua_web::WebConfig {
-        rules: motcua_web::Rules {
-            lookup_cache_seconds: ttl.as_secs() as u32,
-            ..Default::default()
-        },
-        ..t.web_config()
+    let rules = motcua_service::Rules {
+        lookup_cache_seconds: ttl.as_secs() as u32,
+        ..Default::default()
     };
-    TestApp::spawn_with(t, config).await
+    TestApp::spawn_with_rules(t, rules).await
 }
 
 on_both_backends! {
@@ -246,14 +243,11 @@ async fn form_01_prints_the_public_lookup_address() {
 async fn the_lookup_limit_per_address_is_configurable() {
     let t = TestDb::sqlite().await;
     let (_, code) = received_dossier(&t).await;
-    let config = motcua_web::WebConfig {
-        rules: motcua_web::Rules {
-            lookups_per_minute: 3,
-            ..Default::default()
-        },
-        ..t.web_config()
+    let rules = motcua_service::Rules {
+        lookups_per_minute: 3,
+        ..Default::default()
     };
-    let app = TestApp::spawn_with(&t, config).await;
+    let app = TestApp::spawn_with_rules(&t, rules).await;
     let url = format!("/api/v1/public/dossiers/{code}?verify=5678");
     for _ in 0..3 {
         assert_eq!(app.get(&url).await.status(), StatusCode::OK);

@@ -5,7 +5,7 @@
 use crate::support::{TestDb, add_user, load_fixtures, officer, on_both_backends};
 use chrono::{NaiveDate, NaiveTime};
 use motcua_domain::dossier::machine::Action;
-use motcua_web::dossiers::{self, ActionInput, IntakeInput};
+use motcua_service::dossiers::{ActionInput, Actor, IntakeInput};
 use serde_json::{Value, json};
 
 fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
@@ -34,11 +34,11 @@ on_both_backends! {
         add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
         add_user(&t.db, "cv.xa", "000.30.01.H56", &["specialist"]).await;
         add_user(&t.db, "pd.xa", "000.30.01.H56", &["approver"]).await;
-        let state = motcua_web::AppState::new(t.db.clone(), t.web_config());
+        let state = t.services();
         let (desk, cv, pd) = (officer(t, "tn.xa").await, officer(t, "cv.xa").await, officer(t, "pd.xa").await);
         let result = {
             let mut tx = t.db.begin().await.unwrap();
-            let m = state.files.put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
+            let m = state.files().put(&mut tx, b"%PDF-1.4 ket qua", "kq.pdf", "application/pdf").await.unwrap();
             tx.commit().await.unwrap();
             format!("sha256:{}", m.sha256)
         };
@@ -50,33 +50,33 @@ on_both_backends! {
         let finish = |key: String, at: chrono::DateTime<chrono::Utc>| {
             let (state, desk, cv, pd, result) = (&state, &desk, &cv, &pd, result.clone());
             async move {
-                dossiers::act_at(state, desk, &key, Action::Transfer, ActionInput::default(), at).await.unwrap();
-                dossiers::act_at(state, cv, &key, Action::CompleteStep, ActionInput::default(), at).await.unwrap();
+                state.at(at).act(Actor::Officer(desk), &key, Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
+                state.at(at).act(Actor::Officer(cv), &key, Action::CompleteStep, ActionInput::default()).await.map(|v| v.dossier).unwrap();
                 let input = ActionInput { file: Some(result), ..Default::default() };
-                dossiers::act_at(state, pd, &key, Action::Approve, input, at).await.unwrap();
+                state.at(at).act(Actor::Officer(pd), &key, Action::Approve, input).await.map(|v| v.dossier).unwrap();
             }
         };
         // A: received 20 Oct (due 21 Oct), resolved 3 Nov: carried over into November, late.
-        let a = dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 10, 20, 9, 0)).await.unwrap();
+        let a = state.at(local(2026, 10, 20, 9, 0)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
         finish(a.key(), local(2026, 11, 3, 9, 0)).await;
         // B: received Monday 2 Nov 09:00 (due Tuesday 09:00), resolved the same day: early.
-        let b = dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 2, 9, 0)).await.unwrap();
+        let b = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
         finish(b.key(), local(2026, 11, 2, 15, 0)).await;
         // C: online, accepted Friday 27 Nov 16:00, due Monday 30 Nov 16:00, unfinished: within time.
-        let c = dossiers::intake_at(&state, Some(&desk), body(true), local(2026, 11, 27, 15, 0)).await.unwrap();
-        dossiers::act_at(&state, &desk, &c.key(), Action::Accept, ActionInput::default(), local(2026, 11, 27, 16, 0)).await.unwrap();
+        let c = state.at(local(2026, 11, 27, 15, 0)).intake(Actor::Officer(&desk), body(true)).await.map(|v| v.dossier).unwrap();
+        state.at(local(2026, 11, 27, 16, 0)).act(Actor::Officer(&desk), &c.key(), Action::Accept, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         // D: received 4 Nov, withdrawn 10 Nov: resolved on time whatever its due.
-        let d = dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 4, 9, 0)).await.unwrap();
+        let d = state.at(local(2026, 11, 4, 9, 0)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
         let reason = ActionInput { note: "Công dân rút".into(), ..Default::default() };
-        dossiers::act_at(&state, &desk, &d.key(), Action::Withdraw, reason, local(2026, 11, 10, 9, 0)).await.unwrap();
+        state.at(local(2026, 11, 10, 9, 0)).act(Actor::Officer(&desk), &d.key(), Action::Withdraw, reason).await.map(|v| v.dossier).unwrap();
         // E: received 12 Nov (due 13 Nov), unfinished: overdue at the end of November.
-        dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 12, 9, 0)).await.unwrap();
+        state.at(local(2026, 11, 12, 9, 0)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
         // F: 30 Nov 23:30 local is 16:30 UTC on 30 Nov, but the desk opens 1 Dec: December's.
-        dossiers::intake_at(&state, Some(&desk), body(false), local(2026, 11, 30, 23, 30)).await.unwrap();
+        state.at(local(2026, 11, 30, 23, 30)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
         // G: refused online submission: never counted.
-        let g = dossiers::intake_at(&state, Some(&desk), body(true), local(2026, 11, 5, 9, 0)).await.unwrap();
+        let g = state.at(local(2026, 11, 5, 9, 0)).intake(Actor::Officer(&desk), body(true)).await.map(|v| v.dossier).unwrap();
         let refuse = ActionInput { note: "Sai thẩm quyền".into(), ..Default::default() };
-        dossiers::act_at(&state, &desk, &g.key(), Action::Refuse, refuse, local(2026, 11, 5, 10, 0)).await.unwrap();
+        state.at(local(2026, 11, 5, 10, 0)).act(Actor::Officer(&desk), &g.key(), Action::Refuse, refuse).await.map(|v| v.dossier).unwrap();
 
         let nov: Value = serde_json::from_str(&report(t, "2026-11-01", "2026-11-30", &[])).unwrap();
         let total = &nov["total"];
@@ -136,17 +136,17 @@ on_both_backends! {
         // March 2030 (a period that ends after today whenever this runs): H waits for a supplement
         // asked after its due, so it counts within time; I's pause moved its legal due, so
         // finishing after the first due is still early. Counters follow both (--verify).
-        let h = dossiers::intake_at(&state, Some(&desk), body(false), local(2030, 3, 4, 9, 0)).await.unwrap();
-        dossiers::act_at(&state, &desk, &h.key(), Action::Transfer, ActionInput::default(), local(2030, 3, 4, 10, 0)).await.unwrap();
+        let h = state.at(local(2030, 3, 4, 9, 0)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
+        state.at(local(2030, 3, 4, 10, 0)).act(Actor::Officer(&desk), &h.key(), Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         let ask = ActionInput { note: "Thiếu giấy chứng sinh".into(), ..Default::default() };
-        dossiers::act_at(&state, &cv, &h.key(), Action::RequestSupplement, ask.clone(), local(2030, 3, 6, 9, 0)).await.unwrap();
-        let i = dossiers::intake_at(&state, Some(&desk), body(false), local(2030, 3, 11, 9, 0)).await.unwrap();
-        dossiers::act_at(&state, &desk, &i.key(), Action::Transfer, ActionInput::default(), local(2030, 3, 11, 9, 30)).await.unwrap();
-        dossiers::act_at(&state, &cv, &i.key(), Action::RequestSupplement, ask, local(2030, 3, 11, 10, 0)).await.unwrap();
-        dossiers::act_at(&state, &desk, &i.key(), Action::ReceiveSupplement, ActionInput::default(), local(2030, 3, 13, 9, 0)).await.unwrap();
-        dossiers::act_at(&state, &cv, &i.key(), Action::CompleteStep, ActionInput::default(), local(2030, 3, 13, 10, 0)).await.unwrap();
+        state.at(local(2030, 3, 6, 9, 0)).act(Actor::Officer(&cv), &h.key(), Action::RequestSupplement, ask.clone()).await.map(|v| v.dossier).unwrap();
+        let i = state.at(local(2030, 3, 11, 9, 0)).intake(Actor::Officer(&desk), body(false)).await.map(|v| v.dossier).unwrap();
+        state.at(local(2030, 3, 11, 9, 30)).act(Actor::Officer(&desk), &i.key(), Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
+        state.at(local(2030, 3, 11, 10, 0)).act(Actor::Officer(&cv), &i.key(), Action::RequestSupplement, ask).await.map(|v| v.dossier).unwrap();
+        state.at(local(2030, 3, 13, 9, 0)).act(Actor::Officer(&desk), &i.key(), Action::ReceiveSupplement, ActionInput::default()).await.map(|v| v.dossier).unwrap();
+        state.at(local(2030, 3, 13, 10, 0)).act(Actor::Officer(&cv), &i.key(), Action::CompleteStep, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         let input = ActionInput { file: Some(result.clone()), ..Default::default() };
-        dossiers::act_at(&state, &pd, &i.key(), Action::Approve, input, local(2030, 3, 13, 15, 0)).await.unwrap();
+        state.at(local(2030, 3, 13, 15, 0)).act(Actor::Officer(&pd), &i.key(), Action::Approve, input).await.map(|v| v.dossier).unwrap();
         let mar: Value = serde_json::from_str(&report(t, "2030-03-01", "2030-03-31", &["--verify"])).unwrap();
         // C, E and F from 2026 are still open, long overdue, and carried over.
         assert_eq!(mar["total"], json!({"received": 5, "received_online": 0, "received_direct": 2, "carried_over": 3, "resolved": 1,
@@ -380,7 +380,7 @@ on_both_backends! {
         let counted = report::counted(&t.db, year.from, year.to, None).await.unwrap();
         for by in [By::Agency, By::Field, By::Procedure] {
             let (rows, total) = report::group(&counted, &year, by, &tree).unwrap();
-            let name = motcua_web::reports::by_name(by);
+            let name = motcua_service::reports::by_name(by);
             let got: Value = app.client.get(app.url(&format!("/api/v1/reports/ii06a?from=2025-01-01&to=2025-12-31&by={name}")))
                 .bearer_auth(&token).send().await.unwrap().json().await.unwrap();
             assert_eq!(got["rows"], serde_json::to_value(&rows).unwrap(), "{name}");

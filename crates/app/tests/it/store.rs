@@ -661,9 +661,9 @@ on_both_backends! {
     }
 
     async fn demo_seed_runs_once(t) {
-        assert!(motcua::demo::seed(&t.db, &t.data_dir()).await.unwrap());
+        assert!(motcua::demo::seed(&t.services()).await.unwrap());
         let first = dossiers::count_by_status(&t.db).await.unwrap();
-        assert!(!motcua::demo::seed(&t.db, &t.data_dir()).await.unwrap());
+        assert!(!motcua::demo::seed(&t.services()).await.unwrap());
         let second = dossiers::count_by_status(&t.db).await.unwrap();
         assert_eq!(first, second);
         let statuses: Vec<Status> = first.iter().map(|(s, _)| *s).collect();

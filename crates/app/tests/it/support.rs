@@ -120,10 +120,17 @@ impl TestDb {
     }
 
     pub fn web_config(&self) -> motcua_web::WebConfig {
-        motcua_web::WebConfig {
-            data_dir: self.data_dir(),
-            ..Default::default()
-        }
+        motcua_web::WebConfig::default()
+    }
+
+    /// The use cases over this database, with files in its data directory.
+    pub fn services(&self) -> motcua_service::Services {
+        self.services_with(motcua_service::Rules::default())
+    }
+
+    /// `services`, with other rules.
+    pub fn services_with(&self, rules: motcua_service::Rules) -> motcua_service::Services {
+        motcua_service::Services::new(self.db.clone(), &self.data_dir(), rules)
     }
 }
 
@@ -189,10 +196,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(t: &TestDb, config: motcua_web::WebConfig) -> TestApp {
+        Self::serve(t.services(), config).await
+    }
+
+    /// A server with these rules.
+    pub async fn spawn_with_rules(t: &TestDb, rules: motcua_service::Rules) -> TestApp {
+        Self::serve(t.services_with(rules), t.web_config()).await
+    }
+
+    async fn serve(services: motcua_service::Services, config: motcua_web::WebConfig) -> TestApp {
         log_server_errors();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = motcua_web::router(motcua_web::AppState::new(t.db.clone(), config));
+        let app = motcua_web::router(motcua_web::AppState::new(services, config));
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -273,7 +289,7 @@ impl Drop for TestApp {
 /// exist); the password is `password_of(username)` (tests only).
 pub async fn add_user(db: &Db, username: &str, agency: &str, roles: &[&str]) {
     use motcua_store::repo::{agencies, users};
-    let hash = motcua_web::auth::password::hash(&password_of(username)).expect("hash");
+    let hash = motcua_service::auth::password::hash(&password_of(username)).expect("hash");
     // An agency the fixtures already hold keeps its place in the tree.
     let exists = agencies::by_code(db, agency)
         .await
@@ -411,7 +427,7 @@ pub async fn load_fixtures(t: &TestDb) {
 }
 
 /// A signed-in officer, for calling the application service directly.
-pub async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUser {
+pub async fn officer(t: &TestDb, username: &str) -> motcua_service::auth::CurrentUser {
     let u = motcua_store::repo::users::by_username(&t.db, username)
         .await
         .expect("user lookup")
@@ -420,7 +436,7 @@ pub async fn officer(t: &TestDb, username: &str) -> motcua_web::auth::CurrentUse
         .await
         .expect("principal")
         .expect("enabled");
-    motcua_web::auth::CurrentUser {
+    motcua_service::auth::CurrentUser {
         principal,
         csrf_token: None,
         reference_version: None,

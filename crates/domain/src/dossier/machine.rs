@@ -78,6 +78,38 @@ impl Action {
         }
     }
 
+    /// The label in a language.
+    pub fn label(self, lang: crate::msg::Lang) -> &'static str {
+        match lang {
+            crate::msg::Lang::Vi => self.label_vi(),
+            crate::msg::Lang::En => self.label_en(),
+        }
+    }
+
+    /// The label as a value of a message (`msg::label`), said in the message's language.
+    pub fn label_arg(self) -> String {
+        crate::msg::label(self.label_vi(), self.label_en())
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Action::Accept => "Accept the dossier",
+            Action::Refuse => "Refuse to receive",
+            Action::Transfer => "Hand over for processing",
+            Action::Assign => "Assign a specialist",
+            Action::CompleteStep => "Complete the step",
+            Action::RequestSupplement => "Ask for additional documents",
+            Action::ReceiveSupplement => "Receive the additional documents",
+            Action::RequestPayment => "Ask for payment of fees",
+            Action::ConfirmPayment => "Confirm the fees are paid",
+            Action::Reschedule => "Apologise and reschedule",
+            Action::Withdraw => "Withdraw (at the applicant's request)",
+            Action::Stop => "Stop processing",
+            Action::Approve => "Approve and issue the result",
+            Action::ReturnResult => "Return the result",
+        }
+    }
+
     pub fn label_vi(self) -> &'static str {
         match self {
             Action::Accept => "Tiếp nhận hồ sơ",

@@ -76,6 +76,35 @@ impl Status {
         }
     }
 
+    /// The label in a language.
+    pub fn label(self, lang: crate::msg::Lang) -> &'static str {
+        match lang {
+            crate::msg::Lang::Vi => self.label_vi(),
+            crate::msg::Lang::En => self.label_en(),
+        }
+    }
+
+    /// The label as a value of a message (`msg::label`), said in the message's language.
+    pub fn label_arg(self) -> String {
+        crate::msg::label(self.label_vi(), self.label_en())
+    }
+
+    /// English label for pages.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Status::Submitted => "Submitted online",
+            Status::Received => "Received",
+            Status::Refused => "Not accepted",
+            Status::Processing => "Being processed",
+            Status::AwaitingSupplement => "Awaiting additional documents",
+            Status::AwaitingPayment => "Awaiting payment of fees",
+            Status::Withdrawn => "Withdrawn",
+            Status::Stopped => "Processing stopped",
+            Status::Resolved => "Result ready",
+            Status::Returned => "Result returned",
+        }
+    }
+
     /// Vietnamese label for pages.
     pub fn label_vi(self) -> &'static str {
         match self {

@@ -62,6 +62,15 @@ pub struct Feedback {
     pub created_at: DateTime<Utc>,
 }
 
+impl Feedback {
+    /// Its status (until the row is typed: a stored status every writer sets from `Status`).
+    pub fn status(&self) -> motcua_domain::feedback::Status {
+        self.status
+            .parse()
+            .unwrap_or(motcua_domain::feedback::Status::Received)
+    }
+}
+
 const SELECT: &str = "SELECT f.id, f.ref, f.dossier_code, f.submitter_name, f.phone, f.email, f.channel, f.category,
     f.subject, f.content, f.agency_id, a.code AS agency_code, a.name AS agency_name, f.status, f.received_at,
     f.clock_started_at, f.forward_due_at, f.answer_due_at, f.closed_at, f.answer, f.reject_reason, f.answered_by,

@@ -60,6 +60,13 @@ impl Dossier {
         self.code.clone().unwrap_or_else(|| format!("online-{}", self.id))
     }
 
+    /// Its status (until the row is typed: a stored status every writer sets from `Status`).
+    pub fn status(&self) -> motcua_domain::dossier::Status {
+        self.status
+            .parse()
+            .unwrap_or(motcua_domain::dossier::Status::Submitted)
+    }
+
     /// What II.06a counts of it (None: refused or not received).
     pub fn counted_facts(&self) -> Option<Facts> {
         Facts::of_stored(

@@ -2,14 +2,21 @@
 
 use crate::AppState;
 use crate::api::extract::Body;
-use crate::auth::{LOGIN_TOKEN_HOURS, client_address, issue_token, login_attempt};
+use crate::auth::client_address;
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
+use motcua_service::auth::LOGIN_TOKEN_HOURS;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
+}
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -37,16 +44,19 @@ pub async fn login(
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let address = client_address(&extensions);
-    let Some(user_id) = login_attempt(&state, &req.username, &req.password, &address).await? else {
+    let services = &state.services;
+    let Some(user_id) = services.sign_in(&req.username, &req.password, &address).await? else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong username or password",
         ));
     };
-    let token = issue_token(&state, user_id, "login", "login", Some(LOGIN_TOKEN_HOURS)).await?;
+    let token = services
+        .issue_token(user_id, "login", "login", Some(LOGIN_TOKEN_HOURS))
+        .await?;
     Ok(Json(LoginResponse {
         token,
         token_type: "Bearer",
-        expires_at: Utc::now() + Duration::hours(LOGIN_TOKEN_HOURS),
+        expires_at: services.now() + Duration::hours(LOGIN_TOKEN_HOURS),
     }))
 }

@@ -4,17 +4,26 @@
 use crate::AppState;
 use crate::api::extract::{Body, PathParam};
 use crate::auth::ApiUser;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
-use motcua_domain::calendar::{
-    self, DayEntry, HolidayKind, LegalClock, Override, OverrideKind, TimeLimit, to_local,
-};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use motcua_domain::calendar::{DayEntry, HolidayKind, Override, OverrideKind, to_local};
+use motcua_service::calendar::parse_date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(year))
+        .routes(routes!(due))
+        .routes(routes!(list_overrides))
+        .routes(routes!(put_override, delete_override))
+        .routes(routes!(import))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Day {
@@ -55,14 +64,11 @@ pub async fn year(
     State(state): State<AppState>,
     PathParam(year): PathParam<i32>,
 ) -> ApiResult<Json<YearCalendar>> {
-    let overrides = motcua_store::repo::calendar::list_overrides(&state.db).await?;
-    let days =
-        calendar::effective_days(year, &overrides).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let cal = crate::legal_time::calendar(&state).await?;
+    let y = state.services.calendar_year(year).await?;
     Ok(Json(YearCalendar {
-        year,
-        days: days.into_iter().map(Day::from).collect(),
-        working_days: cal.working_days_in_year(year),
+        year: y.year,
+        days: y.days.into_iter().map(Day::from).collect(),
+        working_days: y.working_days,
     }))
 }
 
@@ -100,30 +106,20 @@ pub struct DueResponse {
     (status = 200, body = DueResponse),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn due(State(state): State<AppState>, Body(req): Body<DueRequest>) -> ApiResult<Json<DueResponse>> {
-    let received = DateTime::parse_from_rfc3339(req.received.trim())
-        .map_err(|_| {
-            ApiError::unprocessable(format!("invalid received {:?}: expected RFC 3339", req.received))
-        })?
-        .to_utc();
-    calendar::check_instant(received).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let limit = TimeLimit::parse(&req.limit).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let cutoff = req
-        .cutoff
-        .as_deref()
-        .map(|c| {
-            NaiveTime::parse_from_str(c.trim(), "%H:%M")
-                .map_err(|_| ApiError::unprocessable(format!("invalid cutoff {c:?}: expected HH:MM")))
-        })
-        .transpose()?;
-    let hours = crate::legal_time::office_hours(&state, req.agency.as_deref()).await?;
-    let cal = crate::legal_time::calendar(&state).await?;
-    let clock = LegalClock::new(&cal, &hours);
-    let due = clock.due(received, &limit, cutoff);
+    let d = state
+        .services
+        .due(
+            &req.received,
+            &req.limit,
+            req.cutoff.as_deref(),
+            req.agency.as_deref(),
+        )
+        .await?;
     Ok(Json(DueResponse {
-        received: to_local(received),
-        start: to_local(clock.normalise_intake(received)),
-        due: to_local(due),
-        limit: limit.to_string(),
+        received: to_local(d.received),
+        start: to_local(d.start),
+        due: to_local(d.due),
+        limit: d.limit.to_string(),
     }))
 }
 
@@ -158,18 +154,11 @@ impl From<Override> for OverrideView {
 /// Every stored override, sorted by date.
 #[utoipa::path(get, path = "/api/v1/calendar/overrides", tag = "calendar", responses((status = 200, body = [OverrideView])))]
 pub async fn list_overrides(State(state): State<AppState>) -> ApiResult<Json<Vec<OverrideView>>> {
-    let list = motcua_store::repo::calendar::list_overrides(&state.db).await?;
+    let list = state.services.calendar_overrides().await?;
     Ok(Json(list.into_iter().map(OverrideView::from).collect()))
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request(format!("invalid date {s:?}: expected YYYY-MM-DD")))?;
-    calendar::check_date(d).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok(d)
-}
-
-/// Sets the override of a date (administrators).
+/// Sets the override of a date (administrators); the calendar with it must hold together.
 #[utoipa::path(put, path = "/api/v1/calendar/overrides/{date}", tag = "calendar", request_body = OverrideBody,
     params(("date" = String, Path, description = "YYYY-MM-DD")),
     security(("bearer" = [])),
@@ -182,31 +171,16 @@ pub async fn put_override(
     Body(body): Body<OverrideBody>,
 ) -> ApiResult<Json<OverrideView>> {
     user.require_admin()?;
-    let date = parse_date(&date)?;
-    if body.name.chars().count() > 200 {
-        return Err(ApiError::unprocessable("name is longer than 200 characters"));
-    }
     let o = Override {
-        date,
+        date: parse_date(&date)?,
         kind: body.kind,
         name: body.name.trim().to_string(),
     };
-    save(&state, std::slice::from_ref(&o), &user.principal.username).await?;
+    state
+        .services
+        .set_overrides(&user, std::slice::from_ref(&o))
+        .await?;
     Ok(Json(o.into()))
-}
-
-/// Stores overrides in one transaction after checking the resulting calendar builds.
-pub async fn save(state: &AppState, new: &[Override], by: &str) -> ApiResult<()> {
-    let mut all = motcua_store::repo::calendar::list_overrides(&state.db).await?;
-    all.retain(|o| !new.iter().any(|n| n.date == o.date));
-    all.extend_from_slice(new);
-    calendar::WorkCalendar::new(&all).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let mut tx = state.db.begin().await?;
-    for o in new {
-        motcua_store::repo::calendar::upsert_override(&mut tx, o, by).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Deletes the override of a date (administrators).
@@ -217,17 +191,10 @@ pub async fn delete_override(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     PathParam(date): PathParam<String>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<StatusCode> {
     user.require_admin()?;
-    let date = parse_date(&date)?;
-    let mut tx = state.db.begin().await?;
-    let existed = motcua_store::repo::calendar::delete_override(&mut tx, date).await?;
-    tx.commit().await?;
-    if existed {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(format!("no override on {date}")))
-    }
+    state.services.delete_override(&user, parse_date(&date)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Imports overrides from CSV (`date,kind,name`), all or nothing (administrators).
@@ -240,16 +207,6 @@ pub async fn import(
     ApiUser(user): ApiUser,
     body: String,
 ) -> ApiResult<Json<Vec<OverrideView>>> {
-    user.require_admin()?;
-    let rows = motcua_domain::import::calendar_overrides(&body).map_err(|errs| {
-        let list: Vec<serde_json::Value> = errs
-            .0
-            .iter()
-            .map(|e| serde_json::json!({"line": e.line, "message": e.message}))
-            .collect();
-        ApiError::unprocessable(format!("{} bad line(s); nothing was imported", list.len()))
-            .with("errors", serde_json::Value::Array(list))
-    })?;
-    save(&state, &rows, &user.principal.username).await?;
+    let rows = state.services.import_overrides(&user, &body).await?;
     Ok(Json(rows.into_iter().map(OverrideView::from).collect()))
 }

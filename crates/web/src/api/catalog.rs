@@ -4,17 +4,46 @@
 use crate::AppState;
 use crate::api::extract::{Body, PathParam, QueryParams};
 use crate::auth::ApiUser;
-use crate::catalog::{AgencyInput, save_agency, save_procedure};
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use motcua_domain::procedure::ProcedureSpec;
-use motcua_store::repo::{agencies, catalog, files};
+use motcua_service::catalog::{
+    Agency, AgencyInput, PROCEDURES_PER_PAGE as PER_PAGE, ProcedureFilter, ProcedureSummary, Saved,
+};
+use motcua_service::files::MAX_FORM_BYTES;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_agencies))
+        .routes(routes!(put_agency))
+        .routes(routes!(list_fields))
+        .routes(routes!(list_procedures))
+        .routes(routes!(get_procedure, put_procedure))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_file))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES + 1)),
+        )
+}
+
+impl From<Agency> for AgencyView {
+    fn from(a: Agency) -> Self {
+        AgencyView {
+            code: a.code,
+            name: a.name,
+            level: a.level,
+            parent_code: a.parent_code,
+        }
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct AgencyView {
@@ -29,17 +58,8 @@ pub struct AgencyView {
 /// Every agency (public).
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "catalog", responses((status = 200, body = [AgencyView])))]
 pub async fn list_agencies(State(state): State<AppState>) -> ApiResult<Json<Vec<AgencyView>>> {
-    let list = agencies::list(&state.db).await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|a| AgencyView {
-                code: a.code,
-                name: a.name,
-                level: a.level,
-                parent_code: a.parent_code,
-            })
-            .collect(),
-    ))
+    let list = state.services.agencies().await?;
+    Ok(Json(list.into_iter().map(AgencyView::from).collect()))
 }
 
 /// Creates or updates an agency (administrators).
@@ -53,20 +73,9 @@ pub async fn put_agency(
     PathParam(code): PathParam<String>,
     Body(mut input): Body<AgencyInput>,
 ) -> ApiResult<Json<AgencyView>> {
-    if !user.access().may_manage_catalog() {
-        return Err(crate::auth::Forbidden.into());
-    }
     input.code = code.clone();
-    save_agency(&state, input).await?;
-    let a = agencies::by_code(&state.db, &code)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    Ok(Json(AgencyView {
-        code: a.code,
-        name: a.name,
-        level: a.level,
-        parent_code: a.parent_code,
-    }))
+    state.services.save_agency(&user, input).await?;
+    Ok(Json(state.services.agency(&code).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -79,7 +88,7 @@ pub struct FieldView {
 /// Fields (*lĩnh vực*) with their number of procedures (public).
 #[utoipa::path(get, path = "/api/v1/fields", tag = "catalog", responses((status = 200, body = [FieldView])))]
 pub async fn list_fields(State(state): State<AppState>) -> ApiResult<Json<Vec<FieldView>>> {
-    let list = catalog::fields(&state.db).await?;
+    let list = state.services.fields().await?;
     Ok(Json(
         list.into_iter()
             .map(|(code, name, procedures)| FieldView {
@@ -92,6 +101,7 @@ pub async fn list_fields(State(state): State<AppState>) -> ApiResult<Json<Vec<Fi
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProcedureQuery {
     /// Search words; matched with or without diacritics, in any case.
     pub q: Option<String>,
@@ -111,10 +121,8 @@ pub struct ProcedurePage {
     pub per_page: u32,
     pub total: i64,
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<catalog::ProcedureSummary>,
+    pub items: Vec<ProcedureSummary>,
 }
-
-pub const PER_PAGE: u32 = 20;
 
 /// Searches the procedure catalog (public).
 #[utoipa::path(get, path = "/api/v1/procedures", tag = "catalog", params(ProcedureQuery),
@@ -124,20 +132,14 @@ pub async fn list_procedures(
     QueryParams(q): QueryParams<ProcedureQuery>,
 ) -> ApiResult<Json<ProcedurePage>> {
     let page = q.page.unwrap_or(1);
-    if page == 0 || page > 10_000 {
-        return Err(ApiError::bad_request("page must be between 1 and 10000"));
-    }
     let nonempty = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let filter = catalog::ProcedureFilter {
+    let filter = ProcedureFilter {
         q: nonempty(q.q),
         field: nonempty(q.field),
         agency: nonempty(q.agency),
         level: nonempty(q.level),
     };
-    if filter.q.as_deref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::bad_request("q is longer than 200 characters"));
-    }
-    let (items, total) = catalog::list_procedures(&state.db, &filter, page, PER_PAGE).await?;
+    let (items, total) = state.services.search_procedures(&filter, page).await?;
     Ok(Json(ProcedurePage {
         page,
         per_page: PER_PAGE,
@@ -158,6 +160,7 @@ pub struct ProcedureView {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// A given version instead of the one in force today.
     pub version: Option<i64>,
@@ -171,11 +174,7 @@ pub async fn get_procedure(
     PathParam(code): PathParam<String>,
     QueryParams(q): QueryParams<VersionQuery>,
 ) -> ApiResult<Json<ProcedureView>> {
-    let found = match q.version {
-        Some(v) => catalog::procedure_version(&state.db, &code, v).await?,
-        None => catalog::procedure(&state.db, &code, motcua_domain::calendar::local_date(Utc::now())).await?,
-    };
-    let p = found.ok_or_else(|| ApiError::not_found(format!("no procedure {code:?}")))?;
+    let p = state.services.procedure(&code, q.version).await?;
     Ok(Json(ProcedureView {
         code,
         version: p.version,
@@ -203,30 +202,30 @@ pub async fn put_procedure(
     PathParam(code): PathParam<String>,
     Body(spec): Body<ProcedureSpec>,
 ) -> ApiResult<Json<SaveResult>> {
-    if !user.access().may_manage_catalog() {
-        return Err(crate::auth::Forbidden.into());
-    }
     if spec.code.trim() != code {
-        return Err(ApiError::unprocessable(format!(
-            "the body's code {:?} differs from the URL's {code:?}",
-            spec.code
-        )));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the body's code {:?} differs from the URL's {code:?}", spec.code),
+        ));
     }
-    let saved = save_procedure(&state, spec, &user.principal.username).await?;
-    let version = catalog::versions(&state.db, &code)
+    let saved = state.services.save_procedure(&user, spec).await?;
+    let version = state
+        .services
+        .procedure_versions(&code)
         .await?
         .last()
         .map(|v| v.0)
         .unwrap_or(0);
     let outcome = match saved {
-        catalog::Saved::Created => "created",
-        catalog::Saved::NewVersion(_) => "new_version",
-        catalog::Saved::Unchanged => "unchanged",
+        Saved::Created => "created",
+        Saved::NewVersion(_) => "new_version",
+        Saved::Unchanged => "unchanged",
     };
     Ok(Json(SaveResult { outcome, version }))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name, e.g. `to-khai.pdf`.
     pub filename: String,
@@ -239,9 +238,6 @@ pub struct FileView {
     pub size: i64,
     pub content_type: String,
 }
-
-/// Largest form template accepted.
-pub const MAX_FORM_BYTES: usize = 10 * 1024 * 1024;
 
 /// Stores a form template file (administrators); the body is the file itself.
 #[utoipa::path(post, path = "/api/v1/files", tag = "catalog", params(UploadQuery), security(("bearer" = [])),
@@ -256,58 +252,16 @@ pub async fn upload_file(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<FileView>)> {
     if !user.access().may_manage_catalog() {
-        return Err(crate::auth::Forbidden.into());
-    }
-    if body.len() > MAX_FORM_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "form templates are limited to 10 MiB",
-        ));
-    }
-    if body.is_empty() {
-        return Err(ApiError::unprocessable("the file is empty"));
-    }
-    let filename = q
-        .filename
-        .trim()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .to_string();
-    if filename.is_empty() || filename.chars().count() > 200 {
-        return Err(ApiError::unprocessable("filename must be 1–200 characters"));
+        return Err(motcua_service::auth::forbidden().into());
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let allowed = [
-        "application/pdf",
-        "text/html",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument",
-        "application/vnd.oasis.opendocument",
-        "text/plain",
-        "application/vnd.ms-excel",
-    ];
-    if !allowed.iter().any(|a| content_type.starts_with(a)) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("{content_type} is not a form template type (PDF, Word, ODF, HTML, text)"),
-        ));
-    }
-    if content_type == "application/pdf" && !body.starts_with(b"%PDF-") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body is not a PDF",
-        ));
-    }
-    // On disk before the transaction: the flush does not hold the database's writer.
-    let written = state.files.write(&body).await?;
-    let mut tx = state.db.begin().await?;
-    let meta = files::record(&mut tx, &written, &filename, &content_type).await?;
-    tx.commit().await?;
+        .unwrap_or("application/octet-stream");
+    let meta = state
+        .services
+        .store_form(&q.filename, content_type, &body)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(FileView {

@@ -1,18 +1,25 @@
 //! `GET /api/v1/dashboard`: the officers' dashboard as JSON — twelve months of figures per
 //! agency, overdue and due-soon dossiers, open work per officer and agency. Built by
-//! `crate::dashboard`, the same as the page.
+//! `Services::dashboard`, the same as the page.
 
 use crate::AppState;
 use crate::api::extract::QueryParams;
 use crate::auth::ApiUser;
-use crate::dashboard::{self, Dashboard};
 use crate::error::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
+use motcua_service::dashboard::Dashboard;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get))
+}
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// Agency code: that agency and the ones below it.
     pub agency: Option<String>,
@@ -28,7 +35,5 @@ pub async fn get(
     QueryParams(q): QueryParams<DashboardQuery>,
 ) -> ApiResult<Json<Dashboard>> {
     let agency = q.agency.as_deref().map(str::trim).filter(|a| !a.is_empty());
-    Ok(Json(
-        dashboard::build(&state, &user, agency, chrono::Utc::now()).await?,
-    ))
+    Ok(Json(state.services.dashboard(&user, agency).await?))
 }

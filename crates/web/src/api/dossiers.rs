@@ -2,21 +2,56 @@
 
 use crate::AppState;
 use crate::api::extract::{Body, PathParam, QueryParams};
-use crate::auth::{ApiUser, CurrentUser};
-use crate::dossiers::{self, ActionInput, IntakeInput, MAX_SCAN_BYTES, View};
+use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use motcua_domain::access::Role;
-use motcua_domain::calendar::{self, InProcessClass, ResolvedClass};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
-use motcua_store::repo::{agencies, files, lifecycle};
+use motcua_service::dossiers::{
+    ActionInput, Actor, IntakeInput, ListQuery, PER_PAGE, View, step_timing, verify_chain,
+};
+use motcua_service::files::MAX_SCAN_BYTES;
+use motcua_store::repo::lifecycle;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get))
+        .routes(routes!(events))
+        .routes(routes!(act))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_SCAN_BYTES + 1)),
+        )
+}
+
+/// The `{action}` of `POST /api/v1/dossiers/{code}/actions/{action}`: one of the
+/// transition table's actions (`motcua_domain::dossier::machine::Action`), listed in the
+/// OpenAPI document from the table itself.
+pub struct ActionName;
+
+impl PartialSchema for ActionName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(Action::ALL.map(Action::as_str)))
+            .description(Some("An action of the dossier's transition table"))
+            .into()
+    }
+}
+
+impl ToSchema for ActionName {}
 
 #[derive(Serialize, ToSchema)]
 pub struct StatusView {
@@ -106,27 +141,6 @@ pub struct DossierView {
     pub allowed_actions: Vec<String>,
 }
 
-/// Timing of a step against its own due.
-pub fn step_timing(s: &lifecycle::Step, now: DateTime<Utc>) -> Option<&'static str> {
-    timing(s.started_at, s.due_at, s.completed_at, now)
-}
-
-/// Timing of a step from its instants: `early`/`on_time`/`late` once completed,
-/// `within_time`/`overdue` while open; None before it starts or without a due.
-pub fn timing(
-    started_at: Option<DateTime<Utc>>,
-    due_at: Option<DateTime<Utc>>,
-    completed_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<&'static str> {
-    let due = due_at?;
-    match (started_at, completed_at) {
-        (Some(_), Some(done)) => Some(ResolvedClass::classify(done, due).as_str()),
-        (Some(_), None) => Some(InProcessClass::classify(due, now).as_str()),
-        _ => None,
-    }
-}
-
 pub fn render(v: &View) -> DossierView {
     let d = &v.dossier;
     let now = Utc::now();
@@ -195,11 +209,6 @@ pub fn render(v: &View) -> DossierView {
     }
 }
 
-async fn view_of(state: &AppState, user: &CurrentUser, key: &str) -> ApiResult<Json<DossierView>> {
-    let v = dossiers::view(state, user, key).await?;
-    Ok(Json(render(&v)))
-}
-
 /// Receives a dossier at the desk (direct/postal: code and appointment now) or records an
 /// online submission (status 1, waiting for acceptance).
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = IntakeInput, security(("bearer" = [])),
@@ -210,7 +219,7 @@ pub async fn create(
     ApiUser(user): ApiUser,
     Body(input): Body<IntakeInput>,
 ) -> ApiResult<(StatusCode, Json<DossierView>)> {
-    let v = dossiers::intake_view(&state, Some(&user), input, chrono::Utc::now()).await?;
+    let v = state.services.intake(Actor::Officer(&user), input).await?;
     Ok((StatusCode::CREATED, Json(render(&v))))
 }
 
@@ -222,26 +231,7 @@ pub async fn get(
     ApiUser(user): ApiUser,
     PathParam(code): PathParam<String>,
 ) -> ApiResult<Json<DossierView>> {
-    view_of(&state, &user, &code).await
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// Our status name (e.g. `processing`).
-    pub status: Option<String>,
-    /// Agency code (within what you may see).
-    pub agency: Option<String>,
-    /// Procedure code.
-    pub procedure: Option<String>,
-    /// Only dossiers in process past their due.
-    #[serde(default)]
-    pub overdue: bool,
-    /// `mine` (open steps assigned to me), `unit` (open steps at my agencies), `due_soon`
-    /// (due within 2 working days), `queue` (online dossiers waiting for acceptance).
-    pub inbox: Option<String>,
-    /// Applicant name, ID number, phone or code; with or without diacritics.
-    pub q: Option<String>,
-    pub page: Option<u32>,
+    Ok(Json(render(&state.services.dossier(&user, &code).await?)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -253,85 +243,6 @@ pub struct DossierPage {
     pub items: Vec<lifecycle::Summary>,
 }
 
-/// Agencies whose dossiers the user may see: where they hold an officer role, every agency
-/// below a supervisor's, everything for an administrator.
-pub async fn scope(state: &AppState, user: &CurrentUser) -> Result<Vec<i64>, ApiError> {
-    if user.is_admin() {
-        return Ok(agencies::list(&state.db).await?.iter().map(|a| a.id).collect());
-    }
-    let mut ids = user.access().officer_agencies();
-    for (_, code, role) in &user.principal.roles {
-        if role == Role::Supervisor.as_str() {
-            ids.extend(agencies::subtree_ids(&state.db, code).await?);
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
-}
-
-pub const PER_PAGE: u32 = 25;
-
-/// Builds the list filter of an inbox query for a user.
-pub async fn filter_for(
-    state: &AppState,
-    user: &CurrentUser,
-    q: &ListQuery,
-) -> Result<lifecycle::ListFilter, ApiError> {
-    let mut scope_ids = scope(state, user).await?;
-    if let Some(code) = q.agency.as_deref().filter(|c| !c.is_empty()) {
-        let a = agencies::by_code(&state.db, code)
-            .await?
-            .ok_or_else(|| ApiError::bad_request(format!("unknown agency {code:?}")))?;
-        if !scope_ids.contains(&a.id) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "that agency's dossiers are not yours to see",
-            ));
-        }
-        scope_ids = vec![a.id];
-    }
-    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        s.parse::<Status>().map_err(ApiError::bad_request)?;
-    }
-    let now = Utc::now();
-    let mut f = lifecycle::ListFilter {
-        agency_ids: scope_ids.clone(),
-        status: q.status.clone().filter(|s| !s.is_empty()),
-        procedure: q.procedure.clone().filter(|s| !s.is_empty()),
-        overdue: q.overdue,
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
-        now: Some(now),
-        ..Default::default()
-    };
-    match q.inbox.as_deref().unwrap_or("") {
-        "" | "all" => {}
-        "mine" => f.assignee_id = Some(user.principal.user_id),
-        "unit" => {
-            f.open_step_agency_ids = user
-                .access()
-                .officer_agencies()
-                .into_iter()
-                .filter(|a| scope_ids.contains(a))
-                .collect()
-        }
-        "overdue" => f.overdue = true,
-        "due_soon" => {
-            let cal = crate::legal_time::calendar(state).await?;
-            let hours = calendar::OfficeHours::default();
-            let clock = calendar::LegalClock::new(&cal, &hours);
-            f.due_before = Some(clock.add_working_minutes(clock.normalise_intake(now), 2 * 480));
-        }
-        "queue" => f.status = Some(Status::Submitted.as_str().into()),
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "unknown inbox {other:?}: mine, unit, overdue, due_soon, queue"
-            )));
-        }
-    }
-    Ok(f)
-}
-
 /// Dossiers you may see, most urgent first (25 a page).
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = DossierPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
@@ -340,14 +251,9 @@ pub async fn list(
     ApiUser(user): ApiUser,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<DossierPage>> {
-    let page = q.page.unwrap_or(1);
-    if page == 0 || page > 100_000 {
-        return Err(ApiError::bad_request("page must be between 1 and 100000"));
-    }
-    let f = filter_for(&state, &user, &q).await?;
-    let (items, total) = lifecycle::list(&state.db, &f, page, PER_PAGE).await?;
+    let (items, total) = state.services.dossiers(&user, &q).await?;
     Ok(Json(DossierPage {
-        page,
+        page: q.page.unwrap_or(1),
         per_page: PER_PAGE,
         total,
         items,
@@ -358,7 +264,7 @@ pub async fn list(
 /// receive_supplement, request_payment, confirm_payment, reschedule, withdraw, stop, approve,
 /// return_result. Illegal in the current status: 409 with `allowed_actions`.
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/actions/{action}", tag = "dossiers", request_body = ActionInput,
-    params(("code" = String, Path), ("action" = String, Path)), security(("bearer" = [])),
+    params(("code" = String, Path), ("action" = inline(ActionName), Path)), security(("bearer" = [])),
     responses((status = 200, body = DossierView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "illegal now or changed concurrently"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -368,16 +274,13 @@ pub async fn act(
     PathParam((code, action)): PathParam<(String, String)>,
     Body(input): Body<ActionInput>,
 ) -> ApiResult<Json<DossierView>> {
-    let action: Action = action.parse().map_err(ApiError::not_found)?;
-    let v = dossiers::act_view(
-        &state,
-        dossiers::By::Officer(&user),
-        &code,
-        action,
-        input,
-        chrono::Utc::now(),
-    )
-    .await?;
+    let action: Action = action
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("unknown action {action:?}")))?;
+    let v = state
+        .services
+        .act(Actor::Officer(&user), &code, action, input)
+        .await?;
     Ok(Json(render(&v)))
 }
 
@@ -397,8 +300,8 @@ pub async fn events(
     ApiUser(user): ApiUser,
     PathParam(code): PathParam<String>,
 ) -> ApiResult<Json<EventsView>> {
-    let v = dossiers::view(&state, &user, &code).await?;
-    let valid = dossiers::verify_chain(v.dossier.id, &v.events).is_ok();
+    let v = state.services.dossier(&user, &code).await?;
+    let valid = verify_chain(v.dossier.id, &v.events).is_ok();
     Ok(Json(EventsView {
         events: v.events,
         chain_valid: valid,
@@ -406,6 +309,7 @@ pub async fn events(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     pub filename: String,
 }
@@ -435,7 +339,7 @@ pub async fn upload(
             "only officers upload dossier files",
         ));
     }
-    let meta = store_scan(&state, &q.filename, &body).await?;
+    let meta = state.services.store_scan(&q.filename, &body).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadView {
@@ -444,42 +348,4 @@ pub async fn upload(
             content_type: meta.content_type,
         }),
     ))
-}
-
-/// Checks and stores a scan; shared with the pages.
-pub async fn store_scan(
-    state: &AppState,
-    filename: &str,
-    body: &[u8],
-) -> Result<motcua_store::repo::files::FileMeta, ApiError> {
-    if body.len() > MAX_SCAN_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "files are limited to 10 MiB",
-        ));
-    }
-    if body.is_empty() {
-        return Err(ApiError::unprocessable("the file is empty"));
-    }
-    let content_type = dossiers::sniff_scan(body).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "only PDF, JPEG or PNG files (checked by content)",
-        )
-    })?;
-    let name = filename
-        .trim()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::unprocessable("filename must be 1–200 characters"));
-    }
-    // On disk before the transaction: the flush does not hold the database's writer.
-    let written = state.files.write(body).await?;
-    let mut tx = state.db.begin().await?;
-    let meta = files::record(&mut tx, &written, &name, content_type).await?;
-    tx.commit().await?;
-    Ok(meta)
 }

@@ -1,14 +1,24 @@
 //! `/api/v1/evaluation…`: one dossier's nine indicators, aggregates per officer / agency /
-//! procedure, the Decision 766 index and its scales (docs/evaluation.md). Work in `crate::evaluation`.
+//! procedure, the Decision 766 index and its scales (docs/evaluation.md). Work in `motcua_service::evaluation`.
 
 use crate::AppState;
 use crate::api::extract::{Body, PathParam, QueryParams};
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, Problem};
-use crate::evaluation::{self, Aggregates, DossierReport, IndexReport, RawQuery};
 use axum::Json;
 use axum::extract::State;
 use motcua_domain::evaluation::Scales;
+use motcua_service::evaluation::{Aggregates, DossierReport, IndexReport, RawQuery};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(aggregates))
+        .routes(routes!(index766))
+        .routes(routes!(get_scales, put_scales))
+        .routes(routes!(dossier))
+}
 
 /// The nine indicators (2/1/0) of one dossier, with the citizen's answers when given.
 #[utoipa::path(get, path = "/api/v1/evaluation/dossiers/{code}", tag = "evaluation",
@@ -19,7 +29,7 @@ pub async fn dossier(
     ApiUser(user): ApiUser,
     PathParam(code): PathParam<String>,
 ) -> ApiResult<Json<DossierReport>> {
-    Ok(Json(evaluation::dossier(&state, &user, &code).await?))
+    Ok(Json(state.services.evaluate_dossier(&user, &code).await?))
 }
 
 /// Average indicator scores and satisfaction shares of the dossiers finished in a period,
@@ -33,7 +43,7 @@ pub async fn aggregates(
     QueryParams(q): QueryParams<RawQuery>,
 ) -> ApiResult<Json<Aggregates>> {
     let req = q.parse()?;
-    Ok(Json(evaluation::aggregates(&state, &user, &req).await?))
+    Ok(Json(state.services.evaluation_aggregates(&user, &req).await?))
 }
 
 /// The Decision 766 index (100 points) of an agency's subtree, or of all the caller may see.
@@ -46,14 +56,14 @@ pub async fn index766(
     QueryParams(q): QueryParams<RawQuery>,
 ) -> ApiResult<Json<IndexReport>> {
     let req = q.parse()?;
-    Ok(Json(evaluation::index766(&state, &user, &req).await?))
+    Ok(Json(state.services.index766(&user, &req).await?))
 }
 
 /// The sub-point scales of the Decision 766 index in force.
 #[utoipa::path(get, path = "/api/v1/evaluation/scales", tag = "evaluation", security(("bearer" = [])),
     responses((status = 200, body = Object)))]
 pub async fn get_scales(State(state): State<AppState>, ApiUser(_user): ApiUser) -> ApiResult<Json<Scales>> {
-    Ok(Json(evaluation::scales(&state).await?))
+    Ok(Json(state.services.evaluation_scales().await?))
 }
 
 /// Replaces the sub-point scales (administrators). Missing keys take their defaults; each
@@ -66,14 +76,5 @@ pub async fn put_scales(
     ApiUser(user): ApiUser,
     Body(body): Body<serde_json::Value>,
 ) -> ApiResult<Json<Scales>> {
-    Ok(Json(evaluation::set_scales(&state, &user, &body).await?))
-}
-
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/api/v1/evaluation", get(aggregates))
-        .route("/api/v1/evaluation/index766", get(index766))
-        .route("/api/v1/evaluation/scales", get(get_scales).put(put_scales))
-        .route("/api/v1/evaluation/dossiers/{code}", get(dossier))
+    Ok(Json(state.services.set_evaluation_scales(&user, &body).await?))
 }

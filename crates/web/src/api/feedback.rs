@@ -1,31 +1,29 @@
 //! Feedback and petitions over JSON: public submission and the public list of published
 //! answers (no sign-in, nothing personal), the officers' list, detail and actions. Rules and
-//! authorisation are `crate::feedback`'s; this module only translates.
+//! authorisation are `motcua_service::feedback`'s; this module only translates.
 
 use crate::AppState;
 use crate::api::extract::{Body, PathParam, QueryParams};
 use crate::auth::{ApiUser, CurrentUser};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::feedback::{self as service, ActionInput, SubmitInput, SubmitLimits, View};
+use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use motcua_domain::feedback::{self as rules, Action, Status, Timing};
-use motcua_store::repo::feedback::Feedback;
+use motcua_service::feedback::{self as service, ActionInput, Feedback, SubmitInput, View};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/feedback", get(list).post(submit))
-        .route("/api/v1/feedback/public", get(public_list))
-        .route("/api/v1/feedback/{reference}", get(get_one))
-        .route("/api/v1/feedback/{reference}/actions/{action}", post(act))
-        .layer(Extension(SubmitLimits::shared()))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, submit))
+        .routes(routes!(public_list))
+        .routes(routes!(get_one))
+        .routes(routes!(act))
 }
 
 /// The caller if signed in (bearer token or session), anonymous otherwise; a bad token is
@@ -109,17 +107,20 @@ impl From<&Feedback> for ReceiptView {
         (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn submit(
     State(state): State<AppState>,
-    Extension(limits): Extension<Arc<SubmitLimits>>,
     MaybeApiUser(user): MaybeApiUser,
     extensions: axum::http::Extensions,
     Body(input): Body<SubmitInput>,
 ) -> ApiResult<(StatusCode, Json<ReceiptView>)> {
     let address = crate::auth::client_address(&extensions);
-    let f = service::submit(&state, user.as_ref(), &address, &limits, &input).await?;
+    let f = state
+        .services
+        .submit_feedback(user.as_ref(), &address, &input)
+        .await?;
     Ok((StatusCode::CREATED, Json(ReceiptView::from(&f))))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublicQuery {
     /// Words to find in the subject, content, answer, agency or reference; with or without
     /// diacritics.
@@ -175,8 +176,8 @@ pub async fn public_list(
     State(state): State<AppState>,
     QueryParams(q): QueryParams<PublicQuery>,
 ) -> ApiResult<Json<PublicAnswerPage>> {
-    let page = service::check_page(q.page).map_err(ApiError::bad_request)?;
-    let (items, total) = service::published(&state, q.q.as_deref(), page).await?;
+    let page = motcua_service::check_page(q.page)?;
+    let (items, total) = state.services.published_feedback(q.q.as_deref(), page).await?;
     Ok(Json(PublicAnswerPage {
         page,
         per_page: service::PER_PAGE,
@@ -220,6 +221,7 @@ impl From<&Feedback> for FeedbackSummary {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `received`, `classified`, `forwarded`, `rejected`, `processing`, `answered` or
     /// `published`.
@@ -245,12 +247,15 @@ pub async fn list(
     ApiUser(user): ApiUser,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<FeedbackPage>> {
-    let page = service::check_page(q.page).map_err(ApiError::bad_request)?;
+    let page = motcua_service::check_page(q.page)?;
     let status = match q.status.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => Some(s.parse::<Status>().map_err(ApiError::bad_request)?),
     };
-    let (items, total) = service::list(&state, &user, status, q.q.as_deref(), page).await?;
+    let (items, total) = state
+        .services
+        .feedback_list(&user, status, q.q.as_deref(), page)
+        .await?;
     Ok(Json(FeedbackPage {
         page,
         per_page: service::PER_PAGE,
@@ -374,7 +379,7 @@ pub async fn get_one(
     ApiUser(user): ApiUser,
     PathParam(reference): PathParam<String>,
 ) -> ApiResult<Json<FeedbackView>> {
-    let v = service::view(&state, &user, &reference).await?;
+    let v = state.services.feedback(&user, &reference).await?;
     Ok(Json(render(&v)))
 }
 
@@ -395,7 +400,10 @@ pub async fn act(
     Body(input): Body<ActionInput>,
 ) -> ApiResult<Json<FeedbackView>> {
     let action: Action = action.parse().map_err(ApiError::not_found)?;
-    let f = service::act(&state, &user, &reference, action, &input).await?;
-    let v = service::view(&state, &user, &f.reference).await?;
+    let f = state
+        .services
+        .act_on_feedback(&user, &reference, action, &input)
+        .await?;
+    let v = state.services.feedback(&user, &f.reference).await?;
     Ok(Json(render(&v)))
 }

@@ -2,32 +2,24 @@
 
 use crate::AppState;
 use crate::api::extract::{PathParam, QueryParams};
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::public::{LookupError, PublicDossier, lookup as find};
+use crate::error::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use motcua_service::public::PublicDossier;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(lookup))
+}
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
     /// The last 4 digits of the applicant's phone number or ID number.
     pub verify: String,
-}
-
-pub fn lookup_error(e: LookupError) -> ApiError {
-    match e {
-        LookupError::NotFound => ApiError::not_found("no dossier with this code and these digits"),
-        LookupError::BadVerify => {
-            ApiError::bad_request("verify must be the last 4 digits of the applicant's phone or ID number")
-        }
-        LookupError::TooMany(wait) => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many lookups; try again in {wait} s"),
-        )
-        .with_header("retry-after", wait.to_string()),
-    }
 }
 
 /// A dossier's progress for the public: masked name, status, timeline, appointment.
@@ -41,8 +33,5 @@ pub async fn lookup(
     QueryParams(q): QueryParams<VerifyQuery>,
 ) -> ApiResult<Json<PublicDossier>> {
     let address = crate::auth::client_address(&extensions);
-    find(&state, &code, &q.verify, &address)
-        .await
-        .map(Json)
-        .map_err(lookup_error)
+    Ok(Json(state.services.lookup(&code, &q.verify, &address).await?))
 }

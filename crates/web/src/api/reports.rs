@@ -1,16 +1,24 @@
 //! `GET /api/v1/reports/ii06a` and the dossiers behind a number: the statutory report II.06a
-//! over what the caller may see (docs/reports.md). The work is in `crate::reports`.
+//! over what the caller may see (docs/reports.md). The work is in `motcua_service::reports`.
 
 use crate::AppState;
 use crate::api::extract::QueryParams;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::reports::{self, CellDossier, RawRequest, Report};
 use axum::Json;
 use axum::extract::State;
 use motcua_domain::report::Column;
+use motcua_service::reports::{CellDossier, RawRequest, Report};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ii06a))
+        .routes(routes!(ii06a_dossiers))
+}
 
 /// II.06a for a date range: rows by field, procedure or agency, and the total.
 #[utoipa::path(get, path = "/api/v1/reports/ii06a", tag = "reports", params(RawRequest), security(("bearer" = [])),
@@ -22,10 +30,11 @@ pub async fn ii06a(
     QueryParams(q): QueryParams<RawRequest>,
 ) -> ApiResult<Json<Report>> {
     let req = q.parse()?;
-    Ok(Json(reports::ii06a(&state, &user, &req).await?))
+    Ok(Json(state.services.ii06a(&user, &req).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CellQuery {
     pub from: String,
     pub to: String,
@@ -58,6 +67,6 @@ pub async fn ii06a_dossiers(
         .ok_or_else(|| ApiError::bad_request(format!("unknown column {:?}", q.column)))?;
     let key = q.key.as_deref().filter(|k| !k.is_empty());
     Ok(Json(
-        reports::dossiers_behind(&state, &user, &req, key, column).await?,
+        state.services.dossiers_behind(&user, &req, key, column).await?,
     ))
 }

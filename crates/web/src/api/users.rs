@@ -3,16 +3,27 @@
 
 use crate::AppState;
 use crate::api::extract::{Body, PathParam, QueryParams};
-use crate::auth::{ApiUser, Forbidden, issue_token};
-use crate::catalog::{RoleInput, UserInput, save_user};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::auth::ApiUser;
+use crate::error::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
-use motcua_store::repo::{auth as repo, users};
+use chrono::{DateTime, Utc};
+use motcua_service::users::{self as users, RoleInput, UserInput};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(agency_users))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -66,8 +77,7 @@ pub async fn agency_users(
     ApiUser(user): ApiUser,
     PathParam(code): PathParam<String>,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    user.require_read_agency(&state, &code).await?;
-    let list = users::list(&state.db, Some(&code)).await?;
+    let list = state.services.agency_users(&user, &code).await?;
     Ok(Json(list.into_iter().map(UserView::from).collect()))
 }
 
@@ -78,16 +88,8 @@ pub async fn list_users(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    if !user.access().may_manage_users() {
-        return Err(Forbidden.into());
-    }
-    Ok(Json(
-        users::list(&state.db, None)
-            .await?
-            .into_iter()
-            .map(UserView::from)
-            .collect(),
-    ))
+    let list = state.services.users(&user).await?;
+    Ok(Json(list.into_iter().map(UserView::from).collect()))
 }
 
 /// Creates a user (administrators).
@@ -99,14 +101,7 @@ pub async fn create_user(
     ApiUser(user): ApiUser,
     Body(input): Body<UserInput>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    if !user.access().may_manage_users() {
-        return Err(Forbidden.into());
-    }
-    let username = input.username.trim().to_string();
-    save_user(&state, input, true).await?;
-    let u = users::by_username(&state.db, &username)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    let u = state.services.save_user(&user, input, true).await?;
     Ok((StatusCode::CREATED, Json(u.into())))
 }
 
@@ -120,14 +115,8 @@ pub async fn update_user(
     PathParam(username): PathParam<String>,
     Body(mut input): Body<UserInput>,
 ) -> ApiResult<Json<UserView>> {
-    if !user.access().may_manage_users() {
-        return Err(Forbidden.into());
-    }
-    input.username = username.clone();
-    save_user(&state, input, false).await?;
-    let u = users::by_username(&state.db, &username)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    input.username = username;
+    let u = state.services.save_user(&user, input, false).await?;
     Ok(Json(u.into()))
 }
 
@@ -159,44 +148,22 @@ pub async fn create_token(
     ApiUser(user): ApiUser,
     Body(req): Body<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable("name must be 1–100 characters"));
-    }
-    let owner = match req.username.as_deref() {
-        None => user.principal.user_id,
-        Some(u) if u == user.principal.username => user.principal.user_id,
-        Some(u) => {
-            if !user.access().may_manage_users() {
-                return Err(Forbidden.into());
-            }
-            users::by_username(&state.db, u)
-                .await?
-                .ok_or_else(|| ApiError::unprocessable(format!("unknown user {u:?}")))?
-                .id
-        }
-    };
-    if req.expires_in_days == Some(0) {
-        return Err(ApiError::unprocessable("expires_in_days must be at least 1"));
-    }
-    let hours = req.expires_in_days.map(|d| i64::from(d) * 24);
-    let token = issue_token(&state, owner, name, "api", hours).await?;
-    let id = repo::list_tokens(&state.db, Some(owner))
-        .await?
-        .last()
-        .map(|t| t.id)
-        .unwrap_or(0);
+    let t = state
+        .services
+        .create_token(&user, &req.name, req.username.as_deref(), req.expires_in_days)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenCreated {
-            id,
-            token,
-            expires_at: hours.map(|h| Utc::now() + Duration::hours(h)),
+            id: t.id,
+            token: t.secret,
+            expires_at: t.expires_at,
         }),
     ))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// Administrators: list everyone's tokens with `all=true`.
     #[serde(default)]
@@ -221,15 +188,7 @@ pub async fn list_tokens(
     ApiUser(user): ApiUser,
     QueryParams(q): QueryParams<TokenQuery>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    let whose = if q.all {
-        if !user.access().may_manage_users() {
-            return Err(Forbidden.into());
-        }
-        None
-    } else {
-        Some(user.principal.user_id)
-    };
-    let list = repo::list_tokens(&state.db, whose).await?;
+    let list = state.services.tokens(&user, q.all).await?;
     Ok(Json(
         list.into_iter()
             .map(|t| TokenView {
@@ -252,19 +211,6 @@ pub async fn revoke_token(
     ApiUser(user): ApiUser,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<StatusCode> {
-    let owner = repo::token_owner(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such token"))?;
-    if owner != user.principal.user_id && !user.access().may_manage_users() {
-        // Do not reveal other users' token ids.
-        return Err(ApiError::not_found("no such token"));
-    }
-    let mut tx = state.db.begin().await?;
-    let revoked = repo::revoke_token(&mut tx, id, Utc::now()).await?;
-    tx.commit().await?;
-    if revoked {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("token already revoked"))
-    }
+    state.services.revoke_token(&user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

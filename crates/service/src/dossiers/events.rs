@@ -1,0 +1,131 @@
+//! A dossier's events: the next link of its hash chain, and what is written with it — the
+//! event row and the outbox messages (the national portal's copy, the citizen's notice).
+
+use crate::ServiceResult;
+use chrono::{DateTime, Utc};
+use motcua_domain::calendar;
+use motcua_domain::dossier::Status;
+use motcua_domain::dossier::chain::{EventContent, event_hash};
+use motcua_store::repo::lifecycle::{self as repo, Dossier, Event};
+
+/// The next event of `d`'s hash chain; `d` moves on to it (chain head and status).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn chain_event(
+    d: &mut Dossier,
+    actor: &str,
+    action: &str,
+    from: Status,
+    to: Status,
+    step: Option<i64>,
+    note: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Event {
+    let at = now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let details = details.to_string();
+    let seq = d.event_count + 1;
+    // The internal id, not the code: an online dossier gets its code only at acceptance.
+    let key = d.id.to_string();
+    let content = EventContent {
+        dossier_code: &key,
+        seq,
+        at: &at,
+        actor,
+        action,
+        from_status: from.as_str(),
+        to_status: to.as_str(),
+        step,
+        note,
+        details: &details,
+    };
+    let hash = event_hash(&d.last_hash, &content);
+    let event = Event {
+        seq,
+        at: at.clone(),
+        actor: actor.into(),
+        action: action.into(),
+        from_status: from.as_str().into(),
+        to_status: to.as_str().into(),
+        step_seq: step,
+        note: note.into(),
+        details,
+        prev_hash: d.last_hash.clone(),
+        hash: hash.clone(),
+    };
+    d.last_hash = hash;
+    d.event_count = seq;
+    d.status = to.as_str().into();
+    event
+}
+
+/// Writes an event made by `chain_event` for `d` (already moved on to it, from status
+/// `from` to `to`) and queues its side effects.
+pub(super) async fn write_event(
+    tx: &mut motcua_store::Tx,
+    d: &Dossier,
+    event: &Event,
+    from: Status,
+    to: Status,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    repo::append_event(tx, d.id, event).await?;
+    let (seq, action) = (event.seq, event.action.as_str());
+    // `event_seq` makes redelivery idempotent for receivers (at-least-once delivery).
+    let mut sync = dvcqg_payload(d, to);
+    sync["event_seq"] = seq.into();
+    let mut messages = vec![("dvcqg_sync", sync.to_string())];
+    if from != to || action == "reschedule" {
+        let notice = serde_json::json!({
+            "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": d.phone, "email": d.email,
+            "message": format!("Hồ sơ {}: {}", d.key(), to.label_vi()), "event_seq": seq,
+        });
+        messages.push(("notify_citizen", notice.to_string()));
+    }
+    repo::enqueue_all(tx, d.id, &messages, now).await?;
+    Ok(())
+}
+
+/// The dossier as pushed to the national portal (DOMAIN.md §9; dates `yyyyMMddHHmmss`, local).
+pub fn dvcqg_payload(d: &Dossier, status: Status) -> serde_json::Value {
+    let fmt = |t: Option<DateTime<Utc>>| t.map(|t| calendar::to_local(t).format("%Y%m%d%H%M%S").to_string());
+    serde_json::json!({
+        "MaHoSo": d.key(),
+        "MaTTHC": d.procedure_code,
+        "TenTTHC": d.procedure_name,
+        "KenhThucHien": match d.channel.as_str() { "online" => 2, "postal" => 3, _ => 1 },
+        "LoaiDoiTuong": if d.applicant_kind == "organisation" { 2 } else { 1 },
+        "MaDoiTuong": d.applicant_id_number,
+        "ChuHoSo": d.applicant_name,
+        "NgayNopHoSo": fmt(d.submitted_at.or(d.received_at)),
+        "NgayTiepNhan": fmt(d.received_at),
+        "NgayHenTra": fmt(d.due_at),
+        "TrangThaiHoSo": status.number(),
+        "NgayTra": fmt(d.returned_at),
+        "NgayKetThucXuLy": fmt(d.finished_at),
+        "HinhThuc": d.return_method,
+    })
+}
+
+/// Verifies the hash chain of a dossier's events; the position of the first broken one.
+pub fn verify_chain(dossier_id: i64, events: &[Event]) -> Result<(), i64> {
+    let key = dossier_id.to_string();
+    let key = key.as_str();
+    motcua_domain::dossier::chain::verify(events.iter().map(|e| {
+        (
+            EventContent {
+                dossier_code: key,
+                seq: e.seq,
+                at: &e.at,
+                actor: &e.actor,
+                action: &e.action,
+                from_status: &e.from_status,
+                to_status: &e.to_status,
+                step: e.step_seq,
+                note: &e.note,
+                details: &e.details,
+            },
+            e.prev_hash.as_str(),
+            e.hash.as_str(),
+        )
+    }))
+}

@@ -1,0 +1,341 @@
+//! Intake: at the desk (direct, postal) a dossier is received at once, with its code and
+//! appointment; online it waits in the receiving queue (status 1). A citizen's submission is
+//! written with its owner and its fee in the same transaction.
+
+use super::events::{chain_event, write_event};
+use super::{
+    Actor, IntakeInput, View, case_of, cutoff_of, instantiate_steps, limit_of, name_agencies, start_step,
+    uploaded,
+};
+use crate::{ServiceError, ServiceResult, Services};
+use motcua_domain::access::Role;
+use motcua_domain::calendar;
+use motcua_domain::dossier::identity::{Email, PersonalId, PhoneVn, TaxCode, quoted};
+use motcua_domain::dossier::machine;
+use motcua_domain::dossier::{Channel, Status};
+use motcua_domain::msg;
+use motcua_domain::msg::FieldError;
+use motcua_store::repo::dossiers as codes;
+use motcua_store::repo::lifecycle::{self as repo, Component, Dossier};
+
+/// Longest applicant name.
+const MAX_NAME: usize = 200;
+
+/// The applicant's contact details as checked: the phone normalised, the e-mail trimmed.
+struct Contact {
+    phone: String,
+    email: String,
+}
+
+impl Services {
+    /// Checks, resolves and stores an intake; the whole view of the new dossier, built from
+    /// what was written (no read back).
+    pub async fn intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<View> {
+        let now = self.now();
+        let channel: Channel = input
+            .channel
+            .parse()
+            .map_err(|_| ServiceError::invalid("channel", msg!("dossier.channel")))?;
+        let reference = self.reference_for(actor.officer()).await?;
+        let agency = reference.agency(input.agency.trim()).ok_or_else(|| {
+            ServiceError::invalid("agency", msg!("agency.unknown", quoted(input.agency.trim())))
+        })?;
+        match actor {
+            Actor::Officer(u) if !u.access().may_act(agency.id, Role::ReceivingOfficer) => {
+                return Err(ServiceError::Forbidden(msg!(
+                    "dossier.receive_forbidden",
+                    &agency.code
+                )));
+            }
+            Actor::Citizen { .. } | Actor::Guest if channel != Channel::Online => {
+                return Err(ServiceError::Forbidden(msg!("dossier.desk_only")));
+            }
+            _ => {}
+        }
+        let today = calendar::local_date(now);
+        let stored = reference
+            .procedure(self.db(), input.procedure.trim(), today)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "procedure",
+                    msg!("procedure.unknown", quoted(input.procedure.trim())),
+                )
+            })?;
+        let spec = &stored.spec;
+        let mut errors = Vec::new();
+        if !spec.agencies.contains(&agency.code) {
+            errors.push(FieldError::new(
+                "agency",
+                msg!("dossier.agency_procedure", &agency.code, &spec.code),
+            ));
+        }
+        let case = case_of(spec, input.case.as_deref())?;
+        let contact = check_applicant(&input, channel, &mut errors);
+        // The checklist: one entry per component of the procedure.
+        let mut provided = vec![None::<Option<String>>; spec.components.len()];
+        for (i, c) in input.components.iter().enumerate() {
+            if c.index >= spec.components.len() {
+                errors.push(FieldError::new(
+                    format!("components[{i}].index"),
+                    msg!("dossier.component_index", spec.components.len()),
+                ));
+                continue;
+            }
+            if let Some(f) = &c.file {
+                match uploaded(f) {
+                    Some(sha) if self.file_stored(sha).await? => {}
+                    _ => errors.push(FieldError::new(
+                        format!("components[{i}].file"),
+                        msg!("file.upload_first"),
+                    )),
+                }
+            }
+            if c.provided {
+                provided[c.index] = Some(c.file.clone());
+            }
+        }
+        let missing: Vec<&str> = spec
+            .components
+            .iter()
+            .zip(&provided)
+            .filter(|(c, p)| c.required && p.is_none())
+            .map(|(c, _)| c.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let why = if channel == Channel::Online {
+                msg!("dossier.components_missing", missing.join("; "))
+            } else {
+                msg!("dossier.incomplete_at_desk", missing.join("; "))
+            };
+            errors.push(FieldError::new("components", why));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+
+        let legal = reference.legal_time(&agency.code)?;
+        let clock = legal.clock();
+        let limit = limit_of(spec, case, channel.as_str())?;
+        let actor_name = actor.name();
+        let a = &input.applicant;
+        let search_text =
+            motcua_domain::text::fold_vi(&format!("{} {} {}", a.name, a.id_number, contact.phone));
+        // Everything that does not depend on the id or the code is worked out before the write
+        // lock is taken: the lock is held by one request at a time.
+        let (status, received_at, due_at, accept_due_at, submitted_at) = if channel == Channel::Online {
+            let accept_due = clock.add_working_minutes(
+                clock.normalise_intake(now),
+                u64::from(self.rules().online_accept_hours) * 60,
+            );
+            (Status::Submitted, None, None, Some(accept_due), Some(now))
+        } else {
+            let received = clock.normalise_intake(now);
+            let due = clock.due(received, &limit, cutoff_of(spec));
+            (Status::Received, Some(received), Some(due), None, None)
+        };
+        let components: Vec<Component> = spec
+            .components
+            .iter()
+            .zip(&provided)
+            .enumerate()
+            .map(|(i, (c, p))| Component {
+                seq: i as i64 + 1,
+                kind: "component".into(),
+                name: c.name.clone(),
+                originals: i64::from(c.originals),
+                copies: i64::from(c.copies),
+                required: c.required,
+                provided: p.is_some(),
+                file_sha256: p.clone().flatten().and_then(|f| uploaded(&f).map(str::to_string)),
+            })
+            .collect();
+        let mut steps = instantiate_steps(&reference, case, agency.id);
+        if let (Some(first), Some(_)) = (steps.first_mut(), received_at) {
+            // The step starts when the officer actually received it (shown in the timeline);
+            // its due counts from the next opening (start_step normalises).
+            start_step(first, now, &clock);
+        }
+        // The fee of an online submission, paid through the payment port.
+        let fee: i64 = spec
+            .fees
+            .iter()
+            .filter_map(|f| f.amount_vnd)
+            .map(|a| a as i64)
+            .sum();
+        let payment = match actor {
+            Actor::Citizen { .. } | Actor::Guest if fee > 0 => {
+                Some(crate::auth::new_secret()[..20].to_string())
+            }
+            _ => None,
+        };
+        let owner = match actor {
+            Actor::Citizen { id, .. } => Some(id),
+            _ => None,
+        };
+
+        // A day's number taken by another transaction meanwhile (PostgreSQL,
+        // `StoreError::Retry`): nothing was written; the intake is written again in a plain
+        // transaction, which reads the day's number from its row (and so cannot fail that way).
+        let mut attempts = 0;
+        let dossier = loop {
+            attempts += 1;
+            let written: ServiceResult<Dossier> = async {
+                // Short: may share its COMMIT with other requests' (group commit on SQLite).
+                let mut tx = match attempts {
+                    1 => self.db().begin_grouped().await?,
+                    _ => self.db().begin().await?,
+                };
+                // The id and, for a dossier received now, its code: one call, so the INSERT can wait.
+                let code_for = (channel != Channel::Online).then_some((agency.code.as_str(), today));
+                let (id, code) = codes::reserve(&mut tx, code_for).await?;
+                let code = code.map(|c| c.to_string());
+                let new = repo::NewDossier {
+                    code: code.clone(),
+                    agency_id: agency.id,
+                    procedure_id: stored.id,
+                    procedure_version: stored.version,
+                    case_code: case.code.clone(),
+                    channel: channel.as_str().into(),
+                    status: status.as_str().into(),
+                    applicant_name: a.name.trim().into(),
+                    applicant_kind: a.kind.clone(),
+                    applicant_id_number: a.id_number.trim().into(),
+                    submitter_name: input.submitter_name.trim().into(),
+                    phone: contact.phone.clone(),
+                    email: contact.email.clone(),
+                    address: a.address.trim().into(),
+                    request: input.request.trim().into(),
+                    submitted_at,
+                    received_at,
+                    accept_due_at,
+                    due_at,
+                    received_by: if status == Status::Received {
+                        actor_name.clone()
+                    } else {
+                        String::new()
+                    },
+                    search_text: format!(
+                        "{search_text} {}",
+                        code.as_deref()
+                            .map(motcua_domain::text::fold_vi)
+                            .unwrap_or_default()
+                    ),
+                    now,
+                };
+                let mut dossier = new.stored(
+                    id,
+                    repo::Names {
+                        agency_code: &agency.code,
+                        agency_name: &agency.name,
+                        procedure_code: &spec.code,
+                        procedure_name: &stored.name,
+                    },
+                );
+                let action = if channel == Channel::Online {
+                    "submit_online"
+                } else {
+                    "receive"
+                };
+                // The event first, so the row is inserted with the chain's head and never
+                // updated in this transaction; the event's row follows the dossier's (it refers
+                // to it).
+                let event = chain_event(
+                    &mut dossier,
+                    &actor_name,
+                    action,
+                    Status::Submitted,
+                    status,
+                    None,
+                    &input.request,
+                    serde_json::json!({"channel": channel.as_str()}),
+                    now,
+                );
+                repo::insert(&mut tx, id, &new, &dossier.last_hash, dossier.event_count).await?;
+                repo::add_components(&mut tx, id, &components, now).await?;
+                repo::insert_steps(&mut tx, id, &steps).await?;
+                write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;
+                if let Some(citizen) = owner {
+                    motcua_store::repo::citizens::own_dossier(&mut tx, id, citizen).await?;
+                }
+                if let Some(reference) = &payment {
+                    motcua_store::repo::citizens::create_payment(
+                        &mut tx,
+                        id,
+                        fee,
+                        self.payments().id(),
+                        reference,
+                        now,
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(dossier)
+            }
+            .await;
+            match written {
+                Err(ServiceError::Store(e)) if e.is_retry() && attempts < 2 => continue,
+                written => break written?,
+            }
+        };
+        name_agencies(&reference, &mut steps);
+        let payment = payment.map(|reference| motcua_store::repo::citizens::Payment {
+            id: 0,
+            dossier_id: dossier.id,
+            amount_vnd: fee,
+            provider: self.payments().id().to_string(),
+            reference,
+            status: "pending".into(),
+        });
+        Ok(View {
+            allowed: machine::allowed_actions(status, dossier.supplement_before_receipt),
+            dossier,
+            steps,
+            components,
+            events: Vec::new(),
+            payment,
+        })
+    }
+}
+
+/// Checks the applicant's name, identity and contact details; every problem goes to `errors`.
+fn check_applicant(input: &IntakeInput, channel: Channel, errors: &mut Vec<FieldError>) -> Contact {
+    let a = &input.applicant;
+    if a.name.trim().is_empty() || a.name.chars().count() > MAX_NAME {
+        errors.push(FieldError::new(
+            "applicant.name",
+            msg!("dossier.applicant_name", MAX_NAME),
+        ));
+    }
+    let identity = match a.kind.as_str() {
+        "person" => PersonalId::parse(&a.id_number).err(),
+        "organisation" => TaxCode::parse(&a.id_number).err(),
+        _ => {
+            errors.push(FieldError::new("applicant.kind", msg!("dossier.applicant_kind")));
+            None
+        }
+    };
+    if let Some(e) = identity {
+        errors.push(FieldError::new("applicant.id_number", e));
+    }
+    let phone = match a.phone.trim() {
+        "" => String::new(),
+        p => match PhoneVn::parse(p) {
+            Ok(p) => p.as_str().to_string(),
+            Err(e) => {
+                errors.push(FieldError::new("applicant.phone", e));
+                String::new()
+            }
+        },
+    };
+    let email = a.email.trim().to_string();
+    if !email.is_empty()
+        && let Err(e) = Email::parse(&email)
+    {
+        errors.push(FieldError::new("applicant.email", e));
+    }
+    if channel == Channel::Online && a.phone.trim().is_empty() && email.is_empty() {
+        errors.push(FieldError::new("applicant.phone", msg!("dossier.online_contact")));
+    }
+    Contact { phone, email }
+}

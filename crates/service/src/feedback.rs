@@ -1,0 +1,493 @@
+//! The feedback and petitions service (*phản ánh, kiến nghị*, PAKN): submission (public and
+//! rate limited per client address, or noted by an officer), and the officers' classify,
+//! forward, reject, process, answer and publish — each one transaction (state with optimistic
+//! concurrency plus an event). Shared by the JSON API and the pages; renders nothing, and the
+//! rules themselves belong to `motcua_domain::feedback`.
+
+use crate::auth::CurrentUser;
+use crate::{ServiceError, ServiceResult, Services};
+use chrono::{DateTime, Utc};
+use motcua_domain::calendar;
+use motcua_domain::dossier::identity::quoted;
+use motcua_domain::feedback::{
+    self as rules, Action, Category, Channel, Deadlines, Rules, Status, Submission, Timing,
+};
+use motcua_domain::msg;
+use motcua_domain::msg::{FieldError, label};
+use motcua_store::repo::agencies::{self, Agency};
+use motcua_store::repo::feedback::{self as repo};
+pub use motcua_store::repo::feedback::{Event, Feedback};
+use motcua_store::repo::meta;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Feedback a page of a list shows.
+pub const PER_PAGE: u32 = 20;
+/// Settings (table `meta`) that override the default limits, in working days.
+pub const FORWARD_DAYS_SETTING: &str = "feedback.forward_days";
+pub const ANSWER_DAYS_SETTING: &str = "feedback.answer_days";
+
+/// The refusal for a feedback that does not exist or is not the caller's to see.
+fn no_such_feedback() -> ServiceError {
+    ServiceError::NotFound(msg!("feedback.not_found"))
+}
+
+/// A feedback as submitted.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = FeedbackSubmitInput)]
+pub struct SubmitInput {
+    /// The code of the dossier it is about, if any (as printed on the receipt).
+    #[serde(default)]
+    pub dossier_code: Option<String>,
+    /// The petitioner's full name (never shown publicly).
+    pub name: String,
+    /// A Vietnamese phone number; a phone or an e-mail is required (never shown publicly).
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    /// Code of the agency it is about.
+    pub agency: String,
+    pub subject: String,
+    pub content: String,
+    /// `online` (default); `written` and `phone` are entered by an officer of the agency.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// What an officer's action carries.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = FeedbackActionInput)]
+pub struct ActionInput {
+    /// A note; the reason, required, for `reject`.
+    #[serde(default)]
+    pub note: String,
+    /// `answer`: the answer (required).
+    #[serde(default)]
+    pub answer: String,
+    /// `forward`: the competent agency's code (required).
+    #[serde(default)]
+    pub to_agency: Option<String>,
+    /// `classify`: `regulation` or `handling` (default: `handling` when a dossier is named).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The version the officer saw; a different current version is a 409.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
+}
+
+impl Services {
+    /// The feedback limits in force: the stored settings, or the defaults (5 and 10 working
+    /// days).
+    pub async fn feedback_rules(&self) -> ServiceResult<Rules> {
+        let forward = meta::get(self.db(), FORWARD_DAYS_SETTING).await?;
+        let answer = meta::get(self.db(), ANSWER_DAYS_SETTING).await?;
+        Ok(
+            Rules::from_settings(forward.as_deref(), answer.as_deref()).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "invalid feedback settings; using the defaults");
+                Rules::default()
+            }),
+        )
+    }
+}
+
+/// Whether the user holds an officer role (not administrator or supervisor) in the agency.
+pub fn may_act_in(user: &CurrentUser, agency_id: i64) -> bool {
+    user.access().officer_agencies().contains(&agency_id)
+}
+
+impl Services {
+    /// Records a feedback: online from anyone (rate limited per `client`, the adapter's name for
+    /// the caller, when nobody is signed in), written or phone from an officer of the agency it
+    /// is about.
+    pub async fn submit_feedback(
+        &self,
+        user: Option<&CurrentUser>,
+        client: &str,
+        input: &SubmitInput,
+    ) -> ServiceResult<Feedback> {
+        let now = self.now();
+        if user.is_none() {
+            self.limits()
+                .feedback_per_address
+                .hit(client)
+                .map_err(|wait| ServiceError::TooMany {
+                    msg: msg!("feedback.too_many", wait.div_ceil(60)),
+                    wait_seconds: wait,
+                })?;
+        }
+        let checked = rules::check_submission(&Submission {
+            dossier_code: input.dossier_code.as_deref().unwrap_or(""),
+            name: &input.name,
+            phone: &input.phone,
+            email: &input.email,
+            subject: &input.subject,
+            content: &input.content,
+            channel: input.channel.as_deref().unwrap_or(""),
+        });
+        let code = input.agency.trim();
+        let agency = if code.is_empty() {
+            None
+        } else {
+            agencies::by_code(self.db(), code).await?
+        };
+        let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
+        if agency.is_none() {
+            errors.push(FieldError::new(
+                "agency",
+                if code.is_empty() {
+                    msg!("feedback.agency")
+                } else {
+                    msg!("agency.unknown", quoted(code))
+                },
+            ));
+        }
+        let (Ok(s), Some(agency)) = (checked, agency) else {
+            errors.sort_by_key(|e| field_order(&e.path));
+            return Err(ServiceError::Invalid(errors));
+        };
+        if s.channel.needs_officer() {
+            match user {
+                None => {
+                    return Err(ServiceError::invalid("channel", msg!("feedback.channel")));
+                }
+                Some(u) if !may_act_in(u, agency.id) => {
+                    return Err(ServiceError::Forbidden(msg!(
+                        "feedback.officers_only",
+                        &agency.code
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let noted_by = match (s.channel, user) {
+            (Channel::Online, _) | (_, None) => String::new(),
+            (_, Some(u)) => u.principal.username.clone(),
+        };
+        let rules = self.feedback_rules().await?;
+        let legal = self.legal_time(Some(&agency.code)).await?;
+        let deadlines = Deadlines::starting(&legal.clock(), now, &rules);
+        let mut tx = self.db().begin().await?;
+        let reference = repo::next_ref(&mut tx, calendar::local_date(now))
+            .await?
+            .to_string();
+        let search = rules::search_text(&reference, &s.subject, &s.content, "", &agency.name);
+        let id = repo::insert(
+            &mut tx,
+            &repo::NewFeedback {
+                reference: &reference,
+                dossier_code: s.dossier_code.as_deref(),
+                submitter_name: &s.name,
+                phone: &s.phone,
+                email: &s.email,
+                channel: s.channel.as_str(),
+                subject: &s.subject,
+                content: &s.content,
+                agency_id: agency.id,
+                status: Status::Received.as_str(),
+                received_at: now,
+                forward_due_at: deadlines.forward_due_at,
+                answer_due_at: deadlines.answer_due_at,
+                noted_by: &noted_by,
+                search_text: &search,
+                now,
+            },
+        )
+        .await?;
+        let actor = if noted_by.is_empty() { "citizen" } else { &noted_by };
+        repo::append_event(
+            &mut tx,
+            id,
+            &repo::NewEvent {
+                at: now,
+                actor,
+                action: "submit",
+                from_status: "",
+                to_status: Status::Received.as_str(),
+                agency_id: agency.id,
+                to_agency_id: None,
+                due_at: None,
+                note: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        repo::find(self.db(), &reference)
+            .await?
+            .ok_or_else(no_such_feedback)
+    }
+}
+
+/// The order fields appear in on the form (error summaries follow it).
+fn field_order(path: &str) -> usize {
+    [
+        "channel",
+        "dossier_code",
+        "name",
+        "phone",
+        "email",
+        "agency",
+        "subject",
+        "content",
+    ]
+    .iter()
+    .position(|p| *p == path)
+    .unwrap_or(usize::MAX)
+}
+
+/// Everything about one feedback, for officers.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub feedback: Feedback,
+    pub events: Vec<Event>,
+    /// What can be done now (by an officer of its agency).
+    pub allowed: Vec<Action>,
+    /// The caller is such an officer.
+    pub may_act: bool,
+}
+
+impl View {
+    pub fn status(&self) -> Status {
+        status_of(&self.feedback)
+    }
+
+    pub fn timing(&self, now: DateTime<Utc>) -> Timing {
+        timing_of(&self.feedback, now)
+    }
+}
+
+pub fn status_of(f: &Feedback) -> Status {
+    f.status()
+}
+
+/// Timeliness against the deadline that governs its status.
+pub fn timing_of(f: &Feedback, now: DateTime<Utc>) -> Timing {
+    rules::timing(status_of(f), f.forward_due_at, f.answer_due_at, f.closed_at, now)
+}
+
+impl Services {
+    /// Reading: whoever may read its agency (its officers, supervisors above, administrators),
+    /// or an agency it passed through (the one that forwarded it keeps sight of it).
+    async fn ensure_may_read_feedback(
+        &self,
+        user: &CurrentUser,
+        f: &Feedback,
+        events: &[Event],
+    ) -> ServiceResult<()> {
+        let access = user.access();
+        let mut codes = vec![f.agency_code.clone()];
+        for e in events {
+            codes.push(e.agency.clone());
+        }
+        codes.sort();
+        codes.dedup();
+        let reference = self.reference().await?;
+        for code in codes {
+            if access.may_read(&reference.chain(&code)) {
+                return Ok(());
+            }
+        }
+        Err(no_such_feedback())
+    }
+
+    /// A feedback the user may read.
+    pub async fn feedback(&self, user: &CurrentUser, reference: &str) -> ServiceResult<View> {
+        let reference = reference.trim();
+        let feedback = repo::find(self.db(), reference)
+            .await?
+            .ok_or_else(no_such_feedback)?;
+        let events = repo::events(self.db(), feedback.id).await?;
+        self.ensure_may_read_feedback(user, &feedback, &events).await?;
+        let allowed = rules::allowed_actions(status_of(&feedback));
+        let may_act = may_act_in(user, feedback.agency_id);
+        Ok(View {
+            feedback,
+            events,
+            allowed,
+            may_act,
+        })
+    }
+
+    /// Takes an action on a feedback.
+    pub async fn act_on_feedback(
+        &self,
+        user: &CurrentUser,
+        reference: &str,
+        action: Action,
+        input: &ActionInput,
+    ) -> ServiceResult<Feedback> {
+        let now = self.now();
+        let seen = self.feedback(user, reference).await?;
+        let f = &seen.feedback;
+        if !seen.may_act {
+            return Err(ServiceError::Forbidden(msg!(
+                "feedback.act_forbidden",
+                &f.agency_code
+            )));
+        }
+        if let Some(v) = input.expected_version
+            && v != f.version
+        {
+            return Err(ServiceError::Conflict(msg!("feedback.changed", v, f.version)));
+        }
+        let from = seen.status();
+        let Some(to) = rules::next_status(from, action) else {
+            return Err(ServiceError::Illegal {
+                msg: msg!(
+                    "feedback.illegal",
+                    label(action.label_vi(), action.as_str()),
+                    label(from.label_vi(), from.as_str())
+                ),
+                allowed: seen.allowed.iter().map(|a| a.as_str()).collect(),
+            });
+        };
+        let text_in = if action == Action::Answer {
+            &input.answer
+        } else {
+            &input.note
+        };
+        let text = rules::check_action_text(action, text_in).map_err(|e| ServiceError::Invalid(vec![e]))?;
+        let category = match input.category.as_deref().map(str::trim) {
+            _ if action != Action::Classify => None,
+            None | Some("") => Some(Category::default_for(f.dossier_code.is_some())),
+            Some(c) => Some(
+                c.parse::<Category>()
+                    .map_err(|_| ServiceError::invalid("category", msg!("feedback.category")))?,
+            ),
+        };
+        let target = match action {
+            Action::Forward => Some(self.forward_target(f, input.to_agency.as_deref()).await?),
+            _ => None,
+        };
+        let target_deadlines = match &target {
+            Some(t) => {
+                let rules = self.feedback_rules().await?;
+                let legal = self.legal_time(Some(&t.code)).await?;
+                Some(Deadlines::starting(&legal.clock(), now, &rules))
+            }
+            None => None,
+        };
+
+        let mut tx = self.db().begin().await?;
+        let mut f = repo::find_tx(&mut tx, &f.reference)
+            .await?
+            .ok_or_else(no_such_feedback)?;
+        if f.version != seen.feedback.version {
+            return Err(ServiceError::Conflict(msg!(
+                "feedback.changed",
+                seen.feedback.version,
+                f.version
+            )));
+        }
+        let agency_before = f.agency_id;
+        let mut agency_name = f.agency_name.clone();
+        let mut note = text.clone();
+        let event_due = match action {
+            Action::Classify | Action::Forward | Action::Reject => Some(f.forward_due_at),
+            Action::Process | Action::Answer => Some(f.answer_due_at),
+            Action::Publish => None,
+        };
+        match action {
+            Action::Classify => f.category = category.map(|c| c.as_str().to_string()),
+            Action::Forward => {
+                let (t, d) = target
+                    .as_ref()
+                    .zip(target_deadlines)
+                    .ok_or_else(|| ServiceError::invalid("to_agency", msg!("feedback.to_agency")))?;
+                f.agency_id = t.id;
+                agency_name = t.name.clone();
+                f.clock_started_at = d.started_at;
+                f.forward_due_at = d.forward_due_at;
+                f.answer_due_at = d.answer_due_at;
+            }
+            Action::Reject => {
+                f.reject_reason = text.clone();
+                f.closed_at = Some(now);
+            }
+            Action::Process => {}
+            Action::Answer => {
+                f.answer = text.clone();
+                f.answered_by = user.principal.username.clone();
+                f.closed_at = Some(now);
+                // The answer itself is stored on the feedback; the event only marks it.
+                note.clear();
+            }
+            Action::Publish => {
+                f.published = true;
+                f.published_at = Some(now);
+            }
+        }
+        f.status = to.as_str().into();
+        let search = rules::search_text(&f.reference, &f.subject, &f.content, &f.answer, &agency_name);
+        repo::save(&mut tx, &f, &search, now).await?;
+        repo::append_event(
+            &mut tx,
+            f.id,
+            &repo::NewEvent {
+                at: now,
+                actor: &user.principal.username,
+                action: action.as_str(),
+                from_status: from.as_str(),
+                to_status: to.as_str(),
+                agency_id: agency_before,
+                to_agency_id: target.as_ref().map(|t| t.id),
+                due_at: event_due,
+                note: &note,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        repo::find(self.db(), &f.reference)
+            .await?
+            .ok_or_else(no_such_feedback)
+    }
+
+    async fn forward_target(&self, f: &Feedback, to: Option<&str>) -> ServiceResult<Agency> {
+        let code = to.map(str::trim).unwrap_or("");
+        if code.is_empty() {
+            return Err(ServiceError::invalid("to_agency", msg!("feedback.to_agency")));
+        }
+        let agency = agencies::by_code(self.db(), code)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("to_agency", msg!("agency.unknown", quoted(code))))?;
+        if agency.id == f.agency_id {
+            return Err(ServiceError::invalid("to_agency", msg!("feedback.same_agency")));
+        }
+        Ok(agency)
+    }
+
+    /// A page of the feedback the user may see (`Services::scope`: officer agencies,
+    /// supervised subtrees, everything for an administrator), open ones first.
+    pub async fn feedback_list(
+        &self,
+        user: &CurrentUser,
+        status: Option<Status>,
+        q: Option<&str>,
+        page: u32,
+    ) -> ServiceResult<(Vec<Feedback>, i64)> {
+        let scope = self.scope(user).await?;
+        let filter = repo::ListFilter {
+            agency_ids: scope,
+            status: status.map(|s| s.as_str().to_string()),
+            q: q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string),
+        };
+        Ok(repo::list(self.db(), &filter, page, PER_PAGE).await?)
+    }
+
+    /// A page of published answers matching `q` (with or without diacritics).
+    pub async fn published_feedback(
+        &self,
+        q: Option<&str>,
+        page: u32,
+    ) -> ServiceResult<(Vec<Feedback>, i64)> {
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        Ok(repo::published(self.db(), q, page, PER_PAGE).await?)
+    }
+}
+
+/// The number of pages for a total.
+pub fn page_count(total: i64) -> u64 {
+    (u64::try_from(total).unwrap_or(0))
+        .div_ceil(u64::from(PER_PAGE))
+        .max(1)
+}

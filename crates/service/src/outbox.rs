@@ -1,0 +1,268 @@
+//! Delivery of outbox rows (national-portal sync, citizen notifications): at least once, in
+//! order, retried with backoff by a background worker. Sinks are ports: the built-in one
+//! appends JSON lines to files under `DATA_DIR/outbox/` (development, audits, a relay); with
+//! `--smtp-url`, messages for an e-mail address also go out by SMTP.
+
+use crate::Services;
+use motcua_store::repo::lifecycle;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a topic's messages go.
+pub trait Sink: Send + Sync {
+    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String>;
+
+    /// Delivers `(topic, payload)` messages in order, stopping at the first failure: how many
+    /// were delivered, and that failure. Sinks that can make a batch durable at once (one
+    /// fsync per file instead of one per message) override it.
+    fn deliver_all(&self, messages: &[(String, String)]) -> (usize, Option<String>) {
+        for (i, (topic, payload)) in messages.iter().enumerate() {
+            if let Err(e) = self.deliver(topic, payload) {
+                return (i, Some(e));
+            }
+        }
+        (messages.len(), None)
+    }
+}
+
+/// Appends each message as one JSON line to `DIR/{topic}.jsonl`.
+pub struct FileSink {
+    pub dir: PathBuf,
+}
+
+impl FileSink {
+    fn open(&self, topic: &str) -> Result<std::fs::File, String> {
+        if !topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("bad topic {topic:?}"));
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(format!("{topic}.jsonl")))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Sink for FileSink {
+    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
+        self.deliver_all(&[(topic.to_string(), payload.to_string())])
+            .1
+            .map_or(Ok(()), Err)
+    }
+
+    /// Appends every message to its topic's file, then makes each file durable once. A
+    /// failed write stops the batch; a failed fsync counts nothing as delivered (they are
+    /// delivered again: receivers are idempotent on `event_seq`).
+    fn deliver_all(&self, messages: &[(String, String)]) -> (usize, Option<String>) {
+        use std::io::Write;
+        let mut files: Vec<(&str, std::fs::File)> = Vec::new();
+        let mut written = 0;
+        let mut failure = None;
+        for (topic, payload) in messages {
+            let file = match files.iter().position(|(t, _)| *t == topic.as_str()) {
+                Some(i) => &mut files[i].1,
+                None => match self.open(topic) {
+                    Ok(f) => {
+                        files.push((topic, f));
+                        &mut files.last_mut().expect("just pushed").1
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                },
+            };
+            if let Err(e) = writeln!(file, "{payload}") {
+                failure = Some(e.to_string());
+                break;
+            }
+            written += 1;
+        }
+        for (_, f) in &files {
+            if let Err(e) = f.sync_data() {
+                return (0, Some(e.to_string()));
+            }
+        }
+        (written, failure)
+    }
+}
+
+/// Sends messages addressed to an e-mail (one-time codes, dossier notices with an e-mail)
+/// through an SMTP relay, then hands every message to the next sink (the file log).
+pub struct SmtpSink {
+    transport: lettre::SmtpTransport,
+    from: lettre::message::Mailbox,
+    pub next: Box<dyn Sink>,
+}
+
+impl SmtpSink {
+    /// `url`: `smtp://HOST[:PORT]` of a relay that accepts mail from this server (plain SMTP,
+    /// e.g. the local MTA). `from`: the sender, e.g. `Một cửa <noreply@example.gov.vn>`.
+    pub fn new(url: &str, from: &str, next: Box<dyn Sink>) -> Result<Self, String> {
+        let rest = url
+            .strip_prefix("smtp://")
+            .ok_or_else(|| format!("unsupported SMTP URL {url:?}: use smtp://HOST[:PORT]"))?
+            .trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse::<u16>()
+                    .map_err(|_| format!("bad SMTP port in {url:?}"))?,
+            ),
+            None => (rest.to_string(), 25),
+        };
+        if host.is_empty() {
+            return Err(format!("no host in SMTP URL {url:?}"));
+        }
+        let from = from
+            .parse()
+            .map_err(|e| format!("invalid sender {from:?}: {e}"))?;
+        let transport = lettre::SmtpTransport::builder_dangerous(host)
+            .port(port)
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        Ok(Self {
+            transport,
+            from,
+            next,
+        })
+    }
+}
+
+/// The e-mail address and text of a citizen notification, if it has one.
+fn email_of(payload: &serde_json::Value) -> Option<(String, String)> {
+    let to = match payload["channel"].as_str() {
+        Some("email") => payload["to"].as_str(),
+        Some(_) => None,
+        None => payload["email"].as_str(),
+    }?;
+    (!to.is_empty()).then(|| {
+        (
+            to.to_string(),
+            payload["message"].as_str().unwrap_or_default().to_string(),
+        )
+    })
+}
+
+impl Sink for SmtpSink {
+    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
+        use lettre::Transport;
+        if topic == "notify_citizen"
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(payload)
+            && let Some((to, text)) = email_of(&v)
+        {
+            let to = to.parse().map_err(|e| format!("bad recipient {to:?}: {e}"))?;
+            let email = lettre::Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject("Thông báo từ Hệ thống một cửa điện tử")
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(text)
+                .map_err(|e| e.to_string())?;
+            self.transport.send(&email).map_err(|e| format!("SMTP: {e}"))?;
+        }
+        self.next.deliver(topic, payload)
+    }
+}
+
+/// Delivers what is pending (up to `limit`); returns how many were delivered. Sinks may block
+/// (files, SMTP), so they run on the blocking pool.
+pub async fn deliver_pending(
+    services: &Services,
+    sink: Arc<dyn Sink>,
+    limit: i64,
+) -> Result<usize, motcua_store::StoreError> {
+    let rows = lifecycle::pending_outbox(services.db(), limit).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let messages: Vec<(String, String)> = rows.into_iter().map(|(_, t, p, _)| (t, p)).collect();
+    let (delivered, failure, messages) = tokio::task::spawn_blocking(move || {
+        let (n, e) = sink.deliver_all(&messages);
+        (n, e, messages)
+    })
+    .await
+    .unwrap_or_else(|e| (0, Some(format!("sink failed: {e}")), Vec::new()));
+    // One write transaction for the whole batch: the delivered rows, then the failed one.
+    // Short, so it joins the requests' group commit rather than ending their group.
+    let now = services.now();
+    let mut tx = services.db().begin_grouped().await?;
+    lifecycle::outbox_delivered(&mut tx, &ids[..delivered], now).await?;
+    if let Some(e) = &failure
+        && let Some(&id) = ids.get(delivered)
+    {
+        lifecycle::outbox_attempt(&mut tx, id, Some(e), now).await?;
+        let topic = messages.get(delivered).map(|m| m.0.as_str()).unwrap_or("");
+        // Keep order: the rest waits for the failed one to go through.
+        tracing::warn!(id, topic, error = %e, "outbox delivery failed; will retry");
+    }
+    tx.commit().await?;
+    Ok(delivered)
+}
+
+/// Outbox ids looked at per trimming transaction: short, so requests keep the writer.
+const TRIM_CHUNK: i64 = 1000;
+
+/// One trimming pass (docs/operations.md): clears the payloads of messages delivered more
+/// than `keep` before now, a chunk per short transaction with a pause between, until it
+/// reaches a row not old enough. Returns how many were cleared.
+pub async fn trim_delivered(
+    services: &Services,
+    keep: chrono::Duration,
+) -> Result<u64, motcua_store::StoreError> {
+    let cutoff = services.now() - keep;
+    let mut cleared = 0;
+    while let Some(n) = lifecycle::trim_outbox(services.db(), cutoff, TRIM_CHUNK).await? {
+        cleared += n;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(cleared)
+}
+
+/// Trims delivered payloads kept longer than `keep_days` (0: never): a pass at start, then
+/// every hour.
+pub fn spawn_trimmer(services: Services, keep_days: u32) -> Option<tokio::task::JoinHandle<()>> {
+    if keep_days == 0 {
+        return None;
+    }
+    let keep = chrono::Duration::days(i64::from(keep_days));
+    Some(tokio::spawn(async move {
+        loop {
+            match trim_delivered(&services, keep).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    cleared = n,
+                    keep_days,
+                    "outbox: payloads of old deliveries cleared"
+                ),
+                Err(e) => tracing::warn!(error = %e, "outbox trimming error; trying again in an hour"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }))
+}
+
+/// Rows delivered per batch (one sink call, one write transaction).
+const BATCH: i64 = 500;
+
+/// Runs delivery every second until the process stops (at once again after a full batch, so
+/// a backlog drains); backs off to 30 s on failures.
+pub fn spawn_worker(services: Services, sink: Arc<dyn Sink>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut wait = Duration::from_secs(1);
+        loop {
+            match deliver_pending(&services, sink.clone(), BATCH).await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => wait = Duration::from_secs(1),
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox worker error");
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+            }
+            tokio::time::sleep(wait).await;
+        }
+    })
+}

@@ -1,0 +1,291 @@
+//! A citizen's own dossier (`/cong-dan/ho-so/{key}`): status and timeline, handing in a
+//! requested supplement, asking to withdraw, downloading the electronic result, and rating
+//! the service once the dossier is finished (the citizen's questions of DOMAIN.md §7).
+
+use crate::AppState;
+use crate::auth::citizen;
+use crate::error::{PageError, page_message, status_of};
+use crate::i18n;
+use crate::pages::Chrome;
+use crate::pages::common::{csrf_rejected, file_response, see_other, when_or_empty as when};
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use motcua_domain::dossier::Status;
+use motcua_domain::dossier::machine::Action;
+use motcua_service::auth::constant_time_eq;
+use motcua_service::citizens::{Citizen, OwnDossier};
+use motcua_service::dossiers::{ActionInput, Actor};
+use std::collections::HashMap;
+
+/// The citizen's questions: (key, indicator, question, answers scored 2/1/0).
+pub const QUESTIONS: [(&str, u8, &str, [&str; 3]); 3] = [
+    (
+        "q5",
+        5,
+        "Hồ sơ được giải quyết theo cách “4 tại chỗ” (tiếp nhận, thẩm định, phê duyệt, trả kết quả tại bộ phận một cửa)?",
+        ["Có, hoàn toàn", "Một phần", "Không"],
+    ),
+    (
+        "q6",
+        6,
+        "Thủ tục được công khai đầy đủ, dễ hiểu (thành phần hồ sơ, thời hạn, phí, mẫu đơn)?",
+        ["Đầy đủ, rõ ràng", "Có nhưng chưa đầy đủ", "Không"],
+    ),
+    (
+        "q7",
+        7,
+        "Thái độ của cán bộ, công chức khi hướng dẫn, tiếp nhận và giải quyết?",
+        ["Lịch sự, tận tình", "Bình thường", "Gây phiền hà, sách nhiễu"],
+    ),
+];
+
+/// The same questions in English.
+pub const QUESTIONS_EN: [(&str, u8, &str, [&str; 3]); 3] = [
+    (
+        "q5",
+        5,
+        "Was your dossier handled “4 on the spot” (received, appraised, approved and returned at the one-stop desk)?",
+        ["Yes, fully", "Partly", "No"],
+    ),
+    (
+        "q6",
+        6,
+        "Was the procedure published in full and easy to understand (documents, time limit, fees, forms)?",
+        ["In full and clearly", "Published but incomplete", "No"],
+    ),
+    (
+        "q7",
+        7,
+        "How did the officials behave when guiding you, receiving and handling your dossier?",
+        ["Polite and helpful", "Ordinary", "Caused trouble or harassment"],
+    ),
+];
+
+/// The citizen's questions in the language of the page.
+pub fn questions() -> &'static [(&'static str, u8, &'static str, [&'static str; 3]); 3] {
+    if i18n::is_en() { &QUESTIONS_EN } else { &QUESTIONS }
+}
+
+#[derive(Template)]
+#[template(path = "citizen_dossier.html")]
+struct Page {
+    chrome: Chrome,
+    csrf: String,
+    key: String,
+    procedure_name: String,
+    status_label: String,
+    due: String,
+    missing: Option<String>,
+    steps: Vec<(String, String, String)>,
+    can_supplement: bool,
+    can_withdraw: bool,
+    result: bool,
+    can_rate: bool,
+    rated: Option<String>,
+    error: Option<String>,
+    flash: Option<&'static str>,
+}
+
+/// The signed-in citizen and their session's CSRF token, and their dossier; a redirect to
+/// sign in, or not found for anyone else's dossier.
+async fn owned(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+) -> Result<(Citizen, String, OwnDossier), Response> {
+    let Some((c, csrf)) = citizen(state, headers).await else {
+        return Err(see_other("/cong-dan/dang-nhap"));
+    };
+    match state.services.own_dossier(c.id, key).await {
+        Ok(d) => Ok((c, csrf, d)),
+        Err(e) => Err(PageError::from(e).into_response()),
+    }
+}
+
+async fn render(
+    csrf: String,
+    own: OwnDossier,
+    status: StatusCode,
+    error: Option<String>,
+    flash: Option<&'static str>,
+) -> Result<Response, PageError> {
+    let d = &own.dossier;
+    let st = d.status();
+    let rated = own.rating;
+    let page = Page {
+        chrome: Chrome::default(),
+        csrf,
+        key: d.key(),
+        procedure_name: d.procedure_name.clone(),
+        status_label: i18n::status_label(st).into(),
+        due: when(d.due_at),
+        missing: own.missing,
+        steps: own
+            .steps
+            .iter()
+            .map(|s| (s.name.clone(), when(s.started_at), when(s.completed_at)))
+            .collect(),
+        can_supplement: st == Status::AwaitingSupplement,
+        can_withdraw: matches!(
+            st,
+            Status::Received | Status::Processing | Status::AwaitingSupplement | Status::AwaitingPayment
+        ),
+        result: matches!(st, Status::Resolved | Status::Returned) && d.result_file.is_some(),
+        can_rate: matches!(
+            st,
+            Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped
+        ) && rated.is_none(),
+        rated: rated.map(|s| {
+            i18n::t(match s.as_str() {
+                "very_satisfied" => "dossier.very_satisfied",
+                "satisfied" => "dossier.satisfied",
+                _ => "dossier.not_satisfied",
+            })
+            .to_string()
+        }),
+        error,
+        flash,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    let (_, csrf, d) = match owned(&state, &headers, &key).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    render(csrf, d, StatusCode::OK, None, None).await
+}
+
+/// Downloads the electronic result (owner only).
+async fn result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    let Some((c, _)) = citizen(&state, &headers).await else {
+        return Ok(see_other("/cong-dan/dang-nhap"));
+    };
+    let (mut meta, bytes) = state.services.own_result(c.id, &key).await?;
+    meta.filename = format!("ket-qua-{}", meta.filename);
+    Ok(file_response(&meta, bytes, true))
+}
+
+/// The citizen's forms: `what` is `bo-sung` (hand in the supplement), `rut` (withdraw) or
+/// `danh-gia` (rate).
+async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((key, what)): Path<(String, String)>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (c, csrf, d) = match owned(&state, &headers, &key).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Ok(Some(f)) = multipart.next_field().await {
+        let name = f.name().unwrap_or("").to_string();
+        if name == "file" {
+            let filename = f.file_name().unwrap_or("bo-sung.pdf").to_string();
+            if let Ok(b) = f.bytes().await
+                && !b.is_empty()
+            {
+                file = Some((filename, b.to_vec()));
+            }
+        } else if let Ok(v) = f.text().await {
+            fields.insert(name, v);
+        }
+    }
+    if !constant_time_eq(
+        csrf.as_bytes(),
+        fields.get("csrf").map(String::as_bytes).unwrap_or(b""),
+    ) {
+        return Err(csrf_rejected());
+    }
+    let fail = |status: StatusCode, msg: String| render(csrf.clone(), d.clone(), status, Some(msg), None);
+    let refused = |e: motcua_service::ServiceError| (status_of(&e), page_message(&e, i18n::lang()));
+    let actor = Actor::Citizen {
+        id: c.id,
+        login: &c.login,
+    };
+    let done: &'static str = match what.as_str() {
+        "bo-sung" => {
+            let Some((name, bytes)) = file else {
+                return fail(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    i18n::t("dossier.choose_file").into(),
+                )
+                .await;
+            };
+            let meta = match state.services.store_scan(&name, &bytes).await {
+                Ok(m) => m,
+                Err(e) => {
+                    let (status, msg) = refused(e);
+                    return fail(status, i18n::t1("dossier.bad_file", msg)).await;
+                }
+            };
+            let input = ActionInput {
+                file: Some(format!("sha256:{}", meta.sha256)),
+                ..Default::default()
+            };
+            if let Err(e) = state
+                .services
+                .act(actor, &key, Action::ReceiveSupplement, input)
+                .await
+            {
+                let (status, msg) = refused(e);
+                return fail(status, msg).await;
+            }
+            i18n::t("dossier.supplemented")
+        }
+        "rut" => {
+            let input = ActionInput {
+                note: fields.get("reason").cloned().unwrap_or_default(),
+                ..Default::default()
+            };
+            if let Err(e) = state.services.act(actor, &key, Action::Withdraw, input).await {
+                let (status, msg) = refused(e);
+                return fail(status, msg).await;
+            }
+            i18n::t("dossier.withdrawn")
+        }
+        "danh-gia" => {
+            let answers: Vec<(String, u8)> = motcua_service::citizens::QUESTIONS
+                .iter()
+                .filter_map(|q| Some((q.to_string(), fields.get(*q)?.parse::<u8>().ok()?)))
+                .collect();
+            let satisfaction = fields.get("satisfaction").cloned().unwrap_or_default();
+            if let Err(e) = state
+                .services
+                .rate_dossier(c.id, &key, &answers, &satisfaction)
+                .await
+            {
+                let (status, msg) = refused(e);
+                return fail(status, msg).await;
+            }
+            i18n::t("dossier.thanks")
+        }
+        _ => return Err(PageError::not_found()),
+    };
+    let d = state.services.own_dossier(c.id, &key).await?;
+    render(csrf, d, StatusCode::OK, None, Some(done)).await
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post as post_route};
+    axum::Router::new()
+        .route("/cong-dan/ho-so/{key}", get(show))
+        .route("/cong-dan/ho-so/{key}/ket-qua", get(result))
+        .route(
+            "/cong-dan/ho-so/{key}/{what}",
+            post_route(post).layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
+        )
+}

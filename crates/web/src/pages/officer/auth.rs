@@ -1,0 +1,154 @@
+//! Sign-in and sign-out pages. The login form carries a CSRF token bound to a short-lived
+//! cookie (there is no session yet); every later form carries the session's token.
+
+use crate::AppState;
+use crate::auth::{PageUser, SESSION_COOKIE, client_address};
+use crate::cookies::{Cookie, cookie};
+use crate::error::PageError;
+use crate::pages::Chrome;
+use crate::pages::common::{CsrfForm, FormToken, csrf_rejected, form_token_ok, see_other};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use motcua_service::ServiceError;
+use motcua_service::auth::SESSION_HOURS;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+}
+
+const LOGIN_CSRF_COOKIE: &str = "motcua_login_csrf";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    chrome: Chrome,
+    form_csrf: &'a str,
+    next: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths: never redirect a signed-in officer to another site.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+fn login_page(form_csrf: &str, next: &str, username: &str, error: Option<&str>) -> Result<String, PageError> {
+    Ok(LoginPage {
+        chrome: Chrome::default(),
+        form_csrf,
+        next: safe_next(next),
+        username,
+        error,
+    }
+    .render()?)
+}
+
+/// The login form's token, in its cookie for an hour.
+fn login_token(state: &AppState) -> FormToken {
+    FormToken::new(state, LOGIN_CSRF_COOKIE, "/login", 3600)
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    let t = login_token(&state);
+    let html = login_page(&t.token, &q.next, "", None)?;
+    Ok(([(SET_COOKIE, t.set_cookie)], Html(html)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let retry = |status: StatusCode, msg: &str| -> Result<Response, PageError> {
+        let t = login_token(&state);
+        let html = login_page(&t.token, &form.next, &form.username, Some(msg))?;
+        Ok((status, [(SET_COOKIE, t.set_cookie)], Html(html)).into_response())
+    };
+    if !form_token_ok(&headers, LOGIN_CSRF_COOKIE, &form.csrf) {
+        return retry(
+            StatusCode::BAD_REQUEST,
+            "Phiên biểu mẫu đã hết hạn. Vui lòng đăng nhập lại.",
+        );
+    }
+    if form.username.trim().is_empty() || form.password.is_empty() {
+        return retry(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Nhập tên đăng nhập và mật khẩu.",
+        );
+    }
+    let address = client_address(&extensions);
+    let user_id = match state
+        .services
+        .sign_in(&form.username, &form.password, &address)
+        .await
+    {
+        Ok(id) => id,
+        Err(e @ ServiceError::TooMany { .. }) => {
+            return retry(
+                StatusCode::TOO_MANY_REQUESTS,
+                &crate::error::page_message(&e, crate::i18n::lang()),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Some(user_id) = user_id else {
+        return retry(
+            StatusCode::UNAUTHORIZED,
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+        );
+    };
+    let secret = state.services.start_session(user_id).await?;
+    let cookie = state.set_cookie(Cookie::new(SESSION_COOKIE, &secret, SESSION_HOURS * 3600));
+    Ok(([(SET_COOKIE, cookie)], see_other(safe_next(&form.next))).into_response())
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    if !user.csrf_ok(&form.csrf) {
+        return Err(csrf_rejected());
+    }
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state.services.end_session(secret).await?;
+    }
+    let cleared = state.set_cookie(Cookie::new(SESSION_COOKIE, "", 0));
+    Ok(([(SET_COOKIE, cleared)], see_other("/")).into_response())
+}

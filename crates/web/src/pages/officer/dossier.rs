@@ -1,0 +1,808 @@
+//! The officer's dossier page: everything about one dossier, its timeline and event log, the
+//! forms for the actions the officer may take now, and downloads of its own files. Rules and
+//! authorisation belong to `Services::act`; this module only shows them and posts to them.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::{PageError, page_message, status_of};
+use crate::pages::Chrome;
+use crate::pages::common::{
+    Errors, bad_request, channel_vi, csrf_rejected, event_action_vi, event_instant, file_response,
+    full_names, is_sha256, person, return_method_vi, see_other, status_vi, timing_vi, url_encode, when,
+    when_opt,
+};
+use crate::pages::public::{Choice, limit_vi, role_vi};
+use askama::Template;
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDateTime;
+use motcua_domain::access::Role;
+use motcua_domain::calendar;
+use motcua_domain::dossier::Status;
+use motcua_domain::dossier::machine::{self, Action, Place};
+use motcua_service::ServiceError;
+use motcua_service::dossiers::{ActionInput, Actor, View, step_timing};
+use motcua_store::repo::{agencies, files, users};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ho-so/{key}", get(show))
+        .route(
+            "/ho-so/{key}/xu-ly/{action}",
+            post(take_action).layer(DefaultBodyLimit::max(crate::linger::MAX_BODY_BYTES)),
+        )
+        .route("/ho-so/{key}/tep/{sha256}", get(download))
+}
+
+/// Reading a dossier for a page: someone else's dossier is simply not found.
+pub(super) async fn load(state: &AppState, user: &CurrentUser, key: &str) -> Result<View, PageError> {
+    Ok(state.services.dossier(user, key).await?)
+}
+
+/// The time limit a dossier was received under (its case and channel), in Vietnamese.
+pub(super) async fn statutory_limit(state: &AppState, v: &View) -> Result<(String, String), PageError> {
+    let d = &v.dossier;
+    let Ok(stored) = state
+        .services
+        .procedure(&d.procedure_code, Some(d.procedure_version))
+        .await
+    else {
+        return Ok((d.case_code.clone(), String::new()));
+    };
+    let spec = stored.spec;
+    let Some(case) = spec.case(&d.case_code).or(spec.cases.first()) else {
+        return Ok((d.case_code.clone(), limit_vi(&spec.time_limit)));
+    };
+    Ok((
+        case.name.clone(),
+        limit_vi(spec.limit_text(case, d.channel == "online")),
+    ))
+}
+
+/// A file sent with a page form.
+pub(super) struct Upload {
+    pub field: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart form as posted: its text fields and its files (empty file inputs left out).
+pub(super) struct Posted {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<Upload>,
+}
+
+impl Posted {
+    /// The first value of a text field ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, _)| k == name)
+    }
+    pub fn file(&self, name: &str) -> Option<&Upload> {
+        self.files.iter().find(|f| f.field == name)
+    }
+}
+
+/// Reads a whole multipart form (the body limit bounds it) before anything is decided, so
+/// that the CSRF token is checked before any file is stored.
+pub(super) async fn read_posted(mp: Result<Multipart, MultipartRejection>) -> Result<Posted, PageError> {
+    let unreadable = || bad_request("Không đọc được biểu mẫu đã gửi. Vui lòng tải lại trang và gửi lại.");
+    let too_large = || {
+        PageError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Dữ liệu gửi lên quá lớn: mỗi tệp tối đa 10 MiB, mỗi lần gửi tối đa 20 MiB.",
+        )
+    };
+    let mut mp = mp.map_err(|_| unreadable())?;
+    let mut posted = Posted {
+        fields: Vec::new(),
+        files: Vec::new(),
+    };
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(unreadable()),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let filename = field.file_name().map(str::to_string);
+        let read = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                unreadable()
+            }
+        };
+        match filename {
+            Some(filename) => {
+                let bytes = field.bytes().await.map_err(read)?;
+                // An empty file input still sends a part with no name and no bytes.
+                if filename.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                posted.files.push(Upload {
+                    field: name,
+                    filename,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            None => {
+                let text = field.text().await.map_err(read)?;
+                posted.fields.push((name, text));
+            }
+        }
+    }
+    Ok(posted)
+}
+
+/// The last path segment of a browser's filename, at most 200 characters.
+fn display_name(filename: &str) -> String {
+    let name = filename.trim().rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let name: String = name.chars().take(200).collect();
+    if name.is_empty() {
+        "tep-dinh-kem".into()
+    } else {
+        name
+    }
+}
+
+/// Stores a scan sent with a form; its `sha256:…` reference, or why it was refused (in the
+/// page's language).
+pub(super) async fn store_upload(state: &AppState, u: &Upload) -> Result<String, String> {
+    match state
+        .services
+        .store_scan(&display_name(&u.filename), &u.bytes)
+        .await
+    {
+        Ok(meta) => Ok(format!("sha256:{}", meta.sha256)),
+        Err(e) => Err(page_message(&e, crate::i18n::lang())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /ho-so/{key}
+
+struct StepRow {
+    seq: i64,
+    name: String,
+    agency: String,
+    role: String,
+    assignee: String,
+    started: String,
+    due: String,
+    completed: String,
+    completed_by: String,
+    timing: &'static str,
+    timing_class: &'static str,
+    current: bool,
+    note: String,
+}
+
+struct ComponentRow {
+    kind: &'static str,
+    name: String,
+    originals: i64,
+    copies: i64,
+    required: bool,
+    provided: bool,
+    file_url: Option<String>,
+    file_name: String,
+}
+
+struct EventRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: &'static str,
+    from: &'static str,
+    to: &'static str,
+    note: String,
+}
+
+/// The form of one action the officer may take now.
+struct ActionForm {
+    action: &'static str,
+    label: &'static str,
+    needs_reason: bool,
+    note_label: &'static str,
+    note: String,
+    assignees: Vec<Choice>,
+    assignee_role: String,
+    to_agencies: Vec<Choice>,
+    to_agency_step: String,
+    new_due: bool,
+    /// Whether the form has a file input, and whether it must be filled.
+    file: bool,
+    file_required: bool,
+    file_label: &'static str,
+    result_number: bool,
+    method: bool,
+    error: Option<String>,
+}
+
+struct FormLink {
+    url: String,
+    label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dossier_view.html")]
+struct DossierPage {
+    chrome: Chrome,
+    key: String,
+    code: Option<String>,
+    version: i64,
+    status_label: &'static str,
+    status_number: u8,
+    procedure_code: String,
+    procedure_name: String,
+    procedure_version: i64,
+    case_name: String,
+    time_limit: String,
+    channel: &'static str,
+    agency_name: String,
+    applicant_kind: &'static str,
+    applicant_name: String,
+    id_label: &'static str,
+    id_number: String,
+    phone: String,
+    email: String,
+    address: String,
+    submitter_name: String,
+    request: String,
+    submitted: Option<String>,
+    accept_due: Option<String>,
+    received: Option<String>,
+    received_by: String,
+    due: Option<String>,
+    original_due: Option<String>,
+    paused: Option<String>,
+    rescheduled: Option<String>,
+    finished: Option<String>,
+    returned: Option<String>,
+    return_method: Option<&'static str>,
+    result_number: Option<String>,
+    overdue: bool,
+    components: Vec<ComponentRow>,
+    steps: Vec<StepRow>,
+    events: Vec<EventRow>,
+    chain_valid: bool,
+    actions: Vec<ActionForm>,
+    form_links: Vec<FormLink>,
+    flash: Option<String>,
+    errors: Errors,
+}
+
+/// A form field of an action form kept after a refusal.
+#[derive(Default)]
+struct Kept {
+    action: Option<Action>,
+    note: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ShowQuery {
+    done: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(key): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Html<String>, PageError> {
+    let v = load(&state, &user, &key).await?;
+    let flash = q
+        .done
+        .as_deref()
+        .and_then(|a| a.parse::<Action>().ok())
+        .map(|a| format!("Đã thực hiện: {}.", a.label_vi()));
+    Ok(Html(
+        render(&state, &user, &v, flash, Errors::default(), Kept::default()).await?,
+    ))
+}
+
+/// Whether the user could take the action now (the service decides for good; this only
+/// keeps forms that cannot work off the page).
+fn may_take(user: &CurrentUser, v: &View, action: Action) -> bool {
+    let d = &v.dossier;
+    let access = user.access();
+    let cur_idx = v
+        .steps
+        .iter()
+        .position(|s| s.completed_at.is_none() && s.started_at.is_some());
+    let cur = cur_idx.map(|i| &v.steps[i]);
+    if v.status() == Status::Submitted && action == Action::RequestSupplement {
+        return access.may_act(d.agency_id, Role::ReceivingOfficer);
+    }
+    let who = machine::actor_for(action);
+    let place = match who.place {
+        Place::ReceivingAgency => Some(d.agency_id),
+        Place::CurrentStep => cur.and_then(|s| s.agency_id),
+    };
+    if !place.is_some_and(|a| who.roles.iter().any(|r| access.may_act(a, *r))) {
+        return false;
+    }
+    let has_next = cur_idx.is_some_and(|i| i + 1 < v.steps.len());
+    match action {
+        Action::Transfer => has_next,
+        Action::CompleteStep | Action::RequestSupplement | Action::RequestPayment => {
+            let Some(s) = cur else { return false };
+            let Some(agency) = s.agency_id else {
+                return false;
+            };
+            let holder = s.role.parse::<Role>().is_ok_and(|r| access.may_act(agency, r));
+            let assigned_ok = s.assignee_id.is_none_or(|a| a == user.principal.user_id)
+                || access.may_act(agency, Role::Leader);
+            // The approver finishes by approving; the last step by returning the result.
+            let completes = action != Action::CompleteStep || (has_next && s.role != "approver");
+            holder && assigned_ok && completes
+        }
+        _ => true,
+    }
+}
+
+fn note_label(action: Action) -> &'static str {
+    match action {
+        Action::RequestSupplement => "Nội dung cần bổ sung, hoàn thiện (in trên Mẫu 02)",
+        Action::Refuse => "Lý do từ chối tiếp nhận (in trên Mẫu 03)",
+        Action::Reschedule => "Lý do chậm trả kết quả, lời xin lỗi (in trên Mẫu 04)",
+        Action::Stop => "Lý do dừng giải quyết (in trên Mẫu 05)",
+        Action::Withdraw => "Lý do rút hồ sơ (theo đề nghị của người nộp)",
+        _ => "Ghi chú (không bắt buộc)",
+    }
+}
+
+async fn action_forms(
+    state: &AppState,
+    user: &CurrentUser,
+    v: &View,
+    kept: &Kept,
+) -> Result<Vec<ActionForm>, PageError> {
+    let cur_idx = v
+        .steps
+        .iter()
+        .position(|s| s.completed_at.is_none() && s.started_at.is_some());
+    let mut out = Vec::new();
+    let mut all_agencies = None;
+    for action in v.allowed.iter().copied().filter(|a| may_take(user, v, *a)) {
+        let mut form = ActionForm {
+            action: action.as_str(),
+            label: action.label_vi(),
+            needs_reason: action.needs_reason(),
+            note_label: note_label(action),
+            note: String::new(),
+            assignees: Vec::new(),
+            assignee_role: String::new(),
+            to_agencies: Vec::new(),
+            to_agency_step: String::new(),
+            new_due: action == Action::Reschedule,
+            file: matches!(action, Action::Approve | Action::ReceiveSupplement),
+            file_required: action == Action::Approve,
+            file_label: match action {
+                Action::Approve => "Văn bản kết quả đã ký (PDF, JPEG hoặc PNG, tối đa 10 MiB)",
+                _ => "Bản quét hồ sơ bổ sung (không bắt buộc; PDF, JPEG hoặc PNG, tối đa 10 MiB)",
+            },
+            result_number: action == Action::Approve,
+            method: action == Action::ReturnResult,
+            error: None,
+        };
+        if kept.action == Some(action) {
+            form.note = kept.note.clone();
+            form.error = kept.error.clone();
+        }
+        if action == Action::Assign
+            && let Some(i) = cur_idx
+        {
+            let cur = &v.steps[i];
+            let target = if cur.role == "leader" && i + 1 < v.steps.len() {
+                &v.steps[i + 1]
+            } else {
+                cur
+            };
+            let agency_code = target
+                .agency_code
+                .clone()
+                .or(cur.agency_code.clone())
+                .unwrap_or_default();
+            form.assignee_role = role_vi(&target.role);
+            form.assignees = users::list(state.services.db(), Some(&agency_code))
+                .await?
+                .into_iter()
+                .filter(|u| {
+                    !u.disabled
+                        && u.roles
+                            .iter()
+                            .any(|(a, r)| *a == agency_code && *r == target.role)
+                })
+                .map(|u| Choice {
+                    label: format!("{} ({})", u.full_name, u.username),
+                    selected: target.assignee_username.as_deref() == Some(u.username.as_str()),
+                    value: u.username,
+                })
+                .collect();
+        }
+        if matches!(action, Action::Transfer | Action::CompleteStep)
+            && let Some(i) = cur_idx
+            && let Some(next) = v.steps.get(i + 1)
+            && next.agency_id.is_none()
+        {
+            let list = match &all_agencies {
+                Some(l) => l,
+                None => all_agencies.insert(agencies::list(state.services.db()).await?),
+            };
+            let cur_code = v.steps[i].agency_code.clone();
+            form.to_agency_step = next.name.clone();
+            form.to_agencies = list
+                .iter()
+                .filter(|a| next.agency_rule != "child" || a.parent_code == cur_code)
+                .map(|a| Choice::new(&a.code, &a.name, ""))
+                .collect();
+        }
+        out.push(form);
+    }
+    Ok(out)
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    v: &View,
+    flash: Option<String>,
+    errors: Errors,
+    kept: Kept,
+) -> Result<String, PageError> {
+    let d = &v.dossier;
+    let now = state.services.now();
+    let key = d.key();
+    let names = full_names(state).await?;
+    let (case_name, time_limit) = statutory_limit(state, v).await?;
+    let status = v.status();
+    let mut components = Vec::new();
+    for c in &v.components {
+        let file_name = match &c.file_sha256 {
+            Some(sha) => files::meta(state.services.db(), sha)
+                .await?
+                .map(|m| m.filename)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        components.push(ComponentRow {
+            kind: match c.kind.as_str() {
+                "supplement" => "Hồ sơ bổ sung",
+                "result" => "Kết quả giải quyết",
+                _ => "Thành phần hồ sơ",
+            },
+            name: c.name.clone(),
+            originals: c.originals,
+            copies: c.copies,
+            required: c.required,
+            provided: c.provided,
+            file_url: c
+                .file_sha256
+                .as_ref()
+                .map(|sha| format!("/ho-so/{key}/tep/{sha}")),
+            file_name,
+        });
+    }
+    let steps = v
+        .steps
+        .iter()
+        .map(|s| {
+            let timing = step_timing(s, now).unwrap_or("");
+            StepRow {
+                seq: s.seq,
+                name: s.name.clone(),
+                agency: s
+                    .agency_name
+                    .clone()
+                    .unwrap_or_else(|| "Chưa xác định (chọn khi chuyển bước)".into()),
+                role: role_vi(&s.role),
+                assignee: s
+                    .assignee_username
+                    .as_deref()
+                    .map(|u| person(&names, u))
+                    .unwrap_or_default(),
+                started: when_opt(s.started_at),
+                due: when_opt(s.due_at),
+                completed: when_opt(s.completed_at),
+                completed_by: s
+                    .completed_by
+                    .as_deref()
+                    .map(|u| person(&names, u))
+                    .unwrap_or_default(),
+                timing: timing_vi(timing),
+                timing_class: match timing {
+                    "late" | "overdue" => "timing-late",
+                    "early" => "timing-early",
+                    _ => "timing-ok",
+                },
+                current: s.started_at.is_some() && s.completed_at.is_none(),
+                note: s.note.clone(),
+            }
+        })
+        .collect();
+    let events = v
+        .events
+        .iter()
+        .map(|e| EventRow {
+            seq: e.seq,
+            at: event_instant(&e.at).map(when).unwrap_or_else(|| e.at.clone()),
+            actor: person(&names, &e.actor),
+            action: event_action_vi(&e.action),
+            // An intake has no status before it.
+            from: if e.action == "receive" {
+                "—"
+            } else {
+                status_vi(&e.from_status)
+            },
+            to: status_vi(&e.to_status),
+            note: e.note.clone(),
+        })
+        .collect();
+    let has = |action: &str| v.events.iter().any(|e| e.action == action);
+    let mut form_links = Vec::new();
+    if d.code.is_some() && d.received_at.is_some() {
+        form_links.push(FormLink {
+            url: format!("/ho-so/{key}/phieu-tiep-nhan"),
+            label: "Mẫu 01 — Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+        });
+    }
+    for (action, path, label) in [
+        (
+            "request_supplement",
+            "phieu-bo-sung",
+            "Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+        ),
+        (
+            "refuse",
+            "phieu-tu-choi",
+            "Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+        ),
+        (
+            "reschedule",
+            "phieu-xin-loi",
+            "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+        ),
+        (
+            "stop",
+            "thong-bao-dung",
+            "Mẫu 05 — Thông báo dừng giải quyết hồ sơ",
+        ),
+    ] {
+        if has(action) {
+            form_links.push(FormLink {
+                url: format!("/ho-so/{key}/{path}"),
+                label,
+            });
+        }
+    }
+    if d.received_at.is_some() {
+        form_links.push(FormLink {
+            url: format!("/ho-so/{key}/phieu-kiem-soat"),
+            label: "Mẫu 06 — Phiếu kiểm soát quá trình giải quyết hồ sơ",
+        });
+    }
+    let in_process = matches!(
+        status,
+        Status::Received | Status::Processing | Status::AwaitingPayment
+    );
+    let actions = action_forms(state, user, v, &kept).await?;
+    let organisation = d.applicant_kind == "organisation";
+    Ok(DossierPage {
+        chrome: Chrome::of(Some(user)),
+        key: key.clone(),
+        code: d.code.clone(),
+        version: d.version,
+        status_label: status.label_vi(),
+        status_number: status.number(),
+        procedure_code: d.procedure_code.clone(),
+        procedure_name: d.procedure_name.clone(),
+        procedure_version: d.procedure_version,
+        case_name,
+        time_limit,
+        channel: channel_vi(&d.channel),
+        agency_name: d.agency_name.clone(),
+        applicant_kind: if organisation { "Tổ chức" } else { "Công dân" },
+        applicant_name: d.applicant_name.clone(),
+        id_label: if organisation {
+            "Mã số thuế"
+        } else {
+            "Số định danh cá nhân"
+        },
+        id_number: d.applicant_id_number.clone(),
+        phone: d.phone.clone(),
+        email: d.email.clone(),
+        address: d.address.clone(),
+        submitter_name: d.submitter_name.clone(),
+        request: d.request.clone(),
+        submitted: d.submitted_at.map(when),
+        accept_due: d.accept_due_at.filter(|_| status == Status::Submitted).map(when),
+        received: d.received_at.map(when),
+        received_by: if d.received_by.is_empty() {
+            String::new()
+        } else {
+            person(&names, &d.received_by)
+        },
+        due: d.due_at.map(when),
+        original_due: d.original_due_at.filter(|o| Some(*o) != d.due_at).map(when),
+        paused: d.paused_at.map(when),
+        rescheduled: d.rescheduled_at.map(when),
+        finished: d.finished_at.map(when),
+        returned: d.returned_at.map(when),
+        return_method: d.return_method.as_deref().map(return_method_vi),
+        result_number: d.result_number.clone(),
+        overdue: in_process && d.paused_at.is_none() && d.due_at.is_some_and(|due| due < now),
+        components,
+        steps,
+        events,
+        chain_valid: motcua_service::dossiers::verify_chain(d.id, &v.events).is_ok(),
+        actions,
+        form_links,
+        flash,
+        errors,
+    }
+    .render()?)
+}
+
+// ---------------------------------------------------------------------------------------
+// POST /ho-so/{key}/xu-ly/{action}
+
+/// A `datetime-local` value read on the legal clock, as RFC 3339.
+fn local_input_to_rfc3339(text: &str) -> Option<String> {
+    let text = text.trim();
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    calendar::check_date(naive.date()).ok()?;
+    Some(calendar::to_local(calendar::from_local(naive)).to_rfc3339())
+}
+
+async fn take_action(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((key, action)): Path<(String, String)>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let action: Action = action.parse().map_err(|_| PageError::not_found())?;
+    let posted = read_posted(mp).await?;
+    if !user.csrf_ok(posted.get("csrf")) {
+        return Err(csrf_rejected());
+    }
+    let opt = |name: &str| Some(posted.get(name).trim().to_string()).filter(|s| !s.is_empty());
+    let mut input = ActionInput {
+        note: posted.get("note").trim().to_string(),
+        expected_version: None,
+        assignee: opt("assignee"),
+        to_agency: opt("to_agency"),
+        new_due: None,
+        file: None,
+        result_number: opt("result_number"),
+        method: opt("method"),
+    };
+    let mut problem: Option<String> = None;
+    if let Some(v) = opt("expected_version") {
+        match v.parse::<i64>() {
+            Ok(v) => input.expected_version = Some(v),
+            Err(_) => problem = Some("Biểu mẫu thiếu phiên bản hồ sơ; vui lòng tải lại trang.".into()),
+        }
+    }
+    if let Some(text) = opt("new_due") {
+        match local_input_to_rfc3339(&text) {
+            Some(t) => input.new_due = Some(t),
+            None => problem = Some("Ngày giờ hẹn trả mới không hợp lệ (ngày/tháng/năm giờ:phút).".into()),
+        }
+    }
+    // The dossier must be readable before anything of the officer's is stored.
+    let before = load(&state, &user, &key).await?;
+    if problem.is_none()
+        && let Some(u) = posted.file("file")
+    {
+        match store_upload(&state, u).await {
+            Ok(reference) => input.file = Some(reference),
+            Err(p) => problem = Some(p),
+        }
+    }
+    let kept = |error: String| Kept {
+        action: Some(action),
+        note: posted.get("note").to_string(),
+        error: Some(error),
+    };
+    let anchor = format!("act-{}", action.as_str());
+    if let Some(p) = problem {
+        let mut errors = Errors::default();
+        errors.push(&anchor, p.clone());
+        let html = render(&state, &user, &before, None, errors, kept(p)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
+    match state
+        .services
+        .act(Actor::Officer(&user), &key, action, input)
+        .await
+    {
+        Ok(v) => Ok(see_other(&format!(
+            "/ho-so/{}?done={}",
+            url_encode(&v.dossier.key()),
+            action.as_str()
+        ))),
+        Err(e @ ServiceError::NotFound(_)) => Err(e.into()),
+        Err(e) => {
+            let now = load(&state, &user, &key).await?;
+            let message = page_message(&e, crate::i18n::lang());
+            let mut errors = Errors::default();
+            errors.push(&anchor, message.clone());
+            let html = render(&state, &user, &now, None, errors, kept(message)).await?;
+            Ok((status_of(&e), Html(html)).into_response())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /ho-so/{key}/tep/{sha256}
+
+/// Serves a file only when it belongs to this dossier and the officer may read the dossier:
+/// the store is content-addressed and holds every citizen's scans.
+async fn download(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((key, sha)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    if !is_sha256(&sha) {
+        return Err(PageError::not_found());
+    }
+    let v = load(&state, &user, &key).await?;
+    let belongs = v
+        .components
+        .iter()
+        .any(|c| c.file_sha256.as_deref() == Some(sha.as_str()))
+        || v.dossier.result_file.as_deref() == Some(sha.as_str());
+    if !belongs {
+        return Err(PageError::not_found());
+    }
+    let Some((meta, bytes)) = state.services.file(&sha).await? else {
+        return Err(PageError::not_found());
+    };
+    Ok(file_response(&meta, bytes, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime_local_is_read_on_the_legal_clock() {
+        assert_eq!(
+            local_input_to_rfc3339("2026-03-02T16:30").as_deref(),
+            Some("2026-03-02T16:30:00+07:00")
+        );
+        assert_eq!(local_input_to_rfc3339("02/03/2026 16:30"), None);
+        assert_eq!(local_input_to_rfc3339(""), None);
+    }
+
+    #[test]
+    fn times_are_shown_on_the_legal_clock() {
+        let t = chrono::DateTime::parse_from_rfc3339("2025-10-27T00:05:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(when(t), "07:05 27/10/2025");
+        assert_eq!(when_opt(None), "—");
+    }
+
+    #[test]
+    fn browser_filenames_keep_only_their_last_segment() {
+        assert_eq!(display_name("C:\\scans\\don.pdf"), "don.pdf");
+        assert_eq!(display_name("  "), "tep-dinh-kem");
+    }
+}
