@@ -371,7 +371,7 @@ pub async fn import_officers(db: &Db, text: &str, password_hash: &str) -> Result
                 errors.push(format!("line {line}: unknown role {role:?}"));
             }
         }
-        if let Err(e) = motcua_domain::dossier::identity::Username::parse(&record[0]) {
+        if let Err(e) = motcua_domain::identity::Username::parse(&record[0]) {
             errors.push(format!("line {line}: invalid username {:?}: {e}", &record[0]));
         }
         rows.push((

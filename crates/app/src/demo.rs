@@ -10,7 +10,7 @@ use motcua_domain::dossier::machine::Action;
 use motcua_service::Services;
 use motcua_service::auth::CurrentUser;
 use motcua_service::dossiers::{ActionInput, Actor, ApplicantInput, ComponentInput, IntakeInput};
-use motcua_store::repo::{catalog, lifecycle, meta};
+use motcua_store::repo::{catalog, dossiers, meta, steps};
 use motcua_web::DemoAccount;
 
 include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
@@ -194,22 +194,19 @@ impl Seeder<'_> {
         &self,
         key: &str,
     ) -> anyhow::Result<Option<(String, String, Option<(String, String)>)>> {
-        let d = lifecycle::find(self.services.db(), key)
+        let d = dossiers::find(self.services.db(), key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no dossier {key}"))?;
-        let steps = lifecycle::steps(self.services.db(), d.id).await?;
-        let Some(i) = steps
-            .iter()
-            .position(|s| s.started_at.is_some() && s.completed_at.is_none())
-        else {
+        let steps = steps::steps(self.services.db(), d.id).await?;
+        let Some(i) = motcua_domain::dossier::record::open_step(&steps) else {
             return Ok(None);
         };
         let next = steps
             .get(i + 1)
-            .map(|n| (n.role.clone(), n.agency_code.clone().unwrap_or_default()));
+            .map(|n| (n.role.to_string(), n.agency_code.clone().unwrap_or_default()));
         Ok(Some((
             steps[i].agency_code.clone().unwrap_or_default(),
-            steps[i].role.clone(),
+            steps[i].role.to_string(),
             next,
         )))
     }
@@ -457,7 +454,7 @@ async fn seed_one(
             .await?;
         }
         Status::Resolved | Status::Returned => {
-            let d = lifecycle::find(s.services.db(), &key)
+            let d = dossiers::find(s.services.db(), &key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("lost {key}"))?;
             // The last of each kind is resolved a day after its due date (late).

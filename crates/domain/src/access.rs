@@ -85,6 +85,8 @@ impl FromStr for Role {
     }
 }
 
+crate::try_from_text!(Role);
+
 /// A role held in one agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {

@@ -12,7 +12,7 @@
 
 use crate::calendar::{LegalClock, TimeLimit, local_date};
 use crate::code::DossierCode;
-use crate::dossier::identity::{Email, PhoneVn};
+use crate::identity::{Email, PhoneVn};
 use crate::msg;
 use crate::msg::{FieldError, Msg};
 use crate::text::fold_vi;
@@ -192,6 +192,8 @@ pub fn allowed_actions(from: Status) -> Vec<Action> {
         .filter(|a| next_status(from, *a).is_some())
         .collect()
 }
+
+crate::try_from_text!(Status, Channel);
 
 /// How a feedback reached the agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

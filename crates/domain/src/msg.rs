@@ -51,6 +51,16 @@ pub fn number(n: u64) -> String {
     label(&grouped('.'), &grouped(','))
 }
 
+/// A value as messages quote it: in quotation marks, cut at 60 characters.
+pub fn quoted(s: &str) -> String {
+    let cut: String = s.chars().take(60).collect();
+    if cut.len() < s.len() {
+        format!("“{cut}…”")
+    } else {
+        format!("“{cut}”")
+    }
+}
+
 /// Marks a value that is a label in both languages.
 const LABEL: char = '\u{1}';
 
@@ -685,6 +695,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "dossier.last_step",
         "Đây là bước cuối: hãy phê duyệt hoặc trả kết quả.",
         "this is the last step: approve or return the result instead",
+    ),
+    (
+        "dossier.approver_approves",
+        "Bước ký duyệt kết thúc bằng thao tác phê duyệt, ban hành kết quả.",
+        "the approver's step ends by approving the result",
     ),
     (
         "dossier.choose_agency",

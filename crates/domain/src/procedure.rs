@@ -4,9 +4,9 @@
 
 use crate::calendar::{LimitUnit, TimeLimit};
 use crate::code::{AgencyCode, ProcedureCode};
-use crate::dossier::identity::quoted;
 use crate::msg;
 use crate::msg::Msg;
+use crate::msg::quoted;
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -126,6 +126,15 @@ impl AgencyRule {
         }
     }
 }
+
+impl std::str::FromStr for AgencyRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        AgencyRule::parse(s)
+    }
+}
+
+crate::try_from_text!(AgencyRule);
 
 impl Serialize for AgencyRule {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -3,6 +3,7 @@
 //! reporting-regime cut-off, 15th to 14th). Storage and fast counters build on this; a recount
 //! over the dossiers must give exactly these numbers.
 
+use crate::dossier::{Channel, Dossier, Status};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -126,34 +127,45 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// The facts of a stored dossier (status name, channel, UTC instants), or None when the
-    /// report does not count it: refused, or never received. Local dates are UTC+7. A
-    /// finished instant counts only with a finished status (resolved, returned, withdrawn,
-    /// stopped). `paused_at_end` is left false: it depends on the period (see the callers).
-    pub fn of_stored(
-        status: &str,
-        channel: &str,
+    /// The facts of a dossier (status, channel, UTC instants), or None when the report does
+    /// not count it: refused, or never received. Local dates are UTC+7. A finished instant
+    /// counts only with a finished status (resolved, returned, withdrawn, stopped).
+    /// `paused_at_end` is left false: it depends on the period (see the callers).
+    pub fn of(
+        status: Status,
+        channel: Channel,
         received_at: Option<DateTime<Utc>>,
         original_due_at: Option<DateTime<Utc>>,
         finished_at: Option<DateTime<Utc>>,
     ) -> Option<Facts> {
         use crate::calendar::local_date;
-        if status == "refused" {
+        if status == Status::Refused {
             return None;
         }
         let received_on = local_date(received_at?);
         let ending = match status {
-            "resolved" | "returned" => Some(Ending::Resolved),
-            "withdrawn" | "stopped" => Some(Ending::WithdrawnOrStopped),
+            Status::Resolved | Status::Returned => Some(Ending::Resolved),
+            Status::Withdrawn | Status::Stopped => Some(Ending::WithdrawnOrStopped),
             _ => None,
         };
         Some(Facts {
             received_on,
-            online: channel == "online",
+            online: channel == Channel::Online,
             due_on: original_due_at.map(local_date),
             finished: ending.and_then(|e| finished_at.map(|t| (local_date(t).max(received_on), e))),
             paused_at_end: false,
         })
+    }
+
+    /// What II.06a counts of a dossier as it stands (None: refused or not received).
+    pub fn of_dossier(d: &Dossier) -> Option<Facts> {
+        Facts::of(
+            d.status,
+            d.channel,
+            d.received_at,
+            d.original_due_at,
+            d.finished_at,
+        )
     }
 }
 

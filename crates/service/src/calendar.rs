@@ -6,9 +6,9 @@ use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use motcua_domain::calendar::{self, DayEntry, Override, TimeLimit};
-use motcua_domain::dossier::identity::quoted;
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
+use motcua_domain::msg::quoted;
 use motcua_store::repo::calendar as repo;
 
 /// A year as the calendar has it.

@@ -4,9 +4,9 @@
 
 use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
-use motcua_domain::dossier::identity::quoted;
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
+use motcua_domain::msg::quoted;
 use motcua_domain::procedure::ProcedureSpec;
 use motcua_store::repo::{agencies, catalog};
 use std::collections::HashSet;

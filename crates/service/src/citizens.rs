@@ -6,13 +6,14 @@ use crate::auth::{constant_time_eq, new_secret, secret_hash};
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Duration};
 use motcua_domain::dossier::Status;
-use motcua_domain::dossier::identity::{Login, Password};
+use motcua_domain::dossier::{Dossier, Step};
 use motcua_domain::evaluation::Satisfaction;
+use motcua_domain::identity::{Login, Password};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
 use motcua_store::StoreError;
 use motcua_store::repo::files::FileMeta;
-use motcua_store::repo::{citizens as repo, lifecycle};
+use motcua_store::repo::{citizens as repo, dossiers, events, outbox, steps};
 use rand::Rng;
 
 pub use repo::{Citizen, OwnedDossier, Payment};
@@ -37,9 +38,9 @@ pub struct Submitted {
 /// A citizen's own dossier as their page shows it.
 #[derive(Debug, Clone)]
 pub struct OwnDossier {
-    pub dossier: lifecycle::Dossier,
+    pub dossier: Dossier,
     /// The steps started so far.
-    pub steps: Vec<lifecycle::Step>,
+    pub steps: Vec<Step>,
     /// What the agency asked to complete, while awaiting a supplement.
     pub missing: Option<String>,
     /// The satisfaction given, once rated.
@@ -113,7 +114,7 @@ impl Services {
             "purpose": purpose.as_str(),
             "message": format!("Mã {what} motcua: {code}. Mã có hiệu lực {CODE_MINUTES} phút. Không chia sẻ mã này cho ai."),
         });
-        lifecycle::enqueue_message(tx, "notify_citizen", &payload.to_string(), now).await?;
+        outbox::enqueue_message(tx, "notify_citizen", &payload.to_string(), now).await?;
         Ok(())
     }
 
@@ -289,7 +290,7 @@ impl Services {
         reference: &str,
         citizen_id: Option<i64>,
     ) -> ServiceResult<Submitted> {
-        let d = lifecycle::find(self.db(), key)
+        let d = dossiers::find(self.db(), key)
             .await?
             .ok_or_else(|| ServiceError::NotFound(msg!("dossier.not_found")))?;
         let owner = repo::owner_of(self.db(), d.id).await?;
@@ -321,17 +322,17 @@ impl Services {
     /// A dossier of this citizen's; not found for anyone else's.
     pub async fn own_dossier(&self, citizen_id: i64, key: &str) -> ServiceResult<OwnDossier> {
         let not_found = || ServiceError::NotFound(msg!("dossier.not_found"));
-        let d = lifecycle::find(self.db(), key).await?.ok_or_else(not_found)?;
+        let d = dossiers::find(self.db(), key).await?.ok_or_else(not_found)?;
         if repo::owner_of(self.db(), d.id).await? != Some(citizen_id) {
             return Err(not_found());
         }
-        let steps = lifecycle::steps(self.db(), d.id)
+        let steps = steps::steps(self.db(), d.id)
             .await?
             .into_iter()
             .filter(|s| s.started_at.is_some())
             .collect();
-        let missing = if d.status() == Status::AwaitingSupplement {
-            lifecycle::events(self.db(), d.id)
+        let missing = if d.status == Status::AwaitingSupplement {
+            events::events(self.db(), d.id)
                 .await?
                 .into_iter()
                 .rev()
@@ -352,7 +353,7 @@ impl Services {
     /// The electronic result of a citizen's own finished dossier, and its bytes.
     pub async fn own_result(&self, citizen_id: i64, key: &str) -> ServiceResult<(FileMeta, Vec<u8>)> {
         let d = self.own_dossier(citizen_id, key).await?.dossier;
-        let ready = matches!(d.status(), Status::Resolved | Status::Returned);
+        let ready = matches!(d.status, Status::Resolved | Status::Returned);
         d.result_file
             .filter(|_| ready)
             .map(|sha| async move { self.file(&sha).await })
@@ -372,7 +373,7 @@ impl Services {
     ) -> ServiceResult<()> {
         let d = self.own_dossier(citizen_id, key).await?.dossier;
         let finished = matches!(
-            d.status(),
+            d.status,
             Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped
         );
         if !finished {

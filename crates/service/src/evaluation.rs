@@ -5,13 +5,13 @@
 use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
-use motcua_domain::dossier::identity::quoted;
 use motcua_domain::evaluation::{
     self, Answers, Criterion, DossierEvaluation, DossierFacts, Index766, Measure, Measures, Scales,
     StepFacts, Summary, Tally,
 };
 use motcua_domain::feedback::{self as fb, Timing};
 use motcua_domain::msg;
+use motcua_domain::msg::quoted;
 use motcua_domain::procedure::OnlineLevel;
 use motcua_domain::report::{Ending, Period};
 use motcua_store::repo::evaluation::{self as repo, EvalDossier, EvalFeedback};

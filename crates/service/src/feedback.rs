@@ -8,11 +8,11 @@ use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
 use motcua_domain::calendar;
-use motcua_domain::dossier::identity::quoted;
 use motcua_domain::feedback::{
     self as rules, Action, Category, Channel, Deadlines, Rules, Status, Submission, Timing,
 };
 use motcua_domain::msg;
+use motcua_domain::msg::quoted;
 use motcua_domain::msg::{FieldError, label};
 use motcua_store::repo::agencies::{self, Agency};
 use motcua_store::repo::feedback::{self as repo};

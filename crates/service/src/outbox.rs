@@ -4,7 +4,7 @@
 //! `--smtp-url`, messages for an e-mail address also go out by SMTP.
 
 use crate::Services;
-use motcua_store::repo::lifecycle;
+use motcua_store::repo::outbox;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,7 +174,7 @@ pub async fn deliver_pending(
     sink: Arc<dyn Sink>,
     limit: i64,
 ) -> Result<usize, motcua_store::StoreError> {
-    let rows = lifecycle::pending_outbox(services.db(), limit).await?;
+    let rows = outbox::pending(services.db(), limit).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -190,11 +190,11 @@ pub async fn deliver_pending(
     // Short, so it joins the requests' group commit rather than ending their group.
     let now = services.now();
     let mut tx = services.db().begin_grouped().await?;
-    lifecycle::outbox_delivered(&mut tx, &ids[..delivered], now).await?;
+    outbox::delivered(&mut tx, &ids[..delivered], now).await?;
     if let Some(e) = &failure
         && let Some(&id) = ids.get(delivered)
     {
-        lifecycle::outbox_attempt(&mut tx, id, Some(e), now).await?;
+        outbox::attempt(&mut tx, id, Some(e), now).await?;
         let topic = messages.get(delivered).map(|m| m.0.as_str()).unwrap_or("");
         // Keep order: the rest waits for the failed one to go through.
         tracing::warn!(id, topic, error = %e, "outbox delivery failed; will retry");
@@ -215,7 +215,7 @@ pub async fn trim_delivered(
 ) -> Result<u64, motcua_store::StoreError> {
     let cutoff = services.now() - keep;
     let mut cleared = 0;
-    while let Some(n) = lifecycle::trim_outbox(services.db(), cutoff, TRIM_CHUNK).await? {
+    while let Some(n) = outbox::trim(services.db(), cutoff, TRIM_CHUNK).await? {
         cleared += n;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

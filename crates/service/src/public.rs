@@ -6,9 +6,9 @@
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
 use motcua_domain::dossier::Status;
-use motcua_domain::dossier::identity::mask_name;
+use motcua_domain::identity::mask_name;
 use motcua_domain::msg;
-use motcua_store::repo::lifecycle;
+use motcua_store::repo::{dossiers, events};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -147,7 +147,7 @@ impl Services {
     /// What the database says of `code`, and when the reference data its names come from
     /// was read (it may be older than the dossier's row).
     async fn read_public(&self, code: &str) -> ServiceResult<Option<(Found, Instant)>> {
-        let Some(d) = lifecycle::find_public(self.db(), code).await? else {
+        let Some(d) = dossiers::find_public(self.db(), code).await? else {
             return Ok(None);
         };
         // Names from the reference data, as fresh as the lookup cache's answers; an agency or
@@ -168,10 +168,10 @@ impl Services {
             Some(p) => p.as_ref().clone(),
             None => Default::default(),
         };
-        let status: Status = d.status.parse().map_err(ServiceError::Internal)?;
+        let status = d.status;
         // The event log is read only for what to supplement (most lookups skip it).
         let missing = if status == Status::AwaitingSupplement {
-            lifecycle::events(self.db(), d.id)
+            events::events(self.db(), d.id)
                 .await?
                 .iter()
                 .rev()

@@ -112,7 +112,7 @@ impl Reference {
         match self.office_hours(code) {
             None => Err(ServiceError::invalid(
                 "agency",
-                motcua_domain::msg!("agency.unknown", motcua_domain::dossier::identity::quoted(code)),
+                motcua_domain::msg!("agency.unknown", motcua_domain::msg::quoted(code)),
             )),
             Some(Ok(hours)) => Ok(hours),
             Some(Err(e)) => Err(ServiceError::Internal(format!(

@@ -4,8 +4,8 @@
 use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::NaiveDate;
-use motcua_domain::dossier::identity::quoted;
 use motcua_domain::msg;
+use motcua_domain::msg::quoted;
 use motcua_domain::report::{Column, Period, Row};
 use motcua_store::repo::{agencies, report};
 use serde::Serialize;

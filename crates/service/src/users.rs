@@ -5,9 +5,10 @@ use crate::auth::{CurrentUser, forbidden};
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::Duration;
 use motcua_domain::access::Role;
-use motcua_domain::dossier::identity::{Password, Username, quoted};
+use motcua_domain::identity::{Password, Username};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
+use motcua_domain::msg::quoted;
 use motcua_store::repo::{agencies, auth as auth_repo, users};
 use std::collections::HashSet;
 

@@ -24,9 +24,12 @@ pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
     /// A race lost in a way the caller may simply try again (PostgreSQL: a day's dossier
-    /// number taken by another transaction, `repo::dossiers::reserve`).
+    /// number taken by another transaction, `repo::codes::reserve`).
     #[error("conflict, try again: {0}")]
     Retry(String),
+    /// A stored value that does not parse (a status, a role, a method): never defaulted.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
     #[error("file storage: {0}")]
     Io(String),
     #[error(transparent)]

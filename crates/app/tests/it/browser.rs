@@ -719,7 +719,7 @@ const RESULT: &[u8] = b"%PDF-1.7 giay khai sinh so 15/2025";
 async fn one_time_code(db: &Db, login: &str) -> Step<String> {
     let started = Instant::now();
     loop {
-        let rows = motcua_store::repo::lifecycle::pending_outbox(db, 1000)
+        let rows = motcua_store::repo::outbox::pending(db, 1000)
             .await
             .map_err(|e| format!("reading the outbox: {e}"))?;
         let code = rows
@@ -1022,7 +1022,7 @@ async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) 
     if c.count("form[action$='/danh-gia']").await? != 0 {
         return Err("the rating form is still offered after rating".into());
     }
-    let dossier = motcua_store::repo::lifecycle::find(&db, &code)
+    let dossier = motcua_store::repo::dossiers::find(&db, &code)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the dossier is gone")?;

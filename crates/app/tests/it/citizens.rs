@@ -28,9 +28,7 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Re
 
 /// The latest one-time code queued for a login.
 async fn code_for(t: &TestDb, login: &str) -> String {
-    let rows = motcua_store::repo::lifecycle::pending_outbox(&t.db, 1000)
-        .await
-        .unwrap();
+    let rows = motcua_store::repo::outbox::pending(&t.db, 1000).await.unwrap();
     let (_, _, payload, _) = rows
         .iter()
         .rev()
@@ -320,7 +318,7 @@ on_both_backends! {
         let d: serde_json::Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&body).send().await.unwrap().json().await.unwrap();
         let online_key = d["key"].as_str().unwrap().to_string();
         let citizen = motcua_store::repo::citizens::by_login(&t.db, "0911222333").await.unwrap().unwrap();
-        let found = motcua_store::repo::lifecycle::find(&t.db, &online_key).await.unwrap().unwrap();
+        let found = motcua_store::repo::dossiers::find(&t.db, &online_key).await.unwrap().unwrap();
         let mut tx = t.db.begin().await.unwrap();
         motcua_store::repo::citizens::own_dossier(&mut tx, found.id, citizen.id).await.unwrap();
         tx.commit().await.unwrap();
@@ -489,6 +487,61 @@ async fn one_time_codes_go_out_by_smtp_when_configured() {
         )
         .is_err()
     );
+}
+
+on_both_backends! {
+    async fn a_failure_inside_a_citizen_submission_leaves_nothing(t) {
+        // The dossier, its steps, components, event, outbox rows, report counters, its owner
+        // and its fee are one transaction: a fee that cannot be written leaves none of them.
+        use crate::support::{count, exec};
+        use motcua_service::dossiers::{Actor, ApplicantInput, ComponentInput, IntakeInput};
+        crate::support::load_fixtures(t).await;
+        exec(&t.db, "INSERT INTO citizens (id, login, login_kind, full_name, password_hash, verified_at, created_at)
+            VALUES (7, '0911222333', 'phone', 'Phạm Thị Dung', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").await;
+        let postgres = t.db.backend() == motcua_store::Backend::Postgres;
+        if postgres {
+            exec(&t.db, "CREATE FUNCTION no_payments() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'payments are down'; END $$ LANGUAGE plpgsql").await;
+            exec(&t.db, "CREATE TRIGGER payments_down BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION no_payments()").await;
+        } else {
+            exec(&t.db, "CREATE TRIGGER payments_down BEFORE INSERT ON payments BEGIN SELECT RAISE(ABORT, 'payments are down'); END").await;
+        }
+        let tables = ["dossiers", "dossier_steps", "dossier_components", "dossier_events", "outbox", "payments", "report_counts"];
+        let mut before = Vec::new();
+        for table in tables {
+            before.push(count(&t.db, table).await);
+        }
+        let input = IntakeInput {
+            procedure: "1.009972".into(),
+            case: Some("cong-trinh".into()),
+            agency: "000.00.01.H56".into(),
+            channel: "online".into(),
+            applicant: ApplicantInput {
+                kind: "person".into(),
+                name: "Phạm Thị Dung".into(),
+                id_number: "015192002345".into(),
+                phone: "0911222333".into(),
+                email: String::new(),
+                address: "Yên Bái".into(),
+            },
+            submitter_name: String::new(),
+            request: "Xin cấp phép".into(),
+            components: (0..2).map(|index| ComponentInput { index, provided: true, file: None }).collect(),
+        };
+        let services = t.services();
+        let citizen = Actor::Citizen { id: 7, login: "0911222333" };
+        let e = services.intake(citizen, input.clone()).await.unwrap_err();
+        assert!(e.to_string().contains("payments are down"), "{e}");
+        for (table, n) in tables.iter().zip(&before) {
+            assert_eq!(count(&t.db, table).await, *n, "{table}: nothing of the submission");
+        }
+        // With payments back, the same submission is written whole: owned, with its fee.
+        exec(&t.db, if postgres { "DROP TRIGGER payments_down ON payments" } else { "DROP TRIGGER payments_down" }).await;
+        let v = services.intake(citizen, input).await.unwrap();
+        assert_eq!(v.payment.as_ref().map(|p| p.amount_vnd), Some(150_000));
+        let mine = services.dossiers_of_citizen(7).await.unwrap();
+        assert_eq!(mine.iter().map(|d| d.key.clone()).collect::<Vec<_>>(), vec![v.dossier.key()]);
+        assert_eq!(count(&t.db, "payments").await, before[5] + 1);
+    }
 }
 
 #[tokio::test]

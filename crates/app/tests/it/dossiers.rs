@@ -322,7 +322,7 @@ on_both_backends! {
             motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(&mut *read.acquire().await.unwrap()).await.unwrap(),
             motcua_store::Db::Postgres(pg) => sqlx::query_scalar("SELECT id FROM dossiers WHERE code = $1").bind(&code).fetch_one(&mut *pg.read.acquire().await.unwrap()).await.unwrap(),
         };
-        let outbox = motcua_store::repo::lifecycle::outbox_of(&t.db, id).await.unwrap();
+        let outbox = motcua_store::repo::outbox::of_dossier(&t.db, id).await.unwrap();
         assert_eq!(outbox.iter().filter(|(t, _)| t == "dvcqg_sync").count(), 9, "one sync per change");
         assert!(outbox.iter().any(|(t, p)| t == "notify_citizen" && p.contains("Đã trả kết quả")));
         let last_sync: Value = serde_json::from_str(&outbox.iter().rev().find(|(t, _)| t == "dvcqg_sync").unwrap().1).unwrap();
@@ -500,7 +500,7 @@ on_both_backends! {
         let day = chrono::NaiveDate::parse_from_str(&format!("20{}", first.split('-').nth(1).unwrap()), "%Y%m%d").unwrap();
         let other = motcua_store::Db::connect(&t.url).await.unwrap();
         let mut tx = other.begin().await.unwrap();
-        let taken = motcua_store::repo::dossiers::next_code(&mut tx, "000.00.01.H56", day).await.unwrap().to_string();
+        let taken = motcua_store::repo::codes::next_code(&mut tx, "000.00.01.H56", day).await.unwrap().to_string();
         tx.commit().await.unwrap();
         other.close().await;
         assert_eq!(number(&taken), number(&second) + 1);
@@ -616,13 +616,13 @@ on_both_backends! {
         state.at(local(2026, 11, 2, 10, 0)).act(Actor::Officer(&desk), &key, Action::Transfer, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         let assign = ActionInput { assignee: Some("chuyenvien.xd".into()), ..Default::default() };
         state.at(local(2026, 11, 2, 11, 0)).act(Actor::Officer(&leader), &key, Action::Assign, assign).await.map(|v| v.dossier).unwrap();
-        let step_due_before = motcua_store::repo::lifecycle::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
+        let step_due_before = motcua_store::repo::steps::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
         // Paused from Tuesday 09:00 to Thursday 09:00: two working days.
         state.at(local(2026, 11, 3, 9, 0)).act(Actor::Officer(&specialist), &key, Action::RequestSupplement, note("Thiếu bản vẽ")).await.map(|v| v.dossier).unwrap();
         let after = state.at(local(2026, 11, 5, 9, 0)).act(Actor::Officer(&desk), &key, Action::ReceiveSupplement, ActionInput::default()).await.map(|v| v.dossier).unwrap();
         assert_eq!(after.due_at.unwrap(), clock.add_working_minutes(due, 2 * 480));
         assert_eq!(after.original_due_at, after.due_at, "a pause moves the legal due too");
-        let step_due_after = motcua_store::repo::lifecycle::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
+        let step_due_after = motcua_store::repo::steps::steps(&t.db, d.id).await.unwrap()[2].due_at.unwrap();
         assert_eq!(step_due_after, clock.add_working_minutes(step_due_before, 2 * 480), "open steps move with the pause");
         state.at(local(2026, 11, 6, 9, 0)).act(Actor::Officer(&specialist), &key, Action::CompleteStep, note("Đạt")).await.map(|v| v.dossier).unwrap();
         // Less than one working day before the due: too late to reschedule.
@@ -673,15 +673,15 @@ on_both_backends! {
         let state = t.services();
         // A failing receiver keeps everything pending.
         assert_eq!(motcua_service::outbox::deliver_pending(&state, std::sync::Arc::new(Failing), 100).await.unwrap(), 0);
-        assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 4);
+        assert_eq!(motcua_store::repo::outbox::pending(&t.db, 100).await.unwrap().len(), 4);
         let dir = t.data_dir().join("outbox");
         let sink = std::sync::Arc::new(motcua_service::outbox::FileSink { dir: dir.clone() });
         // A receiver failing at the second message: the first is delivered, the rest waits.
         let partly = std::sync::Arc::new(FailsAfter(1, Default::default(), motcua_service::outbox::FileSink { dir: dir.clone() }));
         assert_eq!(motcua_service::outbox::deliver_pending(&state, partly, 100).await.unwrap(), 1);
-        assert_eq!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().len(), 3);
+        assert_eq!(motcua_store::repo::outbox::pending(&t.db, 100).await.unwrap().len(), 3);
         assert_eq!(motcua_service::outbox::deliver_pending(&state, sink, 100).await.unwrap(), 3);
-        assert!(motcua_store::repo::lifecycle::pending_outbox(&t.db, 100).await.unwrap().is_empty());
+        assert!(motcua_store::repo::outbox::pending(&t.db, 100).await.unwrap().is_empty());
         let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
         let seqs: Vec<i64> = sync.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event_seq"].as_i64().unwrap()).collect();
         assert_eq!(seqs, vec![1, 2]);
@@ -692,12 +692,12 @@ on_both_backends! {
 
 on_both_backends! {
     async fn delivered_messages_lose_their_content_after_the_days_kept_and_keep_their_record(t) {
-        use motcua_store::repo::{evaluation, lifecycle};
+        use motcua_store::repo::{dossiers, evaluation, outbox};
         let Desk { app, desk, .. } = setup(t).await;
         let (_, f) = upload(&app, &desk, "a.pdf", PDF).await;
         let d: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
         let code = d["code"].as_str().unwrap().to_string();
-        let stored = lifecycle::find(&t.db, &code).await.unwrap().unwrap();
+        let stored = dossiers::find(&t.db, &code).await.unwrap().unwrap();
         let id = stored.id;
         act(&app, &desk, &code, "transfer", json!({})).await;
         let state = t.services();
@@ -710,7 +710,7 @@ on_both_backends! {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         let sink = std::sync::Arc::new(motcua_service::outbox::FileSink { dir: dir.clone() });
         assert_eq!(motcua_service::outbox::deliver_pending(&state, sink.clone(), 100).await.unwrap(), 2);
-        let before = lifecycle::outbox_of(&t.db, id).await.unwrap();
+        let before = outbox::of_dossier(&t.db, id).await.unwrap();
         assert_eq!(before.len(), 4);
         assert!(before.iter().all(|(_, p)| !p.is_empty()));
         let day = motcua_domain::calendar::local_date(stored.received_at.unwrap());
@@ -723,23 +723,23 @@ on_both_backends! {
         // 90 days on from `between`: the first two are past the days kept, the others not.
         let keep = chrono::Duration::days(90);
         assert_eq!(motcua_service::outbox::trim_delivered(&state.at(between + keep), keep).await.unwrap(), 2);
-        let after = lifecycle::outbox_of(&t.db, id).await.unwrap();
+        let after = outbox::of_dossier(&t.db, id).await.unwrap();
         assert_eq!(after.iter().map(|(t, _)| t).collect::<Vec<_>>(), before.iter().map(|(t, _)| t).collect::<Vec<_>>(), "every row stays");
         assert_eq!(after.iter().map(|(_, p)| p.is_empty()).collect::<Vec<_>>(), vec![true, true, false, false]);
         assert_eq!(synced().await, vec![(2, 0)], "the 766 index still sees the sync delivered");
 
         // Another dossier's messages, not delivered yet, stop the next pass before them.
         let d2: Value = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
-        let id2 = lifecycle::find(&t.db, d2["code"].as_str().unwrap()).await.unwrap().unwrap().id;
+        let id2 = dossiers::find(&t.db, d2["code"].as_str().unwrap()).await.unwrap().unwrap().id;
         let far = chrono::Utc::now() + keep + chrono::Duration::days(1);
         assert_eq!(motcua_service::outbox::trim_delivered(&state.at(far), keep).await.unwrap(), 2);
-        assert!(lifecycle::outbox_of(&t.db, id).await.unwrap().iter().all(|(_, p)| p.is_empty()));
-        let pending = lifecycle::outbox_of(&t.db, id2).await.unwrap();
+        assert!(outbox::of_dossier(&t.db, id).await.unwrap().iter().all(|(_, p)| p.is_empty()));
+        let pending = outbox::of_dossier(&t.db, id2).await.unwrap();
         assert!(!pending.is_empty() && pending.iter().all(|(_, p)| !p.is_empty()), "undelivered messages keep their content");
         // Delivered, then old enough: cleared too; the file sink had them whole.
         assert_eq!(motcua_service::outbox::deliver_pending(&state, sink, 100).await.unwrap(), pending.len());
         assert_eq!(motcua_service::outbox::trim_delivered(&state.at(far), keep).await.unwrap(), pending.len() as u64);
-        assert!(lifecycle::outbox_of(&t.db, id2).await.unwrap().iter().all(|(_, p)| p.is_empty()));
+        assert!(outbox::of_dossier(&t.db, id2).await.unwrap().iter().all(|(_, p)| p.is_empty()));
         assert_eq!(motcua_service::outbox::trim_delivered(&state.at(far), keep).await.unwrap(), 0);
         let sync = std::fs::read_to_string(dir.join("dvcqg_sync.jsonl")).unwrap();
         assert_eq!(sync.lines().count(), 3, "{sync}");

@@ -197,7 +197,7 @@ impl<'a> Visitor<'a> {
 
 /// The latest one-time code queued for a login.
 async fn code_for(t: &TestDb, login: &str) -> String {
-    let rows = motcua_store::repo::lifecycle::pending_outbox(&t.db, 1000)
+    let rows = motcua_store::repo::outbox::pending(&t.db, 1000)
         .await
         .expect("outbox");
     let (_, _, payload, _) = rows
@@ -612,7 +612,7 @@ async fn the_citizens_dossier_reads_in_english() {
         .await
         .expect("citizen")
         .expect("exists");
-    let found = motcua_store::repo::lifecycle::find(&t.db, &online_key)
+    let found = motcua_store::repo::dossiers::find(&t.db, &online_key)
         .await
         .expect("find")
         .expect("dossier");

@@ -262,7 +262,7 @@ on_both_backends! {
         crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
         let desk = officer(t, "tn.xa").await;
         let v = state.dossier(&desk, "EDGE-DUE-LAST").await.unwrap();
-        assert_eq!(v.dossier.status, "resolved");
+        assert_eq!(v.dossier.status, motcua_domain::dossier::Status::Resolved);
     }
 }
 

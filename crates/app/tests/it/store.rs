@@ -3,7 +3,7 @@
 use crate::support::on_both_backends;
 use chrono::{NaiveDate, Utc};
 use motcua_domain::dossier::{Channel, Status};
-use motcua_store::repo::{agencies, catalog, dossiers, meta};
+use motcua_store::repo::{agencies, catalog, codes, dossiers, meta};
 use motcua_store::{Db, migrate};
 use std::collections::HashSet;
 
@@ -67,9 +67,9 @@ async fn seed_procedure(db: &Db) {
 }
 
 /// A dossier of procedure 1.001193 without a code.
-fn plain_dossier(status: Status) -> dossiers::NewDossier<'static> {
+fn plain_dossier(status: Status) -> dossiers::BareDossier<'static> {
     let received = Utc::now();
-    dossiers::NewDossier {
+    dossiers::BareDossier {
         code: None,
         agency_code: "000.00.06.H56",
         procedure_code: "1.001193",
@@ -357,9 +357,9 @@ on_both_backends! {
         seed_agency(&t.db, "000.00.06.H56", None).await;
         let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let mut tx = t.db.begin().await.unwrap();
-        let a = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
-        let b = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
-        let c = dossiers::next_code(&mut tx, "000.00.06.H56", day.succ_opt().unwrap()).await.unwrap();
+        let a = codes::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
+        let b = codes::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
+        let c = codes::next_code(&mut tx, "000.00.06.H56", day.succ_opt().unwrap()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(a.to_string(), "000.00.06.H56-261127-0001");
         assert_eq!(b.to_string(), "000.00.06.H56-261127-0002");
@@ -367,12 +367,12 @@ on_both_backends! {
         // An intake reserves its id and code in one call: the code goes on in the same
         // sequence; an unknown agency is refused and takes nothing.
         let mut tx = t.db.begin().await.unwrap();
-        let (id, code) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
+        let (id, code) = codes::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
         assert_eq!(code.unwrap().to_string(), "000.00.06.H56-261127-0003");
         assert!(id >= 1);
-        let (online_id, none) = dossiers::reserve(&mut tx, None).await.unwrap();
+        let (online_id, none) = codes::reserve(&mut tx, None).await.unwrap();
         assert!(none.is_none() && online_id >= 1);
-        let unknown = dossiers::reserve(&mut tx, Some(("000.00.99.H56", day))).await;
+        let unknown = codes::reserve(&mut tx, Some(("000.00.99.H56", day))).await;
         assert!(matches!(unknown, Err(motcua_store::StoreError::NotFound)), "{unknown:?}");
     }
 
@@ -387,7 +387,7 @@ on_both_backends! {
                 for i in 0..10 {
                     // Grouped and plain transactions mixed (group commit on SQLite).
                     let mut tx = if (task + i) % 2 == 0 { db.begin_grouped().await } else { db.begin().await }.unwrap();
-                    let code = dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
+                    let code = codes::next_code(&mut tx, "000.00.06.H56", day).await.unwrap();
                     tx.commit().await.unwrap();
                     codes.push(code.to_string());
                 }
@@ -409,7 +409,7 @@ on_both_backends! {
         seed_procedure(&t.db).await;
         let mut tx = t.db.begin().await.unwrap();
         for status in [Status::Received, Status::Processing, Status::Processing] {
-            dossiers::insert(&mut tx, &plain_dossier(status)).await.unwrap();
+            dossiers::insert_bare(&mut tx, &plain_dossier(status)).await.unwrap();
         }
         tx.commit().await.unwrap();
         let counts = dossiers::count_by_status(&t.db).await.unwrap();
@@ -475,7 +475,7 @@ on_both_backends! {
         // A page that holds only open dossiers is read from them alone; one that reaches past
         // them sorts everything. Paged at any size, the pages join into the one full order:
         // open first, then by due date, then newest first.
-        use motcua_store::repo::lifecycle::{self, ListFilter};
+        use motcua_store::repo::dossier_list::{self, ListFilter};
         seed_agency(&t.db, "000.00.06.H56", None).await;
         seed_procedure(&t.db).await;
         let statuses = [
@@ -484,20 +484,22 @@ on_both_backends! {
             Status::Processing, Status::Stopped, Status::Returned, Status::AwaitingPayment, Status::Returned,
             Status::Received, Status::Refused, Status::Processing, Status::Returned, Status::Withdrawn,
         ];
-        let open = |s: &str| ["submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"].contains(&s);
+        let open = |s: &Status| {
+            matches!(s, Status::Submitted | Status::Received | Status::Processing | Status::AwaitingSupplement | Status::AwaitingPayment)
+        };
         let base = Utc::now();
         let mut tx = t.db.begin().await.unwrap();
         for (i, status) in statuses.iter().enumerate() {
             let mut d = plain_dossier(*status);
             d.due_at = Some(base + chrono::Duration::hours(((i * 7) % 5) as i64));
-            dossiers::insert(&mut tx, &d).await.unwrap();
+            dossiers::insert_bare(&mut tx, &d).await.unwrap();
         }
         tx.commit().await.unwrap();
         let agency = agencies::list(&t.db).await.unwrap().into_iter().find(|a| a.code == "000.00.06.H56").unwrap().id;
         let f = ListFilter { agency_ids: vec![agency], ..Default::default() };
-        let (all, total) = lifecycle::list(&t.db, &f, 1, 100).await.unwrap();
+        let (all, total) = dossier_list::list(&t.db, &f, 1, 100).await.unwrap();
         assert_eq!((all.len(), total), (20, 20));
-        let n_open = statuses.iter().filter(|s| open(s.as_str())).count();
+        let n_open = statuses.iter().filter(|s| open(s)).count();
         assert!(all[..n_open].iter().all(|d| open(&d.status)), "open first: {all:?}");
         assert!(all[n_open..].iter().all(|d| !open(&d.status)), "then the rest: {all:?}");
         for part in [&all[..n_open], &all[n_open..]] {
@@ -505,11 +507,11 @@ on_both_backends! {
                 assert!(w[0].due_at <= w[1].due_at, "by due date: {w:?}");
             }
         }
-        let keys = |list: &[lifecycle::Summary]| list.iter().map(|d| d.key.clone()).collect::<Vec<_>>();
+        let keys = |list: &[dossier_list::Summary]| list.iter().map(|d| d.key.clone()).collect::<Vec<_>>();
         for per_page in [1, 3, 4, 7, n_open as u32, 10] {
             let mut paged = Vec::new();
             for page in 1.. {
-                let (rows, total) = lifecycle::list(&t.db, &f, page, per_page).await.unwrap();
+                let (rows, total) = dossier_list::list(&t.db, &f, page, per_page).await.unwrap();
                 assert_eq!(total, 20);
                 if rows.is_empty() {
                     break;
@@ -518,8 +520,8 @@ on_both_backends! {
             }
             assert_eq!(keys(&paged), keys(&all), "{per_page} per page");
         }
-        let only_closed = ListFilter { status: Some("returned".into()), ..f.clone() };
-        let (returned, total) = lifecycle::list(&t.db, &only_closed, 1, 3).await.unwrap();
+        let only_closed = ListFilter { status: Some(Status::Returned), ..f.clone() };
+        let (returned, total) = dossier_list::list(&t.db, &only_closed, 1, 3).await.unwrap();
         assert_eq!((returned.len(), total), (3, 5));
     }
 
@@ -529,44 +531,43 @@ on_both_backends! {
         // Another action committing in between makes the commit fail with `Retry`, writing
         // nothing; the next attempt (`begin`) reads it locked. SQLite: the group member holds
         // the write lock from the read on, so the first attempt commits.
-        use motcua_store::repo::lifecycle;
         seed_agency(&t.db, "000.00.06.H56", None).await;
         seed_procedure(&t.db).await;
         let mut tx = t.db.begin().await.unwrap();
-        let id = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
+        let id = dossiers::insert_bare(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
         tx.commit().await.unwrap();
         let key = format!("online-{id}");
-        let act = |mut d: lifecycle::Dossier, status: &str| {
-            let before = d.counted_facts();
-            d.status = status.to_string();
+        let act = |mut d: motcua_domain::dossier::Dossier, status: Status| {
+            let before = motcua_domain::report::Facts::of_dossier(&d);
+            d.status = status;
             (d, before)
         };
-        let version = || async { lifecycle::find(&t.db, &key).await.unwrap().unwrap().version };
+        let version = || async { dossiers::find(&t.db, &key).await.unwrap().unwrap().version };
         let mut first = t.db.begin_grouped().await.unwrap();
-        let (read, steps, _) = lifecycle::find_for_action_tx(&mut first, &key).await.unwrap().unwrap();
+        let (read, steps, _) = dossiers::find_for_action_tx(&mut first, &key).await.unwrap().unwrap();
         assert!(steps.is_empty());
         assert_eq!(read.version, 1);
         if t.db.backend() == motcua_store::Backend::Postgres {
             let mut other = t.db.begin().await.unwrap();
-            let (d, ..) = lifecycle::find_for_action_tx(&mut other, &key).await.unwrap().unwrap();
-            let (d, before) = act(d, "processing");
-            lifecycle::save_state(&mut other, before.as_ref(), &d, Utc::now()).await.unwrap();
+            let (d, ..) = dossiers::find_for_action_tx(&mut other, &key).await.unwrap().unwrap();
+            let (d, before) = act(d, Status::Processing);
+            dossiers::save_state(&mut other, before.as_ref(), &d, Utc::now()).await.unwrap();
             other.commit().await.unwrap();
-            let (d, before) = act(read, "withdrawn");
-            lifecycle::save_state(&mut first, before.as_ref(), &d, Utc::now()).await.unwrap();
+            let (d, before) = act(read, Status::Withdrawn);
+            dossiers::save_state(&mut first, before.as_ref(), &d, Utc::now()).await.unwrap();
             let e = first.commit().await.unwrap_err();
             assert!(e.is_retry(), "{e}");
-            let now = lifecycle::find(&t.db, &key).await.unwrap().unwrap();
-            assert_eq!((now.status.as_str(), now.version), ("processing", 2), "nothing of the stale write");
+            let now = dossiers::find(&t.db, &key).await.unwrap().unwrap();
+            assert_eq!((now.status, now.version), (Status::Processing, 2), "nothing of the stale write");
             let mut again = t.db.begin().await.unwrap();
-            let (d, ..) = lifecycle::find_for_action_tx(&mut again, &key).await.unwrap().unwrap();
-            let (d, before) = act(d, "withdrawn");
-            lifecycle::save_state(&mut again, before.as_ref(), &d, Utc::now()).await.unwrap();
+            let (d, ..) = dossiers::find_for_action_tx(&mut again, &key).await.unwrap().unwrap();
+            let (d, before) = act(d, Status::Withdrawn);
+            dossiers::save_state(&mut again, before.as_ref(), &d, Utc::now()).await.unwrap();
             again.commit().await.unwrap();
             assert_eq!(version().await, 3);
         } else {
-            let (d, before) = act(read, "withdrawn");
-            lifecycle::save_state(&mut first, before.as_ref(), &d, Utc::now()).await.unwrap();
+            let (d, before) = act(read, Status::Withdrawn);
+            dossiers::save_state(&mut first, before.as_ref(), &d, Utc::now()).await.unwrap();
             first.commit().await.unwrap();
             assert_eq!(version().await, 2);
         }
@@ -583,7 +584,7 @@ on_both_backends! {
         let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let grouped = |db: Db| async move {
             let mut tx = db.begin_grouped().await.unwrap();
-            let (id, code) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
+            let (id, code) = codes::reserve(&mut tx, Some(("000.00.06.H56", day))).await.unwrap();
             (tx, id, code.unwrap().to_string())
         };
         // PostgreSQL hands out the number after the last one this process knows, and the
@@ -621,8 +622,8 @@ on_both_backends! {
         // next id must be past it (ids reserved above without a dossier may be issued again).
         let other = Db::connect(&t.url).await.unwrap();
         let mut tx = other.begin().await.unwrap();
-        assert_eq!(dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(4));
-        let taken = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
+        assert_eq!(codes::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(4));
+        let taken = dossiers::insert_bare(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
         tx.commit().await.unwrap();
         other.close().await;
         let (id4, c, retried) = committed(t.db.clone()).await;
@@ -631,8 +632,8 @@ on_both_backends! {
         assert!(id4 > taken, "id {id4} taken by the other connection's {taken}");
         // A plain transaction on the same database, likewise.
         let mut tx = t.db.begin().await.unwrap();
-        assert_eq!(dossiers::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(6));
-        let taken = dossiers::insert(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
+        assert_eq!(codes::next_code(&mut tx, "000.00.06.H56", day).await.unwrap().to_string(), code(6));
+        let taken = dossiers::insert_bare(&mut tx, &plain_dossier(Status::Received)).await.unwrap();
         tx.commit().await.unwrap();
         let (id5, c, retried) = committed(t.db.clone()).await;
         assert_eq!(c, code(7));
@@ -642,17 +643,17 @@ on_both_backends! {
         // read is not built on (PostgreSQL: the next commit finds no row to move, `Retry`).
         let next_day = day.succ_opt().unwrap();
         let mut tx = t.db.begin_grouped().await.unwrap();
-        let (_, c) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
+        let (_, c) = codes::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
         assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0001");
         drop(tx);
         let mut tx = t.db.begin_grouped().await.unwrap();
-        let (_, c) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
+        let (_, c) = codes::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
         match (tx.commit().await, postgres) {
             (Ok(()), _) => assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0001"),
             (Err(e), true) if e.is_retry() => {
                 assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0002", "built on the rolled-back read");
                 let mut tx = t.db.begin_grouped().await.unwrap();
-                let (_, c) = dossiers::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
+                let (_, c) = codes::reserve(&mut tx, Some(("000.00.06.H56", next_day))).await.unwrap();
                 tx.commit().await.unwrap();
                 assert_eq!(c.unwrap().to_string(), "000.00.06.H56-261128-0001");
             }
@@ -809,7 +810,7 @@ async fn outbox_indexes_serve_the_worker_and_evaluation() {
     // The worker's query as it is sent, and evaluation's count per dossier and topic.
     let queries = [
         (
-            motcua_store::repo::lifecycle::PENDING_OUTBOX.replace("$1", "500"),
+            motcua_store::repo::outbox::PENDING.replace("$1", "500"),
             "outbox_undelivered",
         ),
         (

@@ -443,6 +443,18 @@ pub async fn officer(t: &TestDb, username: &str) -> motcua_service::auth::Curren
     }
 }
 
+/// The rows of a table.
+pub async fn count(db: &Db, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match db {
+        Db::Sqlite { write, .. } => sqlx::query_scalar(&sql)
+            .fetch_one(&mut **write.lock().await.unwrap())
+            .await
+            .unwrap(),
+        Db::Postgres(pg) => sqlx::query_scalar(&sql).fetch_one(&pg.write).await.unwrap(),
+    }
+}
+
 /// Runs one SQL statement outside the server, as another process (psql, the CLI) would.
 pub async fn exec(db: &Db, sql: &str) {
     match db {

@@ -1,10 +1,14 @@
-//! The dossier (*hồ sơ*): statuses with their DVCQG numbers, channels, the transition table
-//! (`machine`), identities of applicants (`identity`) and the hash chain of events (`chain`).
+//! The dossier (*hồ sơ*): statuses with their DVCQG numbers, channels, the record and its
+//! steps (`record`), the transition table (`machine`), what an action does and who may take it
+//! (`decide`) and the hash chain of events (`chain`).
 //! Nothing here touches storage.
 
 pub mod chain;
-pub mod identity;
+pub mod decide;
 pub mod machine;
+pub mod record;
+
+pub use record::{ApplicantKind, Component, ComponentKind, Dossier, ReturnMethod, Step};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -155,6 +159,19 @@ impl Channel {
             Channel::Postal => "postal",
         }
     }
+
+    /// The label in a language.
+    pub fn label(self, lang: crate::msg::Lang) -> &'static str {
+        use crate::msg::Lang;
+        match (self, lang) {
+            (Channel::Direct, Lang::Vi) => "Trực tiếp",
+            (Channel::Postal, Lang::Vi) => "Qua bưu chính",
+            (Channel::Online, Lang::Vi) => "Trực tuyến",
+            (Channel::Direct, Lang::En) => "At the desk",
+            (Channel::Postal, Lang::En) => "By post",
+            (Channel::Online, Lang::En) => "Online",
+        }
+    }
 }
 
 impl FromStr for Channel {
@@ -170,6 +187,8 @@ impl FromStr for Channel {
         }
     }
 }
+
+crate::try_from_text!(Status, Channel);
 
 #[cfg(test)]
 mod tests {

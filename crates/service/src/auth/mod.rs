@@ -108,7 +108,7 @@ impl Services {
         if chain.is_empty() {
             return Err(ServiceError::NotFound(msg!(
                 "agency.unknown",
-                motcua_domain::dossier::identity::quoted(code)
+                motcua_domain::msg::quoted(code)
             )));
         }
         if user.access().may_read(&chain) {

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use motcua_domain::calendar;
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::chain::{EventContent, event_hash};
-use motcua_store::repo::lifecycle::{self as repo, Dossier, Event};
+use motcua_domain::dossier::{ApplicantKind, Dossier};
+use motcua_store::repo::events::{self, Event};
+use motcua_store::repo::outbox;
 
 /// The next event of `d`'s hash chain; `d` moves on to it (chain head and status).
 #[allow(clippy::too_many_arguments)]
@@ -54,7 +56,7 @@ pub(super) fn chain_event(
     };
     d.last_hash = hash;
     d.event_count = seq;
-    d.status = to.as_str().into();
+    d.status = to;
     event
 }
 
@@ -68,7 +70,7 @@ pub(super) async fn write_event(
     to: Status,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    repo::append_event(tx, d.id, event).await?;
+    events::append_event(tx, d.id, event).await?;
     let (seq, action) = (event.seq, event.action.as_str());
     // `event_seq` makes redelivery idempotent for receivers (at-least-once delivery).
     let mut sync = dvcqg_payload(d, to);
@@ -81,7 +83,7 @@ pub(super) async fn write_event(
         });
         messages.push(("notify_citizen", notice.to_string()));
     }
-    repo::enqueue_all(tx, d.id, &messages, now).await?;
+    outbox::enqueue_all(tx, d.id, &messages, now).await?;
     Ok(())
 }
 
@@ -93,7 +95,7 @@ pub fn dvcqg_payload(d: &Dossier, status: Status) -> serde_json::Value {
         "MaTTHC": d.procedure_code,
         "TenTTHC": d.procedure_name,
         "KenhThucHien": match d.channel.as_str() { "online" => 2, "postal" => 3, _ => 1 },
-        "LoaiDoiTuong": if d.applicant_kind == "organisation" { 2 } else { 1 },
+        "LoaiDoiTuong": if d.applicant_kind == ApplicantKind::Organisation { 2 } else { 1 },
         "MaDoiTuong": d.applicant_id_number,
         "ChuHoSo": d.applicant_name,
         "NgayNopHoSo": fmt(d.submitted_at.or(d.received_at)),

@@ -3,20 +3,19 @@
 //! written with its owner and its fee in the same transaction.
 
 use super::events::{chain_event, write_event};
-use super::{
-    Actor, IntakeInput, View, case_of, cutoff_of, instantiate_steps, limit_of, name_agencies, start_step,
-    uploaded,
-};
+use super::{Actor, IntakeInput, View, instantiate_steps, name_agencies, uploaded};
 use crate::{ServiceError, ServiceResult, Services};
 use motcua_domain::access::Role;
 use motcua_domain::calendar;
-use motcua_domain::dossier::identity::{Email, PersonalId, PhoneVn, TaxCode, quoted};
-use motcua_domain::dossier::machine;
-use motcua_domain::dossier::{Channel, Status};
+use motcua_domain::dossier::decide::{case_of, same_day_cutoff, time_limit};
+use motcua_domain::dossier::{
+    ApplicantKind, Channel, Component, ComponentKind, Dossier, Status, chain, machine,
+};
+use motcua_domain::identity::{Email, PersonalId, PhoneVn, TaxCode};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
-use motcua_store::repo::dossiers as codes;
-use motcua_store::repo::lifecycle::{self as repo, Component, Dossier};
+use motcua_domain::msg::quoted;
+use motcua_store::repo::{citizens, codes, components as component_rows, dossiers, steps as step_rows};
 
 /// Longest applicant name.
 const MAX_NAME: usize = 200;
@@ -70,8 +69,8 @@ impl Services {
                 msg!("dossier.agency_procedure", &agency.code, &spec.code),
             ));
         }
-        let case = case_of(spec, input.case.as_deref())?;
-        let contact = check_applicant(&input, channel, &mut errors);
+        let case = case_of(spec, input.case.as_deref()).map_err(super::act::refused)?;
+        let (kind, contact) = check_applicant(&input, channel, &mut errors);
         // The checklist: one entry per component of the procedure.
         let mut provided = vec![None::<Option<String>>; spec.components.len()];
         for (i, c) in input.components.iter().enumerate() {
@@ -116,7 +115,7 @@ impl Services {
 
         let legal = reference.legal_time(&agency.code)?;
         let clock = legal.clock();
-        let limit = limit_of(spec, case, channel.as_str())?;
+        let limit = time_limit(spec, case, channel).map_err(super::act::refused)?;
         let actor_name = actor.name();
         let a = &input.applicant;
         let search_text =
@@ -131,7 +130,7 @@ impl Services {
             (Status::Submitted, None, None, Some(accept_due), Some(now))
         } else {
             let received = clock.normalise_intake(now);
-            let due = clock.due(received, &limit, cutoff_of(spec));
+            let due = clock.due(received, &limit, same_day_cutoff(spec));
             (Status::Received, Some(received), Some(due), None, None)
         };
         let components: Vec<Component> = spec
@@ -141,7 +140,7 @@ impl Services {
             .enumerate()
             .map(|(i, (c, p))| Component {
                 seq: i as i64 + 1,
-                kind: "component".into(),
+                kind: ComponentKind::Component,
                 name: c.name.clone(),
                 originals: i64::from(c.originals),
                 copies: i64::from(c.copies),
@@ -150,11 +149,11 @@ impl Services {
                 file_sha256: p.clone().flatten().and_then(|f| uploaded(&f).map(str::to_string)),
             })
             .collect();
-        let mut steps = instantiate_steps(&reference, case, agency.id);
+        let mut steps = instantiate_steps(&reference, case, agency.id)?;
         if let (Some(first), Some(_)) = (steps.first_mut(), received_at) {
             // The step starts when the officer actually received it (shown in the timeline);
-            // its due counts from the next opening (start_step normalises).
-            start_step(first, now, &clock);
+            // its due counts from the next opening (`Step::start` normalises).
+            first.start(now, &clock);
         }
         // The fee of an online submission, paid through the payment port.
         let fee: i64 = spec
@@ -190,16 +189,21 @@ impl Services {
                 let code_for = (channel != Channel::Online).then_some((agency.code.as_str(), today));
                 let (id, code) = codes::reserve(&mut tx, code_for).await?;
                 let code = code.map(|c| c.to_string());
-                let new = repo::NewDossier {
+                let mut dossier = Dossier {
+                    id,
                     code: code.clone(),
                     agency_id: agency.id,
+                    agency_code: agency.code.clone(),
+                    agency_name: agency.name.clone(),
                     procedure_id: stored.id,
+                    procedure_code: spec.code.clone(),
+                    procedure_name: stored.name.clone(),
                     procedure_version: stored.version,
                     case_code: case.code.clone(),
-                    channel: channel.as_str().into(),
-                    status: status.as_str().into(),
+                    channel,
+                    status,
                     applicant_name: a.name.trim().into(),
-                    applicant_kind: a.kind.clone(),
+                    applicant_kind: kind,
                     applicant_id_number: a.id_number.trim().into(),
                     submitter_name: input.submitter_name.trim().into(),
                     phone: contact.phone.clone(),
@@ -210,27 +214,31 @@ impl Services {
                     received_at,
                     accept_due_at,
                     due_at,
+                    original_due_at: due_at,
+                    finished_at: None,
+                    paused_at: None,
+                    supplements_after_receipt: 0,
+                    supplement_before_receipt: false,
+                    rescheduled_at: None,
+                    returned_at: None,
+                    return_method: None,
+                    result_file: None,
+                    result_number: None,
                     received_by: if status == Status::Received {
                         actor_name.clone()
                     } else {
                         String::new()
                     },
-                    search_text: format!(
-                        "{search_text} {}",
-                        code.as_deref()
-                            .map(motcua_domain::text::fold_vi)
-                            .unwrap_or_default()
-                    ),
-                    now,
+                    last_hash: chain::GENESIS.into(),
+                    event_count: 0,
+                    version: 1,
+                    created_at: now,
                 };
-                let mut dossier = new.stored(
-                    id,
-                    repo::Names {
-                        agency_code: &agency.code,
-                        agency_name: &agency.name,
-                        procedure_code: &spec.code,
-                        procedure_name: &stored.name,
-                    },
+                let search_text = format!(
+                    "{search_text} {}",
+                    code.as_deref()
+                        .map(motcua_domain::text::fold_vi)
+                        .unwrap_or_default()
                 );
                 let action = if channel == Channel::Online {
                     "submit_online"
@@ -251,23 +259,12 @@ impl Services {
                     serde_json::json!({"channel": channel.as_str()}),
                     now,
                 );
-                repo::insert(&mut tx, id, &new, &dossier.last_hash, dossier.event_count).await?;
-                repo::add_components(&mut tx, id, &components, now).await?;
-                repo::insert_steps(&mut tx, id, &steps).await?;
+                dossiers::insert(&mut tx, &dossier, &search_text, owner).await?;
+                component_rows::add_components(&mut tx, id, &components, now).await?;
+                step_rows::insert_steps(&mut tx, id, &steps).await?;
                 write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;
-                if let Some(citizen) = owner {
-                    motcua_store::repo::citizens::own_dossier(&mut tx, id, citizen).await?;
-                }
                 if let Some(reference) = &payment {
-                    motcua_store::repo::citizens::create_payment(
-                        &mut tx,
-                        id,
-                        fee,
-                        self.payments().id(),
-                        reference,
-                        now,
-                    )
-                    .await?;
+                    citizens::create_payment(&mut tx, id, fee, self.payments().id(), reference, now).await?;
                 }
                 tx.commit().await?;
                 Ok(dossier)
@@ -279,7 +276,7 @@ impl Services {
             }
         };
         name_agencies(&reference, &mut steps);
-        let payment = payment.map(|reference| motcua_store::repo::citizens::Payment {
+        let payment = payment.map(|reference| citizens::Payment {
             id: 0,
             dossier_id: dossier.id,
             amount_vnd: fee,
@@ -299,7 +296,11 @@ impl Services {
 }
 
 /// Checks the applicant's name, identity and contact details; every problem goes to `errors`.
-fn check_applicant(input: &IntakeInput, channel: Channel, errors: &mut Vec<FieldError>) -> Contact {
+fn check_applicant(
+    input: &IntakeInput,
+    channel: Channel,
+    errors: &mut Vec<FieldError>,
+) -> (ApplicantKind, Contact) {
     let a = &input.applicant;
     if a.name.trim().is_empty() || a.name.chars().count() > MAX_NAME {
         errors.push(FieldError::new(
@@ -307,10 +308,11 @@ fn check_applicant(input: &IntakeInput, channel: Channel, errors: &mut Vec<Field
             msg!("dossier.applicant_name", MAX_NAME),
         ));
     }
-    let identity = match a.kind.as_str() {
-        "person" => PersonalId::parse(&a.id_number).err(),
-        "organisation" => TaxCode::parse(&a.id_number).err(),
-        _ => {
+    let kind = a.kind.parse::<ApplicantKind>().ok();
+    let identity = match kind {
+        Some(ApplicantKind::Person) => PersonalId::parse(&a.id_number).err(),
+        Some(ApplicantKind::Organisation) => TaxCode::parse(&a.id_number).err(),
+        None => {
             errors.push(FieldError::new("applicant.kind", msg!("dossier.applicant_kind")));
             None
         }
@@ -337,5 +339,6 @@ fn check_applicant(input: &IntakeInput, channel: Channel, errors: &mut Vec<Field
     if channel == Channel::Online && a.phone.trim().is_empty() && email.is_empty() {
         errors.push(FieldError::new("applicant.phone", msg!("dossier.online_contact")));
     }
-    Contact { phone, email }
+    // An unknown kind is an error above: the intake stops before anything is stored.
+    (kind.unwrap_or(ApplicantKind::Person), Contact { phone, email })
 }

@@ -4,9 +4,10 @@ use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use motcua_domain::access::Role;
 use motcua_domain::dossier::Status;
-use motcua_domain::dossier::identity::quoted;
+use motcua_domain::dossier::{Dossier, Step};
 use motcua_domain::msg;
-use motcua_store::repo::{agencies, lifecycle};
+use motcua_domain::msg::quoted;
+use motcua_store::repo::{agencies, dossier_list, dossiers, steps};
 use serde::Deserialize;
 
 /// Dossiers a page of a list shows.
@@ -85,7 +86,7 @@ impl Services {
         &self,
         user: &CurrentUser,
         q: &ListQuery,
-    ) -> ServiceResult<lifecycle::ListFilter> {
+    ) -> ServiceResult<dossier_list::ListFilter> {
         let mut scope_ids = self.scope(user).await?;
         if let Some(code) = q.agency.as_deref().filter(|c| !c.is_empty()) {
             let a = agencies::by_code(self.db(), code)
@@ -96,14 +97,17 @@ impl Services {
             }
             scope_ids = vec![a.id];
         }
-        if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-            s.parse::<Status>()
-                .map_err(|_| ServiceError::BadRequest(msg!("dossier.status_unknown", quoted(s))))?;
-        }
+        let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                s.parse::<Status>()
+                    .map_err(|_| ServiceError::BadRequest(msg!("dossier.status_unknown", quoted(s))))?,
+            ),
+            None => None,
+        };
         let now = self.now();
-        let mut f = lifecycle::ListFilter {
+        let mut f = dossier_list::ListFilter {
             agency_ids: scope_ids.clone(),
-            status: q.status.clone().filter(|s| !s.is_empty()),
+            status,
             procedure: q.procedure.clone().filter(|s| !s.is_empty()),
             overdue: q.overdue,
             q: q.q.clone().filter(|s| !s.trim().is_empty()),
@@ -127,7 +131,7 @@ impl Services {
                 let clock = legal.clock();
                 f.due_before = Some(clock.add_working_minutes(clock.normalise_intake(now), 2 * 480));
             }
-            Inbox::Queue => f.status = Some(Status::Submitted.as_str().into()),
+            Inbox::Queue => f.status = Some(Status::Submitted),
         }
         Ok(f)
     }
@@ -137,10 +141,10 @@ impl Services {
         &self,
         user: &CurrentUser,
         q: &ListQuery,
-    ) -> ServiceResult<(Vec<lifecycle::Summary>, i64)> {
+    ) -> ServiceResult<(Vec<dossier_list::Summary>, i64)> {
         let page = crate::check_page(q.page)?;
         let f = self.dossier_filter(user, q).await?;
-        Ok(lifecycle::list(self.db(), &f, page, PER_PAGE).await?)
+        Ok(dossier_list::list(self.db(), &f, page, PER_PAGE).await?)
     }
 
     /// The dossier register (Form 07): the dossiers received from `from` to `to` (local
@@ -153,7 +157,7 @@ impl Services {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
         max: usize,
-    ) -> ServiceResult<(Vec<(lifecycle::Dossier, Vec<lifecycle::Step>)>, bool)> {
+    ) -> ServiceResult<(Vec<(Dossier, Vec<Step>)>, bool)> {
         let query = ListQuery {
             agency: Some(agency.to_string()),
             ..Default::default()
@@ -163,7 +167,7 @@ impl Services {
         let mut truncated = false;
         let per_page = 500;
         for page in 1.. {
-            let (items, total) = lifecycle::list(self.db(), &filter, page, per_page).await?;
+            let (items, total) = dossier_list::list(self.db(), &filter, page, per_page).await?;
             let n = items.len();
             found.extend(items.into_iter().filter(|s| {
                 s.received_at
@@ -182,10 +186,10 @@ impl Services {
         found.sort_by_key(|s| (s.received_at, s.key.clone()));
         let mut rows = Vec::with_capacity(found.len());
         for s in found {
-            let Some(d) = lifecycle::find(self.db(), &s.key).await? else {
+            let Some(d) = dossiers::find(self.db(), &s.key).await? else {
                 continue;
             };
-            let steps = lifecycle::steps(self.db(), d.id).await?;
+            let steps = steps::steps(self.db(), d.id).await?;
             rows.push((d, steps));
         }
         Ok((rows, truncated))

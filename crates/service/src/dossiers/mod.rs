@@ -15,13 +15,13 @@ use crate::auth::CurrentUser;
 use crate::reference::Reference;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
-use motcua_domain::calendar::{LegalClock, TimeLimit};
-use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::{self, Action};
+use motcua_domain::dossier::{Component, Dossier, Status, Step};
 use motcua_domain::msg;
-use motcua_domain::procedure::{AgencyRule, CaseVariant, ProcedureSpec};
+use motcua_domain::procedure::{AgencyRule, CaseVariant};
 use motcua_store::repo::citizens::Payment;
-use motcua_store::repo::lifecycle::{self as repo, Component, Dossier, Event, Step};
+use motcua_store::repo::events::Event;
+use motcua_store::repo::{components, dossiers, events as event_rows, steps as step_rows};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -144,12 +144,10 @@ pub struct View {
 
 impl View {
     pub fn status(&self) -> Status {
-        self.dossier.status()
+        self.dossier.status
     }
     pub fn current_step(&self) -> Option<&Step> {
-        self.steps
-            .iter()
-            .find(|s| s.completed_at.is_none() && s.started_at.is_some())
+        self.steps.iter().find(|s| s.is_open())
     }
 }
 
@@ -162,13 +160,15 @@ impl Services {
     /// A dossier the officer may read (its receiving agency or any agency of its steps),
     /// with its event log.
     pub async fn dossier(&self, user: &CurrentUser, key: &str) -> ServiceResult<View> {
-        let dossier = repo::find(self.db(), key).await?.ok_or_else(no_such_dossier)?;
-        let steps = repo::steps(self.db(), dossier.id).await?;
+        let dossier = dossiers::find(self.db(), key)
+            .await?
+            .ok_or_else(no_such_dossier)?;
+        let steps = step_rows::steps(self.db(), dossier.id).await?;
         let reference = self.reference_for(Some(user)).await?;
         may_read(&reference, user, &dossier, &steps)?;
-        let components = repo::components(self.db(), dossier.id).await?;
-        let events = repo::events(self.db(), dossier.id).await?;
-        let allowed = machine::allowed_actions(dossier.status(), dossier.supplement_before_receipt);
+        let components = components::components(self.db(), dossier.id).await?;
+        let events = event_rows::events(self.db(), dossier.id).await?;
+        let allowed = machine::allowed_actions(dossier.status, dossier.supplement_before_receipt);
         Ok(View {
             dossier,
             steps,
@@ -197,38 +197,6 @@ fn may_read(reference: &Reference, user: &CurrentUser, d: &Dossier, steps: &[Ste
     }
 }
 
-fn case_of<'a>(spec: &'a ProcedureSpec, case: Option<&str>) -> ServiceResult<&'a CaseVariant> {
-    match case {
-        Some(c) => spec.case(c).ok_or_else(|| {
-            ServiceError::invalid(
-                "case",
-                msg!(
-                    "dossier.case_unknown",
-                    &spec.code,
-                    motcua_domain::dossier::identity::quoted(c)
-                ),
-            )
-        }),
-        None => spec
-            .cases
-            .first()
-            .ok_or_else(|| ServiceError::invalid("case", msg!("procedure.cases"))),
-    }
-}
-
-/// The time limit of a case for a channel (online limits may be shorter).
-fn limit_of(spec: &ProcedureSpec, case: &CaseVariant, channel: &str) -> ServiceResult<TimeLimit> {
-    TimeLimit::parse(spec.limit_text(case, channel == "online")).map_err(|e| {
-        ServiceError::Internal(format!("the stored time limit of {} is invalid: {e}", spec.code))
-    })
-}
-
-fn cutoff_of(spec: &ProcedureSpec) -> Option<chrono::NaiveTime> {
-    spec.same_day_cutoff
-        .as_deref()
-        .and_then(|c| chrono::NaiveTime::parse_from_str(c, "%H:%M").ok())
-}
-
 /// The hash of an uploaded file referenced as `sha256:HEX`.
 fn uploaded(sha_ref: &str) -> Option<&str> {
     sha_ref.strip_prefix("sha256:")
@@ -245,7 +213,11 @@ fn name_agencies(reference: &Reference, steps: &mut [Step]) {
 
 /// Steps from the case template; agencies resolved where the rule allows it now (a `child`
 /// step waits for the officer's choice at handover; `parent` is the previous step's parent).
-fn instantiate_steps(reference: &Reference, case: &CaseVariant, receiving_id: i64) -> Vec<Step> {
+fn instantiate_steps(
+    reference: &Reference,
+    case: &CaseVariant,
+    receiving_id: i64,
+) -> ServiceResult<Vec<Step>> {
     let mut out = Vec::new();
     let mut prev: Option<i64> = Some(receiving_id);
     for (i, t) in case.steps.iter().enumerate() {
@@ -260,11 +232,11 @@ fn instantiate_steps(reference: &Reference, case: &CaseVariant, receiving_id: i6
             id: 0,
             seq: i as i64 + 1,
             name: t.name.clone(),
-            role: t.role.clone(),
+            role: t.role.parse().map_err(ServiceError::Internal)?,
             agency_id,
             agency_code: None,
             agency_name: None,
-            agency_rule: t.agency.as_string(),
+            agency_rule: t.agency.clone(),
             quota_thousandths: motcua_domain::procedure::quota_thousandths(t.quota_days).unwrap_or(1000)
                 as i64,
             started_at: None,
@@ -276,13 +248,7 @@ fn instantiate_steps(reference: &Reference, case: &CaseVariant, receiving_id: i6
             note: String::new(),
         });
     }
-    out
-}
-
-fn start_step(s: &mut Step, at: DateTime<Utc>, clock: &LegalClock<'_>) {
-    let minutes = (s.quota_thousandths as u64 * u64::from(clock.hours().day_minutes())).div_ceil(1000);
-    s.started_at = Some(at);
-    s.due_at = Some(clock.add_working_minutes(clock.normalise_intake(at), minutes));
+    Ok(out)
 }
 
 /// Timing of a step against its own due.

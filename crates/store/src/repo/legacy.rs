@@ -6,10 +6,12 @@
 //! chunk at a time (the caller never holds the whole file), [`Importer::finish`] writes the
 //! counters (summed per bucket while writing) and commits.
 
+use super::Code;
 use crate::db::bulk::Statement;
 use crate::repo::report::{self, CountRow};
 use crate::{Db, StoreError, Tx, on_tx};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use motcua_domain::dossier::{Channel, Status};
 use motcua_domain::import::{ImportErrors, LegacyDossier, LineError, Outcome};
 use motcua_domain::report::Facts;
 use motcua_domain::report::counts::{self, Grain, Metric};
@@ -501,7 +503,8 @@ impl Importer {
         p: i64,
         stored: &Stored,
     ) -> Result<(), ImportFailure> {
-        let (_, id, imported, agency, procedure, channel, status, received, due, finished) = stored;
+        let (_, id, imported, agency, procedure, Code(channel), Code(status), received, due, finished) =
+            stored;
         if !imported {
             self.errors.push(LineError {
                 line: r.line,
@@ -512,11 +515,11 @@ impl Importer {
             });
             return Ok(());
         }
-        let status_now = r.outcome.status().as_str();
+        let status_now = r.outcome.status();
         let same = *agency == a
             && *procedure == p
-            && channel == r.channel.as_str()
-            && status == status_now
+            && *channel == r.channel
+            && *status == status_now
             && *received == Some(r.received_at)
             && *due == r.due_at
             && *finished == r.finished_at;
@@ -524,7 +527,7 @@ impl Importer {
             self.summary.unchanged += 1;
             return Ok(());
         }
-        let old = Facts::of_stored(status, channel, *received, *due, *finished);
+        let old = Facts::of(*status, *channel, *received, *due, *finished);
         self.counters.add(*agency, *procedure, old.as_ref(), None);
         self.counters.add(a, p, None, facts_of(r).as_ref());
         let returned = returned_at(r);
@@ -535,7 +538,7 @@ impl Importer {
                    due_at = $6, original_due_at = $6, finished_at = $7, returned_at = $8, updated_at = $9, version = version + 1
                  WHERE id = $10",
             )
-            .bind(a).bind(p).bind(r.channel.as_str()).bind(status_now).bind(r.received_at).bind(r.due_at)
+            .bind(a).bind(p).bind(r.channel.as_str()).bind(status_now.as_str()).bind(r.received_at).bind(r.due_at)
             .bind(r.finished_at).bind(returned).bind(now).bind(*id)
             .execute(c)
             .await?;
@@ -553,8 +556,8 @@ type Stored = (
     bool,
     i64,
     i64,
-    String,
-    String,
+    Code<Channel>,
+    Code<Status>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
@@ -670,9 +673,9 @@ fn sqlite_instant(t: DateTime<Utc>) -> String {
 }
 
 fn facts_of(r: &LegacyDossier) -> Option<Facts> {
-    Facts::of_stored(
-        r.outcome.status().as_str(),
-        r.channel.as_str(),
+    Facts::of(
+        r.outcome.status(),
+        r.channel,
         Some(r.received_at),
         r.due_at,
         r.finished_at,

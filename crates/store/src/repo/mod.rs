@@ -1,5 +1,6 @@
-//! Repositories, one module per aggregate. Thin: SQL in, rows out; the same SQL text on both
-//! backends unless a dialect really differs.
+//! Repositories, one module per aggregate or table. Thin: SQL in, typed rows out (a private
+//! `#[derive(sqlx::FromRow)]` row struct per record, its coded columns `Code<T>`, parsed as they
+//! are decoded, then the domain's record); the same SQL text on both backends unless a dialect really differs.
 
 /// Statuses of a dossier in process (2, 4, 5, 6): its clock may be running. Migration 0010's partial index
 /// `dossiers_due` repeats this list verbatim; a query that wants it repeats it too.
@@ -13,16 +14,57 @@ pub mod auth;
 pub mod calendar;
 pub mod catalog;
 pub mod citizens;
+pub mod codes;
+pub mod components;
 pub mod dashboard;
+pub mod dossier_list;
 pub mod dossiers;
 pub mod evaluation;
+pub mod events;
 pub mod feedback;
 pub mod files;
 pub mod legacy;
-pub mod lifecycle;
 pub mod meta;
+pub mod outbox;
 pub mod report;
+pub mod steps;
 pub mod users;
+
+/// A coded column (a status, a role, a method) in a row struct: decoded as text and
+/// parsed, so that text which does not parse is a decode error, never a default. Nullable:
+/// `Option<Code<T>>`.
+pub(crate) struct Code<T>(pub T);
+
+impl<DB: sqlx::Database, T> sqlx::Type<DB> for Code<T>
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database, T: std::str::FromStr<Err = String>> sqlx::Decode<'r, DB> for Code<T>
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+        Ok(Code(text.parse()?))
+    }
+}
+
+/// A domain record from a row struct of the same fields (`r.field` each), the fields after
+/// `;` taken from local variables of the same name.
+macro_rules! record_from {
+    ($r:ident => $ty:ident { $($f:ident),* $(,)? $(; $($local:ident),* $(,)?)? }) => {
+        $ty { $($f: $r.$f,)* $($($local,)*)? }
+    };
+}
+pub(crate) use record_from;
 
 /// The VALUES list of a multi-row INSERT: `template` (one row, a `?` per parameter, each
 /// parameter once) repeated `rows` times.

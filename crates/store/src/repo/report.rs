@@ -1,13 +1,14 @@
 //! What the II.06a report needs of each dossier, read straight from the dossiers table: the
 //! recount (slow, exact) path. Dates become local (UTC+7) dates in Rust, never in SQL.
 
+use super::Code;
 use crate::{Db, StoreResult, Tx, on_read, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::calendar::local_date;
+use motcua_domain::dossier::{Channel, Status};
 use motcua_domain::report::counts::{self, Grain, Metric, Prefixes};
 use motcua_domain::report::{Facts, Period, Row};
 use sqlx::Arguments;
-use sqlx::Row as _;
 use std::collections::{BTreeMap, HashMap};
 
 /// What a report row can be keyed by: the receiving agency, the procedure and its field.
@@ -75,28 +76,40 @@ pub async fn counted(
         String,
         String,
         String,
-        String,
-        String,
+        Code<Channel>,
+        Code<Status>,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
     );
     let rows: Vec<Raw> = on_read!(db, pool => {
-        sqlx::query(&sql).bind(upper).bind(lower).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>((
-            r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?,
-            r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?,
-        ))).collect::<Result<Vec<_>, _>>()?
+        sqlx::query_as(&sql).bind(upper).bind(lower).fetch_all(pool).await?
     });
     let today = local_date(Utc::now());
     Ok(rows
         .into_iter()
         .filter_map(
-            |(id, code, ac, an, pc, pn, fc, fname, channel, status, received, due, finished, paused)| {
-                let mut facts = Facts::of_stored(&status, &channel, Some(received), due, finished)?;
+            |(
+                id,
+                code,
+                ac,
+                an,
+                pc,
+                pn,
+                fc,
+                fname,
+                Code(channel),
+                Code(status),
+                received,
+                due,
+                finished,
+                paused,
+            )| {
+                let mut facts = Facts::of(status, channel, Some(received), due, finished)?;
                 // A pause open now is open at the period's end only for a period ending today
                 // or later; a report of the past cannot know older pauses yet.
-                facts.paused_at_end = paused.is_some() && status == "awaiting_supplement" && to >= today;
+                facts.paused_at_end = paused.is_some() && status == Status::AwaitingSupplement && to >= today;
                 Some(Counted {
                     code: code.unwrap_or_else(|| format!("online-{id}")),
                     keys: Keys {
@@ -394,8 +407,8 @@ pub fn deltas(agency_id: i64, procedure_id: i64, old: Option<&Facts>, new: Optio
 type Stored = (
     i64,
     i64,
-    String,
-    String,
+    Code<Status>,
+    Code<Channel>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
@@ -617,8 +630,8 @@ pub async fn paused_overdue(
         scope_clause(agencies, "agency_id")
     );
     let rows: Vec<Stored> = on_read!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
-    for (agency, procedure, status, channel, received, due, finished) in rows {
-        if let Some(f) = Facts::of_stored(&status, &channel, received, due, finished)
+    for (agency, procedure, Code(status), Code(channel), received, due, finished) in rows {
+        if let Some(f) = Facts::of(status, channel, received, due, finished)
             && counts::overdue_at(&f, period.to)
         {
             *out.entry((agency, procedure)).or_insert(0) += 1;
@@ -737,8 +750,8 @@ pub async fn rebuild(db: &Db) -> StoreResult<u64> {
         i64,
         i64,
         i64,
-        String,
-        String,
+        Code<Status>,
+        Code<Channel>,
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
@@ -758,8 +771,8 @@ pub async fn rebuild(db: &Db) -> StoreResult<u64> {
         let Some(last) = page.last() else { break };
         after = last.0;
         let mut all = Vec::new();
-        for (_, agency, procedure, status, channel, received, due, finished) in page {
-            if let Some(f) = Facts::of_stored(&status, &channel, received, due, finished) {
+        for (_, agency, procedure, Code(status), Code(channel), received, due, finished) in page {
+            if let Some(f) = Facts::of(status, channel, received, due, finished) {
                 counted += 1;
                 all.extend(deltas(agency, procedure, None, Some(&f)));
             }

@@ -15,7 +15,7 @@ use motcua_service::dossiers::{
     ActionInput, Actor, IntakeInput, ListQuery, PER_PAGE, View, step_timing, verify_chain,
 };
 use motcua_service::files::MAX_SCAN_BYTES;
-use motcua_store::repo::lifecycle;
+use motcua_store::repo::{dossier_list, events};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
@@ -149,14 +149,14 @@ pub fn render(v: &View) -> DossierView {
         code: d.code.clone(),
         status: v.status().into(),
         version: d.version,
-        channel: d.channel.clone(),
+        channel: d.channel.as_str().into(),
         agency: d.agency_code.clone(),
         agency_name: d.agency_name.clone(),
         procedure: d.procedure_code.clone(),
         procedure_name: d.procedure_name.clone(),
         procedure_version: d.procedure_version,
         case: d.case_code.clone(),
-        applicant: serde_json::json!({"kind": d.applicant_kind, "name": d.applicant_name, "id_number": d.applicant_id_number,
+        applicant: serde_json::json!({"kind": d.applicant_kind.as_str(), "name": d.applicant_name, "id_number": d.applicant_id_number,
             "phone": d.phone, "email": d.email, "address": d.address}),
         submitter_name: d.submitter_name.clone(),
         request: d.request.clone(),
@@ -169,7 +169,7 @@ pub fn render(v: &View) -> DossierView {
         paused_at: d.paused_at,
         rescheduled_at: d.rescheduled_at,
         returned_at: d.returned_at,
-        return_method: d.return_method.clone(),
+        return_method: d.return_method.map(|m| m.as_str().into()),
         result_file: d.result_file.as_ref().map(|f| format!("sha256:{f}")),
         result_number: d.result_number.clone(),
         supplements_after_receipt: d.supplements_after_receipt,
@@ -179,7 +179,7 @@ pub fn render(v: &View) -> DossierView {
             .map(|s| StepView {
                 seq: s.seq,
                 name: s.name.clone(),
-                role: s.role.clone(),
+                role: s.role.as_str().into(),
                 agency: s.agency_code.clone(),
                 agency_name: s.agency_name.clone(),
                 quota_days: s.quota_thousandths as f64 / 1000.0,
@@ -196,7 +196,7 @@ pub fn render(v: &View) -> DossierView {
             .iter()
             .map(|c| ComponentView {
                 seq: c.seq,
-                kind: c.kind.clone(),
+                kind: c.kind.as_str().into(),
                 name: c.name.clone(),
                 originals: c.originals,
                 copies: c.copies,
@@ -240,7 +240,7 @@ pub struct DossierPage {
     pub per_page: u32,
     pub total: i64,
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<lifecycle::Summary>,
+    pub items: Vec<dossier_list::Summary>,
 }
 
 /// Dossiers you may see, most urgent first (25 a page).
@@ -287,7 +287,7 @@ pub async fn act(
 #[derive(Serialize, ToSchema)]
 pub struct EventsView {
     #[schema(value_type = Vec<Object>)]
-    pub events: Vec<lifecycle::Event>,
+    pub events: Vec<events::Event>,
     /// The hash chain verifies from the first event to the last.
     pub chain_valid: bool,
 }

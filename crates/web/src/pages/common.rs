@@ -266,25 +266,6 @@ pub fn event_action_vi(action: &str) -> &'static str {
     }
 }
 
-pub fn channel_vi(channel: &str) -> &'static str {
-    match channel {
-        "direct" => "Trực tiếp",
-        "postal" => "Qua bưu chính",
-        "online" => "Trực tuyến",
-        _ => "Không rõ",
-    }
-}
-
-/// How a result was handed over (*hình thức trả kết quả*).
-pub fn return_method_vi(method: &str) -> &'static str {
-    match method {
-        "desk" => "Tại bộ phận một cửa",
-        "post" => "Qua bưu chính",
-        "electronic" => "Trực tuyến",
-        _ => "Không rõ",
-    }
-}
-
 /// A step's timing (`motcua_service::dossiers::step_timing`) in Vietnamese.
 pub fn timing_vi(timing: &str) -> &'static str {
     match timing {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// What this process knows of PostgreSQL's numbering, so that an intake needs no statement
-/// of its own for its id and its code (`repo::dossiers::reserve`): dossier ids taken from
+/// of its own for its id and its code (`repo::codes::reserve`): dossier ids taken from
 /// the table's sequence ahead of use, and the last number of each agency's day.
 ///
 /// A number handed out from here is checked by the intake's own write (its sequence update

@@ -218,7 +218,7 @@ impl PgTx {
     }
 
     /// Whether `BEGIN` was sent: reads before it see no snapshot of the transaction's own
-    /// and lock nothing (`repo::lifecycle::find_for_action_tx`).
+    /// and lock nothing (`repo::dossiers::find_for_action_tx`).
     pub(crate) fn begun(&self) -> bool {
         matches!(self.conn, PgConn::Open(_))
     }
@@ -305,8 +305,8 @@ impl PgTx {
                 Ok(())
             }
             // A guard wrote no row (`defer_guard`): another transaction took the day's
-            // number (`repo::dossiers::reserve`; `Drop` leaves the agency's entry unknown) or
-            // changed the dossier read before `BEGIN` (`repo::lifecycle::save_state`).
+            // number (`repo::codes::reserve`; `Drop` leaves the agency's entry unknown) or
+            // changed the dossier read before `BEGIN` (`repo::dossiers::save_state`).
             Err(sqlx::Error::Database(e)) if self.guarded && e.code().as_deref() == Some("22012") => Err(
                 StoreError::Retry("a row this transaction relies on was changed meanwhile".into()),
             ),

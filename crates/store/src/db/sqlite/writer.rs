@@ -254,7 +254,7 @@ pub struct WriterSlot {
 }
 
 /// What the writer knows of the next dossier id and of agencies' code sequences for a day
-/// (`repo::dossiers::reserve`), so an intake in a group needs no statement of its own to learn
+/// (`repo::codes::reserve`), so an intake in a group needs no statement of its own to learn
 /// them: every dossier insert and sequence step of a group member goes through it. Valid
 /// while the writer has been used by group members only, nothing was rolled back and no
 /// other connection has committed (`PRAGMA data_version`, read as each group begins);

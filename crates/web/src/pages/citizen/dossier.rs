@@ -112,7 +112,7 @@ async fn render(
     flash: Option<&'static str>,
 ) -> Result<Response, PageError> {
     let d = &own.dossier;
-    let st = d.status();
+    let st = d.status;
     let rated = own.rating;
     let page = Page {
         chrome: Chrome::default(),

@@ -7,11 +7,10 @@ use crate::auth::{CurrentUser, PageUser};
 use crate::error::{PageError, page_message, status_of};
 use crate::pages::Chrome;
 use crate::pages::common::{
-    Errors, bad_request, channel_vi, csrf_rejected, event_action_vi, event_instant, file_response,
-    full_names, is_sha256, person, return_method_vi, see_other, status_vi, timing_vi, url_encode, when,
-    when_opt,
+    Errors, bad_request, csrf_rejected, event_action_vi, event_instant, file_response, full_names, is_sha256,
+    person, see_other, status_vi, timing_vi, url_encode, when, when_opt,
 };
-use crate::pages::public::{Choice, limit_vi, role_vi};
+use crate::pages::public::{Choice, limit_vi};
 use askama::Template;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
@@ -20,10 +19,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDateTime;
-use motcua_domain::access::Role;
 use motcua_domain::calendar;
-use motcua_domain::dossier::Status;
-use motcua_domain::dossier::machine::{self, Action, Place};
+use motcua_domain::dossier::decide::{self, Acting};
+use motcua_domain::dossier::machine::Action;
+use motcua_domain::dossier::record::open_step;
+use motcua_domain::dossier::{ApplicantKind, Channel, Status};
+use motcua_domain::msg::Lang;
+use motcua_domain::procedure::AgencyRule;
 use motcua_service::ServiceError;
 use motcua_service::dossiers::{ActionInput, Actor, View, step_timing};
 use motcua_store::repo::{agencies, files, users};
@@ -59,7 +61,7 @@ pub(super) async fn statutory_limit(state: &AppState, v: &View) -> Result<(Strin
     };
     Ok((
         case.name.clone(),
-        limit_vi(spec.limit_text(case, d.channel == "online")),
+        limit_vi(spec.limit_text(case, d.channel == Channel::Online)),
     ))
 }
 
@@ -314,46 +316,6 @@ async fn show(
     ))
 }
 
-/// Whether the user could take the action now (the service decides for good; this only
-/// keeps forms that cannot work off the page).
-fn may_take(user: &CurrentUser, v: &View, action: Action) -> bool {
-    let d = &v.dossier;
-    let access = user.access();
-    let cur_idx = v
-        .steps
-        .iter()
-        .position(|s| s.completed_at.is_none() && s.started_at.is_some());
-    let cur = cur_idx.map(|i| &v.steps[i]);
-    if v.status() == Status::Submitted && action == Action::RequestSupplement {
-        return access.may_act(d.agency_id, Role::ReceivingOfficer);
-    }
-    let who = machine::actor_for(action);
-    let place = match who.place {
-        Place::ReceivingAgency => Some(d.agency_id),
-        Place::CurrentStep => cur.and_then(|s| s.agency_id),
-    };
-    if !place.is_some_and(|a| who.roles.iter().any(|r| access.may_act(a, *r))) {
-        return false;
-    }
-    let has_next = cur_idx.is_some_and(|i| i + 1 < v.steps.len());
-    match action {
-        Action::Transfer => has_next,
-        Action::CompleteStep | Action::RequestSupplement | Action::RequestPayment => {
-            let Some(s) = cur else { return false };
-            let Some(agency) = s.agency_id else {
-                return false;
-            };
-            let holder = s.role.parse::<Role>().is_ok_and(|r| access.may_act(agency, r));
-            let assigned_ok = s.assignee_id.is_none_or(|a| a == user.principal.user_id)
-                || access.may_act(agency, Role::Leader);
-            // The approver finishes by approving; the last step by returning the result.
-            let completes = action != Action::CompleteStep || (has_next && s.role != "approver");
-            holder && assigned_ok && completes
-        }
-        _ => true,
-    }
-}
-
 fn note_label(action: Action) -> &'static str {
     match action {
         Action::RequestSupplement => "Nội dung cần bổ sung, hoàn thiện (in trên Mẫu 02)",
@@ -371,13 +333,15 @@ async fn action_forms(
     v: &View,
     kept: &Kept,
 ) -> Result<Vec<ActionForm>, PageError> {
-    let cur_idx = v
-        .steps
-        .iter()
-        .position(|s| s.completed_at.is_none() && s.started_at.is_some());
+    let cur_idx = open_step(&v.steps);
     let mut out = Vec::new();
     let mut all_agencies = None;
-    for action in v.allowed.iter().copied().filter(|a| may_take(user, v, *a)) {
+    let access = user.access();
+    let by = Acting::Officer {
+        user_id: user.principal.user_id,
+        access: &access,
+    };
+    for action in decide::available(&v.dossier, &v.steps, by) {
         let mut form = ActionForm {
             action: action.as_str(),
             label: action.label_vi(),
@@ -407,17 +371,13 @@ async fn action_forms(
             && let Some(i) = cur_idx
         {
             let cur = &v.steps[i];
-            let target = if cur.role == "leader" && i + 1 < v.steps.len() {
-                &v.steps[i + 1]
-            } else {
-                cur
-            };
+            let target = &v.steps[decide::assignment_target(&v.steps, i)];
             let agency_code = target
                 .agency_code
                 .clone()
                 .or(cur.agency_code.clone())
                 .unwrap_or_default();
-            form.assignee_role = role_vi(&target.role);
+            form.assignee_role = target.role.label_vi().to_string();
             form.assignees = users::list(state.services.db(), Some(&agency_code))
                 .await?
                 .into_iter()
@@ -425,7 +385,7 @@ async fn action_forms(
                     !u.disabled
                         && u.roles
                             .iter()
-                            .any(|(a, r)| *a == agency_code && *r == target.role)
+                            .any(|(a, r)| *a == agency_code && *r == target.role.as_str())
                 })
                 .map(|u| Choice {
                     label: format!("{} ({})", u.full_name, u.username),
@@ -447,7 +407,7 @@ async fn action_forms(
             form.to_agency_step = next.name.clone();
             form.to_agencies = list
                 .iter()
-                .filter(|a| next.agency_rule != "child" || a.parent_code == cur_code)
+                .filter(|a| next.agency_rule != AgencyRule::Child || a.parent_code == cur_code)
                 .map(|a| Choice::new(&a.code, &a.name, ""))
                 .collect();
         }
@@ -509,7 +469,7 @@ async fn render(
                     .agency_name
                     .clone()
                     .unwrap_or_else(|| "Chưa xác định (chọn khi chuyển bước)".into()),
-                role: role_vi(&s.role),
+                role: s.role.label_vi().to_string(),
                 assignee: s
                     .assignee_username
                     .as_deref()
@@ -600,7 +560,7 @@ async fn render(
         Status::Received | Status::Processing | Status::AwaitingPayment
     );
     let actions = action_forms(state, user, v, &kept).await?;
-    let organisation = d.applicant_kind == "organisation";
+    let organisation = d.applicant_kind == ApplicantKind::Organisation;
     Ok(DossierPage {
         chrome: Chrome::of(Some(user)),
         key: key.clone(),
@@ -613,7 +573,7 @@ async fn render(
         procedure_version: d.procedure_version,
         case_name,
         time_limit,
-        channel: channel_vi(&d.channel),
+        channel: d.channel.label(Lang::Vi),
         agency_name: d.agency_name.clone(),
         applicant_kind: if organisation { "Tổ chức" } else { "Công dân" },
         applicant_name: d.applicant_name.clone(),
@@ -642,7 +602,7 @@ async fn render(
         rescheduled: d.rescheduled_at.map(when),
         finished: d.finished_at.map(when),
         returned: d.returned_at.map(when),
-        return_method: d.return_method.as_deref().map(return_method_vi),
+        return_method: d.return_method.map(|m| m.label(Lang::Vi)),
         result_number: d.result_number.clone(),
         overdue: in_process && d.paused_at.is_none() && d.due_at.is_some_and(|due| due < now),
         components,

@@ -8,19 +8,22 @@ use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::pages::common::{
-    bad_request, event_action_vi, event_instant, full_names, param, person, return_method_vi, timing_vi,
-    url_encode, when, when_opt,
+    bad_request, event_action_vi, event_instant, full_names, param, person, timing_vi, url_encode, when,
+    when_opt,
 };
-use crate::pages::public::{Choice, role_vi};
+use crate::pages::public::Choice;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use motcua_domain::access::Role;
 use motcua_domain::calendar;
+use motcua_domain::dossier::{ApplicantKind, ComponentKind, ReturnMethod, Step};
+use motcua_domain::msg::Lang;
 use motcua_service::dossiers::{View, step_timing};
-use motcua_store::repo::lifecycle::{Event, Step};
+use motcua_store::repo::events::Event;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -117,7 +120,7 @@ fn applicant(v: &View) -> Applicant {
     let d = &v.dossier;
     Applicant {
         name: d.applicant_name.clone(),
-        id_label: if d.applicant_kind == "organisation" {
+        id_label: if d.applicant_kind == ApplicantKind::Organisation {
             "Mã số thuế"
         } else {
             "Số định danh cá nhân"
@@ -207,7 +210,7 @@ async fn receipt(
         documents: v
             .components
             .iter()
-            .filter(|c| c.kind == "component" && c.provided)
+            .filter(|c| c.kind == ComponentKind::Component && c.provided)
             .map(|c| DocumentRow {
                 name: c.name.clone(),
                 originals: c.originals,
@@ -389,11 +392,11 @@ fn lead_agency(steps: &[Step], receiving: &str) -> String {
     steps
         .iter()
         .rev()
-        .find(|s| s.role == "approver" && s.agency_name.is_some())
+        .find(|s| s.role == Role::Approver && s.agency_name.is_some())
         .or_else(|| {
             steps
                 .iter()
-                .find(|s| s.role == "specialist" && s.agency_name.is_some())
+                .find(|s| s.role == Role::Specialist && s.agency_name.is_some())
         })
         .and_then(|s| s.agency_name.clone())
         .unwrap_or_else(|| receiving.to_string())
@@ -428,13 +431,13 @@ fn handovers(v: &View, names: &HashMap<String, String>, now: DateTime<Utc>) -> V
                     format!(
                         "{} — {}",
                         agency_of(next),
-                        next.map(|s| role_vi(&s.role)).unwrap_or_default()
+                        next.map(|s| s.role.label_vi().to_string()).unwrap_or_default()
                     ),
                     timing(here),
                 )
             }
             "assign" => {
-                let before = step(e.step_seq.map(|n| n - 1)).filter(|s| s.role == "leader");
+                let before = step(e.step_seq.map(|n| n - 1)).filter(|s| s.role == Role::Leader);
                 let assignee = details["assignee"].as_str().unwrap_or("");
                 (
                     format!("{} — {actor}", agency_of(before.or(here))),
@@ -446,7 +449,7 @@ fn handovers(v: &View, names: &HashMap<String, String>, now: DateTime<Utc>) -> V
                 let next = v
                     .steps
                     .iter()
-                    .find(|s| s.role == "result_officer" && Some(s.seq) > e.step_seq);
+                    .find(|s| s.role == Role::ResultOfficer && Some(s.seq) > e.step_seq);
                 (
                     format!("{} — {actor}", agency_of(here)),
                     format!("{} — bộ phận trả kết quả", agency_of(next)),
@@ -457,7 +460,10 @@ fn handovers(v: &View, names: &HashMap<String, String>, now: DateTime<Utc>) -> V
                 format!("{} — {actor}", d.agency_name),
                 format!(
                     "{citizen} ({})",
-                    return_method_vi(details["method"].as_str().unwrap_or(""))
+                    details["method"]
+                        .as_str()
+                        .and_then(|m| m.parse::<ReturnMethod>().ok())
+                        .map_or("", |m| m.label(Lang::Vi))
                 ),
                 timing(here),
             ),
@@ -616,7 +622,7 @@ async fn register(
             received: when_opt(d.received_at),
             appointment: when_opt(d.due_at),
             returned: when_opt(d.returned_at),
-            method: d.return_method.as_deref().map(return_method_vi).unwrap_or(""),
+            method: d.return_method.map(|m| m.label(Lang::Vi)).unwrap_or(""),
             key: d.key(),
         })
         .collect();

@@ -5,9 +5,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
-use crate::pages::common::{
-    bad_request, channel_vi, list_url, page_count, page_number, pager, param, when_opt,
-};
+use crate::pages::common::{bad_request, list_url, page_count, page_number, pager, param, when_opt};
 use crate::pages::public::Choice;
 use askama::Template;
 use axum::Router;
@@ -15,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use motcua_domain::dossier::Status;
+use motcua_domain::msg::Lang;
 use motcua_service::dossiers::{ListQuery, PER_PAGE};
 
 pub fn routes() -> Router<AppState> {
@@ -150,18 +149,17 @@ async fn list(
         rows: items
             .into_iter()
             .map(|s| {
-                let st: Option<Status> = s.status.parse().ok();
                 let in_process = matches!(
-                    st,
-                    Some(Status::Received | Status::Processing | Status::AwaitingPayment)
+                    s.status,
+                    Status::Received | Status::Processing | Status::AwaitingPayment
                 );
-                let waiting = st == Some(Status::Submitted);
+                let waiting = s.status == Status::Submitted;
                 Row {
                     overdue: (in_process && s.due_at.is_some_and(|d| d < now))
                         || (waiting && s.accept_due_at.is_some_and(|d| d < now)),
                     accept_due: s.accept_due_at.filter(|_| waiting).map(|t| when_opt(Some(t))),
-                    status: st.map(Status::label_vi).unwrap_or("Không rõ"),
-                    channel: channel_vi(&s.channel),
+                    status: s.status.label_vi(),
+                    channel: s.channel.label(Lang::Vi),
                     received: when_opt(s.received_at),
                     due: when_opt(s.due_at),
                     key: s.key,

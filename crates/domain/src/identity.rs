@@ -71,16 +71,6 @@ impl PhoneVn {
     }
 }
 
-/// A value as messages quote it: in quotation marks, cut at 60 characters.
-pub fn quoted(s: &str) -> String {
-    let cut: String = s.chars().take(60).collect();
-    if cut.len() < s.len() {
-        format!("“{cut}…”")
-    } else {
-        format!("“{cut}”")
-    }
-}
-
 /// An e-mail address: something@domain.tld, no spaces, at most 200 characters; kept in
 /// lower case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
