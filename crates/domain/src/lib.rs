@@ -11,6 +11,7 @@ pub mod identity;
 pub mod import;
 pub mod msg;
 pub mod procedure;
+pub mod refused;
 pub mod report;
 pub mod text;
 

@@ -93,6 +93,20 @@ impl std::fmt::Display for ServiceError {
 
 impl std::error::Error for ServiceError {}
 
+/// A refusal of the domain's decisions (dossier and feedback actions), as the service says it.
+impl From<motcua_domain::refused::Refused> for ServiceError {
+    fn from(r: motcua_domain::refused::Refused) -> Self {
+        use motcua_domain::refused::Refused;
+        match r {
+            Refused::Forbidden(m) => ServiceError::Forbidden(m),
+            Refused::Illegal { msg, allowed } => ServiceError::Illegal { msg, allowed },
+            Refused::Invalid(e) => ServiceError::Invalid(vec![e]),
+            Refused::Conflict(m) => ServiceError::Conflict(m),
+            Refused::Corrupt(m) => ServiceError::Internal(m),
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {

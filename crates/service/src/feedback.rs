@@ -8,15 +8,16 @@ use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
 use motcua_domain::calendar;
+use motcua_domain::feedback::decide::{Command, Target, decide, may_act};
 use motcua_domain::feedback::{
-    self as rules, Action, Category, Channel, Deadlines, Rules, Status, Submission, Timing,
+    self as rules, Action, Category, Channel, Deadlines, Feedback, Rules, Status, Submission, Timing,
 };
 use motcua_domain::msg;
+use motcua_domain::msg::FieldError;
 use motcua_domain::msg::quoted;
-use motcua_domain::msg::{FieldError, label};
-use motcua_store::repo::agencies::{self, Agency};
+use motcua_store::repo::agencies;
+pub use motcua_store::repo::feedback::Event;
 use motcua_store::repo::feedback::{self as repo};
-pub use motcua_store::repo::feedback::{Event, Feedback};
 use motcua_store::repo::meta;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -91,11 +92,6 @@ impl Services {
     }
 }
 
-/// Whether the user holds an officer role (not administrator or supervisor) in the agency.
-pub fn may_act_in(user: &CurrentUser, agency_id: i64) -> bool {
-    user.access().officer_agencies().contains(&agency_id)
-}
-
 impl Services {
     /// Records a feedback: online from anyone (rate limited per `client`, the adapter's name for
     /// the caller, when nobody is signed in), written or phone from an officer of the agency it
@@ -151,7 +147,7 @@ impl Services {
                 None => {
                     return Err(ServiceError::invalid("channel", msg!("feedback.channel")));
                 }
-                Some(u) if !may_act_in(u, agency.id) => {
+                Some(u) if !may_act(&u.access(), agency.id) => {
                     return Err(ServiceError::Forbidden(msg!(
                         "feedback.officers_only",
                         &agency.code
@@ -180,11 +176,11 @@ impl Services {
                 submitter_name: &s.name,
                 phone: &s.phone,
                 email: &s.email,
-                channel: s.channel.as_str(),
+                channel: s.channel,
                 subject: &s.subject,
                 content: &s.content,
                 agency_id: agency.id,
-                status: Status::Received.as_str(),
+                status: Status::Received,
                 received_at: now,
                 forward_due_at: deadlines.forward_due_at,
                 answer_due_at: deadlines.answer_due_at,
@@ -202,8 +198,8 @@ impl Services {
                 at: now,
                 actor,
                 action: "submit",
-                from_status: "",
-                to_status: Status::Received.as_str(),
+                from_status: None,
+                to_status: Status::Received,
                 agency_id: agency.id,
                 to_agency_id: None,
                 due_at: None,
@@ -248,21 +244,12 @@ pub struct View {
 
 impl View {
     pub fn status(&self) -> Status {
-        status_of(&self.feedback)
+        self.feedback.status
     }
 
     pub fn timing(&self, now: DateTime<Utc>) -> Timing {
-        timing_of(&self.feedback, now)
+        self.feedback.timing(now)
     }
-}
-
-pub fn status_of(f: &Feedback) -> Status {
-    f.status()
-}
-
-/// Timeliness against the deadline that governs its status.
-pub fn timing_of(f: &Feedback, now: DateTime<Utc>) -> Timing {
-    rules::timing(status_of(f), f.forward_due_at, f.answer_due_at, f.closed_at, now)
 }
 
 impl Services {
@@ -298,8 +285,8 @@ impl Services {
             .ok_or_else(no_such_feedback)?;
         let events = repo::events(self.db(), feedback.id).await?;
         self.ensure_may_read_feedback(user, &feedback, &events).await?;
-        let allowed = rules::allowed_actions(status_of(&feedback));
-        let may_act = may_act_in(user, feedback.agency_id);
+        let allowed = rules::allowed_actions(feedback.status);
+        let may_act = may_act(&user.access(), feedback.agency_id);
         Ok(View {
             feedback,
             events,
@@ -308,7 +295,7 @@ impl Services {
         })
     }
 
-    /// Takes an action on a feedback.
+    /// Takes an action on a feedback: load, ask the domain (`feedback::decide`), write.
     pub async fn act_on_feedback(
         &self,
         user: &CurrentUser,
@@ -318,108 +305,30 @@ impl Services {
     ) -> ServiceResult<Feedback> {
         let now = self.now();
         let seen = self.feedback(user, reference).await?;
-        let f = &seen.feedback;
-        if !seen.may_act {
-            return Err(ServiceError::Forbidden(msg!(
-                "feedback.act_forbidden",
-                &f.agency_code
-            )));
-        }
-        if let Some(v) = input.expected_version
-            && v != f.version
-        {
-            return Err(ServiceError::Conflict(msg!("feedback.changed", v, f.version)));
-        }
-        let from = seen.status();
-        let Some(to) = rules::next_status(from, action) else {
-            return Err(ServiceError::Illegal {
-                msg: msg!(
-                    "feedback.illegal",
-                    label(action.label_vi(), action.as_str()),
-                    label(from.label_vi(), from.as_str())
+        let command = Command {
+            action,
+            note: input.note.clone(),
+            answer: input.answer.clone(),
+            category: match input.category.as_deref().map(str::trim) {
+                Some(c) if action == Action::Classify && !c.is_empty() => Some(
+                    c.parse::<Category>()
+                        .map_err(|_| ServiceError::invalid("category", msg!("feedback.category")))?,
                 ),
-                allowed: seen.allowed.iter().map(|a| a.as_str()).collect(),
-            });
+                _ => None,
+            },
+            to_agency: match action {
+                Action::Forward => self.forward_target(input.to_agency.as_deref(), now).await?,
+                _ => None,
+            },
+            // A version the officer did not give is the one their page was built from.
+            expected_version: Some(input.expected_version.unwrap_or(seen.feedback.version)),
         };
-        let text_in = if action == Action::Answer {
-            &input.answer
-        } else {
-            &input.note
-        };
-        let text = rules::check_action_text(action, text_in).map_err(|e| ServiceError::Invalid(vec![e]))?;
-        let category = match input.category.as_deref().map(str::trim) {
-            _ if action != Action::Classify => None,
-            None | Some("") => Some(Category::default_for(f.dossier_code.is_some())),
-            Some(c) => Some(
-                c.parse::<Category>()
-                    .map_err(|_| ServiceError::invalid("category", msg!("feedback.category")))?,
-            ),
-        };
-        let target = match action {
-            Action::Forward => Some(self.forward_target(f, input.to_agency.as_deref()).await?),
-            _ => None,
-        };
-        let target_deadlines = match &target {
-            Some(t) => {
-                let rules = self.feedback_rules().await?;
-                let legal = self.legal_time(Some(&t.code)).await?;
-                Some(Deadlines::starting(&legal.clock(), now, &rules))
-            }
-            None => None,
-        };
-
         let mut tx = self.db().begin().await?;
-        let mut f = repo::find_tx(&mut tx, &f.reference)
+        let f = repo::find_tx(&mut tx, &seen.feedback.reference)
             .await?
             .ok_or_else(no_such_feedback)?;
-        if f.version != seen.feedback.version {
-            return Err(ServiceError::Conflict(msg!(
-                "feedback.changed",
-                seen.feedback.version,
-                f.version
-            )));
-        }
-        let agency_before = f.agency_id;
-        let mut agency_name = f.agency_name.clone();
-        let mut note = text.clone();
-        let event_due = match action {
-            Action::Classify | Action::Forward | Action::Reject => Some(f.forward_due_at),
-            Action::Process | Action::Answer => Some(f.answer_due_at),
-            Action::Publish => None,
-        };
-        match action {
-            Action::Classify => f.category = category.map(|c| c.as_str().to_string()),
-            Action::Forward => {
-                let (t, d) = target
-                    .as_ref()
-                    .zip(target_deadlines)
-                    .ok_or_else(|| ServiceError::invalid("to_agency", msg!("feedback.to_agency")))?;
-                f.agency_id = t.id;
-                agency_name = t.name.clone();
-                f.clock_started_at = d.started_at;
-                f.forward_due_at = d.forward_due_at;
-                f.answer_due_at = d.answer_due_at;
-            }
-            Action::Reject => {
-                f.reject_reason = text.clone();
-                f.closed_at = Some(now);
-            }
-            Action::Process => {}
-            Action::Answer => {
-                f.answer = text.clone();
-                f.answered_by = user.principal.username.clone();
-                f.closed_at = Some(now);
-                // The answer itself is stored on the feedback; the event only marks it.
-                note.clear();
-            }
-            Action::Publish => {
-                f.published = true;
-                f.published_at = Some(now);
-            }
-        }
-        f.status = to.as_str().into();
-        let search = rules::search_text(&f.reference, &f.subject, &f.content, &f.answer, &agency_name);
-        repo::save(&mut tx, &f, &search, now).await?;
+        let decision = decide(&f, &command, &user.principal.username, &user.access(), now)?;
+        repo::save(&mut tx, &decision.feedback, now).await?;
         repo::append_event(
             &mut tx,
             f.id,
@@ -427,12 +336,12 @@ impl Services {
                 at: now,
                 actor: &user.principal.username,
                 action: action.as_str(),
-                from_status: from.as_str(),
-                to_status: to.as_str(),
-                agency_id: agency_before,
-                to_agency_id: target.as_ref().map(|t| t.id),
-                due_at: event_due,
-                note: &note,
+                from_status: Some(decision.from),
+                to_status: decision.to,
+                agency_id: decision.agency_id,
+                to_agency_id: decision.to_agency_id,
+                due_at: decision.due_at,
+                note: &decision.note,
             },
         )
         .await?;
@@ -442,18 +351,31 @@ impl Services {
             .ok_or_else(no_such_feedback)
     }
 
-    async fn forward_target(&self, f: &Feedback, to: Option<&str>) -> ServiceResult<Agency> {
+    /// The agency a feedback is forwarded to, with the deadlines it starts there (None: none
+    /// named; an unknown one: the field's error, said after the rules that come first).
+    async fn forward_target(
+        &self,
+        to: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<Option<Result<Target, FieldError>>> {
         let code = to.map(str::trim).unwrap_or("");
         if code.is_empty() {
-            return Err(ServiceError::invalid("to_agency", msg!("feedback.to_agency")));
+            return Ok(None);
         }
-        let agency = agencies::by_code(self.db(), code)
-            .await?
-            .ok_or_else(|| ServiceError::invalid("to_agency", msg!("agency.unknown", quoted(code))))?;
-        if agency.id == f.agency_id {
-            return Err(ServiceError::invalid("to_agency", msg!("feedback.same_agency")));
-        }
-        Ok(agency)
+        let Some(agency) = agencies::by_code(self.db(), code).await? else {
+            return Ok(Some(Err(FieldError::new(
+                "to_agency",
+                msg!("agency.unknown", quoted(code)),
+            ))));
+        };
+        let rules = self.feedback_rules().await?;
+        let legal = self.legal_time(Some(&agency.code)).await?;
+        Ok(Some(Ok(Target {
+            agency_id: agency.id,
+            agency_code: agency.code,
+            agency_name: agency.name,
+            deadlines: Deadlines::starting(&legal.clock(), now, &rules),
+        })))
     }
 
     /// A page of the feedback the user may see (`Services::scope`: officer agencies,
@@ -468,7 +390,7 @@ impl Services {
         let scope = self.scope(user).await?;
         let filter = repo::ListFilter {
             agency_ids: scope,
-            status: status.map(|s| s.as_str().to_string()),
+            status,
             q: q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string),
         };
         Ok(repo::list(self.db(), &filter, page, PER_PAGE).await?)

@@ -9,7 +9,7 @@ use super::{Channel, Status};
 use crate::access::{Access, Grant, Role};
 use crate::calendar::{LegalClock, ResolvedClass, TimeLimit};
 use crate::msg;
-use crate::msg::{FieldError, Msg};
+use crate::msg::Msg;
 use crate::procedure::{AgencyRule, CaseVariant, ProcedureSpec};
 use chrono::{DateTime, NaiveTime, Utc};
 
@@ -138,20 +138,7 @@ impl Decision {
     }
 }
 
-/// Why an action is refused.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refused {
-    /// Not the actor's to take ([`Refusal`]).
-    Forbidden(Msg),
-    /// Not legal in the dossier's status; the actions that are.
-    Illegal { msg: Msg, allowed: Vec<Action> },
-    /// A value given (or missing) is wrong.
-    Invalid(FieldError),
-    /// The dossier changed since the actor saw it.
-    Conflict(Msg),
-    /// What is stored cannot be acted on (a broken procedure time limit).
-    Corrupt(String),
-}
+pub use crate::refused::Refused;
 
 /// Why an action is not the actor's to take on a dossier now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +168,7 @@ impl Refusal {
 }
 
 fn invalid(path: &str, msg: Msg) -> Refused {
-    Refused::Invalid(FieldError::new(path, msg))
+    Refused::invalid(path, msg)
 }
 
 /// Whether the actor may take the action on the dossier as it stands (its status aside: see
@@ -501,7 +488,7 @@ fn rule_refused(e: RuleError, action: Action, from: Status) -> Refused {
     match e {
         RuleError::Illegal { allowed, .. } => Refused::Illegal {
             msg: msg!("dossier.illegal", action.label_arg(), from.label_arg()),
-            allowed,
+            allowed: allowed.iter().map(|a| a.as_str()).collect(),
         },
         RuleError::ReasonRequired => invalid(
             "note",

@@ -8,9 +8,7 @@ use crate::{ServiceError, ServiceResult, Services};
 use chrono::DateTime;
 use motcua_domain::access::Grant;
 use motcua_domain::calendar;
-use motcua_domain::dossier::decide::{
-    self, Acting, Assignee, ChosenAgency, Command, Decision, Refused, State,
-};
+use motcua_domain::dossier::decide::{self, Acting, Assignee, ChosenAgency, Command, Decision, State};
 use motcua_domain::dossier::machine::{self, Action};
 use motcua_domain::msg;
 use motcua_domain::msg::quoted;
@@ -113,7 +111,7 @@ impl Services {
             steps: &steps,
             components: &components,
         };
-        let mut decision = decide::decide(state, command, acting, &context).map_err(refused)?;
+        let mut decision = decide::decide(state, command, acting, &context)?;
         if decision.needs_code {
             let code = codes::next_code(&mut tx, &d.agency_code, calendar::local_date(now)).await?;
             decision.issue_code(code.to_string());
@@ -244,19 +242,5 @@ impl Services {
             result_number: input.result_number,
             method,
         })
-    }
-}
-
-/// A refusal of the domain as the service says it.
-pub(super) fn refused(r: Refused) -> ServiceError {
-    match r {
-        Refused::Forbidden(m) => ServiceError::Forbidden(m),
-        Refused::Illegal { msg, allowed } => ServiceError::Illegal {
-            msg,
-            allowed: allowed.iter().map(|a| a.as_str()).collect(),
-        },
-        Refused::Invalid(e) => ServiceError::Invalid(vec![e]),
-        Refused::Conflict(m) => ServiceError::Conflict(m),
-        Refused::Corrupt(m) => ServiceError::Internal(m),
     }
 }

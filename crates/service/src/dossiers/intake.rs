@@ -69,7 +69,7 @@ impl Services {
                 msg!("dossier.agency_procedure", &agency.code, &spec.code),
             ));
         }
-        let case = case_of(spec, input.case.as_deref()).map_err(super::act::refused)?;
+        let case = case_of(spec, input.case.as_deref())?;
         let (kind, contact) = check_applicant(&input, channel, &mut errors);
         // The checklist: one entry per component of the procedure.
         let mut provided = vec![None::<Option<String>>; spec.components.len()];
@@ -115,7 +115,7 @@ impl Services {
 
         let legal = reference.legal_time(&agency.code)?;
         let clock = legal.clock();
-        let limit = time_limit(spec, case, channel).map_err(super::act::refused)?;
+        let limit = time_limit(spec, case, channel)?;
         let actor_name = actor.name();
         let a = &input.applicant;
         let search_text =

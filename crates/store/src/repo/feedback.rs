@@ -1,11 +1,11 @@
 //! Feedback and petitions (*phản ánh, kiến nghị*): the feedback rows, their event log and the
-//! daily reference sequence. Thin: the web service decides what is legal; this module reads and
+//! daily reference sequence. Thin: the domain decides what is legal (`feedback::decide`); this module reads and
 //! writes.
 
+use super::{Code, record_from};
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
-use motcua_domain::feedback::{FeedbackRef, search_words};
-use sqlx::Row;
+use motcua_domain::feedback::{Category, Channel, Feedback, FeedbackRef, Status, search_words};
 
 /// Issues the next reference code of a local date. Runs inside the caller's write
 /// transaction: the counter row is locked by the upsert until commit, so concurrent
@@ -25,49 +25,48 @@ pub async fn next_ref(tx: &mut Tx, day: NaiveDate) -> StoreResult<FeedbackRef> {
     Ok(FeedbackRef::new(day, seq))
 }
 
-/// A feedback as stored, with its agency's code and name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Feedback {
-    pub id: i64,
-    /// The reference code, `PAKN-YYMMDD-NNNN`.
-    pub reference: String,
-    pub dossier_code: Option<String>,
-    pub submitter_name: String,
-    pub phone: String,
-    pub email: String,
-    pub channel: String,
-    pub category: Option<String>,
-    pub subject: String,
-    pub content: String,
-    /// The agency it is about, or was forwarded to: the one that must handle it.
-    pub agency_id: i64,
-    pub agency_code: String,
-    pub agency_name: String,
-    pub status: String,
-    pub received_at: DateTime<Utc>,
-    /// Receipt, or the last forward instant: where both deadlines count from.
-    pub clock_started_at: DateTime<Utc>,
-    pub forward_due_at: DateTime<Utc>,
-    pub answer_due_at: DateTime<Utc>,
-    /// When it was answered or rejected.
-    pub closed_at: Option<DateTime<Utc>>,
-    pub answer: String,
-    pub reject_reason: String,
-    pub answered_by: String,
-    pub published: bool,
-    pub published_at: Option<DateTime<Utc>>,
-    /// The officer who entered a written or phone feedback.
-    pub noted_by: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
+/// A feedback as its row reads (`SELECT`).
+#[derive(sqlx::FromRow)]
+struct FeedbackRow {
+    id: i64,
+    #[sqlx(rename = "ref")]
+    reference: String,
+    dossier_code: Option<String>,
+    submitter_name: String,
+    phone: String,
+    email: String,
+    channel: Code<Channel>,
+    category: Option<Code<Category>>,
+    subject: String,
+    content: String,
+    agency_id: i64,
+    agency_code: String,
+    agency_name: String,
+    status: Code<Status>,
+    received_at: DateTime<Utc>,
+    clock_started_at: DateTime<Utc>,
+    forward_due_at: DateTime<Utc>,
+    answer_due_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    answer: String,
+    reject_reason: String,
+    answered_by: String,
+    published: bool,
+    published_at: Option<DateTime<Utc>>,
+    noted_by: String,
+    version: i64,
+    created_at: DateTime<Utc>,
 }
 
-impl Feedback {
-    /// Its status (until the row is typed: a stored status every writer sets from `Status`).
-    pub fn status(&self) -> motcua_domain::feedback::Status {
-        self.status
-            .parse()
-            .unwrap_or(motcua_domain::feedback::Status::Received)
+impl From<FeedbackRow> for Feedback {
+    fn from(r: FeedbackRow) -> Feedback {
+        let (channel, status, category) = (r.channel.0, r.status.0, r.category.map(|c| c.0));
+        record_from!(r => Feedback {
+            id, reference, dossier_code, submitter_name, phone, email, subject, content, agency_id, agency_code,
+            agency_name, received_at, clock_started_at, forward_due_at, answer_due_at, closed_at, answer,
+            reject_reason, answered_by, published, published_at, noted_by, version, created_at;
+            channel, status, category
+        })
     }
 }
 
@@ -77,56 +76,22 @@ const SELECT: &str = "SELECT f.id, f.ref, f.dossier_code, f.submitter_name, f.ph
     f.published, f.published_at, f.noted_by, f.version, f.created_at
     FROM feedback f JOIN agencies a ON a.id = f.agency_id";
 
-macro_rules! feedback_from_row {
-    ($r:expr) => {
-        Feedback {
-            id: $r.try_get("id")?,
-            reference: $r.try_get("ref")?,
-            dossier_code: $r.try_get("dossier_code")?,
-            submitter_name: $r.try_get("submitter_name")?,
-            phone: $r.try_get("phone")?,
-            email: $r.try_get("email")?,
-            channel: $r.try_get("channel")?,
-            category: $r.try_get("category")?,
-            subject: $r.try_get("subject")?,
-            content: $r.try_get("content")?,
-            agency_id: $r.try_get("agency_id")?,
-            agency_code: $r.try_get("agency_code")?,
-            agency_name: $r.try_get("agency_name")?,
-            status: $r.try_get("status")?,
-            received_at: $r.try_get("received_at")?,
-            clock_started_at: $r.try_get("clock_started_at")?,
-            forward_due_at: $r.try_get("forward_due_at")?,
-            answer_due_at: $r.try_get("answer_due_at")?,
-            closed_at: $r.try_get("closed_at")?,
-            answer: $r.try_get("answer")?,
-            reject_reason: $r.try_get("reject_reason")?,
-            answered_by: $r.try_get("answered_by")?,
-            published: $r.try_get("published")?,
-            published_at: $r.try_get("published_at")?,
-            noted_by: $r.try_get("noted_by")?,
-            version: $r.try_get("version")?,
-            created_at: $r.try_get("created_at")?,
-        }
-    };
-}
-
 /// A feedback by its reference code.
 pub async fn find(db: &Db, reference: &str) -> StoreResult<Option<Feedback>> {
     let sql = format!("{SELECT} WHERE f.ref = $1");
-    Ok(on_read!(db, pool => {
-        sqlx::query(&sql).bind(reference).fetch_optional(pool).await?
-            .map(|r| Ok::<_, sqlx::Error>(feedback_from_row!(r))).transpose()?
-    }))
+    let row: Option<FeedbackRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(reference).fetch_optional(pool).await?
+    });
+    Ok(row.map(Feedback::from))
 }
 
 /// A feedback by its reference code, read inside a write transaction.
 pub async fn find_tx(tx: &mut Tx, reference: &str) -> StoreResult<Option<Feedback>> {
     let sql = format!("{SELECT} WHERE f.ref = $1");
-    Ok(on_tx!(tx, c => {
-        sqlx::query(&sql).bind(reference).fetch_optional(c).await?
-            .map(|r| Ok::<_, sqlx::Error>(feedback_from_row!(r))).transpose()?
-    }))
+    let row: Option<FeedbackRow> = on_tx!(tx, c => {
+        sqlx::query_as(&sql).bind(reference).fetch_optional(c).await?
+    });
+    Ok(row.map(Feedback::from))
 }
 
 /// What a submission writes.
@@ -137,11 +102,11 @@ pub struct NewFeedback<'a> {
     pub submitter_name: &'a str,
     pub phone: &'a str,
     pub email: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub subject: &'a str,
     pub content: &'a str,
     pub agency_id: i64,
-    pub status: &'a str,
+    pub status: Status,
     pub received_at: DateTime<Utc>,
     pub forward_due_at: DateTime<Utc>,
     pub answer_due_at: DateTime<Utc>,
@@ -158,8 +123,8 @@ pub async fn insert(tx: &mut Tx, f: &NewFeedback<'_>) -> StoreResult<i64> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $16)
              RETURNING id",
         )
-        .bind(f.reference).bind(f.dossier_code).bind(f.submitter_name).bind(f.phone).bind(f.email).bind(f.channel)
-        .bind(f.subject).bind(f.content).bind(f.agency_id).bind(f.status).bind(f.received_at).bind(f.forward_due_at)
+        .bind(f.reference).bind(f.dossier_code).bind(f.submitter_name).bind(f.phone).bind(f.email).bind(f.channel.as_str())
+        .bind(f.subject).bind(f.content).bind(f.agency_id).bind(f.status.as_str()).bind(f.received_at).bind(f.forward_due_at)
         .bind(f.answer_due_at).bind(f.noted_by).bind(f.search_text).bind(f.now)
         .fetch_one(c)
         .await?
@@ -168,7 +133,8 @@ pub async fn insert(tx: &mut Tx, f: &NewFeedback<'_>) -> StoreResult<i64> {
 
 /// Writes the mutable state of a feedback if nobody changed it since it was read (`version`);
 /// a concurrent change is a Conflict and nothing is written.
-pub async fn save(tx: &mut Tx, f: &Feedback, search_text: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn save(tx: &mut Tx, f: &Feedback, now: DateTime<Utc>) -> StoreResult<()> {
+    let search_text = f.search_text();
     let n = on_tx!(tx, c => {
         sqlx::query(
             "UPDATE feedback SET category = $1, agency_id = $2, status = $3, clock_started_at = $4, forward_due_at = $5,
@@ -176,9 +142,9 @@ pub async fn save(tx: &mut Tx, f: &Feedback, search_text: &str, now: DateTime<Ut
                published_at = $12, search_text = $13, updated_at = $14, version = version + 1
              WHERE id = $15 AND version = $16",
         )
-        .bind(&f.category).bind(f.agency_id).bind(&f.status).bind(f.clock_started_at).bind(f.forward_due_at)
+        .bind(f.category.map(Category::as_str)).bind(f.agency_id).bind(f.status.as_str()).bind(f.clock_started_at).bind(f.forward_due_at)
         .bind(f.answer_due_at).bind(f.closed_at).bind(&f.answer).bind(&f.reject_reason).bind(&f.answered_by)
-        .bind(f.published).bind(f.published_at).bind(search_text).bind(now).bind(f.id).bind(f.version)
+        .bind(f.published).bind(f.published_at).bind(&search_text).bind(now).bind(f.id).bind(f.version)
         .execute(c)
         .await?
         .rows_affected()
@@ -198,8 +164,9 @@ pub struct NewEvent<'a> {
     pub at: DateTime<Utc>,
     pub actor: &'a str,
     pub action: &'a str,
-    pub from_status: &'a str,
-    pub to_status: &'a str,
+    /// None for the submission.
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     /// The agency holding the feedback when the event happened.
     pub agency_id: i64,
     /// Forward: the agency it went to.
@@ -221,7 +188,7 @@ pub async fn append_event(tx: &mut Tx, feedback_id: i64, e: &NewEvent<'_>) -> St
             "INSERT INTO feedback_events (feedback_id, seq, at, actor, action, from_status, to_status, agency_id, to_agency_id, due_at, note)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(feedback_id).bind(seq).bind(e.at).bind(e.actor).bind(e.action).bind(e.from_status).bind(e.to_status)
+        .bind(feedback_id).bind(seq).bind(e.at).bind(e.actor).bind(e.action).bind(e.from_status.map_or("", Status::as_str)).bind(e.to_status.as_str())
         .bind(e.agency_id).bind(e.to_agency_id).bind(e.due_at).bind(e.note)
         .execute(c)
         .await?;
@@ -230,7 +197,7 @@ pub async fn append_event(tx: &mut Tx, feedback_id: i64, e: &NewEvent<'_>) -> St
 }
 
 /// One stored event, with agency codes and names.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
 pub struct Event {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -249,21 +216,15 @@ pub struct Event {
 /// The events of a feedback, oldest first.
 pub async fn events(db: &Db, feedback_id: i64) -> StoreResult<Vec<Event>> {
     Ok(on_read!(db, pool => {
-        sqlx::query(
-            "SELECT e.seq, e.at, e.actor, e.action, e.from_status, e.to_status, a.code, a.name, b.code, b.name, e.due_at, e.note
+        sqlx::query_as(
+            "SELECT e.seq, e.at, e.actor, e.action, e.from_status, e.to_status, a.code AS agency, a.name AS agency_name,
+               b.code AS to_agency, b.name AS to_agency_name, e.due_at, e.note
              FROM feedback_events e JOIN agencies a ON a.id = e.agency_id LEFT JOIN agencies b ON b.id = e.to_agency_id
              WHERE e.feedback_id = $1 ORDER BY e.seq",
         )
         .bind(feedback_id)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>(Event {
-            seq: r.try_get(0)?, at: r.try_get(1)?, actor: r.try_get(2)?, action: r.try_get(3)?,
-            from_status: r.try_get(4)?, to_status: r.try_get(5)?, agency: r.try_get(6)?, agency_name: r.try_get(7)?,
-            to_agency: r.try_get(8)?, to_agency_name: r.try_get(9)?, due_at: r.try_get(10)?, note: r.try_get(11)?,
-        }))
-        .collect::<Result<Vec<_>, _>>()?
     }))
 }
 
@@ -272,7 +233,7 @@ pub async fn events(db: &Db, feedback_id: i64) -> StoreResult<Vec<Event>> {
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub agency_ids: Vec<i64>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub q: Option<String>,
 }
 
@@ -307,8 +268,8 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
     }
     let mut conds = vec![format!("f.agency_id IN ({})", ids(&f.agency_ids))];
     let mut args: Vec<String> = Vec::new();
-    if let Some(s) = &f.status {
-        args.push(s.clone());
+    if let Some(s) = f.status {
+        args.push(s.as_str().to_string());
         conds.push(format!("f.status = ${}", args.len()));
     }
     for p in like_patterns(f.q.as_deref()) {
@@ -332,16 +293,14 @@ pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreRes
         }
         count.fetch_one(pool).await?
     });
-    Ok(on_read!(db, pool => {
-        let mut rows = sqlx::query(&list_sql);
+    let rows: Vec<FeedbackRow> = on_read!(db, pool => {
+        let mut rows = sqlx::query_as(&list_sql);
         for a in &args {
             rows = rows.bind(a);
         }
-        let list = rows.fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(feedback_from_row!(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        (list, total)
-    }))
+        rows.fetch_all(pool).await?
+    });
+    Ok((rows.into_iter().map(Feedback::from).collect(), total))
 }
 
 /// A page of published feedback (newest first) matching every folded word of `q`, and the
@@ -370,14 +329,12 @@ pub async fn published(
         }
         count.fetch_one(pool).await?
     });
-    Ok(on_read!(db, pool => {
-        let mut rows = sqlx::query(&list_sql).bind(true);
+    let rows: Vec<FeedbackRow> = on_read!(db, pool => {
+        let mut rows = sqlx::query_as(&list_sql).bind(true);
         for p in &patterns {
             rows = rows.bind(p);
         }
-        let list = rows.fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(feedback_from_row!(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        (list, total)
-    }))
+        rows.fetch_all(pool).await?
+    });
+    Ok((rows.into_iter().map(Feedback::from).collect(), total))
 }

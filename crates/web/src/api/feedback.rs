@@ -11,8 +11,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
+use motcua_domain::feedback::Feedback;
 use motcua_domain::feedback::{self as rules, Action, Status, Timing};
-use motcua_service::feedback::{self as service, ActionInput, Feedback, SubmitInput, View};
+use motcua_service::feedback::{self as service, ActionInput, SubmitInput, View};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -88,7 +89,7 @@ impl From<&Feedback> for ReceiptView {
     fn from(f: &Feedback) -> Self {
         ReceiptView {
             reference: f.reference.clone(),
-            status: service::status_of(f).into(),
+            status: f.status.into(),
             agency: f.agency_code.clone(),
             agency_name: f.agency_name.clone(),
             received_at: f.received_at,
@@ -156,7 +157,7 @@ impl From<&Feedback> for PublicAnswer {
             answered_at: f.closed_at,
             published_at: f.published_at,
             answer: f.answer.clone(),
-            on_time: service::timing_of(f, Utc::now()) == Timing::OnTime,
+            on_time: f.timing(Utc::now()) == Timing::OnTime,
         }
     }
 }
@@ -206,8 +207,8 @@ impl From<&Feedback> for FeedbackSummary {
     fn from(f: &Feedback) -> Self {
         FeedbackSummary {
             reference: f.reference.clone(),
-            status: service::status_of(f).into(),
-            channel: f.channel.clone(),
+            status: f.status.into(),
+            channel: f.channel.as_str().into(),
             subject: f.subject.clone(),
             dossier_code: f.dossier_code.clone(),
             agency: f.agency_code.clone(),
@@ -215,7 +216,7 @@ impl From<&Feedback> for FeedbackSummary {
             received_at: f.received_at,
             forward_due_at: f.forward_due_at,
             answer_due_at: f.answer_due_at,
-            timing: service::timing_of(f, Utc::now()).into(),
+            timing: f.timing(Utc::now()).into(),
         }
     }
 }
@@ -322,8 +323,8 @@ pub fn render(v: &View) -> FeedbackView {
         reference: f.reference.clone(),
         version: f.version,
         status: v.status().into(),
-        channel: f.channel.clone(),
-        category: f.category.clone(),
+        channel: f.channel.as_str().into(),
+        category: f.category.map(|c| c.as_str().into()),
         dossier_code: f.dossier_code.clone(),
         submitter: serde_json::json!({"name": f.submitter_name, "phone": f.phone, "email": f.email}),
         noted_by: f.noted_by.clone(),

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use motcua_domain::feedback::{self as rules, Action, Category, Channel, Status, Timing};
+use motcua_domain::feedback::{self as rules, Action, Category, Status, Timing};
 use motcua_service::feedback::{self as service, ActionInput, View};
 use motcua_service::{Lang, ServiceError};
 use serde::Deserialize;
@@ -29,13 +29,6 @@ pub fn routes() -> Router<AppState> {
 
 fn status_vi(status: &str) -> &'static str {
     status.parse::<Status>().map(Status::label_vi).unwrap_or("—")
-}
-
-fn channel_vi(channel: &str) -> &'static str {
-    channel
-        .parse::<Channel>()
-        .map(Channel::label_vi)
-        .unwrap_or("Không rõ")
 }
 
 fn event_vi(action: &str) -> &'static str {
@@ -129,15 +122,15 @@ async fn inbox(
         rows: items
             .iter()
             .map(|f| {
-                let st = service::status_of(f);
-                let timing = service::timing_of(f, now);
+                let st = f.status;
+                let timing = f.timing(now);
                 let due = rules::governing_deadline(st, f.forward_due_at, f.answer_due_at);
                 InboxRow {
                     reference: f.reference.clone(),
                     subject: f.subject.clone(),
                     agency_name: f.agency_name.clone(),
                     status: st.label_vi(),
-                    channel: channel_vi(&f.channel),
+                    channel: f.channel.label_vi(),
                     received: when(f.received_at),
                     deadline_label: if st.awaits_decision() || st == Status::Rejected {
                         "Hạn phân loại, chuyển"
@@ -301,12 +294,8 @@ async fn render_view(
         timing_label: timing.label_vi(),
         overdue: timing.is_overdue(),
         late: timing == Timing::Late,
-        channel: channel_vi(&f.channel),
-        category: f
-            .category
-            .as_deref()
-            .and_then(|c| c.parse::<Category>().ok())
-            .map(Category::label_vi),
+        channel: f.channel.label_vi(),
+        category: f.category.map(Category::label_vi),
         dossier_code: f.dossier_code.clone(),
         submitter_name: f.submitter_name.clone(),
         phone: f.phone.clone(),

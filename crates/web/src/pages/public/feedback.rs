@@ -33,13 +33,6 @@ pub fn routes() -> Router<AppState> {
 const CSRF_COOKIE: &str = "motcua_pakn_csrf";
 
 /// A channel in the language of the page.
-fn channel_label(channel: &str) -> &'static str {
-    match channel.parse::<Channel>() {
-        Ok(c) => c.label(i18n::lang()),
-        Err(_) => i18n::t("feedback.channel_unknown"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The citizen's form.
 
@@ -206,7 +199,7 @@ async fn submit(
                 received: when(f.received_at),
                 forward_due: when(f.forward_due_at),
                 answer_due: when(f.answer_due_at),
-                channel: channel_label(&f.channel),
+                channel: f.channel.label(i18n::lang()),
             }
             .render()?;
             return Ok(Html(html).into_response());
@@ -283,7 +276,7 @@ async fn public_list(
                 received: when(f.received_at),
                 answered: when_opt(f.closed_at),
                 answer: f.answer.clone(),
-                on_time: service::timing_of(f, now) == Timing::OnTime,
+                on_time: f.timing(now) == Timing::OnTime,
             })
             .collect(),
         total,

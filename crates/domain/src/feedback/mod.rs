@@ -10,6 +10,11 @@
 //! original receipt would charge it with the forwarding agency's days. The forwarding agency's
 //! own timeliness is not lost: the forward event keeps the deadline it was judged against.
 
+pub mod decide;
+mod record;
+
+pub use record::Feedback;
+
 use crate::calendar::{LegalClock, TimeLimit, local_date};
 use crate::code::DossierCode;
 use crate::identity::{Email, PhoneVn};
