@@ -131,8 +131,8 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// The form of an English text `singular|plural` for its first value.
-fn plural(text: &'static str, n: Option<&str>) -> &'static str {
+/// The form of a text `singular|plural` for a count (the first value): English has two.
+pub fn plural(text: &'static str, n: Option<&str>) -> &'static str {
     match text.split_once('|') {
         Some((one, _)) if n == Some("1") => one,
         Some((_, many)) => many,

@@ -229,6 +229,48 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
     assert!(init.contains("/api/openapi.json"));
 }
 
+/// The API's contract, pinned: `/api/openapi.json` equals `tests/it/openapi.json`. A change to
+/// the API shows in review as a change to that file; after a deliberate one, write it anew
+/// with `MOTCUA_UPDATE_SNAPSHOTS=1 cargo test -p motcua --test it openapi_document_matches`.
+#[tokio::test]
+async fn openapi_document_matches_its_snapshot() {
+    let t = crate::support::TestDb::sqlite().await;
+    let app = TestApp::spawn(&t).await;
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let actions = &doc["paths"]["/api/v1/dossiers/{code}/actions/{action}"]["post"]["parameters"];
+    let action = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "action")
+        .expect("the action parameter");
+    let ids: Vec<&str> = action["schema"]["enum"]
+        .as_array()
+        .expect("the action is an enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = motcua_domain::dossier::machine::Action::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    assert_eq!(ids, expected);
+    let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/openapi.json");
+    if std::env::var_os("MOTCUA_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let pinned = std::fs::read_to_string(&path).expect("tests/it/openapi.json");
+    if pinned != text {
+        let line = pinned.lines().zip(text.lines()).position(|(a, b)| a != b);
+        panic!(
+            "/api/openapi.json differs from tests/it/openapi.json (first at line {}); if the change is \
+             meant, run with MOTCUA_UPDATE_SNAPSHOTS=1 and review the file's diff",
+            line.map_or_else(|| "the end".to_string(), |l| (l + 1).to_string())
+        );
+    }
+}
+
 #[tokio::test]
 async fn static_stylesheet_has_print_rules() {
     let t = crate::support::TestDb::sqlite().await;

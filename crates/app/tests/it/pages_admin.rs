@@ -290,7 +290,7 @@ async fn setup(t: &TestDb) -> TestApp {
     TestApp::spawn(t).await
 }
 
-const ADMIN_PAGES: [&str; 9] = [
+const ADMIN_PAGES: [&str; 10] = [
     "/admin/agencies",
     "/admin/agencies/new",
     "/admin/agencies/000.00.10.H56/edit",
@@ -300,6 +300,7 @@ const ADMIN_PAGES: [&str; 9] = [
     "/admin/users",
     "/admin/users/new",
     "/admin/users/quantri/edit",
+    "/admin/calendar",
 ];
 
 const ADMIN_POSTS: [&str; 5] = [
@@ -349,6 +350,11 @@ on_both_backends! {
             for link in ["/admin/agencies", "/admin/procedures", "/admin/users", "/admin/calendar"] {
                 assert!(html.contains(&format!("href=\"{link}\"")), "{path} links to {link}");
             }
+            // One nav for all of them, marking the page's own section.
+            let section = path.split(['/', '?']).nth(2).unwrap();
+            let current = format!("href=\"/admin/{section}\" aria-current=\"page\"");
+            assert!(html.contains(&current), "{path} marks {section}");
+            assert_eq!(html.matches("class=\"admin-nav").count(), 1, "{path}");
         }
         assert_eq!(admin.get("/admin/agencies/999.99.99.H56/edit").await.status, StatusCode::NOT_FOUND);
         assert_eq!(admin.get("/admin/procedures/9.999999/edit").await.status, StatusCode::NOT_FOUND);

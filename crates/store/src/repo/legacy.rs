@@ -29,7 +29,7 @@ const MAX_ERRORS: usize = 50;
 /// SQLite page cache of the import's connection while it writes rows, KiB: the unique
 /// `code` index and the table's last pages stay in memory (pages are taken as needed, so a
 /// small import uses little of it). At 10M rows, 256 MiB wrote the rows in 44–49 s against
-/// 57–63 s with 64 MiB (docs/PERFORMANCE.md).
+/// 57–63 s with 64 MiB (docs/performance-history.md).
 const SQLITE_WRITE_CACHE_KIB: u64 = 256 * 1024;
 /// …and while it rebuilds the secondary indexes: SQLite's sorter was slower with the larger
 /// cache (28–33 s against 23 s at 10M rows).

@@ -46,6 +46,17 @@ pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// The last value of a query parameter, trimmed ("" when absent): where a form's own fields
+/// come after the ones its links carry (the report form).
+pub fn last_param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
 pub use crate::urls::url_encode;
 
 /// The address of a list page with these filters (empty ones left out).

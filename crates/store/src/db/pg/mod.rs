@@ -25,7 +25,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct PgPools {
     pub write: PgPool,
-    /// Not sqlx's pool: ours takes a connection back without a ping (`read_pool.rs`).
+    /// Not sqlx's pool: ours takes a connection back without a ping (`db/read_pool.rs`).
     pub read: PgReadPool,
     /// What this process knows of the numbering (see `PgKnown`).
     known: Arc<PgKnown>,

@@ -27,7 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ho-so/phan-anh/{reference}/xu-ly/{action}", post(act))
 }
 
-fn status_vi(status: &str) -> &'static str {
+/// The Vietnamese label of a feedback status as an event stored it.
+fn feedback_status_vi(status: &str) -> &'static str {
     status.parse::<Status>().map(Status::label_vi).unwrap_or("—")
 }
 
@@ -323,8 +324,8 @@ async fn render_view(
                     at: when(e.at),
                     actor: e.actor.clone(),
                     action: event_vi(&e.action),
-                    from: status_vi(&e.from_status),
-                    to: status_vi(&e.to_status),
+                    from: feedback_status_vi(&e.from_status),
+                    to: feedback_status_vi(&e.to_status),
                     agency: e.agency_name.clone(),
                     to_agency: e.to_agency_name.clone(),
                     due: when_opt(e.due_at),

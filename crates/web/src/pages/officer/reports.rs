@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::PageError;
 use crate::pages::Chrome;
-use crate::pages::common::{bad_request, url_encode};
+use crate::pages::common::{bad_request, last_param as param, url_encode};
 use crate::pages::public::Choice;
 use askama::Template;
 use axum::Router;
@@ -51,17 +51,6 @@ const BYS: [(&str, &str); 3] = [
     ("procedure", "Thủ tục hành chính"),
     ("agency", "Cơ quan"),
 ];
-
-/// The last value of a query parameter, trimmed ("" when absent): the form's own fields come
-/// after the ones its links carry.
-fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
-}
 
 fn date(text: &str, what: &str) -> Result<NaiveDate, PageError> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
