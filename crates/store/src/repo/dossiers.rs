@@ -264,12 +264,8 @@ pub async fn save_state(
     });
     // The report counters follow the change (II.06a fast path). The receiving agency and
     // procedure never change.
-    let changes = crate::repo::report::deltas(
-        d.agency_id,
-        d.procedure_id,
-        before,
-        Facts::of_dossier(d).as_ref(),
-    );
+    let changes =
+        crate::repo::report::deltas(d.agency_id, d.procedure_id, before, Facts::of_dossier(d).as_ref());
     crate::repo::report::apply(tx, changes).await
 }
 
