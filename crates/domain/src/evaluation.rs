@@ -13,23 +13,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// The citizen's overall satisfaction (*rất hài lòng / hài lòng / không hài lòng*).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Satisfaction {
-    VerySatisfied,
-    Satisfied,
-    NotSatisfied,
+crate::stored_text! {
+    /// The citizen's overall satisfaction (*rất hài lòng / hài lòng / không hài lòng*).
+    Satisfaction, "satisfaction" {
+        VerySatisfied = "very_satisfied",
+        Satisfied = "satisfied",
+        NotSatisfied = "not_satisfied",
+    }
 }
 
 impl Satisfaction {
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "very_satisfied" => Some(Self::VerySatisfied),
-            "satisfied" => Some(Self::Satisfied),
-            "not_satisfied" => Some(Self::NotSatisfied),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn label_vi(self) -> &'static str {

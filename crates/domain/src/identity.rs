@@ -134,6 +134,21 @@ impl Login {
     }
 }
 
+crate::stored_text! {
+    /// What a citizen signs in with.
+    LoginKind, "login kind" { Phone = "phone", Email = "email" }
+}
+
+crate::stored_text! {
+    /// What a citizen's one-time code is for.
+    CodePurpose, "code purpose" {
+        /// Confirming a new account.
+        Verify = "verify",
+        /// Setting a new password.
+        Reset = "reset",
+    }
+}
+
 /// An officer's username: 3–64 of lowercase ASCII letters, digits, `.`, `_`, `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Username(String);
@@ -248,6 +263,8 @@ mod tests {
             Login::Phone(PhoneVn::parse("0912345678").unwrap())
         );
         assert_eq!(Login::parse("+84 912 345 678").unwrap().kind(), "phone");
+        assert_eq!("verify".parse::<CodePurpose>(), Ok(CodePurpose::Verify));
+        assert!(LoginKind::try_from("fax".to_string()).is_err());
         assert_eq!(Login::parse("An@Example.vn").unwrap().as_str(), "an@example.vn");
         assert_eq!(Login::parse("12345").unwrap_err().code, "identity.login_phone");
         assert!(Username::parse("lan.tn").is_ok());
