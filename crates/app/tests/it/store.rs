@@ -2,8 +2,9 @@
 
 use crate::support::on_both_backends;
 use chrono::{NaiveDate, Utc};
+use motcua_domain::access::Role;
 use motcua_domain::dossier::{Channel, Status};
-use motcua_store::repo::{agencies, catalog, codes, dossiers, meta};
+use motcua_store::repo::{agencies, catalog, codes, dossiers, meta, users};
 use motcua_store::{Db, migrate};
 use std::collections::HashSet;
 
@@ -669,9 +670,9 @@ on_both_backends! {
         assert_eq!(first, second);
         let statuses: Vec<Status> = first.iter().map(|(s, _)| *s).collect();
         assert_eq!(statuses, Status::ALL.to_vec(), "every status has demo dossiers");
-        let roles: HashSet<String> = motcua_store::repo::users::list_roles(&t.db).await.unwrap().into_iter().map(|u| u.role).collect();
-        for role in ["receiving_officer", "leader", "specialist", "approver", "clerk", "result_officer", "desk_head", "supervisor", "admin"] {
-            assert!(roles.contains(role), "no demo officer with role {role}");
+        let roles: HashSet<Role> = users::list_roles(&t.db).await.unwrap().into_iter().map(|u| u.role).collect();
+        for role in Role::ALL {
+            assert!(roles.contains(&role), "no demo officer with role {role}");
         }
     }
 }
