@@ -23,10 +23,6 @@ crate::stored_text! {
 }
 
 impl Satisfaction {
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-
     pub fn label_vi(self) -> &'static str {
         match self {
             Self::VerySatisfied => "Rất hài lòng",
@@ -61,7 +57,7 @@ impl Answers {
             q5: q("q5"),
             q6: q("q6"),
             q7: q("q7"),
-            satisfaction: Satisfaction::parse(satisfaction),
+            satisfaction: satisfaction.parse().ok(),
         }
     }
 }
