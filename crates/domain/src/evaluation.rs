@@ -45,7 +45,7 @@ pub struct Answers {
 impl Answers {
     /// From the stored rating: the answers JSON (`{"q5": 2, "q6": 1, "q7": 2}`) and the
     /// satisfaction. Values outside 0–2 or missing count as not answered.
-    pub fn from_stored(answers_json: &str, satisfaction: &str) -> Self {
+    pub fn from_stored(answers_json: &str, satisfaction: Satisfaction) -> Self {
         let v: serde_json::Value = serde_json::from_str(answers_json).unwrap_or_default();
         let q = |k: &str| {
             v.get(k)
@@ -57,7 +57,7 @@ impl Answers {
             q5: q("q5"),
             q6: q("q6"),
             q7: q("q7"),
-            satisfaction: satisfaction.parse().ok(),
+            satisfaction: Some(satisfaction),
         }
     }
 }
@@ -1019,7 +1019,7 @@ mod tests {
         assert_eq!(e.satisfaction, None);
         f.answers = Some(Answers::from_stored(
             r#"{"q5": 2, "q6": 1, "q7": 0}"#,
-            "satisfied",
+            Satisfaction::Satisfied,
         ));
         let e = evaluate(&f, now);
         assert_eq!(
@@ -1027,8 +1027,18 @@ mod tests {
             (Some(2), Some(1), Some(0))
         );
         assert_eq!((e.max, e.satisfaction), (16, Some(Satisfaction::Satisfied)));
-        let bad = Answers::from_stored(r#"{"q5": 7}"#, "meh");
-        assert_eq!(bad, Answers::default());
+        let bad = Answers::from_stored(r#"{"q5": 7}"#, Satisfaction::NotSatisfied);
+        assert_eq!(
+            bad,
+            Answers {
+                satisfaction: Some(Satisfaction::NotSatisfied),
+                ..Answers::default()
+            }
+        );
+        assert_eq!(
+            "meh".parse::<Satisfaction>().map_err(|e| e.contains("meh")),
+            Err(true)
+        );
     }
 
     #[test]
@@ -1038,7 +1048,7 @@ mod tests {
         let mut early = resolved(local(2026, 11, 2, 15, 0), local(2026, 11, 3, 9, 0));
         early.answers = Some(Answers::from_stored(
             r#"{"q5": 2, "q6": 2, "q7": 2}"#,
-            "very_satisfied",
+            Satisfaction::VerySatisfied,
         ));
         t.add(&evaluate(&early, now));
         t.add(&evaluate(
