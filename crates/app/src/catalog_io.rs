@@ -2,6 +2,7 @@
 //! of officers: all-or-nothing, every error with its line or record number, idempotent
 //! (upsert by code). Used by the command line and the demo seed alike.
 
+use motcua_domain::access::Role;
 use motcua_domain::import::{self, ImportErrors, LineError};
 use motcua_domain::procedure::{FieldError, ProcedureSpec};
 use motcua_store::Db;
@@ -366,9 +367,11 @@ pub async fn import_officers(db: &Db, text: &str, password_hash: &str) -> Result
         if !known.contains(&record[2]) {
             errors.push(format!("line {line}: unknown agency {:?}", &record[2]));
         }
+        let mut roles = Vec::new();
         for role in record[3].split('|') {
-            if role.parse::<motcua_domain::access::Role>().is_err() {
-                errors.push(format!("line {line}: unknown role {role:?}"));
+            match role.parse::<Role>() {
+                Ok(role) => roles.push(role),
+                Err(_) => errors.push(format!("line {line}: unknown role {role:?}")),
             }
         }
         if let Err(e) = motcua_domain::identity::Username::parse(&record[0]) {
@@ -378,7 +381,7 @@ pub async fn import_officers(db: &Db, text: &str, password_hash: &str) -> Result
             record[0].to_string(),
             record[1].to_string(),
             record[2].to_string(),
-            record[3].to_string(),
+            roles,
         ));
     }
     if !errors.is_empty() {
@@ -387,7 +390,7 @@ pub async fn import_officers(db: &Db, text: &str, password_hash: &str) -> Result
     let mut report = Report::default();
     let mut tx = db.begin().await?;
     for (username, full_name, agency, roles) in &rows {
-        let pairs: Vec<(&str, &str)> = roles.split('|').map(|r| (agency.as_str(), r)).collect();
+        let pairs: Vec<(&str, Role)> = roles.iter().map(|r| (agency.as_str(), *r)).collect();
         let existing = users::by_username(db, username).await?;
         let id = match existing {
             Some(u) => {

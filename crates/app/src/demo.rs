@@ -4,6 +4,7 @@
 
 use crate::catalog_io::{self, FormSource};
 use chrono::{DateTime, Duration, Utc};
+use motcua_domain::access::Role;
 use motcua_domain::calendar::{self, LegalClock, OfficeHours, WorkCalendar};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
@@ -158,7 +159,7 @@ impl Seeder<'_> {
         let u = self
             .officers
             .iter()
-            .find(|u| u.roles.iter().any(|(a, r)| a == agency && r == role))
+            .find(|u| u.roles.iter().any(|(a, r)| a == agency && r.as_str() == role))
             .ok_or_else(|| anyhow::anyhow!("no demo officer with {role} in {agency}"))?;
         let principal = motcua_store::repo::auth::principal(self.services.db(), u.id)
             .await?
@@ -243,10 +244,11 @@ async fn seed_dossiers(services: &Services, now: DateTime<Utc>) -> anyhow::Resul
             continue;
         }
         let desk = p.spec.agencies.iter().find(|a| {
-            seeder
-                .officers
-                .iter()
-                .any(|u| u.roles.iter().any(|(ua, r)| ua == *a && r == "receiving_officer"))
+            seeder.officers.iter().any(|u| {
+                u.roles
+                    .iter()
+                    .any(|(ua, r)| ua == *a && *r == Role::ReceivingOfficer)
+            })
         });
         if let Some(desk) = desk {
             usable.push((p.spec.clone(), desk.clone()));
@@ -395,7 +397,11 @@ async fn seed_one(
             let specialist = s
                 .officers
                 .iter()
-                .find(|u| u.roles.iter().any(|(a, r)| *a == next_agency && *r == next_role))
+                .find(|u| {
+                    u.roles
+                        .iter()
+                        .any(|(a, r)| *a == next_agency && r.as_str() == next_role)
+                })
                 .map(|u| u.username.clone());
             s.act(
                 &key,
@@ -474,11 +480,11 @@ async fn seed_one(
                     method: Some("desk".into()),
                     ..Default::default()
                 };
-                let holder = if s
-                    .officers
-                    .iter()
-                    .any(|u| u.roles.iter().any(|(a, r)| a == desk && r == "result_officer"))
-                {
+                let holder = if s.officers.iter().any(|u| {
+                    u.roles
+                        .iter()
+                        .any(|(a, r)| a == desk && *r == Role::ResultOfficer)
+                }) {
                     "result_officer"
                 } else {
                     "receiving_officer"

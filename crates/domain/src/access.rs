@@ -87,6 +87,16 @@ impl FromStr for Role {
 
 crate::try_from_text!(Role);
 
+crate::stored_text! {
+    /// What a bearer token was issued for.
+    TokenKind, "token kind" {
+        /// Signing in through the API: short-lived.
+        Login = "login",
+        /// A machine client's long-lived token.
+        Api = "api",
+    }
+}
+
 /// A role held in one agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {

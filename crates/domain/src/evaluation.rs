@@ -13,25 +13,16 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// The citizen's overall satisfaction (*rất hài lòng / hài lòng / không hài lòng*).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Satisfaction {
-    VerySatisfied,
-    Satisfied,
-    NotSatisfied,
+crate::stored_text! {
+    /// The citizen's overall satisfaction (*rất hài lòng / hài lòng / không hài lòng*).
+    Satisfaction, "satisfaction" {
+        VerySatisfied = "very_satisfied",
+        Satisfied = "satisfied",
+        NotSatisfied = "not_satisfied",
+    }
 }
 
 impl Satisfaction {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "very_satisfied" => Some(Self::VerySatisfied),
-            "satisfied" => Some(Self::Satisfied),
-            "not_satisfied" => Some(Self::NotSatisfied),
-            _ => None,
-        }
-    }
-
     pub fn label_vi(self) -> &'static str {
         match self {
             Self::VerySatisfied => "Rất hài lòng",
@@ -54,7 +45,7 @@ pub struct Answers {
 impl Answers {
     /// From the stored rating: the answers JSON (`{"q5": 2, "q6": 1, "q7": 2}`) and the
     /// satisfaction. Values outside 0–2 or missing count as not answered.
-    pub fn from_stored(answers_json: &str, satisfaction: &str) -> Self {
+    pub fn from_stored(answers_json: &str, satisfaction: Satisfaction) -> Self {
         let v: serde_json::Value = serde_json::from_str(answers_json).unwrap_or_default();
         let q = |k: &str| {
             v.get(k)
@@ -66,7 +57,7 @@ impl Answers {
             q5: q("q5"),
             q6: q("q6"),
             q7: q("q7"),
-            satisfaction: Satisfaction::parse(satisfaction),
+            satisfaction: Some(satisfaction),
         }
     }
 }
@@ -1028,7 +1019,7 @@ mod tests {
         assert_eq!(e.satisfaction, None);
         f.answers = Some(Answers::from_stored(
             r#"{"q5": 2, "q6": 1, "q7": 0}"#,
-            "satisfied",
+            Satisfaction::Satisfied,
         ));
         let e = evaluate(&f, now);
         assert_eq!(
@@ -1036,8 +1027,18 @@ mod tests {
             (Some(2), Some(1), Some(0))
         );
         assert_eq!((e.max, e.satisfaction), (16, Some(Satisfaction::Satisfied)));
-        let bad = Answers::from_stored(r#"{"q5": 7}"#, "meh");
-        assert_eq!(bad, Answers::default());
+        let bad = Answers::from_stored(r#"{"q5": 7}"#, Satisfaction::NotSatisfied);
+        assert_eq!(
+            bad,
+            Answers {
+                satisfaction: Some(Satisfaction::NotSatisfied),
+                ..Answers::default()
+            }
+        );
+        assert_eq!(
+            "meh".parse::<Satisfaction>().map_err(|e| e.contains("meh")),
+            Err(true)
+        );
     }
 
     #[test]
@@ -1047,7 +1048,7 @@ mod tests {
         let mut early = resolved(local(2026, 11, 2, 15, 0), local(2026, 11, 3, 9, 0));
         early.answers = Some(Answers::from_stored(
             r#"{"q5": 2, "q6": 2, "q7": 2}"#,
-            "very_satisfied",
+            Satisfaction::VerySatisfied,
         ));
         t.add(&evaluate(&early, now));
         t.add(&evaluate(

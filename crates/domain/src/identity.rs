@@ -125,12 +125,27 @@ impl Login {
             Login::Email(e) => e.as_str(),
         }
     }
-    /// `phone` or `email`, as stored.
-    pub fn kind(&self) -> &'static str {
+    /// A phone number or an e-mail address, as stored.
+    pub fn kind(&self) -> LoginKind {
         match self {
-            Login::Phone(_) => "phone",
-            Login::Email(_) => "email",
+            Login::Phone(_) => LoginKind::Phone,
+            Login::Email(_) => LoginKind::Email,
         }
+    }
+}
+
+crate::stored_text! {
+    /// What a citizen signs in with.
+    LoginKind, "login kind" { Phone = "phone", Email = "email" }
+}
+
+crate::stored_text! {
+    /// What a citizen's one-time code is for.
+    CodePurpose, "code purpose" {
+        /// Confirming a new account.
+        Verify = "verify",
+        /// Setting a new password.
+        Reset = "reset",
     }
 }
 
@@ -247,7 +262,10 @@ mod tests {
             Login::parse("+84 912 345 678").unwrap(),
             Login::Phone(PhoneVn::parse("0912345678").unwrap())
         );
-        assert_eq!(Login::parse("+84 912 345 678").unwrap().kind(), "phone");
+        assert_eq!(Login::parse("+84 912 345 678").unwrap().kind(), LoginKind::Phone);
+        assert_eq!(Login::parse("An@Example.vn").unwrap().kind().as_str(), "email");
+        assert_eq!("verify".parse::<CodePurpose>(), Ok(CodePurpose::Verify));
+        assert!(LoginKind::try_from("fax".to_string()).is_err());
         assert_eq!(Login::parse("An@Example.vn").unwrap().as_str(), "an@example.vn");
         assert_eq!(Login::parse("12345").unwrap_err().code, "identity.login_phone");
         assert!(Username::parse("lan.tn").is_ok());

@@ -31,23 +31,12 @@ pub enum Method {
     Online,
 }
 
-/// Online service level (Decree 42/2022): full online (*toàn trình*), partial (*một phần*).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnlineLevel {
-    Full,
-    Partial,
-    None,
+crate::stored_text! {
+    /// Online service level (Decree 42/2022): full online (*toàn trình*), partial (*một phần*).
+    OnlineLevel, "online level" { Full = "full", Partial = "partial", None = "none" }
 }
 
 impl OnlineLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnlineLevel::Full => "full",
-            OnlineLevel::Partial => "partial",
-            OnlineLevel::None => "none",
-        }
-    }
     pub fn label_vi(self) -> &'static str {
         match self {
             OnlineLevel::Full => "Dịch vụ công trực tuyến toàn trình",

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::{Dossier, Step};
 use motcua_domain::evaluation::Satisfaction;
-use motcua_domain::identity::{Login, Password};
+use motcua_domain::identity::{CodePurpose, Login, LoginKind, Password};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
 use motcua_store::StoreError;
@@ -44,27 +44,11 @@ pub struct OwnDossier {
     /// What the agency asked to complete, while awaiting a supplement.
     pub missing: Option<String>,
     /// The satisfaction given, once rated.
-    pub rating: Option<String>,
+    pub rating: Option<Satisfaction>,
 }
 
 /// The citizen's questions of DOMAIN.md §7, by key (indicators 5, 6 and 7).
 pub const QUESTIONS: [&str; 3] = ["q5", "q6", "q7"];
-
-/// What a one-time code is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
-    Verify,
-    Reset,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Verify => "verify",
-            Purpose::Reset => "reset",
-        }
-    }
-}
 
 fn wrong_code() -> ServiceError {
     ServiceError::invalid("code", msg!("citizen.wrong_code"))
@@ -91,26 +75,26 @@ impl Services {
         tx: &mut motcua_store::Tx,
         citizen_id: i64,
         login: &Login,
-        purpose: Purpose,
+        purpose: CodePurpose,
         now: DateTime<chrono::Utc>,
     ) -> ServiceResult<()> {
         let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
         repo::new_code(
             tx,
             citizen_id,
-            purpose.as_str(),
+            purpose,
             &secret_hash(&code),
             now + Duration::minutes(CODE_MINUTES),
             now,
         )
         .await?;
         let what = match purpose {
-            Purpose::Verify => "xác thực tài khoản",
-            Purpose::Reset => "đặt lại mật khẩu",
+            CodePurpose::Verify => "xác thực tài khoản",
+            CodePurpose::Reset => "đặt lại mật khẩu",
         };
         let payload = serde_json::json!({
             "to": login.as_str(),
-            "channel": if login.kind() == "phone" { "sms" } else { "email" },
+            "channel": if login.kind() == LoginKind::Phone { "sms" } else { "email" },
             "purpose": purpose.as_str(),
             "message": format!("Mã {what} motcua: {code}. Mã có hiệu lực {CODE_MINUTES} phút. Không chia sẻ mã này cho ai."),
         });
@@ -152,16 +136,16 @@ impl Services {
             }
             other => other?,
         };
-        self.send_code(&mut tx, id, &login, Purpose::Verify, now).await?;
+        self.send_code(&mut tx, id, &login, CodePurpose::Verify, now)
+            .await?;
         tx.commit().await?;
         Ok(login.as_str().to_string())
     }
 
-    async fn check_code(&self, citizen_id: i64, purpose: Purpose, code: &str) -> ServiceResult<()> {
+    async fn check_code(&self, citizen_id: i64, purpose: CodePurpose, code: &str) -> ServiceResult<()> {
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        let Some((id, stored, expires, attempts)) =
-            repo::live_code(&mut tx, citizen_id, purpose.as_str()).await?
+        let Some((id, stored, expires, attempts)) = repo::live_code(&mut tx, citizen_id, purpose).await?
         else {
             return Err(wrong_code());
         };
@@ -170,7 +154,7 @@ impl Services {
         }
         let ok = constant_time_eq(stored.as_bytes(), secret_hash(code.trim()).as_bytes());
         repo::code_attempt(&mut tx, id, ok, now).await?;
-        if ok && purpose == Purpose::Verify {
+        if ok && purpose == CodePurpose::Verify {
             repo::mark_verified(&mut tx, citizen_id, now).await?;
         }
         tx.commit().await?;
@@ -183,7 +167,7 @@ impl Services {
         let c = repo::by_login(self.db(), login.as_str())
             .await?
             .ok_or_else(wrong_code)?;
-        self.check_code(c.id, Purpose::Verify, code).await
+        self.check_code(c.id, CodePurpose::Verify, code).await
     }
 
     /// Signs a citizen in from `client` (the adapter's name for the caller); the secret of a
@@ -241,7 +225,8 @@ impl Services {
         if let Some(c) = repo::by_login(self.db(), login.as_str()).await? {
             let now = self.now();
             let mut tx = self.db().begin().await?;
-            self.send_code(&mut tx, c.id, &login, Purpose::Reset, now).await?;
+            self.send_code(&mut tx, c.id, &login, CodePurpose::Reset, now)
+                .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -254,7 +239,7 @@ impl Services {
         let c = repo::by_login(self.db(), login.as_str())
             .await?
             .ok_or_else(wrong_code)?;
-        self.check_code(c.id, Purpose::Reset, code).await?;
+        self.check_code(c.id, CodePurpose::Reset, code).await?;
         let hash = hash(&password).await?;
         let mut tx = self.db().begin().await?;
         repo::set_password(&mut tx, c.id, &hash).await?;
@@ -386,12 +371,12 @@ impl Services {
                 None => return Err(ServiceError::invalid(q, msg!("dossier.answer_all"))),
             };
         }
-        if Satisfaction::parse(satisfaction).is_none() {
+        let Ok(satisfaction) = satisfaction.parse::<Satisfaction>() else {
             return Err(ServiceError::invalid(
                 "satisfaction",
                 msg!("dossier.choose_satisfaction"),
             ));
-        }
+        };
         let mut tx = self.db().begin().await?;
         match repo::rate(
             &mut tx,

@@ -5,6 +5,8 @@
 use crate::auth::CurrentUser;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
+use motcua_domain::access::Role;
+use motcua_domain::dossier::{Channel, Status};
 use motcua_domain::evaluation::{
     self, Answers, Criterion, DossierEvaluation, DossierFacts, Index766, Measure, Measures, Scales,
     StepFacts, Summary, Tally,
@@ -87,22 +89,15 @@ impl RawQuery {
     }
 }
 
-fn timing(f: &EvalFeedback, now: DateTime<Utc>) -> ServiceResult<Timing> {
-    let status: fb::Status = f.status.parse().map_err(ServiceError::Internal)?;
-    Ok(fb::timing(
-        status,
-        f.forward_due_at,
-        f.answer_due_at,
-        f.closed_at,
-        now,
-    ))
+fn timing(f: &EvalFeedback, now: DateTime<Utc>) -> Timing {
+    fb::timing(f.status, f.forward_due_at, f.answer_due_at, f.closed_at, now)
 }
 
 /// The domain facts of a stored dossier.
-pub fn facts_of(d: &EvalDossier, now: DateTime<Utc>) -> ServiceResult<DossierFacts> {
-    let ending = match d.status.as_str() {
-        "resolved" | "returned" => Some(Ending::Resolved),
-        "withdrawn" | "stopped" => Some(Ending::WithdrawnOrStopped),
+pub fn facts_of(d: &EvalDossier, now: DateTime<Utc>) -> DossierFacts {
+    let ending = match d.status {
+        Status::Resolved | Status::Returned => Some(Ending::Resolved),
+        Status::Withdrawn | Status::Stopped => Some(Ending::WithdrawnOrStopped),
         _ => None,
     };
     let step_agency = |seq: i64| {
@@ -121,10 +116,10 @@ pub fn facts_of(d: &EvalDossier, now: DateTime<Utc>) -> ServiceResult<DossierFac
     contact_agencies.extend(
         d.steps
             .iter()
-            .filter(|s| s.role == "result_officer")
+            .filter(|s| s.role == Role::ResultOfficer)
             .filter_map(|s| s.agency_code.clone()),
     );
-    Ok(DossierFacts {
+    DossierFacts {
         original_due_at: d.original_due_at,
         finished: ending.zip(d.finished_at).map(|(e, t)| (t, e)),
         steps: d
@@ -139,20 +134,11 @@ pub fn facts_of(d: &EvalDossier, now: DateTime<Utc>) -> ServiceResult<DossierFac
             .collect(),
         supplement_requests: d.supplement_requests.len() as u32,
         contact_agencies,
-        feedback: d
-            .feedback
-            .iter()
-            .map(|f| timing(f, now))
-            .collect::<ServiceResult<_>>()?,
-        online: d.channel == "online",
-        online_level: match d.online_level.as_str() {
-            "full" => Some(OnlineLevel::Full),
-            "partial" => Some(OnlineLevel::Partial),
-            "none" => Some(OnlineLevel::None),
-            _ => None,
-        },
-        answers: d.rating.as_ref().map(|(a, s)| Answers::from_stored(a, s)),
-    })
+        feedback: d.feedback.iter().map(|f| timing(f, now)).collect(),
+        online: d.channel == Channel::Online,
+        online_level: Some(d.online_level),
+        answers: d.rating.as_ref().map(|(a, s)| Answers::from_stored(a, *s)),
+    }
 }
 
 /// One dossier's evaluation.
@@ -176,11 +162,11 @@ impl Services {
             .ok_or_else(|| ServiceError::NotFound(msg!("dossier.not_found")))?;
         let now = self.now();
         Ok(DossierReport {
-            evaluation: evaluation::evaluate(&facts_of(&d, now)?, now),
+            evaluation: evaluation::evaluate(&facts_of(&d, now), now),
             code: d.key,
             agency: d.agency_code,
             procedure: d.procedure_code,
-            status: d.status,
+            status: d.status.as_str().to_string(),
         })
     }
 }
@@ -227,7 +213,7 @@ impl Services {
         let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
         let mut total = Tally::default();
         for d in &dossiers {
-            let e = evaluation::evaluate(&facts_of(d, now)?, now);
+            let e = evaluation::evaluate(&facts_of(d, now), now);
             total.add(&e);
             let keys: Vec<(String, String)> = match req.by {
                 By::Agency => vec![(d.agency_code.clone(), d.agency_name.clone())],
@@ -339,7 +325,7 @@ impl Services {
         let row = self.ii06a_in(&scope, &ii06a).await?.total;
         let resolved: Vec<&EvalDossier> = finished
             .iter()
-            .filter(|d| matches!(d.status.as_str(), "resolved" | "returned"))
+            .filter(|d| matches!(d.status, Status::Resolved | Status::Returned))
             .collect();
         let ratios: Vec<f64> = resolved
             .iter()
@@ -359,17 +345,14 @@ impl Services {
             .iter()
             .filter(|r| r.payment_requests > 0 || r.paid_online > 0)
             .collect();
-        let timings: Vec<Timing> = feedback
-            .iter()
-            .map(|f| timing(f, now))
-            .collect::<ServiceResult<_>>()?;
+        let timings: Vec<Timing> = feedback.iter().map(|f| timing(f, now)).collect();
         let overdue = timings
             .iter()
             .filter(|t| matches!(t, Timing::Late | Timing::Overdue))
             .count();
         let mut tally = Tally::default();
         for d in &finished {
-            tally.add(&evaluation::evaluate(&facts_of(d, now)?, now));
+            tally.add(&evaluation::evaluate(&facts_of(d, now), now));
         }
         let measures: Measures = vec![
             (
@@ -413,7 +396,7 @@ impl Services {
             (
                 Criterion::ProceduresOnline,
                 share(
-                    procedures.iter().filter(|p| p.2 == "full").count(),
+                    procedures.iter().filter(|p| p.2 == OnlineLevel::Full).count(),
                     procedures.len(),
                 ),
             ),

@@ -4,7 +4,7 @@
 use crate::auth::{CurrentUser, forbidden};
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::Duration;
-use motcua_domain::access::Role;
+use motcua_domain::access::{Role, TokenKind};
 use motcua_domain::identity::{Password, Username};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
@@ -113,12 +113,14 @@ impl Services {
             .into_iter()
             .map(|a| a.code)
             .collect();
+        let mut pairs: Vec<(&str, Role)> = Vec::with_capacity(u.roles.len());
         for (i, r) in u.roles.iter().enumerate() {
-            if r.role.parse::<Role>().is_err() {
-                errors.push(FieldError::new(
+            match r.role.parse::<Role>() {
+                Ok(role) => pairs.push((r.agency.as_str(), role)),
+                Err(_) => errors.push(FieldError::new(
                     format!("roles[{i}].role"),
                     msg!("user.role_unknown", quoted(&r.role)),
-                ));
+                )),
             }
             if !known.contains(&r.agency) {
                 errors.push(FieldError::new(
@@ -155,11 +157,6 @@ impl Services {
             ),
             None => None,
         };
-        let pairs: Vec<(&str, &str)> = u
-            .roles
-            .iter()
-            .map(|r| (r.agency.as_str(), r.role.as_str()))
-            .collect();
         let mut tx = self.db().begin().await?;
         let id = match existing {
             None => match users::create(
@@ -230,7 +227,7 @@ impl Services {
             return Err(ServiceError::invalid("expires_in_days", msg!("token.days")));
         }
         let hours = expires_in_days.map(|d| i64::from(d) * 24);
-        let secret = self.issue_token(owner, name, "api", hours).await?;
+        let secret = self.issue_token(owner, name, TokenKind::Api, hours).await?;
         let id = auth_repo::list_tokens(self.db(), Some(owner))
             .await?
             .last()

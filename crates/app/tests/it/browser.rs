@@ -1031,7 +1031,7 @@ async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) 
         .map_err(|e| e.to_string())?
         .ok_or("no rating was stored")?;
     let answers: Value = serde_json::from_str(&answers).map_err(|e| e.to_string())?;
-    if answers != json!({"q5": 2, "q6": 1, "q7": 2}) || satisfaction != "very_satisfied" {
+    if answers != json!({"q5": 2, "q6": 1, "q7": 2}) || satisfaction.as_str() != "very_satisfied" {
         return Err(format!("the rating stored is {answers} {satisfaction}"));
     }
     Ok(())

@@ -369,7 +369,7 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.text().await.unwrap().contains("Rất hài lòng"));
         let (answers, satisfaction) = motcua_store::repo::citizens::rating(&t.db, found.id).await.unwrap().unwrap();
-        assert_eq!(satisfaction, "very_satisfied");
+        assert_eq!(satisfaction.as_str(), "very_satisfied");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&answers).unwrap(), json!({"q5": 2, "q6": 1, "q7": 2}));
         let (ct, body) = multipart(&[("csrf", &csrf), ("q5", "0"), ("q6", "0"), ("q7", "0"), ("satisfaction", "not_satisfied")], &[]);
         let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/danh-gia"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();

@@ -75,7 +75,7 @@ on_both_backends! {
         // The citizen rates A (the rating store behind the citizen's form).
         let a_id = motcua_store::repo::dossiers::find(&t.db, &a).await.unwrap().unwrap().id;
         let mut tx = t.db.begin().await.unwrap();
-        motcua_store::repo::citizens::rate(&mut tx, a_id, None, r#"{"q5": 2, "q6": 1, "q7": 2}"#, "very_satisfied", local(2026, 11, 5, 9, 0))
+        motcua_store::repo::citizens::rate(&mut tx, a_id, None, r#"{"q5": 2, "q6": 1, "q7": 2}"#, motcua_domain::evaluation::Satisfaction::VerySatisfied, local(2026, 11, 5, 9, 0))
             .await.unwrap();
         tx.commit().await.unwrap();
 

@@ -624,7 +624,7 @@ on_both_backends! {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let u = users::by_username(&t.db, "canbo.moi").await.unwrap().unwrap();
         assert_eq!(u.full_name, "Trần Thị Mới Sửa");
-        assert_eq!(u.roles, vec![("000.00.10.H56".to_string(), "specialist".to_string())]);
+        assert_eq!(u.roles, vec![("000.00.10.H56".to_string(), motcua_domain::access::Role::Specialist)]);
         let api_token = app.token("canbo.moi").await;
 
         // An API token: shown once, works, can be revoked.

@@ -2,9 +2,11 @@
 
 use crate::support::on_both_backends;
 use chrono::{NaiveDate, Utc};
+use motcua_domain::access::Role;
+use motcua_domain::calendar::{Override, OverrideKind};
 use motcua_domain::dossier::{Channel, Status};
-use motcua_store::repo::{agencies, catalog, codes, dossiers, meta};
-use motcua_store::{Db, migrate};
+use motcua_store::repo::{agencies, auth, calendar, catalog, codes, dossiers, meta, outbox, users};
+use motcua_store::{Db, StoreError, migrate};
 use std::collections::HashSet;
 
 async fn seed_agency(db: &Db, code: &str, parent: Option<&str>) {
@@ -669,10 +671,43 @@ on_both_backends! {
         assert_eq!(first, second);
         let statuses: Vec<Status> = first.iter().map(|(s, _)| *s).collect();
         assert_eq!(statuses, Status::ALL.to_vec(), "every status has demo dossiers");
-        let roles: HashSet<String> = motcua_store::repo::users::list_roles(&t.db).await.unwrap().into_iter().map(|u| u.role).collect();
-        for role in ["receiving_officer", "leader", "specialist", "approver", "clerk", "result_officer", "desk_head", "supervisor", "admin"] {
-            assert!(roles.contains(role), "no demo officer with role {role}");
+        let roles: HashSet<Role> = users::list_roles(&t.db).await.unwrap().into_iter().map(|u| u.role).collect();
+        for role in Role::ALL {
+            assert!(roles.contains(&role), "no demo officer with role {role}");
         }
+    }
+
+    async fn a_stored_code_that_does_not_parse_is_an_error_not_a_default(t) {
+        seed_agency(&t.db, "000.00.06.H56", None).await;
+        let agency_id = agencies::by_code(&t.db, "000.00.06.H56").await.unwrap().unwrap().id;
+        let mut tx = t.db.begin().await.unwrap();
+        let roles = [("000.00.06.H56", Role::Specialist)];
+        let new = users::NewUser { username: "lan.tn", full_name: "Trần Ngọc Lan", password_hash: "x", roles: &roles };
+        let id = users::upsert(&mut tx, &new).await.unwrap();
+        tx.commit().await.unwrap();
+        let p = auth::principal(&t.db, id).await.unwrap().unwrap();
+        assert_eq!(p.roles, vec![(agency_id, "000.00.06.H56".to_string(), Role::Specialist)]);
+        // A role this release does not know, written behind the store's back: reading the
+        // user fails, naming it, instead of signing them in without it.
+        crate::support::exec(&t.db, &format!("UPDATE user_roles SET role = 'chief_wizard' WHERE user_id = {id}")).await;
+        let err = auth::principal(&t.db, id).await.unwrap_err();
+        assert!(err.to_string().contains("chief_wizard"), "{err}");
+        let err = users::list(&t.db, None).await.unwrap_err();
+        assert!(err.to_string().contains("chief_wizard"), "{err}");
+        assert!(users::list_roles(&t.db).await.is_err());
+        // A stamp in `meta` that is not a number is corrupt, not started again from 0.
+        let mut tx = t.db.begin().await.unwrap();
+        meta::set(&mut tx, "outbox_trimmed_to", "lots").await.unwrap();
+        meta::set(&mut tx, "calendar_version", "v7").await.unwrap();
+        tx.commit().await.unwrap();
+        let err = outbox::trim(&t.db, Utc::now(), 100).await.unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("lots")), "{err}");
+        let day = Override { date: NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(), kind: OverrideKind::DayOff, name: String::new() };
+        let mut tx = t.db.begin().await.unwrap();
+        let err = calendar::upsert_override(&mut tx, &day, "admin").await.unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("v7")), "{err}");
+        drop(tx);
+        assert!(calendar::list_overrides(&t.db).await.unwrap().is_empty(), "the override was rolled back");
     }
 }
 

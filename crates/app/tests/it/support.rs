@@ -312,7 +312,10 @@ pub async fn add_user(db: &Db, username: &str, agency: &str, roles: &[&str]) {
         .await
         .expect("agency");
     }
-    let pairs: Vec<(&str, &str)> = roles.iter().map(|r| (agency, *r)).collect();
+    let pairs: Vec<(&str, motcua_domain::access::Role)> = roles
+        .iter()
+        .map(|r| (agency, r.parse().expect("a role")))
+        .collect();
     users::upsert(
         &mut tx,
         &users::NewUser {

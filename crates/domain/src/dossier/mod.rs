@@ -8,7 +8,7 @@ pub mod decide;
 pub mod machine;
 pub mod record;
 
-pub use record::{ApplicantKind, Component, ComponentKind, Dossier, ReturnMethod, Step};
+pub use record::{ApplicantKind, Component, ComponentKind, Dossier, PaymentStatus, ReturnMethod, Step};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -7,8 +7,6 @@ use crate::access::Role;
 use crate::msg::Lang;
 use crate::procedure::AgencyRule;
 use chrono::{DateTime, Utc};
-use std::fmt;
-use std::str::FromStr;
 
 /// A dossier, with the codes and names of its agency and procedure.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,63 +122,17 @@ pub fn next_component_seq(components: &[Component]) -> i64 {
     components.iter().map(|c| c.seq).max().unwrap_or(0) + 1
 }
 
-/// Declares an enum stored as text: its ids, `as_str`, `FromStr`, `TryFrom<String>` (how a
-/// stored row is read) and `Display`.
-macro_rules! stored_text {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$v => $s),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($s => Ok($name::$v),)+
-                    _ => Err(format!(
-                        concat!("unknown ", $what, " {:?}: expected {}"),
-                        s,
-                        [$($s),+].join(", ")
-                    )),
-                }
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                s.parse()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-stored_text! {
+crate::stored_text! {
     /// Who the dossier is for: a person (12-digit personal ID) or an organisation (tax code).
     ApplicantKind, "applicant kind" { Person = "person", Organisation = "organisation" }
 }
 
-stored_text! {
+crate::stored_text! {
     /// How the result was handed over.
     ReturnMethod, "return method" { Desk = "desk", Post = "post", Electronic = "electronic" }
 }
 
-stored_text! {
+crate::stored_text! {
     /// What a component is.
     ComponentKind, "component kind" {
         /// A document of the procedure's list, at intake.
@@ -190,6 +142,11 @@ stored_text! {
         /// The result document.
         Result = "result",
     }
+}
+
+crate::stored_text! {
+    /// Where a payment of a dossier's fees stands.
+    PaymentStatus, "payment status" { Pending = "pending", Paid = "paid", Failed = "failed" }
 }
 
 impl ReturnMethod {
@@ -220,6 +177,10 @@ mod tests {
         for c in ComponentKind::ALL {
             assert_eq!(c.to_string().parse::<ComponentKind>(), Ok(*c));
         }
+        for p in PaymentStatus::ALL {
+            assert_eq!(PaymentStatus::try_from(p.as_str().to_string()), Ok(*p));
+        }
+        assert!("refunded".parse::<PaymentStatus>().is_err());
         let e = ReturnMethod::try_from("drone".to_string()).unwrap_err();
         assert!(e.contains("drone") && e.contains("desk, post, electronic"), "{e}");
         assert!(Status::try_from("lost".to_string()).is_err());

@@ -6,6 +6,7 @@ pub mod password;
 
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::Duration;
+use motcua_domain::access::{Role, TokenKind};
 use motcua_domain::msg;
 use motcua_store::repo::auth as repo;
 use rand::RngCore;
@@ -33,12 +34,7 @@ impl CurrentUser {
             self.principal
                 .roles
                 .iter()
-                .filter_map(|(agency_id, _, role)| {
-                    role.parse().ok().map(|role| motcua_domain::access::Grant {
-                        agency_id: *agency_id,
-                        role,
-                    })
-                })
+                .map(|&(agency_id, _, role)| motcua_domain::access::Grant { agency_id, role })
                 .collect(),
         )
     }
@@ -51,17 +47,17 @@ impl CurrentUser {
         &self.principal.username
     }
 
-    pub fn has_role(&self, role: &str) -> bool {
-        self.principal.roles.iter().any(|(_, _, r)| r == role)
+    pub fn has_role(&self, role: Role) -> bool {
+        self.principal.roles.iter().any(|(_, _, r)| *r == role)
     }
 
     pub fn is_admin(&self) -> bool {
-        self.has_role("admin")
+        self.has_role(Role::Admin)
     }
 
     /// Holds a role that handles or supervises dossiers.
     pub fn is_officer(&self) -> bool {
-        self.principal.roles.iter().any(|(_, _, r)| r != "admin")
+        self.principal.roles.iter().any(|(_, _, r)| *r != Role::Admin)
     }
 
     /// Administrator, or forbidden.
@@ -180,7 +176,7 @@ impl Services {
         &self,
         user_id: i64,
         name: &str,
-        kind: &str,
+        kind: TokenKind,
         hours: Option<i64>,
     ) -> ServiceResult<String> {
         let secret = new_secret();

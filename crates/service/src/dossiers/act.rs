@@ -180,12 +180,7 @@ impl Services {
                 let grants = auth::principal(self.db(), who.id).await?.map(|p| {
                     p.roles
                         .iter()
-                        .filter_map(|(agency_id, _, role)| {
-                            Some(Grant {
-                                agency_id: *agency_id,
-                                role: role.parse().ok()?,
-                            })
-                        })
+                        .map(|&(agency_id, _, role)| Grant { agency_id, role })
                         .collect()
                 });
                 Some(Assignee {

@@ -9,7 +9,7 @@ use motcua_domain::access::Role;
 use motcua_domain::calendar;
 use motcua_domain::dossier::decide::{case_of, same_day_cutoff, time_limit};
 use motcua_domain::dossier::{
-    ApplicantKind, Channel, Component, ComponentKind, Dossier, Status, chain, machine,
+    ApplicantKind, Channel, Component, ComponentKind, Dossier, PaymentStatus, Status, chain, machine,
 };
 use motcua_domain::identity::{Email, PersonalId, PhoneVn, TaxCode};
 use motcua_domain::msg;
@@ -282,7 +282,7 @@ impl Services {
             amount_vnd: fee,
             provider: self.payments().id().to_string(),
             reference,
-            status: "pending".into(),
+            status: PaymentStatus::Pending,
         });
         Ok(View {
             allowed: machine::allowed_actions(status, dossier.supplement_before_receipt),

@@ -72,7 +72,7 @@ impl Services {
         }
         let mut ids = user.access().officer_agencies();
         for (_, code, role) in &user.principal.roles {
-            if role == Role::Supervisor.as_str() {
+            if *role == Role::Supervisor {
                 ids.extend(agencies::subtree_ids(self.db(), code).await?);
             }
         }

@@ -2,9 +2,9 @@
 
 use crate::{Db, StoreResult, Tx, on_read, on_tx};
 use motcua_domain::text::fold_vi;
-use sqlx::Row;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// An agency as its row reads (`SELECT`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct Agency {
     pub id: i64,
     pub code: String,
@@ -68,43 +68,17 @@ const SELECT: &str =
     "SELECT a.id, a.code, a.name, a.level, p.code AS parent_code, a.address, a.is_one_stop, a.office_hours
      FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id";
 
-/// Builds an `Agency` from a row of `SELECT` on either backend (expanded per backend).
-macro_rules! agency_from_row {
-    ($r:expr) => {
-        Agency {
-            id: $r.try_get("id")?,
-            code: $r.try_get("code")?,
-            name: $r.try_get("name")?,
-            level: $r.try_get("level")?,
-            parent_code: $r.try_get("parent_code")?,
-            address: $r.try_get("address")?,
-            is_one_stop: $r.try_get("is_one_stop")?,
-            office_hours: $r.try_get("office_hours")?,
-        }
-    };
-}
-
 pub async fn list(db: &Db) -> StoreResult<Vec<Agency>> {
     let sql = format!("{SELECT} ORDER BY a.code");
     Ok(on_read!(db, pool => {
-        sqlx::query(&sql)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| Ok::<_, sqlx::Error>(agency_from_row!(r)))
-            .collect::<Result<Vec<_>, _>>()?
+        sqlx::query_as(&sql).fetch_all(pool).await?
     }))
 }
 
 pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<Agency>> {
     let sql = format!("{SELECT} WHERE a.code = $1");
     Ok(on_read!(db, pool => {
-        sqlx::query(&sql)
-            .bind(code)
-            .fetch_optional(pool)
-            .await?
-            .map(|r| Ok::<_, sqlx::Error>(agency_from_row!(r)))
-            .transpose()?
+        sqlx::query_as(&sql).bind(code).fetch_optional(pool).await?
     }))
 }
 

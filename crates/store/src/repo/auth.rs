@@ -1,12 +1,13 @@
 //! Credentials and sessions: users by name, browser sessions, bearer tokens. Secrets arrive
 //! already hashed (SHA-256 of a random token); only hashes are stored.
 
+use super::{Code, record_from};
 use crate::{Db, StoreResult, Tx, on_read, on_tx};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use motcua_domain::access::{Role, TokenKind};
 
 /// What a login needs: id, stored password hash, whether the account is disabled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
     pub user_id: i64,
     pub password_hash: String,
@@ -15,12 +16,10 @@ pub struct Credentials {
 
 pub async fn credentials(db: &Db, username: &str) -> StoreResult<Option<Credentials>> {
     Ok(on_read!(db, pool => {
-        sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+        sqlx::query_as("SELECT id AS user_id, password_hash, disabled FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(pool)
             .await?
-            .map(|r| Ok::<_, sqlx::Error>(Credentials { user_id: r.try_get(0)?, password_hash: r.try_get(1)?, disabled: r.try_get(2)? }))
-            .transpose()?
     }))
 }
 
@@ -30,47 +29,35 @@ pub struct Principal {
     pub user_id: i64,
     pub username: String,
     pub full_name: String,
-    /// (agency id, agency code, role id)
-    pub roles: Vec<(i64, String, String)>,
+    /// (agency id, agency code, role)
+    pub roles: Vec<(i64, String, Role)>,
 }
 
 const PRINCIPAL_SELECT: &str =
-    "SELECT u.id, u.username, u.full_name, u.disabled, a.id AS agency_id, a.code, r.role";
+    "SELECT u.id AS user_id, u.username, u.full_name, u.disabled, a.id AS agency_id,
+    a.code AS agency_code, r.role";
 const PRINCIPAL_ROLES: &str =
     "LEFT JOIN user_roles r ON r.user_id = u.id LEFT JOIN agencies a ON a.id = r.agency_id";
 
-type PrincipalRow = (
-    i64,
-    String,
-    String,
-    bool,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
-
-macro_rules! principal_row {
-    ($r:expr) => {{
-        let row: PrincipalRow = (
-            $r.try_get(0)?,
-            $r.try_get(1)?,
-            $r.try_get(2)?,
-            $r.try_get(3)?,
-            $r.try_get(4)?,
-            $r.try_get(5)?,
-            $r.try_get(6)?,
-        );
-        row
-    }};
+/// A user and one of their roles as a row of `PRINCIPAL_SELECT` reads (the role's columns
+/// NULL for a user without any).
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    user_id: i64,
+    username: String,
+    full_name: String,
+    disabled: bool,
+    agency_id: Option<i64>,
+    agency_code: Option<String>,
+    role: Option<Code<Role>>,
 }
 
 /// An enabled user with their roles; None for an unknown or disabled user.
 pub async fn principal(db: &Db, user_id: i64) -> StoreResult<Option<Principal>> {
     let sql =
         format!("{PRINCIPAL_SELECT} FROM users u {PRINCIPAL_ROLES} WHERE u.id = $1 ORDER BY a.code, r.role");
-    let rows = on_read!(db, pool => {
-        sqlx::query(&sql).bind(user_id).fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(principal_row!(r))).collect::<Result<Vec<_>, _>>()?
+    let rows: Vec<PrincipalRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?
     });
     Ok(fold_principal(rows))
 }
@@ -82,6 +69,14 @@ pub struct TokenUser {
     /// `meta.reference_version` as read in the same query (a request needs both: one round
     /// trip instead of two).
     pub reference_version: Option<String>,
+}
+
+/// A row of `token_principal`: the principal's, and the reference stamp.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    #[sqlx(flatten)]
+    principal: PrincipalRow,
+    reference_version: Option<String>,
 }
 
 /// The user behind a live (not revoked, not expired) bearer token, in one query: None for no
@@ -98,16 +93,12 @@ pub async fn token_principal(
          ORDER BY a.code, r.role",
         super::meta::REFERENCE_VERSION
     );
-    let (rows, stamps): (Vec<PrincipalRow>, Vec<Option<String>>) = on_read!(db, pool => {
-        sqlx::query(&sql).bind(token_hash).bind(now).fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>((principal_row!(r), r.try_get(7)?)))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .unzip()
+    let rows: Vec<TokenRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_all(pool).await?
     });
-    let reference_version = stamps.into_iter().next().flatten();
+    let reference_version = rows.first().and_then(|r| r.reference_version.clone());
     Ok((!rows.is_empty()).then(|| TokenUser {
-        principal: fold_principal(rows),
+        principal: fold_principal(rows.into_iter().map(|r| r.principal).collect()),
         reference_version,
     }))
 }
@@ -116,14 +107,19 @@ pub async fn token_principal(
 fn fold_principal(rows: Vec<PrincipalRow>) -> Option<Principal> {
     let (user_id, username, full_name, disabled) = {
         let first = rows.first()?;
-        (first.0, first.1.clone(), first.2.clone(), first.3)
+        (
+            first.user_id,
+            first.username.clone(),
+            first.full_name.clone(),
+            first.disabled,
+        )
     };
     if disabled {
         return None;
     }
     let roles = rows
         .into_iter()
-        .filter_map(|(_, _, _, _, agency, code, role)| Some((agency?, code?, role?)))
+        .filter_map(|r| Some((r.agency_id?, r.agency_code?, r.role?.0)))
         .collect();
     Some(Principal {
         user_id,
@@ -156,13 +152,11 @@ pub async fn create_session(
 /// The user id and CSRF token of a live session.
 pub async fn session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(i64, String)>> {
     Ok(on_read!(db, pool => {
-        sqlx::query("SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+        sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash)
             .bind(now)
             .fetch_optional(pool)
             .await?
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()?
     }))
 }
 
@@ -178,7 +172,7 @@ pub async fn create_token(
     token_hash: &str,
     user_id: i64,
     name: &str,
-    kind: &str,
+    kind: TokenKind,
     expires_at: Option<DateTime<Utc>>,
 ) -> StoreResult<i64> {
     Ok(on_tx!(tx, c => {
@@ -188,7 +182,7 @@ pub async fn create_token(
         .bind(user_id)
         .bind(token_hash)
         .bind(name)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(Utc::now())
         .bind(expires_at)
         .fetch_one(c)
@@ -202,29 +196,43 @@ pub struct TokenView {
     pub id: i64,
     pub username: String,
     pub name: String,
-    pub kind: String,
+    pub kind: TokenKind,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A token as its row reads.
+#[derive(sqlx::FromRow)]
+struct TokenViewRow {
+    id: i64,
+    username: String,
+    name: String,
+    kind: Code<TokenKind>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<TokenViewRow> for TokenView {
+    fn from(r: TokenViewRow) -> TokenView {
+        let kind = r.kind.0;
+        record_from!(r => TokenView { id, username, name, created_at, expires_at, revoked_at; kind })
+    }
+}
+
 /// Long-lived API tokens (kind `api`), of one user or of everyone.
 pub async fn list_tokens(db: &Db, user_id: Option<i64>) -> StoreResult<Vec<TokenView>> {
-    Ok(on_read!(db, pool => {
-        sqlx::query(
+    let rows: Vec<TokenViewRow> = on_read!(db, pool => {
+        sqlx::query_as(
             "SELECT t.id, u.username, t.name, t.kind, t.created_at, t.expires_at, t.revoked_at FROM api_tokens t
              JOIN users u ON u.id = t.user_id WHERE t.kind = 'api' AND ($1 IS NULL OR t.user_id = $1) ORDER BY t.id",
         )
         .bind(user_id)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>(TokenView {
-            id: r.try_get(0)?, username: r.try_get(1)?, name: r.try_get(2)?, kind: r.try_get(3)?,
-            created_at: r.try_get(4)?, expires_at: r.try_get(5)?, revoked_at: r.try_get(6)?,
-        }))
-        .collect::<Result<Vec<_>, _>>()?
-    }))
+    });
+    Ok(rows.into_iter().map(TokenView::from).collect())
 }
 
 /// The owner of a token id.

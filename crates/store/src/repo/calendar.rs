@@ -1,29 +1,36 @@
 //! Calendar overrides: the administrator's per-date edits of the rule calendar, and the
 //! version stamp that tells every server process its cached work calendar is stale.
 
+use super::{Code, record_from};
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
 use chrono::{NaiveDate, Utc};
 use motcua_domain::calendar::{Override, OverrideKind};
-use sqlx::Row;
 
 const VERSION_KEY: &str = "calendar_version";
 
+/// An override as its row reads.
+#[derive(sqlx::FromRow)]
+struct OverrideRow {
+    date: NaiveDate,
+    kind: Code<OverrideKind>,
+    name: String,
+}
+
+impl From<OverrideRow> for Override {
+    fn from(r: OverrideRow) -> Override {
+        let kind = r.kind.0;
+        record_from!(r => Override { date, name; kind })
+    }
+}
+
 /// Every override, sorted by date.
 pub async fn list_overrides(db: &Db) -> StoreResult<Vec<Override>> {
-    let rows: Vec<(NaiveDate, String, String)> = on_read!(db, pool => {
-        sqlx::query("SELECT day, kind, name FROM calendar_overrides ORDER BY day")
+    let rows: Vec<OverrideRow> = on_read!(db, pool => {
+        sqlx::query_as("SELECT day AS date, kind, name FROM calendar_overrides ORDER BY day")
             .fetch_all(pool)
             .await?
-            .iter()
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, _>>()?
     });
-    rows.into_iter()
-        .map(|(date, kind, name)| {
-            let kind = OverrideKind::parse(&kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
-            Ok(Override { date, kind, name })
-        })
-        .collect()
+    Ok(rows.into_iter().map(Override::from).collect())
 }
 
 /// Inserts or replaces the override of a date.
@@ -67,10 +74,14 @@ pub async fn version(db: &Db) -> StoreResult<String> {
         .unwrap_or_else(|| "0".into()))
 }
 
+/// Moves the stamp on by one (none stored counts as 0); a stored stamp that is not a number
+/// is `StoreError::Corrupt`, not restarted from 0 (a stamp seen before would come back).
 async fn bump_version(tx: &mut Tx) -> StoreResult<()> {
-    let current = crate::repo::meta::get_tx(tx, VERSION_KEY)
-        .await?
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0);
+    let current = match crate::repo::meta::get_tx(tx, VERSION_KEY).await? {
+        None => 0,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|e| StoreError::Corrupt(format!("meta {VERSION_KEY} = {v:?}: {e}")))?,
+    };
     crate::repo::meta::set(tx, VERSION_KEY, &(current + 1).to_string()).await
 }

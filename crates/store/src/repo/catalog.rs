@@ -2,11 +2,11 @@
 //! new version holding the whole validated spec; dossiers keep the version they were
 //! received under. The `procedures` row carries what listing and search need.
 
+use super::{Code, record_from};
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
 use chrono::{NaiveDate, Utc};
-use motcua_domain::procedure::ProcedureSpec;
+use motcua_domain::procedure::{OnlineLevel, ProcedureSpec};
 use motcua_domain::text::fold_vi;
-use sqlx::Row;
 
 pub async fn upsert_field(tx: &mut Tx, code: &str, name: &str) -> StoreResult<i64> {
     Ok(on_tx!(tx, c => {
@@ -51,12 +51,10 @@ pub async fn save_procedure(
         .join("; ");
     let field_id = upsert_field(tx, &spec.field.code, &spec.field.name).await?;
     Ok(on_tx!(tx, c => {
-        let existing: Option<(i64, i64)> = sqlx::query("SELECT id, current_version FROM procedures WHERE code = $1")
+        let existing: Option<(i64, i64)> = sqlx::query_as("SELECT id, current_version FROM procedures WHERE code = $1")
             .bind(&spec.code)
             .fetch_optional(&mut *c)
-            .await?
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()?;
+            .await?;
         if let Some((id, version)) = existing {
             let current: Option<String> = sqlx::query_scalar("SELECT spec FROM procedure_versions WHERE procedure_id = $1 AND version = $2")
                 .bind(id)
@@ -138,16 +136,13 @@ fn decode(spec: &str) -> StoreResult<ProcedureSpec> {
 /// the first version when all are later).
 pub async fn procedure(db: &Db, code: &str, on: NaiveDate) -> StoreResult<Option<StoredProcedure>> {
     let rows: Vec<(i64, i64, NaiveDate, String, String)> = on_read!(db, pool => {
-        sqlx::query(
+        sqlx::query_as(
             "SELECT p.id, v.version, v.effective_from, v.spec, p.name FROM procedures p
              JOIN procedure_versions v ON v.procedure_id = p.id WHERE p.code = $1 ORDER BY v.version DESC",
         )
         .bind(code)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
-        .collect::<Result<Vec<_>, _>>()?
     });
     let chosen = rows.iter().find(|r| r.2 <= on).or(rows.last());
     chosen
@@ -166,7 +161,7 @@ pub async fn procedure(db: &Db, code: &str, on: NaiveDate) -> StoreResult<Option
 /// A given version of a procedure (what a dossier was received under).
 pub async fn procedure_version(db: &Db, code: &str, version: i64) -> StoreResult<Option<StoredProcedure>> {
     let row: Option<(i64, NaiveDate, String, String)> = on_read!(db, pool => {
-        sqlx::query(
+        sqlx::query_as(
             "SELECT p.id, v.effective_from, v.spec, p.name FROM procedures p JOIN procedure_versions v ON v.procedure_id = p.id
              WHERE p.code = $1 AND v.version = $2",
         )
@@ -174,8 +169,6 @@ pub async fn procedure_version(db: &Db, code: &str, version: i64) -> StoreResult
         .bind(version)
         .fetch_optional(pool)
         .await?
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .transpose()?
     });
     row.map(|(id, effective_from, spec, name)| {
         Ok(StoredProcedure {
@@ -199,16 +192,13 @@ pub async fn procedure_name(db: &Db, id: i64) -> StoreResult<Option<(String, Str
 /// Versions of a procedure: (version, effective_from, created_by).
 pub async fn versions(db: &Db, code: &str) -> StoreResult<Vec<(i64, NaiveDate, String)>> {
     Ok(on_read!(db, pool => {
-        sqlx::query(
+        sqlx::query_as(
             "SELECT v.version, v.effective_from, v.created_by FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id
              WHERE p.code = $1 ORDER BY v.version",
         )
         .bind(code)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<Result<Vec<_>, _>>()?
     }))
 }
 
@@ -230,8 +220,36 @@ pub struct ProcedureSummary {
     pub field_name: String,
     pub levels: Vec<String>,
     pub time_limit: String,
-    pub online_level: String,
+    pub online_level: OnlineLevel,
     pub four_on_the_spot: bool,
+}
+
+/// A procedure as its listing row reads: `levels` as stored (`|province|district|`).
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    code: String,
+    name: String,
+    field_code: String,
+    field_name: String,
+    levels: String,
+    time_limit: String,
+    online_level: Code<OnlineLevel>,
+    four_on_the_spot: bool,
+}
+
+impl From<SummaryRow> for ProcedureSummary {
+    fn from(r: SummaryRow) -> ProcedureSummary {
+        let levels = r
+            .levels
+            .split('|')
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let online_level = r.online_level.0;
+        record_from!(r => ProcedureSummary {
+            code, name, field_code, field_name, time_limit, four_on_the_spot; levels, online_level
+        })
+    }
 }
 
 /// A page of procedures matching the filter (sorted by field, then name) and the total.
@@ -273,7 +291,8 @@ pub async fn list_procedures(
     let from = format!("FROM procedures p JOIN fields fl ON fl.id = p.field_id {filter}");
     let count_sql = format!("SELECT COUNT(*) {from}");
     let list_sql = format!(
-        "SELECT p.code, p.name, fl.code, fl.name, p.levels, p.time_limit, p.online_level, p.four_on_the_spot {from}
+        "SELECT p.code, p.name, fl.code AS field_code, fl.name AS field_name, p.levels, p.time_limit, p.online_level,
+           p.four_on_the_spot {from}
          ORDER BY fl.name, p.name, p.code LIMIT {} OFFSET {}",
         per_page,
         u64::from(page.saturating_sub(1)) * u64::from(per_page)
@@ -286,31 +305,14 @@ pub async fn list_procedures(
         }
         count.fetch_one(pool).await?
     });
-    Ok(on_read!(db, pool => {
-        let mut list = sqlx::query(&list_sql);
+    let rows: Vec<SummaryRow> = on_read!(db, pool => {
+        let mut list = sqlx::query_as(&list_sql);
         for a in &args {
             list = list.bind(a);
         }
-        let rows = list
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                let levels: String = r.try_get(4)?;
-                Ok::<_, sqlx::Error>(ProcedureSummary {
-                    code: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    field_code: r.try_get(2)?,
-                    field_name: r.try_get(3)?,
-                    levels: levels.split('|').filter(|l| !l.is_empty()).map(str::to_string).collect(),
-                    time_limit: r.try_get(5)?,
-                    online_level: r.try_get(6)?,
-                    four_on_the_spot: r.try_get(7)?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        (rows, total)
-    }))
+        list.fetch_all(pool).await?
+    });
+    Ok((rows.into_iter().map(ProcedureSummary::from).collect(), total))
 }
 
 /// Fields with the number of procedures in each, by name.

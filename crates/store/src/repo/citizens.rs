@@ -1,52 +1,64 @@
 //! Citizens' accounts, one-time codes (hashed), sessions, owned dossiers and ratings.
 
+use super::{Code, record_from};
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use motcua_domain::dossier::{PaymentStatus, Status};
+use motcua_domain::evaluation::Satisfaction;
+use motcua_domain::identity::{CodePurpose, LoginKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Citizen {
     pub id: i64,
     pub login: String,
-    pub login_kind: String,
+    pub login_kind: LoginKind,
     pub full_name: String,
     pub password_hash: String,
     pub verified: bool,
 }
 
+/// A citizen as their row reads (`CITIZEN_SELECT`).
+#[derive(sqlx::FromRow)]
+struct CitizenRow {
+    id: i64,
+    login: String,
+    login_kind: Code<LoginKind>,
+    full_name: String,
+    password_hash: String,
+    verified_at: Option<DateTime<Utc>>,
+}
+
+impl From<CitizenRow> for Citizen {
+    fn from(r: CitizenRow) -> Citizen {
+        let (login_kind, verified) = (r.login_kind.0, r.verified_at.is_some());
+        record_from!(r => Citizen { id, login, full_name, password_hash; login_kind, verified })
+    }
+}
+
+const CITIZEN_SELECT: &str =
+    "SELECT id, login, login_kind, full_name, password_hash, verified_at FROM citizens";
+
 pub async fn by_login(db: &Db, login: &str) -> StoreResult<Option<Citizen>> {
-    Ok(on_read!(db, pool => {
-        sqlx::query("SELECT id, login, login_kind, full_name, password_hash, verified_at FROM citizens WHERE login = $1")
-            .bind(login)
-            .fetch_optional(pool)
-            .await?
-            .map(|r| {
-                let verified: Option<DateTime<Utc>> = r.try_get(5)?;
-                Ok::<_, sqlx::Error>(Citizen { id: r.try_get(0)?, login: r.try_get(1)?, login_kind: r.try_get(2)?, full_name: r.try_get(3)?, password_hash: r.try_get(4)?, verified: verified.is_some() })
-            })
-            .transpose()?
-    }))
+    let sql = format!("{CITIZEN_SELECT} WHERE login = $1");
+    let row: Option<CitizenRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(login).fetch_optional(pool).await?
+    });
+    Ok(row.map(Citizen::from))
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Citizen>> {
-    Ok(on_read!(db, pool => {
-        sqlx::query("SELECT id, login, login_kind, full_name, password_hash, verified_at FROM citizens WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-            .map(|r| {
-                let verified: Option<DateTime<Utc>> = r.try_get(5)?;
-                Ok::<_, sqlx::Error>(Citizen { id: r.try_get(0)?, login: r.try_get(1)?, login_kind: r.try_get(2)?, full_name: r.try_get(3)?, password_hash: r.try_get(4)?, verified: verified.is_some() })
-            })
-            .transpose()?
-    }))
+    let sql = format!("{CITIZEN_SELECT} WHERE id = $1");
+    let row: Option<CitizenRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(Citizen::from))
 }
 
 /// Creates an unverified account, or refreshes the name and password of an unverified one.
 pub async fn upsert_unverified(
     tx: &mut Tx,
     login: &str,
-    kind: &str,
+    kind: LoginKind,
     full_name: &str,
     password_hash: &str,
     now: DateTime<Utc>,
@@ -58,7 +70,7 @@ pub async fn upsert_unverified(
                WHERE citizens.verified_at IS NULL
              RETURNING id",
         )
-        .bind(login).bind(kind).bind(full_name).bind(password_hash).bind(now)
+        .bind(login).bind(kind.as_str()).bind(full_name).bind(password_hash).bind(now)
         .fetch_optional(c)
         .await?
     });
@@ -84,16 +96,16 @@ pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> StoreResult<()> {
 pub async fn new_code(
     tx: &mut Tx,
     citizen_id: i64,
-    purpose: &str,
+    purpose: CodePurpose,
     code_hash: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     on_tx!(tx, c => {
         sqlx::query("UPDATE citizen_codes SET used_at = $1 WHERE citizen_id = $2 AND purpose = $3 AND used_at IS NULL")
-            .bind(now).bind(citizen_id).bind(purpose).execute(&mut *c).await?;
+            .bind(now).bind(citizen_id).bind(purpose.as_str()).execute(&mut *c).await?;
         sqlx::query("INSERT INTO citizen_codes (citizen_id, purpose, code_hash, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(citizen_id).bind(purpose).bind(code_hash).bind(expires_at).execute(c).await?;
+            .bind(citizen_id).bind(purpose.as_str()).bind(code_hash).bind(expires_at).execute(c).await?;
     });
     Ok(())
 }
@@ -102,11 +114,11 @@ pub async fn new_code(
 pub async fn live_code(
     tx: &mut Tx,
     citizen_id: i64,
-    purpose: &str,
+    purpose: CodePurpose,
 ) -> StoreResult<Option<(i64, String, DateTime<Utc>, i64)>> {
     Ok(on_tx!(tx, c => {
         sqlx::query_as("SELECT id, code_hash, expires_at, attempts FROM citizen_codes WHERE citizen_id = $1 AND purpose = $2 AND used_at IS NULL ORDER BY id DESC LIMIT 1")
-            .bind(citizen_id).bind(purpose).fetch_optional(c).await?
+            .bind(citizen_id).bind(purpose.as_str()).fetch_optional(c).await?
     }))
 }
 
@@ -164,35 +176,43 @@ pub async fn own_dossier(tx: &mut Tx, dossier_id: i64, citizen_id: i64) -> Store
 pub struct OwnedDossier {
     pub key: String,
     pub procedure_name: String,
-    pub status: String,
+    pub status: Status,
     pub submitted: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
 }
 
+/// One of a citizen's dossiers as its row reads.
+#[derive(sqlx::FromRow)]
+struct OwnedRow {
+    id: i64,
+    code: Option<String>,
+    procedure_name: String,
+    status: Code<Status>,
+    submitted: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+}
+
+impl From<OwnedRow> for OwnedDossier {
+    fn from(r: OwnedRow) -> OwnedDossier {
+        let key = r.code.clone().unwrap_or_else(|| format!("online-{}", r.id));
+        let status = r.status.0;
+        record_from!(r => OwnedDossier { procedure_name, submitted, due_at; key, status })
+    }
+}
+
 /// A citizen's dossiers, newest first.
 pub async fn dossiers_of(db: &Db, citizen_id: i64) -> StoreResult<Vec<OwnedDossier>> {
-    Ok(on_read!(db, pool => {
-        sqlx::query(
-            "SELECT d.id, d.code, p.name, d.status, COALESCE(d.received_at, d.submitted_at), d.due_at FROM dossiers d
-             JOIN procedures p ON p.id = d.procedure_id WHERE d.citizen_id = $1 ORDER BY d.id DESC",
+    let rows: Vec<OwnedRow> = on_read!(db, pool => {
+        sqlx::query_as(
+            "SELECT d.id, d.code, p.name AS procedure_name, d.status, COALESCE(d.received_at, d.submitted_at) AS submitted,
+               d.due_at
+             FROM dossiers d JOIN procedures p ON p.id = d.procedure_id WHERE d.citizen_id = $1 ORDER BY d.id DESC",
         )
         .bind(citizen_id)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| {
-            let id: i64 = r.try_get(0)?;
-            let code: Option<String> = r.try_get(1)?;
-            Ok::<_, sqlx::Error>(OwnedDossier {
-                key: code.unwrap_or_else(|| format!("online-{id}")),
-                procedure_name: r.try_get(2)?,
-                status: r.try_get(3)?,
-                submitted: r.try_get(4)?,
-                due_at: r.try_get(5)?,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?
-    }))
+    });
+    Ok(rows.into_iter().map(OwnedDossier::from).collect())
 }
 
 /// Stores a rating once per dossier; Conflict when already rated.
@@ -201,12 +221,12 @@ pub async fn rate(
     dossier_id: i64,
     citizen_id: Option<i64>,
     answers: &str,
-    satisfaction: &str,
+    satisfaction: Satisfaction,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let res = on_tx!(tx, c => {
         sqlx::query("INSERT INTO ratings (dossier_id, citizen_id, answers, satisfaction, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(dossier_id).bind(citizen_id).bind(answers).bind(satisfaction).bind(now).execute(c).await.map(|_| ())
+            .bind(dossier_id).bind(citizen_id).bind(answers).bind(satisfaction.as_str()).bind(now).execute(c).await.map(|_| ())
     });
     match res {
         Ok(_) => Ok(()),
@@ -218,10 +238,11 @@ pub async fn rate(
 }
 
 /// The rating of a dossier: (answers JSON, satisfaction).
-pub async fn rating(db: &Db, dossier_id: i64) -> StoreResult<Option<(String, String)>> {
-    Ok(on_read!(db, pool => {
+pub async fn rating(db: &Db, dossier_id: i64) -> StoreResult<Option<(String, Satisfaction)>> {
+    let row: Option<(String, Code<Satisfaction>)> = on_read!(db, pool => {
         sqlx::query_as("SELECT answers, satisfaction FROM ratings WHERE dossier_id = $1").bind(dossier_id).fetch_optional(pool).await?
-    }))
+    });
+    Ok(row.map(|(answers, satisfaction)| (answers, satisfaction.0)))
 }
 
 /// A payment of a dossier's fees.
@@ -232,7 +253,25 @@ pub struct Payment {
     pub amount_vnd: i64,
     pub provider: String,
     pub reference: String,
-    pub status: String,
+    pub status: PaymentStatus,
+}
+
+/// A payment as its row reads.
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    id: i64,
+    dossier_id: i64,
+    amount_vnd: i64,
+    provider: String,
+    reference: String,
+    status: Code<PaymentStatus>,
+}
+
+impl From<PaymentRow> for Payment {
+    fn from(r: PaymentRow) -> Payment {
+        let status = r.status.0;
+        record_from!(r => Payment { id, dossier_id, amount_vnd, provider, reference; status })
+    }
 }
 
 pub async fn create_payment(
@@ -251,12 +290,11 @@ pub async fn create_payment(
 }
 
 pub async fn payments_of(db: &Db, dossier_id: i64) -> StoreResult<Vec<Payment>> {
-    Ok(on_read!(db, pool => {
-        sqlx::query("SELECT id, dossier_id, amount_vnd, provider, reference, status FROM payments WHERE dossier_id = $1 ORDER BY id")
-            .bind(dossier_id).fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>(Payment { id: r.try_get(0)?, dossier_id: r.try_get(1)?, amount_vnd: r.try_get(2)?, provider: r.try_get(3)?, reference: r.try_get(4)?, status: r.try_get(5)? }))
-            .collect::<Result<Vec<_>, _>>()?
-    }))
+    let rows: Vec<PaymentRow> = on_read!(db, pool => {
+        sqlx::query_as("SELECT id, dossier_id, amount_vnd, provider, reference, status FROM payments WHERE dossier_id = $1 ORDER BY id")
+            .bind(dossier_id).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(Payment::from).collect())
 }
 
 /// Marks a pending payment paid; false when it was not pending.

@@ -155,17 +155,17 @@ pub async fn reserve(
             "WITH s AS ({NEXT_SEQ}) SELECT s.last_seq, nextval(pg_get_serial_sequence('dossiers', 'id')) AS next_id FROM s"
         )
     };
+    let day_text = day.format("%Y-%m-%d").to_string();
     let found: Option<(i64, i64)> = on_tx!(tx, c => {
-        use sqlx::Row;
-        let rows = sqlx::query(&sql)
-            .bind(agency_code)
-            .bind(day.format("%Y-%m-%d").to_string())
-            .fetch_all(c)
-            .await?;
-        match rows.as_slice() {
-            [seq, id] if sqlite => Some((seq.try_get(0)?, id.try_get(0)?)),
-            [row] if !sqlite => Some((row.try_get(0)?, row.try_get(1)?)),
-            _ => None,
+        if sqlite {
+            // One row per statement, one column each: the number, then the id.
+            let rows: Vec<i64> = sqlx::query_scalar(&sql).bind(agency_code).bind(&day_text).fetch_all(c).await?;
+            match rows.as_slice() {
+                [seq, id] => Some((*seq, *id)),
+                _ => None,
+            }
+        } else {
+            sqlx::query_as(&sql).bind(agency_code).bind(&day_text).fetch_optional(c).await?
         }
     });
     let (seq, id) = found.ok_or(StoreError::NotFound)?;

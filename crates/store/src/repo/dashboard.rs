@@ -2,10 +2,10 @@
 //! open steps per officer and open dossiers per agency. Instants only; no calendar maths here
 //! (the caller computes "now" and "two working days from now" and shows local dates).
 
-use super::IN_PROCESS;
+use super::{Code, IN_PROCESS, record_from};
 use crate::{Db, StoreResult, on_read};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use motcua_domain::dossier::Status;
 
 fn ids(list: &[i64]) -> String {
     list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
@@ -16,7 +16,7 @@ fn ids(list: &[i64]) -> String {
 pub struct OpenDossier {
     /// The key of the officers' dossier page (`/ho-so/{key}`): its code, or `online-ID`.
     pub key: String,
-    pub status: String,
+    pub status: Status,
     pub applicant_name: String,
     pub procedure_code: String,
     pub procedure_name: String,
@@ -26,6 +26,33 @@ pub struct OpenDossier {
     pub due_at: Option<DateTime<Utc>>,
     /// Full name of the officer assigned the open step, if any.
     pub assignee: Option<String>,
+}
+
+/// An open dossier as its row reads.
+#[derive(sqlx::FromRow)]
+struct OpenRow {
+    id: i64,
+    code: Option<String>,
+    status: Code<Status>,
+    applicant_name: String,
+    procedure_code: String,
+    procedure_name: String,
+    agency_code: String,
+    agency_name: String,
+    received_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    assignee: Option<String>,
+}
+
+impl From<OpenRow> for OpenDossier {
+    fn from(r: OpenRow) -> OpenDossier {
+        let key = r.code.clone().unwrap_or_else(|| format!("online-{}", r.id));
+        let status = r.status.0;
+        record_from!(r => OpenDossier {
+            applicant_name, procedure_code, procedure_name, agency_code, agency_name, received_at, due_at,
+            assignee; key, status
+        })
+    }
 }
 
 /// Dossiers in process, not paused for a supplement, due at or after `after` (if given) and
@@ -44,36 +71,24 @@ pub async fn in_process_due(
     let scope = ids(agency_ids);
     let lower = if after.is_some() { "AND d.due_at >= $2" } else { "" };
     let sql = format!(
-        "SELECT d.id, d.code, d.status, d.applicant_name, p.code, p.name, a.code, a.name, d.received_at, d.due_at,
+        "SELECT d.id, d.code, d.status, d.applicant_name, p.code AS procedure_code, p.name AS procedure_name,
+           a.code AS agency_code, a.name AS agency_name, d.received_at, d.due_at,
            (SELECT u.full_name FROM dossier_steps s JOIN users u ON u.id = s.assignee_id
              WHERE s.dossier_id = d.id AND s.completed_at IS NULL AND s.started_at IS NOT NULL ORDER BY s.seq LIMIT 1)
+             AS assignee
          FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
          WHERE d.status IN {IN_PROCESS} AND d.paused_at IS NULL AND d.due_at IS NOT NULL AND d.due_at < $1 {lower}
            AND (d.agency_id IN ({scope}) OR EXISTS (SELECT 1 FROM dossier_steps s WHERE s.dossier_id = d.id AND s.agency_id IN ({scope})))
          ORDER BY d.due_at, d.id LIMIT {limit}"
     );
-    Ok(on_read!(db, pool => {
-        let mut q = sqlx::query(&sql).bind(before);
+    let rows: Vec<OpenRow> = on_read!(db, pool => {
+        let mut q = sqlx::query_as(&sql).bind(before);
         if let Some(a) = after {
             q = q.bind(a);
         }
-        q.fetch_all(pool).await?.iter().map(|r| {
-            let id: i64 = r.try_get(0)?;
-            let code: Option<String> = r.try_get(1)?;
-            Ok::<_, sqlx::Error>(OpenDossier {
-                key: code.unwrap_or_else(|| format!("online-{id}")),
-                status: r.try_get(2)?,
-                applicant_name: r.try_get(3)?,
-                procedure_code: r.try_get(4)?,
-                procedure_name: r.try_get(5)?,
-                agency_code: r.try_get(6)?,
-                agency_name: r.try_get(7)?,
-                received_at: r.try_get(8)?,
-                due_at: r.try_get(9)?,
-                assignee: r.try_get(10)?,
-            })
-        }).collect::<Result<Vec<_>, _>>()?
-    }))
+        q.fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(OpenDossier::from).collect())
 }
 
 /// Open steps of one officer.

@@ -2,10 +2,15 @@
 //! their steps, supplement requests, feedback and rating; the per-agency counts behind the
 //! Decision 766 index; the scales setting in `meta`. Read-only SQL; scoring is in the domain.
 
+use super::{Code, record_from};
 use crate::{Db, StoreResult, Tx, on_read};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use motcua_domain::access::Role;
 use motcua_domain::calendar::local_instant;
-use sqlx::Row;
+use motcua_domain::dossier::{Channel, Status};
+use motcua_domain::evaluation::Satisfaction;
+use motcua_domain::feedback;
+use motcua_domain::procedure::OnlineLevel;
 
 /// The `meta` key holding the Decision 766 sub-point scales (JSON).
 pub const SCALES_KEY: &str = "evaluation.scales";
@@ -14,7 +19,7 @@ pub const SCALES_KEY: &str = "evaluation.scales";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalStep {
     pub seq: i64,
-    pub role: String,
+    pub role: Role,
     pub agency_code: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
@@ -22,13 +27,49 @@ pub struct EvalStep {
     pub completed_by: Option<String>,
 }
 
+/// A step as its row reads, with its dossier's id.
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    dossier_id: i64,
+    seq: i64,
+    role: Code<Role>,
+    agency_code: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    completed_by: Option<String>,
+}
+
+impl From<StepRow> for EvalStep {
+    fn from(r: StepRow) -> EvalStep {
+        let role = r.role.0;
+        record_from!(r => EvalStep { seq, agency_code, started_at, due_at, completed_at, completed_by; role })
+    }
+}
+
 /// A feedback about a dossier, as evaluation reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalFeedback {
-    pub status: String,
+    pub status: feedback::Status,
     pub forward_due_at: DateTime<Utc>,
     pub answer_due_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A feedback as its row reads.
+#[derive(sqlx::FromRow)]
+struct FeedbackRow {
+    status: Code<feedback::Status>,
+    forward_due_at: DateTime<Utc>,
+    answer_due_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<FeedbackRow> for EvalFeedback {
+    fn from(r: FeedbackRow) -> EvalFeedback {
+        let status = r.status.0;
+        record_from!(r => EvalFeedback { forward_due_at, answer_due_at, closed_at; status })
+    }
 }
 
 /// One dossier with everything its nine indicators need.
@@ -42,9 +83,9 @@ pub struct EvalDossier {
     pub agency_name: String,
     pub procedure_code: String,
     pub procedure_name: String,
-    pub online_level: String,
-    pub status: String,
-    pub channel: String,
+    pub online_level: OnlineLevel,
+    pub status: Status,
+    pub channel: Channel,
     pub received_at: Option<DateTime<Utc>>,
     pub original_due_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -56,7 +97,44 @@ pub struct EvalDossier {
     pub supplement_requests: Vec<Option<i64>>,
     pub feedback: Vec<EvalFeedback>,
     /// The citizen's rating: (answers JSON, satisfaction).
-    pub rating: Option<(String, String)>,
+    pub rating: Option<(String, Satisfaction)>,
+}
+
+/// A dossier as its row reads, with its rating (NULL when not rated).
+#[derive(sqlx::FromRow)]
+struct DossierRow {
+    id: i64,
+    code: Option<String>,
+    agency_id: i64,
+    agency_code: String,
+    agency_name: String,
+    procedure_code: String,
+    procedure_name: String,
+    online_level: Code<OnlineLevel>,
+    status: Code<Status>,
+    channel: Code<Channel>,
+    received_at: Option<DateTime<Utc>>,
+    original_due_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    received_by: String,
+    has_result_file: bool,
+    supplement_before_receipt: bool,
+    answers: Option<String>,
+    satisfaction: Option<Code<Satisfaction>>,
+}
+
+impl From<DossierRow> for EvalDossier {
+    fn from(r: DossierRow) -> EvalDossier {
+        let key = r.code.clone().unwrap_or_else(|| format!("online-{}", r.id));
+        let (online_level, status, channel) = (r.online_level.0, r.status.0, r.channel.0);
+        let rating = r.answers.clone().zip(r.satisfaction.map(|s| s.0));
+        let (steps, supplement_requests, feedback) = (Vec::new(), Vec::new(), Vec::new());
+        record_from!(r => EvalDossier {
+            id, agency_id, agency_code, agency_name, procedure_code, procedure_name, received_at,
+            original_due_at, finished_at, received_by, has_result_file, supplement_before_receipt;
+            key, online_level, status, channel, steps, supplement_requests, feedback, rating
+        })
+    }
 }
 
 /// The half-open UTC range of a span of local (UTC+7) dates.
@@ -105,6 +183,14 @@ macro_rules! bind_which {
     };
 }
 
+/// A feedback about a dossier as its row reads, with the dossier's code.
+#[derive(sqlx::FromRow)]
+struct DossierFeedbackRow {
+    dossier_code: String,
+    #[sqlx(flatten)]
+    feedback: FeedbackRow,
+}
+
 /// One dossier by id, for its indicators.
 pub async fn dossier(db: &Db, id: i64) -> StoreResult<Option<EvalDossier>> {
     Ok(load(db, &Which::One(id)).await?.into_iter().next())
@@ -126,7 +212,8 @@ async fn load(db: &Db, which: &Which<'_>) -> StoreResult<Vec<EvalDossier>> {
     let main = format!(
         "SELECT d.id, d.code, d.agency_id, a.code AS agency_code, a.name AS agency_name, p.code AS procedure_code,
             p.name AS procedure_name, p.online_level, d.status, d.channel, d.received_at, d.original_due_at, d.finished_at,
-            d.received_by, d.result_file, d.supplement_before_receipt, r.answers, r.satisfaction
+            d.received_by, d.result_file IS NOT NULL AS has_result_file, d.supplement_before_receipt, r.answers,
+            r.satisfaction
          FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
          LEFT JOIN ratings r ON r.dossier_id = d.id
          WHERE {clause} ORDER BY d.id"
@@ -145,90 +232,42 @@ async fn load(db: &Db, which: &Which<'_>) -> StoreResult<Vec<EvalDossier>> {
         "SELECT f.dossier_code, f.status, f.forward_due_at, f.answer_due_at, f.closed_at FROM feedback f
          WHERE f.dossier_code IN (SELECT d.code FROM dossiers d WHERE d.code IS NOT NULL AND {clause}) ORDER BY f.id"
     );
-    let mut out: Vec<EvalDossier> = on_read!(db, pool => {
-        bind_which!(sqlx::query(&main), which).fetch_all(pool).await?.iter().map(|r| {
-            let id: i64 = r.try_get("id")?;
-            let code: Option<String> = r.try_get("code")?;
-            let answers: Option<String> = r.try_get("answers")?;
-            let satisfaction: Option<String> = r.try_get("satisfaction")?;
-            let result_file: Option<String> = r.try_get("result_file")?;
-            Ok::<_, sqlx::Error>(EvalDossier {
-                id,
-                key: code.unwrap_or_else(|| format!("online-{id}")),
-                agency_id: r.try_get("agency_id")?,
-                agency_code: r.try_get("agency_code")?,
-                agency_name: r.try_get("agency_name")?,
-                procedure_code: r.try_get("procedure_code")?,
-                procedure_name: r.try_get("procedure_name")?,
-                online_level: r.try_get("online_level")?,
-                status: r.try_get("status")?,
-                channel: r.try_get("channel")?,
-                received_at: r.try_get("received_at")?,
-                original_due_at: r.try_get("original_due_at")?,
-                finished_at: r.try_get("finished_at")?,
-                received_by: r.try_get("received_by")?,
-                has_result_file: result_file.is_some(),
-                supplement_before_receipt: r.try_get("supplement_before_receipt")?,
-                steps: Vec::new(),
-                supplement_requests: Vec::new(),
-                feedback: Vec::new(),
-                rating: answers.zip(satisfaction),
-            })
-        }).collect::<Result<Vec<_>, _>>()?
+    let rows: Vec<DossierRow> = on_read!(db, pool => {
+        bind_which!(sqlx::query_as(&main), which).fetch_all(pool).await?
     });
+    let mut out: Vec<EvalDossier> = rows.into_iter().map(EvalDossier::from).collect();
     if out.is_empty() {
         return Ok(out);
     }
     let index: std::collections::HashMap<i64, usize> =
         out.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
-    let step_rows: Vec<(i64, EvalStep)> = on_read!(db, pool => {
-        bind_which!(sqlx::query(&steps), which).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>((
-            r.try_get::<i64, _>("dossier_id")?,
-            EvalStep {
-                seq: r.try_get("seq")?,
-                role: r.try_get("role")?,
-                agency_code: r.try_get("agency_code")?,
-                started_at: r.try_get("started_at")?,
-                due_at: r.try_get("due_at")?,
-                completed_at: r.try_get("completed_at")?,
-                completed_by: r.try_get("completed_by")?,
-            },
-        ))).collect::<Result<Vec<_>, _>>()?
+    let step_rows: Vec<StepRow> = on_read!(db, pool => {
+        bind_which!(sqlx::query_as(&steps), which).fetch_all(pool).await?
     });
-    for (id, s) in step_rows {
-        if let Some(&i) = index.get(&id) {
-            out[i].steps.push(s);
+    for r in step_rows {
+        if let Some(&i) = index.get(&r.dossier_id) {
+            out[i].steps.push(EvalStep::from(r));
         }
     }
-    let event_rows: Vec<(i64, Option<i64>, String)> = on_read!(db, pool => {
-        bind_which!(sqlx::query(&events), which).fetch_all(pool).await?.iter()
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, _>>()?
+    let event_rows: Vec<(i64, Option<i64>, Code<Status>)> = on_read!(db, pool => {
+        bind_which!(sqlx::query_as(&events), which).fetch_all(pool).await?
     });
     for (id, step, from) in event_rows {
         if let Some(&i) = index.get(&id) {
             // A request before receipt (status 1) belongs to no step.
             out[i]
                 .supplement_requests
-                .push(step.filter(|_| from != "submitted"));
+                .push(step.filter(|_| from.0 != Status::Submitted));
         }
     }
-    let feedback_rows: Vec<(String, EvalFeedback)> = on_read!(db, pool => {
-        bind_which!(sqlx::query(&feedback), which).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>((
-            r.try_get::<String, _>(0)?,
-            EvalFeedback {
-                status: r.try_get(1)?,
-                forward_due_at: r.try_get(2)?,
-                answer_due_at: r.try_get(3)?,
-                closed_at: r.try_get(4)?,
-            },
-        ))).collect::<Result<Vec<_>, _>>()?
+    let feedback_rows: Vec<DossierFeedbackRow> = on_read!(db, pool => {
+        bind_which!(sqlx::query_as(&feedback), which).fetch_all(pool).await?
     });
     let by_key: std::collections::HashMap<String, usize> =
         out.iter().enumerate().map(|(i, d)| (d.key.clone(), i)).collect();
-    for (code, f) in feedback_rows {
-        if let Some(&i) = by_key.get(&code) {
-            out[i].feedback.push(f);
+    for r in feedback_rows {
+        if let Some(&i) = by_key.get(&r.dossier_code) {
+            out[i].feedback.push(EvalFeedback::from(r.feedback));
         }
     }
     Ok(out)
@@ -249,6 +288,28 @@ pub struct Received {
     pub paid_online: i64,
 }
 
+/// A received dossier as its row reads.
+#[derive(sqlx::FromRow)]
+struct ReceivedRow {
+    channel: Code<Channel>,
+    sync_messages: i64,
+    sync_pending: i64,
+    components_provided: i64,
+    components_scanned: i64,
+    payment_requests: i64,
+    paid_online: i64,
+}
+
+impl From<ReceivedRow> for Received {
+    fn from(r: ReceivedRow) -> Received {
+        let online = r.channel.0 == Channel::Online;
+        record_from!(r => Received {
+            sync_messages, sync_pending, components_provided, components_scanned, payment_requests, paid_online;
+            online
+        })
+    }
+}
+
 /// Dossiers received (not refused) between two local dates by one of `agencies`.
 pub async fn received_between(
     db: &Db,
@@ -259,44 +320,40 @@ pub async fn received_between(
     let (lo, hi) = utc_range(from, to);
     let sql = format!(
         "SELECT d.channel,
-            (SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = d.id AND o.topic = 'dvcqg_sync'),
-            (SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = d.id AND o.topic = 'dvcqg_sync' AND o.delivered_at IS NULL),
-            (SELECT COUNT(*) FROM dossier_components c WHERE c.dossier_id = d.id AND c.kind = 'component' AND c.provided),
+            (SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = d.id AND o.topic = 'dvcqg_sync') AS sync_messages,
+            (SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = d.id AND o.topic = 'dvcqg_sync' AND o.delivered_at IS NULL)
+              AS sync_pending,
+            (SELECT COUNT(*) FROM dossier_components c WHERE c.dossier_id = d.id AND c.kind = 'component' AND c.provided)
+              AS components_provided,
             (SELECT COUNT(*) FROM dossier_components c WHERE c.dossier_id = d.id AND c.kind = 'component' AND c.provided
-                AND c.file_sha256 IS NOT NULL),
-            (SELECT COUNT(*) FROM dossier_events e WHERE e.dossier_id = d.id AND e.action = 'request_payment'),
-            (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.status = 'paid')
+                AND c.file_sha256 IS NOT NULL) AS components_scanned,
+            (SELECT COUNT(*) FROM dossier_events e WHERE e.dossier_id = d.id AND e.action = 'request_payment')
+              AS payment_requests,
+            (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.status = 'paid') AS paid_online
          FROM dossiers d
          WHERE d.received_at IS NOT NULL AND d.received_at >= $1 AND d.received_at < $2 AND d.status <> 'refused' {}",
         ids_clause("d.agency_id", agencies)
     );
-    Ok(on_read!(db, pool => {
-        sqlx::query(&sql).bind(lo).bind(hi).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>(Received {
-            online: r.try_get::<String, _>(0)? == "online",
-            sync_messages: r.try_get(1)?,
-            sync_pending: r.try_get(2)?,
-            components_provided: r.try_get(3)?,
-            components_scanned: r.try_get(4)?,
-            payment_requests: r.try_get(5)?,
-            paid_online: r.try_get(6)?,
-        })).collect::<Result<Vec<_>, _>>()?
-    }))
+    let rows: Vec<ReceivedRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(lo).bind(hi).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(Received::from).collect())
 }
 
 /// The procedures the agencies implement: (code, published in the catalog, online level).
-pub async fn procedures_of(db: &Db, agencies: &[i64]) -> StoreResult<Vec<(String, bool, String)>> {
+pub async fn procedures_of(db: &Db, agencies: &[i64]) -> StoreResult<Vec<(String, bool, OnlineLevel)>> {
     let sql = format!(
         "SELECT p.code, p.current_version, p.online_level FROM procedures p
          WHERE p.id IN (SELECT pa.procedure_id FROM procedure_agencies pa WHERE 1 = 1 {}) ORDER BY p.code",
         ids_clause("pa.agency_id", agencies)
     );
-    Ok(on_read!(db, pool => {
-        sqlx::query(&sql).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>((
-            r.try_get::<String, _>(0)?,
-            r.try_get::<i64, _>(1)? > 0,
-            r.try_get::<String, _>(2)?,
-        ))).collect::<Result<Vec<_>, _>>()?
-    }))
+    let rows: Vec<(String, i64, Code<OnlineLevel>)> = on_read!(db, pool => {
+        sqlx::query_as(&sql).fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(code, version, level)| (code, version > 0, level.0))
+        .collect())
 }
 
 /// Feedback received between two local dates and handled by one of `agencies`.
@@ -312,14 +369,10 @@ pub async fn feedback_between(
          WHERE f.received_at >= $1 AND f.received_at < $2 {}",
         ids_clause("f.agency_id", agencies)
     );
-    Ok(on_read!(db, pool => {
-        sqlx::query(&sql).bind(lo).bind(hi).fetch_all(pool).await?.iter().map(|r| Ok::<_, sqlx::Error>(EvalFeedback {
-            status: r.try_get(0)?,
-            forward_due_at: r.try_get(1)?,
-            answer_due_at: r.try_get(2)?,
-            closed_at: r.try_get(3)?,
-        })).collect::<Result<Vec<_>, _>>()?
-    }))
+    let rows: Vec<FeedbackRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(lo).bind(hi).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(EvalFeedback::from).collect())
 }
 
 /// Officers' full names by username.

@@ -11,7 +11,7 @@ pub struct FileStore {
     root: PathBuf,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FileMeta {
     pub sha256: String,
     pub size: i64,
@@ -124,14 +124,11 @@ pub async fn record(
 }
 
 pub async fn meta(db: &Db, sha256: &str) -> StoreResult<Option<FileMeta>> {
-    use sqlx::Row;
     Ok(on_read!(db, pool => {
-        sqlx::query("SELECT sha256, size, filename, content_type FROM files WHERE sha256 = $1")
+        sqlx::query_as("SELECT sha256, size, filename, content_type FROM files WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(pool)
             .await?
-            .map(|r| Ok::<_, sqlx::Error>(FileMeta { sha256: r.try_get(0)?, size: r.try_get(1)?, filename: r.try_get(2)?, content_type: r.try_get(3)? }))
-            .transpose()?
     }))
 }
 

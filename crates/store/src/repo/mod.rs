@@ -47,13 +47,14 @@ where
     }
 }
 
-impl<'r, DB: sqlx::Database, T: std::str::FromStr<Err = String>> sqlx::Decode<'r, DB> for Code<T>
+impl<'r, DB: sqlx::Database, T: std::str::FromStr> sqlx::Decode<'r, DB> for Code<T>
 where
     String: sqlx::Decode<'r, DB>,
+    T::Err: std::fmt::Display,
 {
     fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
         let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
-        Ok(Code(text.parse()?))
+        Ok(Code(text.parse().map_err(|e: T::Err| e.to_string())?))
     }
 }
 

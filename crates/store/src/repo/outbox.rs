@@ -2,7 +2,7 @@
 //! written in the transaction of the change they follow and delivered at least once by a
 //! worker (`motcua_service::outbox`); delivered payloads are trimmed after a while.
 
-use crate::{Db, StoreResult, Tx, on_read, on_tx, write_later};
+use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx, write_later};
 use chrono::{DateTime, Utc};
 use sqlx::Arguments;
 
@@ -102,10 +102,13 @@ const OUTBOX_TRIMMED_TO: &str = "outbox_trimmed_to";
 /// index counts it); the payload was a copy of the dossier, a notice or a one-time code.
 /// Returns the rows cleared, or None when there is nothing further to look at yet.
 pub async fn trim(db: &Db, cutoff: DateTime<Utc>, chunk: i64) -> StoreResult<Option<u64>> {
-    let from: i64 = super::meta::get(db, OUTBOX_TRIMMED_TO)
-        .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    // A stored mark that is not a number is corrupt: starting again from 0 would hide it.
+    let from: i64 = match super::meta::get(db, OUTBOX_TRIMMED_TO).await? {
+        None => 0,
+        Some(v) => v
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("meta {OUTBOX_TRIMMED_TO} = {v:?}: {e}")))?,
+    };
     let (first, end) = on_read!(db, pool => {
         let first: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM outbox WHERE id > $1")
             .bind(from).fetch_one(&mut *pool).await?;

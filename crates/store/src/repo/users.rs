@@ -1,16 +1,18 @@
 //! Officers and their roles per agency. Password hashes are stored here and never leave
 //! this module except to the verifier.
 
+use super::{Code, record_from};
 use crate::{Db, StoreError, StoreResult, Tx, on_read, on_tx};
 use chrono::Utc;
+use motcua_domain::access::Role;
 
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub full_name: &'a str,
     pub password_hash: &'a str,
-    /// (agency code, role id)
-    pub roles: &'a [(&'a str, &'a str)],
+    /// (agency code, role)
+    pub roles: &'a [(&'a str, Role)],
 }
 
 /// Inserts or updates a user by username and replaces their roles; returns the user id.
@@ -37,7 +39,7 @@ pub async fn upsert(tx: &mut Tx, u: &NewUser<'_>) -> StoreResult<i64> {
             sqlx::query("INSERT INTO user_roles (user_id, agency_id, role) VALUES ($1, $2, $3)")
                 .bind(id)
                 .bind(agency_id)
-                .bind(*role)
+                .bind(role.as_str())
                 .execute(&mut *c)
                 .await?;
         }
@@ -52,31 +54,37 @@ pub struct UserRole {
     pub full_name: String,
     pub agency_code: String,
     pub agency_name: String,
-    pub role: String,
+    pub role: Role,
+}
+
+/// A user's role as its row reads.
+#[derive(sqlx::FromRow)]
+struct UserRoleRow {
+    username: String,
+    full_name: String,
+    agency_code: String,
+    agency_name: String,
+    role: Code<Role>,
+}
+
+impl From<UserRoleRow> for UserRole {
+    fn from(r: UserRoleRow) -> UserRole {
+        let role = r.role.0;
+        record_from!(r => UserRole { username, full_name, agency_code, agency_name; role })
+    }
 }
 
 pub async fn list_roles(db: &Db) -> StoreResult<Vec<UserRole>> {
-    use sqlx::Row;
-    Ok(on_read!(db, pool => {
-        sqlx::query(
-            "SELECT u.username, u.full_name, a.code, a.name, r.role FROM users u
+    let rows: Vec<UserRoleRow> = on_read!(db, pool => {
+        sqlx::query_as(
+            "SELECT u.username, u.full_name, a.code AS agency_code, a.name AS agency_name, r.role FROM users u
              JOIN user_roles r ON r.user_id = u.id JOIN agencies a ON a.id = r.agency_id
              ORDER BY u.username, a.code, r.role",
         )
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| {
-            Ok::<_, sqlx::Error>(UserRole {
-                username: r.try_get(0)?,
-                full_name: r.try_get(1)?,
-                agency_code: r.try_get(2)?,
-                agency_name: r.try_get(3)?,
-                role: r.try_get(4)?,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?
-    }))
+    });
+    Ok(rows.into_iter().map(UserRole::from).collect())
 }
 
 /// Creates a user; Conflict when the username is taken.
@@ -100,7 +108,7 @@ pub async fn create(tx: &mut Tx, username: &str, full_name: &str, password_hash:
 }
 
 /// Replaces a user's roles with (agency code, role) pairs; NotFound for an unknown agency.
-pub async fn set_roles(tx: &mut Tx, user_id: i64, roles: &[(&str, &str)]) -> StoreResult<()> {
+pub async fn set_roles(tx: &mut Tx, user_id: i64, roles: &[(&str, Role)]) -> StoreResult<()> {
     on_tx!(tx, c => {
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
         for (agency, role) in roles {
@@ -112,7 +120,7 @@ pub async fn set_roles(tx: &mut Tx, user_id: i64, roles: &[(&str, &str)]) -> Sto
             sqlx::query("INSERT INTO user_roles (user_id, agency_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                 .bind(user_id)
                 .bind(agency_id)
-                .bind(*role)
+                .bind(role.as_str())
                 .execute(&mut *c)
                 .await?;
         }
@@ -147,17 +155,26 @@ pub struct UserView {
     pub full_name: String,
     pub disabled: bool,
     /// (agency code, role)
-    pub roles: Vec<(String, String)>,
+    pub roles: Vec<(String, Role)>,
+}
+
+/// A user and one of their roles as a row reads (the role's columns NULL for a user
+/// without any).
+#[derive(sqlx::FromRow)]
+struct UserViewRow {
+    id: i64,
+    username: String,
+    full_name: String,
+    disabled: bool,
+    agency_code: Option<String>,
+    role: Option<Code<Role>>,
 }
 
 /// Users (optionally only those holding a role in one agency), by username.
 pub async fn list(db: &Db, agency_code: Option<&str>) -> StoreResult<Vec<UserView>> {
-    use sqlx::Row;
-    // (id, username, full name, disabled, agency code, role): one row per role.
-    type UserRoleRow = (i64, String, String, bool, Option<String>, Option<String>);
-    let rows: Vec<UserRoleRow> = on_read!(db, pool => {
-        sqlx::query(
-            "SELECT u.id, u.username, u.full_name, u.disabled, a.code, r.role FROM users u
+    let rows: Vec<UserViewRow> = on_read!(db, pool => {
+        sqlx::query_as(
+            "SELECT u.id, u.username, u.full_name, u.disabled, a.code AS agency_code, r.role FROM users u
              LEFT JOIN user_roles r ON r.user_id = u.id LEFT JOIN agencies a ON a.id = r.agency_id
              WHERE $1 IS NULL OR u.id IN (SELECT r2.user_id FROM user_roles r2 JOIN agencies a2 ON a2.id = r2.agency_id WHERE a2.code = $1)
              ORDER BY u.username, a.code, r.role",
@@ -165,23 +182,20 @@ pub async fn list(db: &Db, agency_code: Option<&str>) -> StoreResult<Vec<UserVie
         .bind(agency_code)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?)))
-        .collect::<Result<Vec<_>, _>>()?
     });
     let mut out: Vec<UserView> = Vec::new();
-    for (id, username, full_name, disabled, agency, role) in rows {
-        if out.last().map(|u| u.id) != Some(id) {
+    for r in rows {
+        if out.last().map(|u| u.id) != Some(r.id) {
             out.push(UserView {
-                id,
-                username,
-                full_name,
-                disabled,
+                id: r.id,
+                username: r.username,
+                full_name: r.full_name,
+                disabled: r.disabled,
                 roles: Vec::new(),
             });
         }
-        if let (Some(a), Some(r), Some(last)) = (agency, role, out.last_mut()) {
-            last.roles.push((a, r));
+        if let (Some(a), Some(role), Some(last)) = (r.agency_code, r.role, out.last_mut()) {
+            last.roles.push((a, role.0));
         }
     }
     Ok(out)

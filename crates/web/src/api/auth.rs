@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
+use motcua_domain::access::TokenKind;
 use motcua_service::auth::LOGIN_TOKEN_HOURS;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -52,7 +53,7 @@ pub async fn login(
         ));
     };
     let token = services
-        .issue_token(user_id, "login", "login", Some(LOGIN_TOKEN_HOURS))
+        .issue_token(user_id, "login", TokenKind::Login, Some(LOGIN_TOKEN_HOURS))
         .await?;
     Ok(Json(LoginResponse {
         token,

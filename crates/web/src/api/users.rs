@@ -42,7 +42,10 @@ impl From<users::UserView> for UserView {
             roles: u
                 .roles
                 .into_iter()
-                .map(|(agency, role)| RoleInput { agency, role })
+                .map(|(agency, role)| RoleInput {
+                    agency,
+                    role: role.as_str().to_string(),
+                })
                 .collect(),
         }
     }
@@ -62,7 +65,7 @@ pub async fn me(ApiUser(user): ApiUser) -> Json<UserView> {
             .iter()
             .map(|(_, agency, role)| RoleInput {
                 agency: agency.clone(),
-                role: role.clone(),
+                role: role.as_str().to_string(),
             })
             .collect(),
     })

@@ -76,8 +76,8 @@ async fn agency_names(state: &AppState) -> Result<HashMap<String, String>, PageE
         .collect())
 }
 
-fn role_label(role: &str) -> String {
-    crate::pages::public::role_vi(role)
+fn role_label(role: Role) -> &'static str {
+    role.label_vi()
 }
 
 async fn list(
@@ -98,7 +98,7 @@ async fn list(
                 .iter()
                 .map(|(agency, role)| {
                     let agency = names.get(agency).unwrap_or(agency);
-                    format!("{} @ {agency}", role_label(role))
+                    format!("{} @ {agency}", role_label(*role))
                 })
                 .collect(),
             username: u.username,
@@ -297,7 +297,11 @@ async fn stored_form(
             username: u.username,
             full_name: u.full_name,
             disabled: u.disabled,
-            roles: u.roles,
+            roles: u
+                .roles
+                .into_iter()
+                .map(|(agency, role)| (agency, role.as_str().to_string()))
+                .collect(),
         },
     ))
 }

@@ -484,12 +484,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         .await?
         .into_iter()
         .map(|d| {
-            let label = d
-                .status
-                .parse::<motcua_domain::dossier::Status>()
-                .map(i18n::status_label)
-                .unwrap_or("")
-                .to_string();
+            let label = i18n::status_label(d.status).to_string();
             (d.key, d.procedure_name, label, fmt(d.submitted), fmt(d.due_at))
         })
         .collect();

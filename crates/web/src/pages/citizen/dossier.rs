@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
+use motcua_domain::evaluation::Satisfaction;
 use motcua_service::auth::constant_time_eq;
 use motcua_service::citizens::{Citizen, OwnDossier};
 use motcua_service::dossiers::{ActionInput, Actor};
@@ -138,10 +139,10 @@ async fn render(
             Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped
         ) && rated.is_none(),
         rated: rated.map(|s| {
-            i18n::t(match s.as_str() {
-                "very_satisfied" => "dossier.very_satisfied",
-                "satisfied" => "dossier.satisfied",
-                _ => "dossier.not_satisfied",
+            i18n::t(match s {
+                Satisfaction::VerySatisfied => "dossier.very_satisfied",
+                Satisfaction::Satisfied => "dossier.satisfied",
+                Satisfaction::NotSatisfied => "dossier.not_satisfied",
             })
             .to_string()
         }),

@@ -15,6 +15,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use motcua_domain::dossier::PaymentStatus;
 use motcua_domain::procedure::{OnlineLevel, ProcedureSpec};
 use motcua_service::ServiceError;
 use motcua_service::citizens::Payment;
@@ -156,7 +157,7 @@ async fn form(
     let citizen = citizen(&state, &headers).await;
     if let Some((c, _)) = &citizen {
         values.insert("name".to_string(), c.full_name.clone());
-        let key = if c.login_kind == "phone" { "phone" } else { "email" };
+        let key = c.login_kind.as_str();
         values.insert(key.to_string(), c.login.clone());
     }
     let id = citizen.map(|(c, _)| c.id);
@@ -375,7 +376,10 @@ async fn submitted_page(
         .services
         .submitted(key, reference, citizen.as_ref().map(|(c, _)| c.id))
         .await?;
-    let paid = d.payment.as_ref().is_some_and(|p| p.status == "paid");
+    let paid = d
+        .payment
+        .as_ref()
+        .is_some_and(|p| p.status == PaymentStatus::Paid);
     let token = form_token(state);
     let checkout = d
         .payment

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
-use crate::pages::common::{bad_request, status_vi, url_encode, when_opt};
+use crate::pages::common::{bad_request, url_encode, when_opt};
 use crate::pages::public::Choice;
 use crate::svg;
 use askama::Template;
@@ -127,7 +127,7 @@ fn dossier_line(d: &OpenDossier) -> DossierLine {
         key: d.key.clone(),
         procedure: format!("{} — {}", d.procedure_code, d.procedure_name),
         agency: d.agency_name.clone(),
-        status: status_vi(&d.status),
+        status: d.status.label_vi(),
         received: when_opt(d.received_at),
         due: when_opt(d.due_at),
         assignee: d.assignee.clone().unwrap_or_else(|| "—".into()),

@@ -385,7 +385,7 @@ async fn action_forms(
                     !u.disabled
                         && u.roles
                             .iter()
-                            .any(|(a, r)| *a == agency_code && *r == target.role.as_str())
+                            .any(|(a, r)| *a == agency_code && *r == target.role)
                 })
                 .map(|u| Choice {
                     label: format!("{} ({})", u.full_name, u.username),

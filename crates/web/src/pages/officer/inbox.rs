@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::get;
+use motcua_domain::access::Role;
 use motcua_domain::dossier::Status;
 use motcua_domain::msg::Lang;
 use motcua_service::dossiers::{ListQuery, PER_PAGE};
@@ -175,7 +176,7 @@ async fn list(
         pages,
         prev_url,
         next_url,
-        may_receive: user.has_role("receiving_officer"),
+        may_receive: user.has_role(Role::ReceivingOfficer),
     }
     .render()?;
     Ok(Html(html))

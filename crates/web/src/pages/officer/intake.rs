@@ -16,6 +16,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use motcua_domain::access::Role;
 use motcua_domain::procedure::{Method, ProcedureSpec};
 use motcua_service::catalog::ProcedureFilter;
 use motcua_service::dossiers::{Actor, ApplicantInput, ComponentInput, IntakeInput};
@@ -44,7 +45,7 @@ async fn receiving_agencies(
         .principal
         .roles
         .iter()
-        .filter(|(_, _, role)| role == "receiving_officer")
+        .filter(|(_, _, role)| *role == Role::ReceivingOfficer)
         .filter_map(|(_, code, _)| all.iter().find(|a| a.code == *code))
         .map(|a| (a.code.clone(), a.name.clone()))
         .collect();

@@ -237,15 +237,6 @@ pub fn online_level_label(level: OnlineLevel) -> &'static str {
     }
 }
 
-/// The label of a stored online level (`full`, `partial`, `none`) in the language of the page.
-pub fn stored_online_level_label(level: &str) -> &'static str {
-    online_level_label(match level {
-        "full" => OnlineLevel::Full,
-        "partial" => OnlineLevel::Partial,
-        _ => OnlineLevel::None,
-    })
-}
-
 pub fn method_en(m: Method) -> &'static str {
     match m {
         Method::Direct => "In person",
@@ -381,7 +372,7 @@ async fn list(
             .map(|p| ListRow {
                 levels: levels_label(&p.levels),
                 limit: limit_label(&p.time_limit),
-                online: stored_online_level_label(&p.online_level),
+                online: online_level_label(p.online_level),
                 four_on_the_spot: p.four_on_the_spot,
                 code: p.code,
                 name: p.name,
@@ -642,7 +633,10 @@ mod tests {
     async fn labels_follow_the_page_language() {
         assert_eq!(limit_label("1 working-days"), "1 ngày làm việc");
         assert_eq!(method_label(Method::Postal), "Qua bưu chính công ích");
-        assert_eq!(stored_online_level_label("full"), OnlineLevel::Full.label_vi());
+        assert_eq!(
+            online_level_label(OnlineLevel::Full),
+            OnlineLevel::Full.label_vi()
+        );
         assert_eq!(
             levels_label(&["province".into(), "commune".into()]),
             "Cấp tỉnh, Cấp xã"
@@ -651,7 +645,7 @@ mod tests {
             (
                 limit_label("1 working-days"),
                 method_label(Method::Postal),
-                stored_online_level_label("full"),
+                online_level_label(OnlineLevel::Full),
                 levels_label(&["province".into(), "commune".into()]),
                 money(200_000),
                 quota_label(0.5),
