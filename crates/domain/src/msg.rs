@@ -332,6 +332,21 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "at least one step",
     ),
     (
+        "procedure.first_step",
+        "bước đầu tiên là bước tiếp nhận (vai trò công chức tiếp nhận)",
+        "the first step is the receiving officer's",
+    ),
+    (
+        "procedure.approver_step",
+        "quy trình cần một bước ký duyệt kết quả (vai trò lãnh đạo ký duyệt)",
+        "the workflow needs an approver's step to sign the result",
+    ),
+    (
+        "procedure.result_step",
+        "bước trả kết quả phải đứng sau bước ký duyệt",
+        "the result officer's step comes after the approver's",
+    ),
+    (
         "procedure.quota",
         "nhập số ngày làm việc lớn hơn 0, tối đa 3 chữ số thập phân, ví dụ 0,5 (đã nhập {})",
         "{} must be a positive number of working days (at most 3 decimals)",
@@ -449,6 +464,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "required for a new user",
     ),
     ("user.role_unknown", "không có vai trò {}", "unknown role {}"),
+    (
+        "user.last_admin",
+        "Đây là quản trị viên cuối cùng: không thể khóa tài khoản hoặc bỏ vai trò quản trị.",
+        "this is the last administrator: the account cannot be disabled or lose the administrator role",
+    ),
     (
         "user.disabled",
         "người dùng này đã bị khóa",
@@ -697,9 +717,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "this is the last step: approve or return the result instead",
     ),
     (
-        "dossier.approver_approves",
-        "Bước ký duyệt kết thúc bằng thao tác phê duyệt, ban hành kết quả.",
-        "the approver's step ends by approving the result",
+        "dossier.step_ends_by",
+        "Bước này kết thúc bằng thao tác “{}”.",
+        "this step ends by “{}”",
     ),
     (
         "dossier.choose_agency",

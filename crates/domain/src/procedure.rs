@@ -335,6 +335,11 @@ impl ProcedureSpec {
                     )),
                 }
             }
+            if !case.steps.is_empty() {
+                for (path, m) in workflow_problems(&case.steps) {
+                    errors.push(FieldError::new(format!("{p}.steps{path}"), m));
+                }
+            }
             if let Some(l) = case_limit
                 && l.unit() == LimitUnit::WorkingDays
                 && total > l.thousandths()
@@ -389,6 +394,30 @@ impl ProcedureSpec {
     }
 }
 
+/// What keeps a workflow from reaching its result, each with the path below `steps` it is
+/// about: the first step is the receiving desk's (handed over by `transfer`), an approver's
+/// step signs the result (`approve`), and the result officer's step, which ends by
+/// returning the result, comes after it. Any workflow these allow can reach a result from
+/// every state its officers can lead a dossier to (`dossier::decide`'s tests).
+pub fn workflow_problems(steps: &[StepTemplate]) -> Vec<(String, Msg)> {
+    let mut out = Vec::new();
+    if steps.first().is_some_and(|s| s.role != "receiving_officer") {
+        out.push(("[0].role".to_string(), msg!("procedure.first_step")));
+    }
+    match steps.iter().rposition(|s| s.role == "approver") {
+        None => out.push((String::new(), msg!("procedure.approver_step"))),
+        Some(last_approver) => {
+            if let Some(i) = steps[..last_approver]
+                .iter()
+                .position(|s| s.role == "result_officer")
+            {
+                out.push((format!("[{i}].role"), msg!("procedure.result_step")));
+            }
+        }
+    }
+    out
+}
+
 /// A step quota in thousandths of a working day, if valid (> 0, at most 3 decimals).
 pub fn quota_thousandths(days: f64) -> Option<u64> {
     if !days.is_finite() || days <= 0.0 || days > 10_000.0 {
@@ -414,7 +443,8 @@ mod tests {
             "conditions": "", "legal_basis": ["Luật Hộ tịch 2014"], "online_level": "full", "four_on_the_spot": true,
             "cases": [{"code": "dung-han", "name": "Đúng hạn", "time_limit": null, "online_time_limit": null,
               "steps": [{"name": "Tiếp nhận", "role": "receiving_officer", "agency": "receiving", "quota_days": 0.25},
-                        {"name": "Thụ lý", "role": "specialist", "agency": "000.00.06.H56", "quota_days": 0.5}]}],
+                        {"name": "Thụ lý", "role": "specialist", "agency": "000.00.06.H56", "quota_days": 0.5},
+                        {"name": "Ký duyệt", "role": "approver", "agency": "000.00.06.H56", "quota_days": 0.25}]}],
             "effective_from": "2025-07-01"
         }"#,
         )
@@ -476,6 +506,41 @@ mod tests {
         assert_eq!(errs[0].path, "cases[0].steps");
         p.cases[0].time_limit = Some("2 working-days".into());
         assert!(p.validate(&known).is_empty());
+    }
+
+    #[test]
+    fn a_workflow_starts_at_the_desk_and_signs_before_it_returns() {
+        let roles = |p: &ProcedureSpec| {
+            p.validate(&known)
+                .into_iter()
+                .map(|e| (e.path, e.msg.code))
+                .collect::<Vec<_>>()
+        };
+        let mut p = sample();
+        p.cases[0].steps.swap(0, 1);
+        assert_eq!(
+            roles(&p),
+            vec![("cases[0].steps[0].role".to_string(), "procedure.first_step")]
+        );
+        let mut p = sample();
+        p.cases[0].steps.pop();
+        assert_eq!(
+            roles(&p),
+            vec![("cases[0].steps".to_string(), "procedure.approver_step")]
+        );
+        let mut p = sample();
+        p.cases[0].steps[1].role = "result_officer".into();
+        assert_eq!(
+            roles(&p),
+            vec![("cases[0].steps[1].role".to_string(), "procedure.result_step")]
+        );
+        // After the last approver's step, a result officer's is where it belongs.
+        let mut p = sample();
+        let mut last = p.cases[0].steps[1].clone();
+        last.role = "result_officer".into();
+        p.cases[0].steps.push(last);
+        p.cases[0].time_limit = Some("2 working-days".into());
+        assert_eq!(roles(&p), vec![]);
     }
 
     #[test]

@@ -158,6 +158,7 @@ impl Services {
             None => None,
         };
         let mut tx = self.db().begin().await?;
+        let admins_before = users::enabled_admins(&mut tx).await?;
         let id = match existing {
             None => match users::create(
                 &mut tx,
@@ -185,6 +186,11 @@ impl Services {
             }
         };
         users::set_roles(&mut tx, id, &pairs).await?;
+        // Someone must be left to manage users: the last administrator stays one, enabled.
+        if admins_before > 0 && users::enabled_admins(&mut tx).await? == 0 {
+            let field = if u.disabled { "disabled" } else { "roles" };
+            return Err(ServiceError::invalid(field, msg!("user.last_admin")));
+        }
         tx.commit().await?;
         Ok(username.as_str().to_string())
     }

@@ -285,3 +285,46 @@ async fn static_stylesheet_has_print_rules() {
     );
     assert!(res.text().await.unwrap().contains("@media print"));
 }
+
+/// Signing in never sends the officer to another site, whatever `next` says (`%09` is a tab,
+/// which browsers drop: `/\t/evil.example/` would read as `//evil.example/`).
+#[tokio::test]
+async fn signing_in_returns_only_to_a_page_of_this_site() {
+    use crate::support::{hidden_value, password_of, set_cookie};
+    let t = crate::support::TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    crate::support::add_user(&t.db, "tiepnhan", "000.00.01.H56", &["receiving_officer"]).await;
+    let app = TestApp::spawn(&t).await;
+    for (asked, back) in [
+        ("/%09/evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/%5Cevil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/ho-so%3Finbox%3Dmine", "/ho-so?inbox=mine"),
+    ] {
+        let res = app.get(&format!("/login?next={asked}")).await;
+        let cookie = set_cookie(&res, "motcua_login_csrf").unwrap();
+        let html = res.text().await.unwrap();
+        assert_eq!(hidden_value(&html, "next").as_deref(), Some(back), "{asked}");
+        let decoded = asked
+            .replace("%09", "\t")
+            .replace("%5C", "\\")
+            .replace("%3F", "?")
+            .replace("%3D", "=");
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("cookie", format!("motcua_login_csrf={cookie}"))
+            .form(&[
+                ("csrf", hidden_value(&html, "csrf").unwrap().as_str()),
+                ("next", decoded.as_str()),
+                ("username", "tiepnhan"),
+                ("password", &password_of("tiepnhan")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{asked}");
+        assert_eq!(res.headers()["location"], back, "{asked}");
+    }
+}

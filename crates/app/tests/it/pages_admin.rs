@@ -510,6 +510,10 @@ on_both_backends! {
         set(&mut form, "k1_s0_role", "receiving_officer");
         set(&mut form, "k1_s0_agency", "receiving");
         set(&mut form, "k1_s0_quota", "0,5");
+        set(&mut form, "k1_s1_name", "Ký gia hạn");
+        set(&mut form, "k1_s1_role", "approver");
+        set(&mut form, "k1_s1_agency", "receiving");
+        set(&mut form, "k1_s1_quota", "1");
         let r = admin.post("/admin/procedures", &form).await;
         assert_eq!(r.location, "/admin/procedures?saved=1.009994&version=3", "{}", r.body);
         let v3 = catalog::procedure_version(&t.db, "1.009994", 3).await.unwrap().unwrap().spec;
@@ -551,6 +555,7 @@ on_both_backends! {
             ("k0_code", "dung-han"), ("k0_name", "Đúng hạn"),
             ("k0_s0_name", "Tiếp nhận"), ("k0_s0_role", "receiving_officer"), ("k0_s0_agency", "receiving"), ("k0_s0_quota", "0,5"),
             ("k0_s1_name", "Thẩm định"), ("k0_s1_role", "specialist"), ("k0_s1_agency", "000.30.01.H56"), ("k0_s1_quota", "2"),
+            ("k0_s2_name", "Ký"), ("k0_s2_role", "approver"), ("k0_s2_agency", "000.30.01.H56"), ("k0_s2_quota", "0,5"),
         ] {
             set(&mut form, k, v);
         }
@@ -688,6 +693,32 @@ on_both_backends! {
             &admin.pages(),
             &[motcua_service::auth::secret_hash(&secret), motcua_service::auth::secret_hash(&api_token)],
         );
+        // The last administrator can neither lock themselves out nor give up the role.
+        let mut form = form_fields(&admin.page("/admin/users/quantri/edit").await, "/admin/users");
+        form.push(("disabled".into(), "on".into()));
+        assert_error_summary(&admin.post("/admin/users", &form).await, &["disabled"]);
+        let mut form = form_fields(&admin.page("/admin/users/quantri/edit").await, "/admin/users");
+        set(&mut form, "r0_role", "supervisor");
+        let r = admin.post("/admin/users", &form).await;
+        assert_error_summary(&r, &["r0_role"]);
+        assert!(r.body.contains("quản trị viên cuối cùng"), "{}", r.body);
+        let still = users::by_username(&t.db, "quantri").await.unwrap().unwrap();
+        assert!(!still.disabled && still.roles.iter().any(|(_, r)| *r == motcua_domain::access::Role::Admin));
+        // With a second administrator, the first may step down.
+        let mut form = form_fields(&admin.page("/admin/users/chuyenvien/edit").await, "/admin/users");
+        set(&mut form, "r1_agency", "000.00.10.H56");
+        set(&mut form, "r1_role", "admin");
+        assert_eq!(admin.post("/admin/users", &form).await.status, StatusCode::SEE_OTHER);
+        let mut form = form_fields(&admin.page("/admin/users/quantri/edit").await, "/admin/users");
+        set(&mut form, "r0_role", "supervisor");
+        assert_eq!(admin.post("/admin/users", &form).await.status, StatusCode::SEE_OTHER);
+        let successor = Browser::login(&app, "chuyenvien").await;
+        let mut form = form_fields(&successor.page("/admin/users/chuyenvien/edit").await, "/admin/users");
+        let admin_row = form.iter().find(|(k, v)| k.ends_with("_role") && v == "admin").unwrap().0.clone();
+        set(&mut form, &admin_row, "specialist");
+        let r = successor.post("/admin/users", &form).await;
+        assert!(r.body.contains("quản trị viên cuối cùng"), "now the last one is chuyenvien");
+
     }
 }
 

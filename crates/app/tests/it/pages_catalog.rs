@@ -90,10 +90,13 @@ fn procedures() -> Value {
             "four_on_the_spot": true,
             "cases": [
                 {"code": "dung-han", "name": "Khai sinh thông thường", "time_limit": null, "online_time_limit": null,
-                 "steps": [{"name": "Tiếp nhận và giải quyết", "role": "receiving_officer", "agency": "receiving", "quota_days": 1}]},
+                 "steps": [{"name": "Tiếp nhận", "role": "receiving_officer", "agency": "receiving", "quota_days": 0.5},
+                           {"name": "Giải quyết, ký", "role": "approver", "agency": "receiving", "quota_days": 0.5}]},
                 {"code": "yeu-to-nuoc-ngoai", "name": "Khai sinh có yếu tố nước ngoài", "time_limit": "15 days",
                  "online_time_limit": null,
-                 "steps": [{"name": "Thẩm định", "role": "specialist", "agency": "receiving", "quota_days": 3}]}
+                 "steps": [{"name": "Tiếp nhận", "role": "receiving_officer", "agency": "receiving", "quota_days": 0.5},
+                           {"name": "Thẩm định", "role": "specialist", "agency": "receiving", "quota_days": 3},
+                           {"name": "Ký", "role": "approver", "agency": "receiving", "quota_days": 0.5}]}
             ],
             "effective_from": "2025-07-01"
         }),
@@ -109,7 +112,8 @@ fn procedures() -> Value {
             "fees": [{"name": "Lệ phí", "amount_vnd": 0, "note": "Miễn lệ phí"}],
             "online_level": "none",
             "cases": [{"code": "dung-han", "name": "Đúng hạn", "time_limit": null, "online_time_limit": null,
-                       "steps": [{"name": "Tiếp nhận và giải quyết", "role": "receiving_officer", "agency": "receiving", "quota_days": 0.5}]}]
+                       "steps": [{"name": "Tiếp nhận", "role": "receiving_officer", "agency": "receiving", "quota_days": 0.25},
+                                 {"name": "Giải quyết, ký", "role": "approver", "agency": "receiving", "quota_days": 0.25}]}]
         }),
     ];
     for n in 1..=22 {
@@ -124,7 +128,9 @@ fn procedures() -> Value {
             "time_limit": "15 days",
             "online_level": "none",
             "cases": [{"code": "dung-han", "name": "Đúng hạn", "steps": [
-                {"name": "Giải quyết", "role": "specialist", "agency": "receiving", "quota_days": 1}]}]
+                {"name": "Tiếp nhận", "role": "receiving_officer", "agency": "receiving", "quota_days": 0.5},
+                {"name": "Giải quyết", "role": "specialist", "agency": "receiving", "quota_days": 1},
+                {"name": "Ký", "role": "approver", "agency": "receiving", "quota_days": 0.5}]}]
         }));
     }
     Value::Array(list)

@@ -151,8 +151,9 @@ pub enum Refusal {
     NoOpenStep,
     /// The open step is the last: nothing to hand over to.
     LastStep,
-    /// The approver's step ends by approving, not by completing it.
-    ApproverApproves,
+    /// The open step ends by its own action (the approver's by `approve`, the result
+    /// officer's by `return_result`), not by completing it.
+    EndsBy(Action),
 }
 
 impl Refusal {
@@ -162,7 +163,7 @@ impl Refusal {
             Refusal::NotYours => Refused::Forbidden(msg!("dossier.not_yours", action.label_arg())),
             Refusal::NoOpenStep => invalid("", msg!("dossier.no_open_step")),
             Refusal::LastStep => invalid("", msg!("dossier.last_step")),
-            Refusal::ApproverApproves => invalid("", msg!("dossier.approver_approves")),
+            Refusal::EndsBy(own) => invalid("", msg!("dossier.step_ends_by", own.label_arg())),
         }
     }
 }
@@ -235,7 +236,11 @@ fn feasible(steps: &[Step], action: Action) -> Result<(), Refusal> {
             let has_next = i + 1 < steps.len();
             match action {
                 Action::Transfer | Action::CompleteStep if !has_next => Err(Refusal::LastStep),
-                Action::CompleteStep if steps[i].role == Role::Approver => Err(Refusal::ApproverApproves),
+                Action::CompleteStep => match steps[i].role {
+                    Role::Approver => Err(Refusal::EndsBy(Action::Approve)),
+                    Role::ResultOfficer => Err(Refusal::EndsBy(Action::ReturnResult)),
+                    _ => Ok(()),
+                },
                 _ => Ok(()),
             }
         }
@@ -430,6 +435,8 @@ pub fn decide(
         Action::Withdraw | Action::Stop => {
             d.finished_at = Some(now);
             d.paused_at = None;
+            // The open step ends with the dossier: no inbox keeps it.
+            steps.iter_mut().filter(|s| s.is_open()).for_each(complete);
         }
         Action::Approve => {
             let sha = cmd

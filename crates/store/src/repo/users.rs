@@ -147,6 +147,24 @@ pub async fn set_profile(tx: &mut Tx, user_id: i64, full_name: &str, disabled: b
     Ok(())
 }
 
+/// Enabled users holding the administrator's role, as the transaction sees them (on
+/// PostgreSQL their rows are locked until it ends, so two administrators demoting each other
+/// at once cannot both succeed).
+pub async fn enabled_admins(tx: &mut Tx) -> StoreResult<i64> {
+    let lock = match tx {
+        Tx::Postgres(_) => " FOR UPDATE OF u",
+        Tx::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id
+         WHERE r.role = 'admin' AND u.disabled = $1{lock}"
+    );
+    let ids: Vec<i64> = on_tx!(tx, c => {
+        sqlx::query_scalar(&sql).bind(false).fetch_all(c).await?
+    });
+    Ok(ids.len() as i64)
+}
+
 /// A user as listed to administrators: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UserView {

@@ -46,6 +46,17 @@ pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// Where to go back to after signing in: a path of this site, or "/". Browsers drop tabs and
+/// line breaks from an address and read `\` as `/`, so `/%09/evil.example/` (decoded:
+/// `/`, a tab, `/evil.example/`) would leave the site: anything but printable ASCII without
+/// `\`, or a second leading `/`, gives "/".
+pub fn same_site_path(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    if local { next } else { "/" }
+}
+
 /// The last value of a query parameter, trimmed ("" when absent): where a form's own fields
 /// come after the ones its links carry (the report form).
 pub fn last_param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
@@ -361,6 +372,31 @@ pub fn file_response(meta: &FileMeta, bytes: Vec<u8>, private: bool) -> Response
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_returned_to() {
+        for ok in [
+            "/",
+            "/ho-so?inbox=mine",
+            "/admin/users/an%20b/edit",
+            "/ho-so/%2F%2Fx",
+        ] {
+            assert_eq!(same_site_path(ok), ok);
+        }
+        for bad in [
+            "/\t/evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/\n/evil",
+            "/ /evil",
+            "evil",
+            "",
+            "/ho-s\u{00f4}",
+        ] {
+            assert_eq!(same_site_path(bad), "/", "{bad:?}");
+        }
+    }
 
     #[test]
     fn list_addresses_leave_empty_filters_and_page_one_out() {

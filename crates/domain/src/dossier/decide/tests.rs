@@ -132,9 +132,9 @@ fn command(action: Action) -> Command {
 }
 
 fn with_clock<T>(f: impl FnOnce(LegalClock<'_>) -> T) -> T {
-    let calendar = WorkCalendar::rules_only();
-    let hours = OfficeHours::default();
-    f(LegalClock::new(&calendar, &hours))
+    static CALENDAR: std::sync::LazyLock<(WorkCalendar, OfficeHours)> =
+        std::sync::LazyLock::new(|| (WorkCalendar::rules_only(), OfficeHours::default()));
+    f(LegalClock::new(&CALENDAR.0, &CALENDAR.1))
 }
 
 fn run(
@@ -144,12 +144,13 @@ fn run(
     by: Acting<'_>,
     now: DateTime<Utc>,
 ) -> Result<Decision, Refused> {
-    let spec = spec();
+    static SPEC: std::sync::LazyLock<ProcedureSpec> = std::sync::LazyLock::new(spec);
+    let spec = &*SPEC;
     with_clock(|clock| {
         let cx = Context {
             now,
             clock,
-            spec: &spec,
+            spec,
             max_supplements: 1,
             online_accept_hours: 8,
             actor_name: "officer",
@@ -240,7 +241,7 @@ proptest! {
                 prop_assert_eq!(allowed, expected);
             }
             Err(Refused::Invalid(e)) => {
-                let structural = ["dossier.no_open_step", "dossier.last_step", "dossier.approver_approves"];
+                let structural = ["dossier.no_open_step", "dossier.last_step", "dossier.step_ends_by"];
                 prop_assert_eq!(structural.contains(&e.msg.code), !offered, "{:?}", e);
             }
             Err(other) => prop_assert!(false, "{:?}", other),
@@ -320,7 +321,7 @@ fn a_leader_assigns_the_next_step_and_its_holder_completes_it() {
     };
     assert_eq!(
         may_take(&done.dossier, &done.steps, Action::CompleteStep, by),
-        Err(Refusal::ApproverApproves)
+        Err(Refusal::EndsBy(Action::Approve))
     );
     let approved = run(
         &done.dossier,
@@ -447,4 +448,272 @@ fn a_child_step_takes_a_child_of_the_previous_agency() {
     let moved = run(&d, &steps, &cmd, by, at(2, 10)).expect("transferred");
     assert_eq!(moved.steps[1].agency_id, Some(9));
     assert_eq!(moved.to, Status::Processing);
+}
+
+/// The officers a workflow names: each step's role at its agency, and the desk's receiving and
+/// result officers at the receiving agency (1); one user each.
+fn officers_of(workflow: &[(Role, i64)]) -> Vec<(i64, Role, i64, Access)> {
+    let mut named: Vec<(Role, i64)> = vec![(Role::ReceivingOfficer, 1), (Role::ResultOfficer, 1)];
+    for w in workflow {
+        if !named.contains(w) {
+            named.push(*w);
+        }
+    }
+    named
+        .into_iter()
+        .enumerate()
+        .map(|(i, (role, agency_id))| {
+            (
+                100 + i as i64,
+                role,
+                agency_id,
+                Access::new(vec![Grant { agency_id, role }]),
+            )
+        })
+        .collect()
+}
+
+/// The dossier of a workflow as intake leaves it: received at the desk (step 1 open) or
+/// submitted online (nothing started).
+fn start_of(workflow: &[(Role, i64)], online: bool) -> (Dossier, Vec<Step>) {
+    let mut d = dossier(if online {
+        Status::Submitted
+    } else {
+        Status::Received
+    });
+    if online {
+        (d.channel, d.received_at, d.due_at, d.original_due_at) = (Channel::Online, None, None, None);
+    }
+    let steps = workflow
+        .iter()
+        .enumerate()
+        .map(|(i, (role, agency))| {
+            let started = i == 0 && !online;
+            Step {
+                id: i as i64 + 1,
+                seq: i as i64 + 1,
+                name: format!("Bước {}", i + 1),
+                role: *role,
+                agency_id: Some(*agency),
+                agency_code: None,
+                agency_name: None,
+                agency_rule: AgencyRule::Receiving,
+                quota_thousandths: 500,
+                started_at: started.then(|| at(2, 9)),
+                due_at: started.then(|| at(2, 14)),
+                completed_at: None,
+                completed_by: None,
+                assignee_id: None,
+                assignee_username: None,
+                note: String::new(),
+            }
+        })
+        .collect();
+    (d, steps)
+}
+
+/// Every state the workflow's officers can lead the dossier to, and the moves between them
+/// (withdrawing and refusing aside: they end a dossier without its result).
+/// The states reached (a dossier and its steps) and, for each, the states it moves to.
+type Reached = (Vec<(Dossier, Vec<Step>)>, Vec<Vec<usize>>);
+
+fn explore(workflow: &[(Role, i64)], online: bool) -> Reached {
+    let officers = officers_of(workflow);
+    let key = |d: &Dossier, steps: &[Step]| {
+        format!(
+            "{:?} {:?} {} {} {} {} {:?}",
+            d.status,
+            open_step(steps),
+            d.supplement_before_receipt,
+            d.supplements_after_receipt,
+            d.rescheduled_at.is_some(),
+            d.paused_at.is_some(),
+            steps
+                .iter()
+                .map(|s| (s.assignee_id, s.completed_at.is_some()))
+                .collect::<Vec<_>>()
+        )
+    };
+    let mut states = vec![start_of(workflow, online)];
+    let mut index = std::collections::HashMap::from([(key(&states[0].0, &states[0].1), 0usize)]);
+    let mut moves: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut next = 0;
+    while next < states.len() {
+        assert!(
+            states.len() < 5_000,
+            "the state space of {workflow:?} does not close"
+        );
+        let (d, steps) = states[next].clone();
+        for (user_id, _, _, access) in &officers {
+            let by = Acting::Officer {
+                user_id: *user_id,
+                access,
+            };
+            for action in available(&d, &steps, by) {
+                let mut cmd = command(action);
+                cmd.new_due = d.due_at.map(|due| due + chrono::Duration::days(10));
+                cmd.method = Some(ReturnMethod::Desk);
+                cmd.assignee = match open_step(&steps) {
+                    Some(open) if action == Action::Assign => {
+                        let target = &steps[assignment_target(&steps, open)];
+                        officers
+                            .iter()
+                            .find(|(_, role, agency, _)| {
+                                *role == target.role && Some(*agency) == target.agency_id
+                            })
+                            .map(|(id, role, agency, _)| Assignee {
+                                id: *id,
+                                username: format!("u{id}"),
+                                grants: Some(vec![Grant {
+                                    agency_id: *agency,
+                                    role: *role,
+                                }]),
+                            })
+                    }
+                    _ => None,
+                };
+                let Ok(mut decision) = run(&d, &steps, &cmd, by, at(4, 10)) else {
+                    continue;
+                };
+                if decision.needs_code {
+                    decision.issue_code("000.00.01.H56-260304-0001".into());
+                }
+                let k = key(&decision.dossier, &decision.steps);
+                let to = *index.entry(k).or_insert_with(|| {
+                    states.push((decision.dossier.clone(), decision.steps.clone()));
+                    moves.push(Vec::new());
+                    states.len() - 1
+                });
+                if !matches!(action, Action::Withdraw | Action::Refuse) {
+                    moves[next].push(to);
+                }
+            }
+        }
+        next += 1;
+    }
+    (states, moves)
+}
+
+fn role_strategy() -> impl Strategy<Value = Role> {
+    prop_oneof![
+        Just(Role::ReceivingOfficer),
+        Just(Role::Leader),
+        Just(Role::Specialist),
+        Just(Role::Approver),
+        Just(Role::Clerk),
+        Just(Role::ResultOfficer),
+    ]
+}
+
+/// Workflows shaped as the catalog accepts them, from the desk's step, through any steps,
+/// an approver's, and any steps after it (the test checks the catalog does accept each).
+fn accepted_workflow() -> impl Strategy<Value = Vec<(Role, i64)>> {
+    let before = role_strategy().prop_filter("no result before signing", |r| *r != Role::ResultOfficer);
+    let after = role_strategy().prop_filter("the last approver", |r| *r != Role::Approver);
+    (
+        proptest::collection::vec((before, 1i64..=3), 0..3),
+        1i64..=3,
+        proptest::collection::vec((after, 1i64..=3), 0..3),
+    )
+        .prop_map(|(middle, approver_agency, after)| {
+            let mut w = vec![(Role::ReceivingOfficer, 1)];
+            w.extend(middle);
+            w.push((Role::Approver, approver_agency));
+            w.extend(after);
+            w
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A workflow the catalog accepts can always end with its result: from every state its
+    /// officers can bring a dossier to, legal actions (not withdrawing) lead to the result
+    /// returned, or to processing stopped by its approver. No step can be completed past the
+    /// action it ends by, so no dossier is left where nobody may act.
+    #[test]
+    fn every_accepted_workflow_can_reach_its_result_from_every_state(
+        workflow in accepted_workflow(),
+        online in any::<bool>(),
+    ) {
+        let templates: Vec<crate::procedure::StepTemplate> = workflow
+            .iter()
+            .map(|(role, _)| crate::procedure::StepTemplate {
+                name: "Bước".into(),
+                role: role.as_str().into(),
+                agency: AgencyRule::Receiving,
+                quota_days: 0.5,
+            })
+            .collect();
+        prop_assert_eq!(crate::procedure::workflow_problems(&templates), vec![]);
+        let (states, moves) = explore(&workflow, online);
+        // Backwards from the ends, what can still reach one.
+        let ends = |s: Status| matches!(s, Status::Returned | Status::Stopped);
+        let mut good: Vec<bool> = states.iter().map(|(d, _)| ends(d.status)).collect();
+        loop {
+            let mut changed = false;
+            for i in 0..states.len() {
+                if !good[i] && moves[i].iter().any(|&j| good[j]) {
+                    good[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        prop_assert!(states.iter().any(|(d, _)| d.status == Status::Returned), "{:?}: no result ever", workflow);
+        for ((d, steps), ok) in states.iter().zip(&good) {
+            let settled = matches!(d.status, Status::Refused | Status::Withdrawn);
+            prop_assert!(*ok || settled, "{:?} ({}): stuck in {} at step {:?}", workflow, if online { "online" } else { "desk" }, d.status, open_step(steps));
+        }
+    }
+}
+
+#[test]
+fn the_stuck_approval_of_issue_25_is_refused() {
+    // Completing the approver's step used to move the dossier to the result officer's step,
+    // where nobody could approve, return or stop it.
+    let workflow = [
+        (Role::ReceivingOfficer, 1),
+        (Role::Specialist, 2),
+        (Role::Approver, 2),
+        (Role::ResultOfficer, 1),
+    ];
+    let (d, mut steps) = start_of(&workflow, false);
+    for s in &mut steps[..2] {
+        s.started_at = Some(at(2, 9));
+        s.completed_at = Some(at(2, 10));
+    }
+    steps[2].started_at = Some(at(2, 10));
+    let d = Dossier {
+        status: Status::Processing,
+        ..d
+    };
+    let approver = officer(&[(Role::Approver, 2)]);
+    let by = Acting::Officer {
+        user_id: 7,
+        access: &approver,
+    };
+    let Err(Refused::Invalid(e)) = run(&d, &steps, &command(Action::CompleteStep), by, at(3, 10)) else {
+        panic!()
+    };
+    assert_eq!(e.msg.code, "dossier.step_ends_by");
+    assert!(!available(&d, &steps, by).contains(&Action::CompleteStep));
+    assert!(available(&d, &steps, by).contains(&Action::Approve));
+}
+
+#[test]
+fn withdrawing_or_stopping_closes_the_open_step() {
+    let (d, steps) = situation(Status::Processing, 2);
+    let desk = officer(&[(Role::ReceivingOfficer, 1)]);
+    let by = Acting::Officer {
+        user_id: 1,
+        access: &desk,
+    };
+    let withdrawn = run(&d, &steps, &command(Action::Withdraw), by, at(4, 10)).expect("withdrawn");
+    assert!(withdrawn.steps.iter().all(|s| !s.is_open()));
+    assert_eq!(withdrawn.steps[2].completed_at, Some(at(4, 10)));
+    assert_eq!(withdrawn.changed_steps, vec![2]);
+    assert_eq!(withdrawn.steps[3].started_at, None, "steps never started stay so");
 }

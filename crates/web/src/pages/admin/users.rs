@@ -178,10 +178,14 @@ fn locate(path: &str) -> (String, String, Option<usize>) {
             Some(i),
         );
     }
+    if path == "roles" {
+        return ("r0_role".into(), "Vai trò".into(), None);
+    }
     let label = match path {
         "username" => "Tên đăng nhập",
         "full_name" => "Họ và tên",
         "password" => "Mật khẩu",
+        "disabled" => "Khóa tài khoản",
         "token_name" => "Tên mã truy cập",
         _ => "Thông tin",
     };

@@ -6,7 +6,7 @@ use crate::auth::{PageUser, SESSION_COOKIE, client_address};
 use crate::cookies::{Cookie, cookie};
 use crate::error::PageError;
 use crate::pages::Chrome;
-use crate::pages::common::{CsrfForm, FormToken, csrf_rejected, form_token_ok, see_other};
+use crate::pages::common::{CsrfForm, FormToken, csrf_rejected, form_token_ok, same_site_path, see_other};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
@@ -42,20 +42,11 @@ pub struct NextQuery {
     next: String,
 }
 
-/// Only local paths: never redirect a signed-in officer to another site.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
-}
-
 fn login_page(form_csrf: &str, next: &str, username: &str, error: Option<&str>) -> Result<String, PageError> {
     Ok(LoginPage {
         chrome: Chrome::default(),
         form_csrf,
-        next: safe_next(next),
+        next: same_site_path(next),
         username,
         error,
     }
@@ -134,7 +125,7 @@ async fn login(
     };
     let secret = state.services.start_session(user_id).await?;
     let cookie = state.set_cookie(Cookie::new(SESSION_COOKIE, &secret, SESSION_HOURS * 3600));
-    Ok(([(SET_COOKIE, cookie)], see_other(safe_next(&form.next))).into_response())
+    Ok(([(SET_COOKIE, cookie)], see_other(same_site_path(&form.next))).into_response())
 }
 
 async fn logout(
