@@ -169,6 +169,26 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // Anything.
     ("required", "không được để trống", "must not be empty"),
     ("too_long", "tối đa {} ký tự", "at most {} characters"),
+    (
+        "auth.api_csrf",
+        "Phiên đăng nhập trên trình duyệt chỉ ghi qua API khi gửi kèm mã chống giả mạo (X-CSRF-Token).",
+        "a browser session writes through the API only with its CSRF token in X-CSRF-Token; machine clients use a bearer token",
+    ),
+    (
+        "text.nul",
+        "Nội dung có ký tự không hợp lệ (ký tự NUL); hãy nhập lại.",
+        "the text holds a character that is not allowed (NUL)",
+    ),
+    (
+        "body.too_large",
+        "Nội dung gửi lên quá lớn (tối đa {} KiB).",
+        "the request body is too large (at most {} KiB)",
+    ),
+    (
+        "search.too_long",
+        "Từ khóa tìm kiếm quá dài (tối đa {} ký tự).",
+        "the search is too long (at most {} characters)",
+    ),
     ("length", "phải có từ {} đến {} ký tự", "must be {}–{} characters"),
     (
         "one_of",
@@ -523,11 +543,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "procedure.code_taken",
         "đã có thủ tục với mã này; hãy sửa thủ tục đó thay vì thêm mới",
         "a procedure with this code exists; edit it instead",
-    ),
-    (
-        "catalog.query_long",
-        "Từ khóa tìm kiếm dài quá {} ký tự.",
-        "the search text is longer than {} characters",
     ),
     // The calendar.
     (

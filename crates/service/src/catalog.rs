@@ -189,9 +189,7 @@ impl Services {
         page: u32,
     ) -> ServiceResult<(Vec<ProcedureSummary>, i64)> {
         let page = crate::check_page(Some(page))?;
-        if filter.q.as_deref().is_some_and(|s| s.chars().count() > 200) {
-            return Err(ServiceError::BadRequest(msg!("catalog.query_long", 200)));
-        }
+        crate::search_query(filter.q.as_deref())?;
         Ok(catalog::list_procedures(self.db(), filter, page, PROCEDURES_PER_PAGE).await?)
     }
 

@@ -111,6 +111,8 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound(motcua_domain::msg!("not_found")),
+            // Text the database cannot hold that slipped past the adapters' checks.
+            e if e.is_bad_text() => ServiceError::BadRequest(motcua_domain::msg!("text.nul")),
             other => ServiceError::Store(other),
         }
     }

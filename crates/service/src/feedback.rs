@@ -391,7 +391,7 @@ impl Services {
         let filter = repo::ListFilter {
             agency_ids: scope,
             status,
-            q: q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string),
+            q: crate::search_query(q)?,
         };
         Ok(repo::list(self.db(), &filter, page, PER_PAGE).await?)
     }
@@ -402,8 +402,8 @@ impl Services {
         q: Option<&str>,
         page: u32,
     ) -> ServiceResult<(Vec<Feedback>, i64)> {
-        let q = q.map(str::trim).filter(|q| !q.is_empty());
-        Ok(repo::published(self.db(), q, page, PER_PAGE).await?)
+        let q = crate::search_query(q)?;
+        Ok(repo::published(self.db(), q.as_deref(), page, PER_PAGE).await?)
     }
 }
 

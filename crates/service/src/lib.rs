@@ -180,6 +180,21 @@ impl Services {
     }
 }
 
+/// Longest search a list takes, in characters (a longer one is a bad request, not a query
+/// the database may refuse: SQLite's LIKE refuses patterns past 50,000 bytes).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A search as the lists take it: trimmed, None when empty, refused when longer than
+/// [`MAX_SEARCH_CHARS`].
+pub fn search_query(q: Option<&str>) -> ServiceResult<Option<String>> {
+    match q.map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) if q.chars().count() > MAX_SEARCH_CHARS => Err(ServiceError::BadRequest(
+            motcua_domain::msg!("search.too_long", MAX_SEARCH_CHARS),
+        )),
+        q => Ok(q.map(str::to_string)),
+    }
+}
+
 /// Pages of a list from 1 to 100 000: anything else is a bad request.
 pub fn check_page(page: Option<u32>) -> ServiceResult<u32> {
     match page.unwrap_or(1) {

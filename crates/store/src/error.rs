@@ -56,6 +56,17 @@ impl StoreError {
         self.is_unique_violation() || self.is_serialization_failure()
     }
 
+    /// Text PostgreSQL cannot store (a NUL character: SQLSTATE 22021; or a character its
+    /// encoding lacks: 22P05).
+    pub fn is_bad_text(&self) -> bool {
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("22021" | "22P05"))
+            }
+            _ => false,
+        }
+    }
+
     /// A race lost in a way the caller may simply try again (`StoreError::Retry`).
     pub fn is_retry(&self) -> bool {
         matches!(self, StoreError::Retry(_))

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod cookies;
 pub mod error;
+mod headers;
 pub mod i18n;
 pub mod layout;
 mod linger;
@@ -14,6 +15,7 @@ pub mod pages;
 mod router;
 mod state;
 pub mod svg;
+mod text_guard;
 pub mod urls;
 
 pub use router::router;

@@ -328,3 +328,147 @@ async fn signing_in_returns_only_to_a_page_of_this_site() {
         assert_eq!(res.headers()["location"], back, "{asked}");
     }
 }
+
+// A NUL character anywhere a stranger can type is a 400 that says so, on both backends
+// (PostgreSQL cannot store it; the answer was a 500), and a search too long for a query is a
+// 400 too (SQLite refuses LIKE patterns past 50,000 bytes; the answer was a 500).
+on_both_backends! {
+    async fn bad_text_is_a_clear_400_never_a_500(t) {
+        crate::support::load_fixtures(t).await;
+        let app = TestApp::spawn(t).await;
+        let client = &app.client;
+        let json = |path: &str, body: &str| {
+            client.post(app.url(path)).header("content-type", "application/json").body(body.to_string()).send()
+        };
+        let form = |path: &str, body: &str| {
+            client.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body.to_string()).send()
+        };
+        let nul = [
+            app.client.get(app.url("/tra-cuu?code=000.00.01.H56-260101-0001%00&verify=1234")).send().await.unwrap(),
+            app.client.get(app.url("/api/v1/public/dossiers/X%00Y?verify=1234")).send().await.unwrap(),
+            app.client.get(app.url("/thu-tuc?q=kh%00ai")).send().await.unwrap(),
+            app.client.get(app.url("/api/v1/procedures?q=%00")).send().await.unwrap(),
+            json("/api/v1/feedback", r#"{"name":"A\u0000","phone":"0911222333","agency":"000.00.01.H56","subject":"x","content":"y"}"#).await.unwrap(),
+            json("/api/v1/auth/login", r#"{"username":"a\u0000","password":"x"}"#).await.unwrap(),
+            form("/phan-anh", "name=A%00&phone=0911222333&agency=000.00.01.H56&subject=x&content=y").await.unwrap(),
+            form("/cong-dan/dang-ky", "full_name=A%00&login=0911222333&password=mat-khau-an-toan").await.unwrap(),
+            form("/login", "username=a%00&password=x&csrf=x").await.unwrap(),
+        ];
+        for res in nul {
+            let url = res.url().to_string();
+            let api = url.contains("/api/");
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
+            let body = res.text().await.unwrap();
+            if api {
+                assert!(body.contains("NUL"), "{url}: {body}");
+            } else {
+                assert!(body.contains("ký tự NUL"), "{url}: {body}");
+            }
+        }
+        let long = "a".repeat(60_000);
+        for path in [format!("/api/v1/procedures?q={long}"), format!("/api/v1/feedback/public?q={long}"), format!("/thu-tuc?q={long}")] {
+            let res = app.get(&path).await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{}", &path[..30]);
+        }
+        let desk = {
+            crate::support::add_user(&t.db, "tiepnhan", "000.00.01.H56", &["receiving_officer"]).await;
+            app.token("tiepnhan").await
+        };
+        let res = app.client.get(app.url(&format!("/api/v1/dossiers?q={long}"))).bearer_auth(&desk).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("search is too long"));
+    }
+}
+
+/// Pages and API answers carry the security headers: a policy that allows no script and no
+/// framing, no sniffing, no referrer to other sites, nothing cached; HSTS once the site says
+/// it is served over HTTPS. A browser session writes through the API only with its CSRF token.
+#[tokio::test]
+async fn answers_carry_security_headers_and_api_writes_need_the_csrf_token() {
+    let t = crate::support::TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    crate::support::add_user(&t.db, "quantri", "000.00.01.H56", &["admin"]).await;
+    let app = TestApp::spawn(&t).await;
+    for path in ["/", "/login", "/thu-tuc", "/api/v1/procedures", "/khong-co"] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        let policy = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(!policy.contains("script-src"), "{path}: pages run no script");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "{path}: plain HTTP here"
+        );
+    }
+    let css = app.get("/static/motcua.css").await;
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public")
+    );
+    let docs = app.get("/api/docs/").await;
+    assert!(
+        docs.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+
+    // A session cookie (a browser) writes through the API only with the session's token.
+    let (cookie, csrf) = app.browser_login("quantri").await;
+    let put = |with: Option<&str>| {
+        let mut req = app
+            .client
+            .put(app.url("/api/v1/calendar/overrides/2026-11-07"))
+            .header("cookie", &cookie)
+            .json(&serde_json::json!({"kind": "workday", "name": "Làm bù"}));
+        if let Some(token) = with {
+            req = req.header("x-csrf-token", token);
+        }
+        req.send()
+    };
+    let res = put(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("X-CSRF-Token"));
+    assert_eq!(put(Some("forged")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert!(put(Some(&csrf)).await.unwrap().status().is_success());
+    // Reading needs no token; a bearer token needs none either.
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let token = app.token("quantri").await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/calendar/overrides/2026-11-08"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"kind": "workday", "name": "Làm bù"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // Served over HTTPS (as --secure-cookies says): HSTS.
+    let secure = TestApp::spawn_with(
+        &t,
+        motcua_web::WebConfig {
+            secure_cookies: true,
+            ..t.web_config()
+        },
+    )
+    .await;
+    let res = secure.get("/").await;
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+}

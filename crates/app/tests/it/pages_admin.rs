@@ -388,7 +388,7 @@ on_both_backends! {
         let parent_at = html.find(">Sở Xây dựng<").unwrap();
         let child_at = html.find(">Phòng Quản lý xây dựng<").unwrap();
         assert!(parent_at < child_at, "a child is listed under its parent");
-        assert!(html.contains("padding-left: 3rem\">Phòng Quản lý xây dựng"), "indented below province and department");
+        assert!(html.contains("class=\"tree-name depth-2\">Phòng Quản lý xây dựng"), "indented below province and department");
         let stored = agencies::by_code(&t.db, "000.02.10.H56").await.unwrap().unwrap();
         assert_eq!(stored.parent_code.as_deref(), Some("000.00.10.H56"));
         assert_eq!(stored.office_hours.as_deref(), Some("07:00-11:30,13:30-17:00"));

@@ -110,7 +110,7 @@ impl Services {
             status,
             procedure: q.procedure.clone().filter(|s| !s.is_empty()),
             overdue: q.overdue,
-            q: q.q.clone().filter(|s| !s.trim().is_empty()),
+            q: crate::search_query(q.q.as_deref())?,
             now: Some(now),
             ..Default::default()
         };

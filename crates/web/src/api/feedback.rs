@@ -34,7 +34,7 @@ pub struct MaybeApiUser(pub Option<CurrentUser>);
 impl FromRequestParts<AppState> for MaybeApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(MaybeApiUser(crate::auth::resolve(state, parts).await?))
+        Ok(MaybeApiUser(crate::auth::resolve_api(state, parts).await?))
     }
 }
 

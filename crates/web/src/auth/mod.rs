@@ -6,9 +6,9 @@ use crate::AppState;
 use crate::cookies::cookie;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use motcua_service::ServiceResult;
 pub use motcua_service::auth::CurrentUser;
 use motcua_service::citizens::Citizen;
@@ -46,6 +46,31 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> ServiceResult<Option<Cu
     }
 }
 
+/// The caller of an API request, as `resolve` finds them; a browser session (a cookie, not a
+/// bearer token) that writes (any method but GET, HEAD, OPTIONS) must also send its CSRF token
+/// in `X-CSRF-Token`, or a page of another site could write in the officer's name.
+pub async fn resolve_api(state: &AppState, parts: &Parts) -> Result<Option<CurrentUser>, ApiError> {
+    let user = resolve(state, parts).await?;
+    let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if let Some(u) = &user
+        && writes
+        && u.csrf_token.is_some()
+    {
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !u.csrf_ok(sent) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                motcua_domain::msg!("auth.api_csrf").en(),
+            ));
+        }
+    }
+    Ok(user)
+}
+
 /// The signed-in citizen of a request, if any, with the session's CSRF token.
 pub async fn citizen(state: &AppState, headers: &axum::http::HeaderMap) -> Option<(Citizen, String)> {
     let secret = cookie(headers, CITIZEN_COOKIE)?;
@@ -58,7 +83,7 @@ pub struct ApiUser(pub CurrentUser);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match resolve(state, parts).await? {
+        match resolve_api(state, parts).await? {
             Some(u) => Ok(ApiUser(u)),
             None => Err(
                 ApiError::new(StatusCode::UNAUTHORIZED, "sign in first: POST /api/v1/auth/login")

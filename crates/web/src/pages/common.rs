@@ -46,6 +46,22 @@ pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// Deepest indentation the stylesheet has classes for (`depth-0` … `depth-6`): the pages
+/// carry no inline style, which the Content-Security-Policy forbids.
+pub const MAX_DEPTH_SHOWN: usize = 6;
+
+/// Text fields of a multipart form (the JSON and url-encoded bodies are checked before any
+/// handler, `text_guard`): a NUL character in any is a 400 page, never stored.
+pub fn refuse_nul<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<(), PageError> {
+    match texts.into_iter().any(|t| t.contains('\0')) {
+        true => Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            motcua_domain::msg!("text.nul").text(Lang::Vi),
+        )),
+        false => Ok(()),
+    }
+}
+
 /// Where to go back to after signing in: a path of this site, or "/". Browsers drop tabs and
 /// line breaks from an address and read `\` as `/`, so `/%09/evil.example/` (decoded:
 /// `/`, a tab, `/evil.example/`) would leave the site: anything but printable ASCII without

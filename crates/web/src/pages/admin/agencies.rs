@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::PageError;
 use crate::pages::Chrome;
-use crate::pages::common::{Errors, csrf_rejected, require_admin, see_other, unprocessable};
+use crate::pages::common::{Errors, MAX_DEPTH_SHOWN, csrf_rejected, require_admin, see_other, unprocessable};
 use crate::pages::public::Choice;
 use askama::Template;
 use axum::Form;
@@ -47,7 +47,8 @@ struct TreeRow {
     name: String,
     level: String,
     /// Left padding in rem: the depth in the tree.
-    indent: String,
+    /// Depth in the tree (a class `depth-N`, deeper ones shown as the deepest).
+    depth: usize,
     parent_name: Option<String>,
     one_stop: bool,
     office_hours: String,
@@ -113,7 +114,7 @@ async fn list(
             code: a.code.clone(),
             name: a.name.clone(),
             level: agency_level_vi(&a.level).to_string(),
-            indent: format!("{}", depth as f64 * 1.5),
+            depth: depth.min(MAX_DEPTH_SHOWN),
             parent_name: a
                 .parent_code
                 .as_deref()

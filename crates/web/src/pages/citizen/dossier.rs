@@ -205,6 +205,7 @@ async fn post(
             fields.insert(name, v);
         }
     }
+    crate::pages::common::refuse_nul(fields.values().map(String::as_str))?;
     if !constant_time_eq(
         csrf.as_bytes(),
         fields.get("csrf").map(String::as_bytes).unwrap_or(b""),

@@ -218,6 +218,12 @@ async fn submit(
             values.insert(name, text);
         }
     }
+    crate::pages::common::refuse_nul(
+        values
+            .values()
+            .chain(reuse.iter().map(|(_, s)| s))
+            .map(String::as_str),
+    )?;
     let csrf = values.get("csrf").cloned().unwrap_or_default();
     let citizen = citizen(&state, &headers).await;
     let citizen_id = citizen.as_ref().map(|(c, _)| c.id);

@@ -145,6 +145,7 @@ pub(super) async fn read_posted(mp: Result<Multipart, MultipartRejection>) -> Re
             }
         }
     }
+    crate::pages::common::refuse_nul(posted.fields.iter().map(|(_, v)| v.as_str()))?;
     Ok(posted)
 }
 

@@ -221,7 +221,8 @@ struct TableRow {
     name: String,
     key: String,
     /// Left padding of the name, in rem (agencies under their parents).
-    indent: String,
+    /// Depth of the row (a class `depth-N`).
+    depth: usize,
     cells: Vec<Cell>,
 }
 
@@ -237,7 +238,7 @@ fn table(report: &Report, req: &Request) -> Table {
         stt,
         name: name.to_string(),
         key: key.unwrap_or("").to_string(),
-        indent: format!("{:.2}", 0.4 + depth as f64 * 1.25),
+        depth: depth.min(crate::pages::common::MAX_DEPTH_SHOWN),
         cells: Column::ALL
             .iter()
             .map(|c| {
