@@ -73,6 +73,16 @@ pub struct Common {
     )]
     pub smtp_from: String,
 
+    /// Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For names the client:
+    /// throttles then count the client, not the proxy. From anyone else the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "MOTCUA_TRUSTED_PROXY",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Mark session cookies Secure; set this when serving behind HTTPS.
     #[arg(long, env = "MOTCUA_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,

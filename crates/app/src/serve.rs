@@ -50,6 +50,7 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
     Ok(WebConfig {
         public_url: common.public_url()?,
         secure_cookies: common.secure_cookies,
+        trusted_proxies: common.trusted_proxies.clone(),
         ..Default::default()
     })
 }

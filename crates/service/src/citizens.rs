@@ -193,7 +193,7 @@ impl Services {
             throttle.failed(&key, client);
             return Err(wrong());
         };
-        throttle.succeeded(&key);
+        throttle.succeeded(&key, client);
         if !c.verified {
             return Err(ServiceError::Forbidden(msg!("citizen.not_verified")));
         }

@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::text_guard::refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::find_client,
+        ))
         .layer(axum::middleware::from_fn(crate::i18n::layer))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

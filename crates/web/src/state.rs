@@ -24,6 +24,9 @@ pub struct WebConfig {
     /// The public base URL printed in QR codes (e.g. `https://dichvucong.example.gov.vn`);
     /// empty: links are relative to the server that printed them.
     pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); from
+    /// anyone else the header is ignored and the client is the socket's peer.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// What every request handler reads. Cloned per request by axum's extractors, so it is one

@@ -472,3 +472,67 @@ async fn answers_carry_security_headers_and_api_writes_need_the_csrf_token() {
     let res = secure.get("/").await;
     assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
 }
+
+/// A stranger guessing an officer's password slows only their own tries (growing waits per
+/// client and account), never the owner's sign-in from elsewhere. Behind a proxy the client is
+/// the one the proxy names, only if the proxy is trusted (`--trusted-proxy`).
+#[tokio::test]
+async fn a_stranger_guessing_a_password_cannot_lock_its_owner_out() {
+    use crate::support::password_of;
+    let t = crate::support::TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    crate::support::add_user(&t.db, "quantri", "000.00.01.H56", &["admin"]).await;
+    let login = |app: &TestApp, from: &str, password: String| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", from.to_string())
+            .json(&serde_json::json!({"username": "quantri", "password": password}))
+            .send()
+    };
+    let behind_proxy = TestApp::spawn_with(
+        &t,
+        motcua_web::WebConfig {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..t.web_config()
+        },
+    )
+    .await;
+    let mut refused = Vec::new();
+    for _ in 0..8 {
+        let res = login(&behind_proxy, "203.0.113.9", "doan-bua".into())
+            .await
+            .unwrap();
+        refused.push(res.status().as_u16());
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=900).contains(&wait));
+        }
+    }
+    assert_eq!(
+        refused,
+        [401, 401, 401, 429, 429, 429, 429, 429],
+        "three free tries, then a wait"
+    );
+    let owner = login(&behind_proxy, "198.51.100.7", password_of("quantri"))
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.status(),
+        StatusCode::OK,
+        "the owner signs in from their own address"
+    );
+
+    // Without a trusted proxy the header is ignored: everyone is the socket's peer.
+    let direct = TestApp::spawn(&t).await;
+    for _ in 0..8 {
+        login(&direct, "203.0.113.9", "doan-bua".into()).await.unwrap();
+    }
+    let res = login(&direct, "198.51.100.7", password_of("quantri"))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged header changes nothing"
+    );
+}

@@ -127,7 +127,7 @@ impl Services {
         }
         let result = self.check_password(username, password).await?;
         match result {
-            Some(_) => throttle.succeeded(username),
+            Some(_) => throttle.succeeded(username, client),
             None => throttle.failed(username, client),
         }
         Ok(result)

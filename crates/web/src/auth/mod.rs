@@ -5,25 +5,72 @@
 use crate::AppState;
 use crate::cookies::cookie;
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use motcua_service::ServiceResult;
 pub use motcua_service::auth::CurrentUser;
 use motcua_service::citizens::Citizen;
+use std::net::IpAddr;
 
 /// The officer's browser session.
 pub const SESSION_COOKIE: &str = "motcua_session";
 /// The citizen's browser session.
 pub const CITIZEN_COOKIE: &str = "motcua_citizen";
 
-/// The client address of a request (for throttling), or "unknown".
+/// The client address of a request (for throttling), or "unknown": as `find_client` found it.
 pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    match extensions.get::<ClientAddr>() {
+        Some(ClientAddr(ip)) => ip.to_string(),
+        None => peer(extensions).map_or_else(|| "unknown".into(), |ip| ip.to_string()),
+    }
+}
+
+/// The client of a request, as `find_client` decided.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+fn peer(extensions: &axum::http::Extensions) -> Option<IpAddr> {
     extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+}
+
+/// The client behind a chain of proxies: the socket's peer, unless it is a trusted proxy; then
+/// the last address of `X-Forwarded-For` that is not one (each proxy appends the address it
+/// saw, so only the trusted end of the list can be believed).
+pub fn client_of(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded.iter().flat_map(|h| h.split(',')).rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // A hop we cannot read: nothing before it can be trusted.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+/// Middleware: records the request's client (`ClientAddr`) for throttles and logs.
+pub async fn find_client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Some(peer) = peer(req.extensions()) {
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let client = client_of(peer, &forwarded, &state.config.trusted_proxies);
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(req).await
 }
 
 /// Resolves the officer from a bearer token or the session cookie; None if anonymous.
@@ -118,5 +165,41 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(MaybeUser(resolve(state, parts).await.ok().flatten()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_of;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        // Not from a trusted proxy: the header is anyone's to forge.
+        assert_eq!(
+            client_of(ip("203.0.113.5"), &["1.2.3.4"], &trusted),
+            ip("203.0.113.5")
+        );
+        // Through two trusted proxies: the last address they did not add is the client's, not a
+        // forged one the client put first.
+        assert_eq!(
+            client_of(proxy, &["6.6.6.6, 198.51.100.7, 10.0.0.2"], &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_of(proxy, &["6.6.6.6", "198.51.100.7"], &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(client_of(proxy, &[], &trusted), proxy);
+        assert_eq!(
+            client_of(proxy, &["not-an-ip, 10.0.0.2"], &trusted),
+            ip("10.0.0.2")
+        );
     }
 }
