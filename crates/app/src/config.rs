@@ -83,6 +83,33 @@ pub struct Common {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection is kept.
+    #[arg(long, env = "MOTCUA_HEADER_TIMEOUT_SECONDS", default_value_t = 15, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_seconds: u64,
+
+    /// Seconds a request may take, its body included (a slow upload); then it is stopped (408).
+    #[arg(long, env = "MOTCUA_REQUEST_TIMEOUT_SECONDS", default_value_t = 120, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub request_timeout_seconds: u64,
+
+    /// Open connections in all; more are closed as they arrive.
+    #[arg(long, env = "MOTCUA_MAX_CONNECTIONS", default_value_t = 2048, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// Open connections of one client address (trusted proxies are not capped).
+    #[arg(long, env = "MOTCUA_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections_per_client: u64,
+
+    /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C; then the process
+    /// exits anyway.
+    #[arg(long, env = "MOTCUA_SHUTDOWN_GRACE_SECONDS", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace_seconds: u64,
+
     /// Mark session cookies Secure; set this when serving behind HTTPS.
     #[arg(long, env = "MOTCUA_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,

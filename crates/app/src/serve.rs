@@ -5,6 +5,7 @@ use crate::config::{Common, usage};
 use motcua_service::outbox::{FileSink, Sink, SmtpSink};
 use motcua_service::{Rules, Services};
 use motcua_store::Db;
+use motcua_web::server::ServerLimits;
 use motcua_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 
@@ -43,7 +44,26 @@ pub async fn serve(common: &Common) -> anyhow::Result<()> {
     let web = web_config(common)?;
     let (db, listener) = prepare(common).await?;
     let services = services_of(common, db);
-    run_server(services, listener, web, sink, common.outbox_keep_days).await
+    run_server(
+        services,
+        listener,
+        web,
+        server_limits(common),
+        sink,
+        common.outbox_keep_days,
+    )
+    .await
+}
+
+/// The server's own limits, from the flags.
+pub fn server_limits(common: &Common) -> ServerLimits {
+    ServerLimits {
+        header_timeout: std::time::Duration::from_secs(common.header_timeout_seconds),
+        max_connections: common.max_connections as usize,
+        max_connections_per_client: common.max_connections_per_client as usize,
+        shutdown_grace: std::time::Duration::from_secs(common.shutdown_grace_seconds),
+        trusted_proxies: common.trusted_proxies.clone(),
+    }
 }
 
 fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
@@ -51,6 +71,7 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
         public_url: common.public_url()?,
         secure_cookies: common.secure_cookies,
         trusted_proxies: common.trusted_proxies.clone(),
+        request_timeout: std::time::Duration::from_secs(common.request_timeout_seconds),
         ..Default::default()
     })
 }
@@ -80,7 +101,15 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
         demo_accounts: crate::demo::accounts(),
         ..web_config(common)?
     };
-    run_server(services, listener, web, sink, common.outbox_keep_days).await
+    run_server(
+        services,
+        listener,
+        web,
+        server_limits(common),
+        sink,
+        common.outbox_keep_days,
+    )
+    .await
 }
 
 async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
@@ -110,6 +139,7 @@ async fn run_server(
     services: Services,
     listener: TcpListener,
     web: WebConfig,
+    limits: ServerLimits,
     sink: std::sync::Arc<dyn Sink>,
     outbox_keep_days: u32,
 ) -> anyhow::Result<()> {
@@ -119,12 +149,7 @@ async fn run_server(
     let trimmer = motcua_service::outbox::spawn_trimmer(services.clone(), outbox_keep_days);
     let app = motcua_web::router(AppState::new(services, web));
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    motcua_web::server::serve(listener, app, limits, shutdown_signal()).await?;
     worker.abort();
     if let Some(t) = trimmer {
         t.abort();

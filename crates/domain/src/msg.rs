@@ -175,6 +175,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "a browser session writes through the API only with its CSRF token in X-CSRF-Token; machine clients use a bearer token",
     ),
     (
+        "request.timeout",
+        "Yêu cầu không hoàn thành trong {} giây nên đã bị dừng; hãy thử lại.",
+        "the request did not finish within {} seconds and was stopped; try again",
+    ),
+    (
         "text.nul",
         "Nội dung có ký tự không hợp lệ (ký tự NUL); hãy nhập lại.",
         "the text holds a character that is not allowed (NUL)",

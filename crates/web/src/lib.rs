@@ -13,6 +13,7 @@ mod linger;
 pub mod metrics;
 pub mod pages;
 mod router;
+pub mod server;
 mod state;
 pub mod svg;
 mod text_guard;

@@ -5,8 +5,9 @@
 use crate::error::{PageError, problem_response};
 use crate::{AppState, api, metrics, pages};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::text_guard::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
+            state.config.request_timeout,
+            deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::find_client,
         ))
@@ -92,6 +97,25 @@ pub fn router(state: AppState) -> Router {
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), ids))
         .with_state(state)
+}
+
+/// Middleware: a request not answered within its deadline (reading its body included: a slow
+/// upload) is dropped — what it was doing stops with it — and answered 408.
+async fn deadline(State(limit): State<std::time::Duration>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let m = motcua_domain::msg!("request.timeout", limit.as_secs());
+            let status = StatusCode::REQUEST_TIMEOUT;
+            match api {
+                true => {
+                    crate::error::ApiError::new(status, m.text(motcua_domain::msg::Lang::En)).into_response()
+                }
+                false => PageError::new(status, m.text(motcua_domain::msg::Lang::Vi)).into_response(),
+            }
+        }
+    }
 }
 
 /// 404: problem+json under `/api`, a friendly page elsewhere.

@@ -15,7 +15,7 @@ pub struct DemoAccount {
     pub agency: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebConfig {
     /// Demo accounts listed on the landing page (empty outside demo mode).
     pub demo_accounts: Vec<DemoAccount>,
@@ -27,6 +27,23 @@ pub struct WebConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); from
     /// anyone else the header is ignored and the client is the socket's peer.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A request (its body included) must be answered within this, or it is a 408.
+    pub request_timeout: std::time::Duration,
+}
+
+/// Longest a request may take by default (`--request-timeout-seconds`).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            demo_accounts: Vec::new(),
+            secure_cookies: false,
+            public_url: String::new(),
+            trusted_proxies: Vec::new(),
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
 }
 
 /// What every request handler reads. Cloned per request by axum's extractors, so it is one

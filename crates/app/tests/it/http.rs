@@ -536,3 +536,116 @@ async fn a_stranger_guessing_a_password_cannot_lock_its_owner_out() {
         "a forged header changes nothing"
     );
 }
+
+/// A server with small limits, on its own: its address and the task serving it, which ends
+/// when `stop` is sent.
+async fn small_server(
+    t: &crate::support::TestDb,
+    limits: motcua_web::server::ServerLimits,
+    request_timeout: std::time::Duration,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = motcua_web::WebConfig {
+        request_timeout,
+        ..t.web_config()
+    };
+    let app = motcua_web::router(motcua_web::AppState::new(t.services(), config));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        motcua_web::server::serve(listener, app, limits, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (addr, stop, task)
+}
+
+/// Reads a socket until the server closes it (or `within` passes): what it answered.
+async fn read_to_close(s: &mut tokio::net::TcpStream, within: std::time::Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    match tokio::time::timeout(within, s.read_to_end(&mut out)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&out).into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// Idle sockets cannot starve the server: one client's connections are capped (others still
+/// get in), a connection that sends no request is closed after the header deadline, and a
+/// request whose body never finishes is answered 408 at its deadline. On shutdown the server
+/// stops within its grace period even with a request half sent.
+#[tokio::test]
+async fn idle_and_half_sent_connections_cannot_hold_the_server() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let t = crate::support::TestDb::sqlite().await;
+    let limits = motcua_web::server::ServerLimits {
+        header_timeout: Duration::from_secs(2),
+        max_connections: 400,
+        max_connections_per_client: 50,
+        shutdown_grace: Duration::from_secs(2),
+        trusted_proxies: Vec::new(),
+    };
+    let (addr, stop, task) = small_server(&t, limits, Duration::from_secs(3)).await;
+    // A stranger from another address (127.0.0.2 is the loopback too) opens 120 idle sockets.
+    let mut idle = Vec::new();
+    for _ in 0..120 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        idle.push(socket.connect(addr).await.unwrap());
+    }
+    // Everyone else is served at once.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let res = client.get(format!("http://{addr}/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Past the cap, the stranger's sockets are closed as they come; the others once the header
+    // deadline passes without a request.
+    let mut closed_at_once = 0;
+    for s in &mut idle[50..] {
+        if read_to_close(s, Duration::from_millis(500)).await.is_some() {
+            closed_at_once += 1;
+        }
+    }
+    assert_eq!(closed_at_once, 70, "sockets over the per-client cap");
+    for s in &mut idle[..50] {
+        assert!(
+            read_to_close(s, Duration::from_secs(10)).await.is_some(),
+            "an idle socket is closed"
+        );
+    }
+    // A body that never finishes: 408 at the request deadline.
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 12];
+    tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio::io::AsyncReadExt::read_exact(&mut half, &mut answer),
+    )
+    .await
+    .expect("answered")
+    .unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 408", "{}", String::from_utf8_lossy(&answer));
+    // Shutdown with a request half sent: the server is gone within its grace.
+    let mut stuck = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stuck
+        .write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("stopped within the grace")
+        .unwrap();
+}

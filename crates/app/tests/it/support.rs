@@ -210,12 +210,10 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let app = motcua_web::router(motcua_web::AppState::new(services, config));
         let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .expect("serve");
+            let limits = motcua_web::server::ServerLimits::default();
+            motcua_web::server::serve(listener, app, limits, std::future::pending())
+                .await
+                .expect("serve");
         });
         TestApp {
             base: format!("http://{addr}"),
