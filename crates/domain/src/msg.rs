@@ -180,6 +180,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "the request did not finish within {} seconds and was stopped; try again",
     ),
     (
+        "submit.too_many",
+        "Đã có quá nhiều hồ sơ nộp từ địa chỉ này trong một giờ; hãy thử lại sau {} phút, hoặc đăng nhập tài khoản công dân.",
+        "too many dossiers were submitted from this address this hour; try again in {} minute or sign in|too many dossiers were submitted from this address this hour; try again in {} minutes or sign in",
+    ),
+    (
         "text.nul",
         "Nội dung có ký tự không hợp lệ (ký tự NUL); hãy nhập lại.",
         "the text holds a character that is not allowed (NUL)",

@@ -69,6 +69,18 @@ async fn hash(password: &Password) -> ServiceResult<String> {
 }
 
 impl Services {
+    /// Admits one more online submission by a guest (nobody signed in) from a client address,
+    /// before its form is read: too many this hour is a refusal with the wait.
+    pub fn admit_guest_submission(&self, client: &str) -> ServiceResult<()> {
+        self.limits()
+            .guest_submissions_per_address
+            .hit(client)
+            .map_err(|wait| ServiceError::TooMany {
+                msg: msg!("submit.too_many", wait.div_ceil(60)),
+                wait_seconds: wait,
+            })
+    }
+
     /// Issues a 6-digit code and queues it to the citizen's phone or e-mail.
     async fn send_code(
         &self,

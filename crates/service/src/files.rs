@@ -5,6 +5,7 @@
 use crate::{ServiceError, ServiceResult, Services};
 use motcua_domain::msg;
 use motcua_store::repo::files::{self, FileMeta};
+use motcua_store::repo::incoming::{Arrived, Incoming};
 
 /// Largest scan or result accepted.
 pub const MAX_SCAN_BYTES: usize = 10 * 1024 * 1024;
@@ -64,7 +65,84 @@ pub fn check_scan(body: &[u8]) -> ServiceResult<&'static str> {
     sniff_scan(body).ok_or_else(|| ServiceError::Unsupported(msg!("file.scan_type")))
 }
 
+/// A scan being received piece by piece (a streamed upload): checked as it comes — its size,
+/// and its type from its first bytes —, held in a temporary file, never whole in memory.
+pub struct ScanUpload {
+    incoming: Incoming,
+    head: Vec<u8>,
+    filename: String,
+}
+
+/// A scan received whole and checked, not kept yet: dropped, it leaves nothing behind.
+pub struct PendingScan {
+    arrived: Arrived,
+    filename: String,
+    content_type: &'static str,
+}
+
+impl PendingScan {
+    pub fn sha256(&self) -> &str {
+        &self.arrived.sha256
+    }
+}
+
+impl ScanUpload {
+    /// Appends a piece; refuses a file past the size limit or, from its first bytes, not a
+    /// PDF, JPEG or PNG.
+    pub async fn write(&mut self, piece: &[u8]) -> ServiceResult<()> {
+        if self.incoming.size() + piece.len() as u64 > MAX_SCAN_BYTES as u64 {
+            return Err(ServiceError::TooLarge(msg!(
+                "file.too_large",
+                MAX_SCAN_BYTES / (1024 * 1024)
+            )));
+        }
+        if self.head.len() < SNIFF_BYTES {
+            let more = (SNIFF_BYTES - self.head.len()).min(piece.len());
+            self.head.extend_from_slice(&piece[..more]);
+            if self.head.len() == SNIFF_BYTES && sniff_scan(&self.head).is_none() {
+                return Err(ServiceError::Unsupported(msg!("file.scan_type")));
+            }
+        }
+        Ok(self.incoming.write(piece).await?)
+    }
+
+    /// The whole scan, checked: None when nothing was sent (an empty file field).
+    pub async fn finish(self) -> ServiceResult<Option<PendingScan>> {
+        if self.incoming.size() == 0 {
+            return Ok(None);
+        }
+        let content_type =
+            sniff_scan(&self.head).ok_or_else(|| ServiceError::Unsupported(msg!("file.scan_type")))?;
+        Ok(Some(PendingScan {
+            arrived: self.incoming.finish().await?,
+            filename: self.filename,
+            content_type,
+        }))
+    }
+}
+
+/// Bytes a scan's type is told from.
+const SNIFF_BYTES: usize = 8;
+
 impl Services {
+    /// Starts receiving a scan piece by piece.
+    pub async fn begin_scan(&self, filename: &str) -> ServiceResult<ScanUpload> {
+        Ok(ScanUpload {
+            filename: file_name(filename)?,
+            incoming: self.files().incoming().await?,
+            head: Vec::with_capacity(SNIFF_BYTES),
+        })
+    }
+
+    /// Keeps a scan received whole: in the store under its digest, recorded.
+    pub async fn keep_scan(&self, scan: PendingScan) -> ServiceResult<FileMeta> {
+        let written = self.files().adopt(scan.arrived).await?;
+        let mut tx = self.db().begin().await?;
+        let meta = files::record(&mut tx, &written, &scan.filename, scan.content_type).await?;
+        tx.commit().await?;
+        Ok(meta)
+    }
+
     /// Checks and stores a scan of a dossier's component or result.
     pub async fn store_scan(&self, filename: &str, body: &[u8]) -> ServiceResult<FileMeta> {
         let content_type = check_scan(body)?;

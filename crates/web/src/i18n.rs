@@ -528,7 +528,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Tệp quá lớn hoặc bị lỗi khi tải lên (tối đa 10 MB).",
         "The file is too large or failed to upload (at most 10 MB).",
     ),
-    ("submit.file", "Tệp", "File"),
     (
         "submit.not_yours",
         "Tệp chọn lại không thuộc hồ sơ trước đây của bạn.",

@@ -592,3 +592,82 @@ async fn an_oversized_upload_is_refused_and_nothing_is_submitted() {
         "nothing submitted"
     );
 }
+
+/// Files on disk under the store (the temporary ones included).
+fn stored_files(dir: &std::path::Path) -> usize {
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&dir.join("files"))
+}
+
+/// A refused guest submission keeps none of its files (they are checked as they stream in
+/// and kept only once the rest of the form is accepted), and an address may submit only so
+/// many as a guest per hour.
+#[tokio::test]
+async fn refused_guest_submissions_leave_no_files_and_are_counted() {
+    let t = TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    let app = TestApp::spawn(&t).await;
+    let files_before = crate::support::count(&t.db, "files").await;
+    let on_disk = stored_files(&t.data_dir());
+    let mut answers = Vec::new();
+    for _ in 0..motcua_service::limits::PUBLIC_SUBMISSIONS_PER_HOUR + 1 {
+        let res = app.get("/cong-dan/nop-ho-so?procedure=1.001193").await;
+        let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();
+        let csrf = hidden_value(&res.text().await.unwrap(), "csrf").unwrap();
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("procedure", "1.001193"),
+            ("case", "dung-han"),
+            ("agency", "000.30.01.H56"),
+            ("kind", "person"),
+            ("name", "Khách"),
+            ("id_number", "12345"),
+            ("phone", "0911222333"),
+            ("email", ""),
+            ("address", ""),
+            ("request", ""),
+        ];
+        let (ct, body) = multipart(
+            &fields,
+            &[
+                ("file_0", "to-khai.pdf", b"%PDF-1.4 to khai"),
+                ("file_1", "giay.png", b"\x89PNG\r\n\x1a\n...."),
+            ],
+        );
+        let res = app
+            .client
+            .post(app.url("/cong-dan/nop-ho-so"))
+            .header("cookie", format!("motcua_form_csrf={form_cookie}"))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        answers.push(res.status().as_u16());
+    }
+    let limit = motcua_service::limits::PUBLIC_SUBMISSIONS_PER_HOUR as usize;
+    assert!(
+        answers[..limit].iter().all(|s| *s == 422),
+        "a bad personal ID: {answers:?}"
+    );
+    assert_eq!(answers[limit], 429, "then the address waits");
+    assert_eq!(
+        crate::support::count(&t.db, "files").await,
+        files_before,
+        "no file recorded"
+    );
+    assert_eq!(
+        stored_files(&t.data_dir()),
+        on_disk,
+        "no file left on disk, temporary ones included"
+    );
+}

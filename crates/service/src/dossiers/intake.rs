@@ -30,6 +30,45 @@ impl Services {
     /// Checks, resolves and stores an intake; the whole view of the new dossier, built from
     /// what was written (no read back).
     pub async fn intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<View> {
+        self.take_in(actor, input, true)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))
+    }
+
+    /// An intake whose new files arrived with it (a citizen's form): the scans are kept, then
+    /// named by the components they belong to (index of the procedure's list), then the intake.
+    pub async fn intake_with_scans(
+        &self,
+        actor: Actor<'_>,
+        mut input: IntakeInput,
+        scans: Vec<(usize, crate::files::PendingScan)>,
+    ) -> ServiceResult<View> {
+        for (index, scan) in scans {
+            let file = Some(format!("sha256:{}", self.keep_scan(scan).await?.sha256));
+            match input.components.iter_mut().find(|c| c.index == index) {
+                Some(c) => (c.provided, c.file) = (true, file),
+                None => input.components.push(super::ComponentInput {
+                    index,
+                    provided: true,
+                    file,
+                }),
+            }
+        }
+        self.intake(actor, input).await
+    }
+
+    /// Every check `intake` makes, writing nothing: a form can be refused before the files it
+    /// carries are kept (its components' files left out, they are checked when kept).
+    pub async fn check_intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<()> {
+        self.take_in(actor, input, false).await.map(|_| ())
+    }
+
+    async fn take_in(
+        &self,
+        actor: Actor<'_>,
+        input: IntakeInput,
+        write: bool,
+    ) -> ServiceResult<Option<View>> {
         let now = self.now();
         let channel: Channel = input
             .channel
@@ -111,6 +150,9 @@ impl Services {
         }
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
+        }
+        if !write {
+            return Ok(None);
         }
 
         let legal = reference.legal_time(&agency.code)?;
@@ -284,14 +326,14 @@ impl Services {
             reference,
             status: PaymentStatus::Pending,
         });
-        Ok(View {
+        Ok(Some(View {
             allowed: machine::allowed_actions(status, dossier.supplement_before_receipt),
             dossier,
             steps,
             components,
             events: Vec::new(),
             payment,
-        })
+        }))
     }
 }
 

@@ -10,7 +10,7 @@ pub use window::Limiter;
 use crate::Rules;
 use std::time::Duration;
 
-/// Public feedback submissions accepted per client address and hour.
+/// Public feedback, and guests' online dossiers, accepted per client address and hour.
 pub const PUBLIC_SUBMISSIONS_PER_HOUR: u32 = 20;
 /// One-time codes sent per login (registration, reset) and hour.
 pub const CODES_PER_HOUR: u32 = 5;
@@ -27,6 +27,8 @@ pub struct Limits {
     pub codes_per_login: Limiter,
     /// Public feedback per client address (officers signed in are not limited).
     pub feedback_per_address: Limiter,
+    /// Online dossiers submitted by guests (nobody signed in), per client address.
+    pub guest_submissions_per_address: Limiter,
 }
 
 impl Limits {
@@ -40,6 +42,7 @@ impl Limits {
             lookup_failures_per_address: Limiter::new(20, quarter),
             codes_per_login: Limiter::new(CODES_PER_HOUR, hour),
             feedback_per_address: Limiter::new(PUBLIC_SUBMISSIONS_PER_HOUR, hour),
+            guest_submissions_per_address: Limiter::new(PUBLIC_SUBMISSIONS_PER_HOUR, hour),
         }
     }
 }

@@ -26,7 +26,12 @@ impl FileStore {
         }
     }
 
-    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+    /// The directory the files are kept under (`DATA_DIR/files`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn path_of(&self, sha256: &str) -> Option<PathBuf> {
         let valid = sha256.len() == 64
             && sha256
                 .chars()

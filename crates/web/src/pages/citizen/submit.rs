@@ -20,6 +20,7 @@ use motcua_domain::procedure::{OnlineLevel, ProcedureSpec};
 use motcua_service::ServiceError;
 use motcua_service::citizens::Payment;
 use motcua_service::dossiers::{Actor, ApplicantInput, ComponentInput, IntakeInput};
+use motcua_service::files::PendingScan;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -190,21 +191,63 @@ const FIELDS: [&str; 11] = [
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
+    let citizen = citizen(&state, &headers).await;
+    let citizen_id = citizen.as_ref().map(|(c, _)| c.id);
+    // A guest's submissions are counted per address before anything of the form is read.
+    if citizen.is_none() {
+        state
+            .services
+            .admit_guest_submission(&crate::auth::client_address(&extensions))?;
+    }
     let mut values: HashMap<String, String> = HashMap::new();
-    let mut files: Vec<(usize, String, Vec<u8>)> = Vec::new();
+    let mut scans: Vec<(usize, PendingScan)> = Vec::new();
     let mut ticked: Vec<usize> = Vec::new();
     let mut reuse: Vec<(usize, String)> = Vec::new();
     let mut errors = Errors::default();
-    while let Ok(Some(field)) = multipart.next_field().await {
+    // Known forged (the token came first and does not match): files are read past, not kept.
+    let mut forged = false;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
         let name = field.name().unwrap_or("").to_string();
         if let Some(i) = name.strip_prefix("file_").and_then(|n| n.parse::<usize>().ok()) {
             let filename = field.file_name().unwrap_or("tep.pdf").to_string();
-            match field.bytes().await {
-                Ok(b) if b.is_empty() => {}
-                Ok(b) => files.push((i, filename, b.to_vec())),
-                Err(_) => errors.push(&name, i18n::t("submit.file_failed")),
+            // Streamed to a temporary file, checked as it comes; never whole in memory.
+            let mut upload = match forged {
+                true => None,
+                false => Some(state.services.begin_scan(&filename).await),
+            };
+            let mut failed: Option<String> = None;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(piece)) => {
+                        if let (Some(Ok(up)), None) = (&mut upload, &failed)
+                            && let Err(e) = up.write(&piece).await
+                        {
+                            failed = Some(crate::error::page_message(&e, i18n::lang()));
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        failed = Some(i18n::t("submit.file_failed").into());
+                        break;
+                    }
+                }
+            }
+            let finished = match (upload, failed) {
+                (_, Some(text)) => Err(text),
+                (None, None) => Ok(None),
+                (Some(Err(e)), None) => Err(crate::error::page_message(&e, i18n::lang())),
+                (Some(Ok(up)), None) => up
+                    .finish()
+                    .await
+                    .map_err(|e| crate::error::page_message(&e, i18n::lang())),
+            };
+            match finished {
+                Ok(Some(scan)) => scans.push((i, scan)),
+                Ok(None) => {}
+                Err(text) => errors.push(format!("file_{i}"), text),
             }
         } else if let Some(i) = name.strip_prefix("has_").and_then(|n| n.parse::<usize>().ok()) {
             ticked.push(i);
@@ -215,6 +258,9 @@ async fn submit(
             }
         } else if FIELDS.contains(&name.as_str()) {
             let text = field.text().await.unwrap_or_default();
+            if name == "csrf" && !csrf_ok(&headers, &text) {
+                forged = true;
+            }
             values.insert(name, text);
         }
     }
@@ -225,11 +271,9 @@ async fn submit(
             .map(String::as_str),
     )?;
     let csrf = values.get("csrf").cloned().unwrap_or_default();
-    let citizen = citizen(&state, &headers).await;
-    let citizen_id = citizen.as_ref().map(|(c, _)| c.id);
     let spec = load(&state, values.get("procedure").map(String::as_str).unwrap_or("")).await?;
     let case_code = values.get("case").cloned().unwrap_or_default();
-    if !csrf_ok(&headers, &csrf) {
+    if forged || !csrf_ok(&headers, &csrf) {
         errors.push("name", i18n::t("form.expired"));
         return render(
             &state,
@@ -242,34 +286,26 @@ async fn submit(
         )
         .await;
     }
-    // Store each scan after checking it; a bad one is a field error and nothing is submitted.
-    let mut refs: HashMap<usize, String> = HashMap::new();
-    for (i, filename, bytes) in &files {
-        match state.services.store_scan(filename, bytes).await {
-            Ok(meta) => {
-                refs.insert(*i, format!("sha256:{}", meta.sha256));
-            }
-            Err(e) => errors.push(
-                format!("file_{i}"),
-                format!(
-                    "{}: {}",
-                    spec.components
-                        .get(*i)
-                        .map(|c| c.name.as_str())
-                        .unwrap_or(i18n::t("submit.file")),
-                    crate::error::page_message(&e, i18n::lang())
-                ),
-            ),
+    // A file's error names its component.
+    for e in errors.0.iter_mut() {
+        if let Some(c) = e
+            .anchor
+            .strip_prefix("file_")
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|i| spec.components.get(i))
+        {
+            e.text = format!("{}: {}", c.name, e.text);
         }
     }
     // Re-used files: only the citizen's own earlier files.
+    let mut refs: HashMap<usize, String> = HashMap::new();
     if !reuse.is_empty() {
         let own = match citizen_id {
             Some(id) => state.services.reusable_files(id).await?,
             None => Vec::new(),
         };
         for (i, sha) in reuse {
-            if refs.contains_key(&i) {
+            if scans.iter().any(|(j, _)| *j == i) {
                 continue;
             }
             if own.iter().any(|(s, _)| *s == sha) {
@@ -312,7 +348,7 @@ async fn submit(
         submitter_name: String::new(),
         request: get("request"),
         components: (0..spec.components.len())
-            .filter(|i| ticked.contains(i) || refs.contains_key(i))
+            .filter(|i| ticked.contains(i) || refs.contains_key(i) || scans.iter().any(|(j, _)| j == i))
             .map(|i| ComponentInput {
                 index: i,
                 provided: true,
@@ -327,7 +363,13 @@ async fn submit(
         },
         None => Actor::Guest,
     };
-    let v = match state.services.intake(actor, input).await {
+    // Everything but the new files is checked before they are kept: a refused form leaves
+    // no file behind (dropped, the scans' temporary files are removed).
+    let checked = match state.services.check_intake(actor, input.clone()).await {
+        Ok(()) => state.services.intake_with_scans(actor, input, scans).await,
+        Err(e) => Err(e),
+    };
+    let v = match checked {
         Ok(v) => v,
         Err(e @ ServiceError::Invalid(_)) => {
             let errors = Errors::of(&e, i18n::lang(), anchor, "name");
