@@ -185,6 +185,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "too many dossiers were submitted from this address this hour; try again in {} minute or sign in|too many dossiers were submitted from this address this hour; try again in {} minutes or sign in",
     ),
     (
+        "idempotency.key",
+        "Khóa Idempotency-Key phải có từ 1 đến {} ký tự ASCII in được.",
+        "an Idempotency-Key is 1 to {} printable ASCII characters",
+    ),
+    (
+        "idempotency.reused",
+        "Khóa Idempotency-Key này đã dùng cho một yêu cầu khác.",
+        "this Idempotency-Key was used for another request",
+    ),
+    (
         "text.nul",
         "Nội dung có ký tự không hợp lệ (ký tự NUL); hãy nhập lại.",
         "the text holds a character that is not allowed (NUL)",

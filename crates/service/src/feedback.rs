@@ -5,6 +5,7 @@
 //! rules themselves belong to `motcua_domain::feedback`.
 
 use crate::auth::CurrentUser;
+use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
 use motcua_domain::calendar;
@@ -18,6 +19,7 @@ use motcua_domain::msg::quoted;
 use motcua_store::repo::agencies;
 pub use motcua_store::repo::feedback::Event;
 use motcua_store::repo::feedback::{self as repo};
+use motcua_store::repo::idempotency::{self, Created};
 use motcua_store::repo::meta;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -101,6 +103,59 @@ impl Services {
         user: Option<&CurrentUser>,
         client: &str,
         input: &SubmitInput,
+    ) -> ServiceResult<Feedback> {
+        Ok(self.submit_feedback_once(user, client, input, None).await?.0)
+    }
+
+    /// `submit_feedback`, once per idempotency key: a second call with the key answers with
+    /// the feedback the first recorded (true: a replay).
+    pub async fn submit_feedback_once(
+        &self,
+        user: Option<&CurrentUser>,
+        client: &str,
+        input: &SubmitInput,
+        key: Option<IdempotencyKey>,
+    ) -> ServiceResult<(Feedback, bool)> {
+        let once = match &key {
+            Some(k) => Some((k, request_hash(input)?)),
+            None => None,
+        };
+        if let Some((k, hash)) = &once
+            && let Some(claim) = idempotency::find(self.db(), &k.scope, &k.key).await?
+        {
+            return Ok((self.replay_feedback(&claim, hash).await?, true));
+        }
+        match self
+            .record_feedback(user, client, input, once.as_ref().map(|(k, h)| (*k, h.as_str())))
+            .await
+        {
+            Err(e) if e.is_lost_race() && once.is_some() => {
+                let (k, hash) = once.as_ref().expect("a key");
+                match self.claim_of(k).await? {
+                    Some(claim) => Ok((self.replay_feedback(&claim, hash).await?, true)),
+                    None => Err(e),
+                }
+            }
+            other => Ok((other?, false)),
+        }
+    }
+
+    async fn replay_feedback(&self, claim: &idempotency::Claim, hash: &str) -> ServiceResult<Feedback> {
+        if claim.request_hash != hash {
+            return Err(crate::idempotency::reused());
+        }
+        let id = claim.feedback_id.ok_or_else(crate::idempotency::reused)?;
+        repo::find_by_id(self.db(), id)
+            .await?
+            .ok_or_else(no_such_feedback)
+    }
+
+    async fn record_feedback(
+        &self,
+        user: Option<&CurrentUser>,
+        client: &str,
+        input: &SubmitInput,
+        once: Option<(&IdempotencyKey, &str)>,
     ) -> ServiceResult<Feedback> {
         let now = self.now();
         if user.is_none() {
@@ -190,6 +245,9 @@ impl Services {
             },
         )
         .await?;
+        if let Some((key, hash)) = once {
+            idempotency::claim(&mut tx, &key.scope, &key.key, hash, Created::Feedback(id), now).await?;
+        }
         let actor = if noted_by.is_empty() { "citizen" } else { &noted_by };
         repo::append_event(
             &mut tx,

@@ -15,6 +15,7 @@ mod error;
 pub mod evaluation;
 pub mod feedback;
 pub mod files;
+pub mod idempotency;
 pub mod limits;
 pub mod outbox;
 pub mod payments;

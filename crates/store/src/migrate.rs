@@ -33,6 +33,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     9 => "0009_reference_version",
     10 => "0010_open_dossier_indexes",
     11 => "0011_outbox_indexes",
+    12 => "0012_idempotency_and_file_references",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -46,6 +47,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     9 => "0009_reference_version",
     10 => "0010_open_dossier_indexes",
     11 => "0011_outbox_indexes",
+    12 => "0012_idempotency_and_file_references",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

@@ -765,3 +765,58 @@ on_both_backends! {
         assert_eq!(after["steps"][1]["agency_name"], "Sở Xây dựng (đổi tên)");
     }
 }
+
+on_both_backends! {
+    async fn a_retried_intake_with_its_idempotency_key_creates_one_dossier(t) {
+        // A client that lost the answer to a committed intake sends it again with the same
+        // key: it gets the same dossier back, once or eight times at once, never a second one.
+        let Desk { app, desk, .. } = setup(t).await;
+        let (_, f) = upload(&app, &desk, "don.pdf", b"%PDF-1.4 don").await;
+        let body = intake_body(f["sha256"].as_str().unwrap());
+        let send = |key: &'static str, body: Value| {
+            app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).header("idempotency-key", key).json(&body).send()
+        };
+        let before = crate::support::count(&t.db, "dossiers").await;
+        let first = send("may-tinh-1/lan-1", body.clone()).await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED);
+        assert!(first.headers().get("idempotent-replay").is_none());
+        let first: Value = first.json().await.unwrap();
+        let again = send("may-tinh-1/lan-1", body.clone()).await.unwrap();
+        assert_eq!(again.status(), StatusCode::CREATED);
+        assert_eq!(again.headers()["idempotent-replay"], "true");
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["code"], first["code"]);
+        assert_eq!(crate::support::count(&t.db, "dossiers").await, before + 1);
+        // Eight tries at once with a new key: one dossier, the same code in every answer.
+        let mut tries = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            tries.spawn(send("may-tinh-1/lan-2", body.clone()));
+        }
+        let mut codes: Vec<String> = Vec::new();
+        while let Some(res) = tries.join_next().await {
+            let res = res.unwrap().unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            codes.push(res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string());
+        }
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), 1, "{codes:?}");
+        assert_eq!(crate::support::count(&t.db, "dossiers").await, before + 2);
+        // The same key with another request is refused.
+        let mut other = body.clone();
+        other["request"] = json!("Một yêu cầu khác");
+        let res = send("may-tinh-1/lan-1", other).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+        // Feedback, anonymous: the same.
+        let feedback = json!({"name": "Lê Văn Bình", "phone": "0911222333", "agency": "000.00.01.H56",
+                              "subject": "Thời gian chờ", "content": "Chờ lâu ở quầy."});
+        let post = || app.client.post(app.url("/api/v1/feedback")).header("idempotency-key", "gop-y-1").json(&feedback).send();
+        let a: Value = post().await.unwrap().json().await.unwrap();
+        let b = post().await.unwrap();
+        assert_eq!(b.headers()["idempotent-replay"], "true");
+        assert_eq!(b.json::<Value>().await.unwrap()["reference"], a["reference"]);
+        assert_eq!(crate::support::count(&t.db, "feedback").await, 1);
+    }
+}

@@ -4,6 +4,7 @@
 
 use super::events::{chain_event, write_event};
 use super::{Actor, IntakeInput, View, instantiate_steps, name_agencies, uploaded};
+use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::{ServiceError, ServiceResult, Services};
 use motcua_domain::access::Role;
 use motcua_domain::calendar;
@@ -15,6 +16,7 @@ use motcua_domain::identity::{Email, PersonalId, PhoneVn, TaxCode};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
 use motcua_domain::msg::quoted;
+use motcua_store::repo::idempotency::{self, Created};
 use motcua_store::repo::{citizens, codes, components as component_rows, dossiers, steps as step_rows};
 
 /// Longest applicant name.
@@ -30,9 +32,63 @@ impl Services {
     /// Checks, resolves and stores an intake; the whole view of the new dossier, built from
     /// what was written (no read back).
     pub async fn intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<View> {
-        self.take_in(actor, input, true)
+        Ok(self.intake_once(actor, input, None).await?.0)
+    }
+
+    /// `intake`, once per idempotency key: a second call with the key answers with the dossier
+    /// the first created (true: a replay), whatever happened to the first's answer.
+    pub async fn intake_once(
+        &self,
+        actor: Actor<'_>,
+        input: IntakeInput,
+        key: Option<IdempotencyKey>,
+    ) -> ServiceResult<(View, bool)> {
+        let Some(key) = key else {
+            let v = self.take_in(actor, input, true, None).await?;
+            return Ok((
+                v.ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))?,
+                false,
+            ));
+        };
+        let hash = request_hash(&input)?;
+        if let Some(claim) = idempotency::find(self.db(), &key.scope, &key.key).await? {
+            return Ok((self.replay_intake(&claim, &hash).await?, true));
+        }
+        match self.take_in(actor, input, true, Some((&key, &hash))).await {
+            Ok(v) => Ok((
+                v.ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))?,
+                false,
+            )),
+            // Another try with the key claimed it first: its dossier is the answer.
+            Err(e) if e.is_lost_race() => match self.claim_of(&key).await? {
+                Some(claim) => Ok((self.replay_intake(&claim, &hash).await?, true)),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The dossier an idempotency key created, as the intake answered it.
+    async fn replay_intake(&self, claim: &idempotency::Claim, hash: &str) -> ServiceResult<View> {
+        if claim.request_hash != hash {
+            return Err(crate::idempotency::reused());
+        }
+        let id = claim.dossier_id.ok_or_else(crate::idempotency::reused)?;
+        let dossier = dossiers::find_by_id(self.db(), id)
             .await?
-            .ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))
+            .ok_or_else(super::no_such_dossier)?;
+        let mut steps = step_rows::steps(self.db(), id).await?;
+        let reference = self.reference().await?;
+        name_agencies(&reference, &mut steps);
+        let components = component_rows::components(self.db(), id).await?;
+        Ok(View {
+            allowed: machine::allowed_actions(dossier.status, dossier.supplement_before_receipt),
+            dossier,
+            steps,
+            components,
+            events: Vec::new(),
+            payment: None,
+        })
     }
 
     /// An intake whose new files arrived with it (a citizen's form): the scans are kept, then
@@ -60,7 +116,7 @@ impl Services {
     /// Every check `intake` makes, writing nothing: a form can be refused before the files it
     /// carries are kept (its components' files left out, they are checked when kept).
     pub async fn check_intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<()> {
-        self.take_in(actor, input, false).await.map(|_| ())
+        self.take_in(actor, input, false, None).await.map(|_| ())
     }
 
     async fn take_in(
@@ -68,6 +124,7 @@ impl Services {
         actor: Actor<'_>,
         input: IntakeInput,
         write: bool,
+        once: Option<(&IdempotencyKey, &str)>,
     ) -> ServiceResult<Option<View>> {
         let now = self.now();
         let channel: Channel = input
@@ -302,6 +359,10 @@ impl Services {
                     now,
                 );
                 dossiers::insert(&mut tx, &dossier, &search_text, owner).await?;
+                if let Some((key, hash)) = once {
+                    idempotency::claim(&mut tx, &key.scope, &key.key, hash, Created::Dossier(id), now)
+                        .await?;
+                }
                 component_rows::add_components(&mut tx, id, &components, now).await?;
                 step_rows::insert_steps(&mut tx, id, &steps).await?;
                 write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;

@@ -104,6 +104,15 @@ pub async fn find(db: &Db, key: &str) -> StoreResult<Option<Dossier>> {
     Ok(row.map(Dossier::from))
 }
 
+/// A dossier by its id.
+pub async fn find_by_id(db: &Db, id: i64) -> StoreResult<Option<Dossier>> {
+    let sql = format!("{SELECT} WHERE d.id = $1");
+    let row: Option<DossierRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(Dossier::from))
+}
+
 /// What the public lookup reads of a dossier: its own columns only. Agency and procedure
 /// names come from the caller's reference data, so the query joins nothing but the steps.
 #[derive(Debug, Clone, PartialEq)]

@@ -85,6 +85,15 @@ pub async fn find(db: &Db, reference: &str) -> StoreResult<Option<Feedback>> {
     Ok(row.map(Feedback::from))
 }
 
+/// A feedback by its id.
+pub async fn find_by_id(db: &Db, id: i64) -> StoreResult<Option<Feedback>> {
+    let sql = format!("{SELECT} WHERE f.id = $1");
+    let row: Option<FeedbackRow> = on_read!(db, pool => {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(Feedback::from))
+}
+
 /// A feedback by its reference code, read inside a write transaction.
 pub async fn find_tx(tx: &mut Tx, reference: &str) -> StoreResult<Option<Feedback>> {
     let sql = format!("{SELECT} WHERE f.ref = $1");

@@ -23,6 +23,7 @@ pub mod evaluation;
 pub mod events;
 pub mod feedback;
 pub mod files;
+pub mod idempotency;
 pub mod incoming;
 pub mod legacy;
 pub mod meta;

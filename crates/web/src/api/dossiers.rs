@@ -8,6 +8,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
@@ -212,15 +213,47 @@ pub fn render(v: &View) -> DossierView {
 /// Receives a dossier at the desk (direct/postal: code and appointment now) or records an
 /// online submission (status 1, waiting for acceptance).
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = IntakeInput, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "sent again with a retry, answers with the dossier the first call created (header `Idempotent-Replay: true`); another request with the same key is a 422")),
     responses((status = 201, body = DossierView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`errors`: [{field, message}]")))]
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
+    headers: axum::http::HeaderMap,
     Body(input): Body<IntakeInput>,
-) -> ApiResult<(StatusCode, Json<DossierView>)> {
-    let v = state.services.intake(Actor::Officer(&user), input).await?;
-    Ok((StatusCode::CREATED, Json(render(&v))))
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers, format!("user:{}", user.principal.user_id))?;
+    let (v, replay) = state
+        .services
+        .intake_once(Actor::Officer(&user), input, key)
+        .await?;
+    Ok(created(Json(render(&v)), replay))
+}
+
+/// The `Idempotency-Key` of a creating call, in the caller's scope.
+pub(crate) fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    scope: String,
+) -> ApiResult<Option<motcua_service::idempotency::IdempotencyKey>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let text = v.to_str().unwrap_or("");
+            Ok(Some(motcua_service::idempotency::IdempotencyKey::new(
+                scope, text,
+            )?))
+        }
+    }
+}
+
+/// 201 with the record; a replay of an idempotent call says so (`Idempotent-Replay: true`).
+pub(crate) fn created(body: impl IntoResponse, replay: bool) -> Response {
+    let mut res = (StatusCode::CREATED, body).into_response();
+    if replay {
+        res.headers_mut()
+            .insert("idempotent-replay", axum::http::HeaderValue::from_static("true"));
+    }
+    res
 }
 
 /// One dossier with its steps, components and the actions allowed now.

@@ -8,8 +8,8 @@ use crate::auth::{ApiUser, CurrentUser};
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use motcua_domain::feedback::Feedback;
 use motcua_domain::feedback::{self as rules, Action, Status, Timing};
@@ -102,6 +102,7 @@ impl From<&Feedback> for ReceiptView {
 /// Records a feedback. Online needs no sign-in (limited per client address: 429 with
 /// `retry-after` past it); `written` and `phone` are entered by an officer of the agency.
 #[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback", request_body = SubmitInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "sent again with a retry, answers with the feedback the first call recorded (header `Idempotent-Replay: true`)")),
     responses((status = 201, body = ReceiptView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`errors`: [{field, message}]"),
@@ -110,14 +111,20 @@ pub async fn submit(
     State(state): State<AppState>,
     MaybeApiUser(user): MaybeApiUser,
     extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
     Body(input): Body<SubmitInput>,
-) -> ApiResult<(StatusCode, Json<ReceiptView>)> {
+) -> ApiResult<Response> {
     let address = crate::auth::client_address(&extensions);
-    let f = state
+    let scope = match &user {
+        Some(u) => format!("user:{}", u.principal.user_id),
+        None => format!("client:{address}"),
+    };
+    let key = super::dossiers::idempotency_key(&headers, scope)?;
+    let (f, replay) = state
         .services
-        .submit_feedback(user.as_ref(), &address, &input)
+        .submit_feedback_once(user.as_ref(), &address, &input, key)
         .await?;
-    Ok((StatusCode::CREATED, Json(ReceiptView::from(&f))))
+    Ok(super::dossiers::created(Json(ReceiptView::from(&f)), replay))
 }
 
 #[derive(Deserialize, IntoParams)]
