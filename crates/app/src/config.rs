@@ -134,6 +134,12 @@ pub struct Common {
     #[arg(long, env = "MOTCUA_OUTBOX_KEEP_DAYS", default_value_t = 90, global = true,
           value_parser = clap::value_parser!(u32).range(0..=36500))]
     pub outbox_keep_days: u32,
+
+    /// Hours an uploaded file no dossier refers to is kept before the hourly upkeep moves it
+    /// aside (removed for good after as long again); 0: never swept.
+    #[arg(long, env = "MOTCUA_ORPHAN_GRACE_HOURS", default_value_t = 24, global = true,
+          value_parser = clap::value_parser!(u32).range(0..=8760))]
+    pub orphan_grace_hours: u32,
 }
 
 impl Common {

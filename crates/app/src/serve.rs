@@ -51,6 +51,7 @@ pub async fn serve(common: &Common) -> anyhow::Result<()> {
         server_limits(common),
         sink,
         common.outbox_keep_days,
+        common.orphan_grace_hours,
     )
     .await
 }
@@ -108,6 +109,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
         server_limits(common),
         sink,
         common.outbox_keep_days,
+        common.orphan_grace_hours,
     )
     .await
 }
@@ -142,15 +144,19 @@ async fn run_server(
     limits: ServerLimits,
     sink: std::sync::Arc<dyn Sink>,
     outbox_keep_days: u32,
+    orphan_grace_hours: u32,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let db = services.db().clone();
     let worker = motcua_service::outbox::spawn_worker(services.clone(), sink);
     let trimmer = motcua_service::outbox::spawn_trimmer(services.clone(), outbox_keep_days);
+    let grace = std::time::Duration::from_secs(u64::from(orphan_grace_hours) * 3600);
+    let upkeep = motcua_service::upkeep::spawn(services.clone(), grace);
     let app = motcua_web::router(AppState::new(services, web));
     tracing::info!("serving on http://{addr}/ (Ctrl-C to stop)");
     motcua_web::server::serve(listener, app, limits, shutdown_signal()).await?;
     worker.abort();
+    upkeep.abort();
     if let Some(t) = trimmer {
         t.abort();
     }

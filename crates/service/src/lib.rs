@@ -24,6 +24,7 @@ pub mod recent;
 pub mod reference;
 pub mod report_export;
 pub mod reports;
+pub mod upkeep;
 pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -75,7 +76,7 @@ struct Inner {
     payments: Arc<dyn payments::PaymentProvider>,
     limits: limits::Limits,
     lookup_cache: public::LookupCache,
-    /// Uploaded files known to be stored (files are never deleted, so a yes stays true).
+    /// Uploaded files known to be stored (the orphan sweep forgets those it removes).
     stored_files: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The landing page's dossiers by status, counted at most once per `LANDING_COUNTS_TTL`.
     landing_counts: recent::Recent<Vec<(motcua_domain::dossier::Status, i64)>>,
@@ -145,8 +146,8 @@ impl Services {
         &self.inner.limits
     }
 
-    /// Whether an uploaded file with this SHA-256 is stored: read once, then remembered (a
-    /// stored file is never removed; an unknown one is asked again next time).
+    /// Whether an uploaded file with this SHA-256 is stored: read once, then remembered until
+    /// the orphan sweep removes it (an unknown one is asked again next time).
     pub async fn file_stored(&self, sha256: &str) -> ServiceResult<bool> {
         let known = |s: &std::sync::Mutex<std::collections::HashSet<String>>| {
             s.lock().unwrap_or_else(|p| p.into_inner()).contains(sha256)
@@ -154,9 +155,7 @@ impl Services {
         if known(&self.inner.stored_files) {
             return Ok(true);
         }
-        let stored = motcua_store::repo::files::meta(self.db(), sha256)
-            .await?
-            .is_some();
+        let stored = motcua_store::repo::files::offered(self.db(), sha256).await?;
         if stored {
             let mut set = self.inner.stored_files.lock().unwrap_or_else(|p| p.into_inner());
             // At most 100k hashes (about 10 MB); past that, start again.
@@ -166,6 +165,15 @@ impl Services {
             set.insert(sha256.to_string());
         }
         Ok(stored)
+    }
+
+    /// Forgets that a file is stored (the sweep removed it).
+    pub(crate) fn forget_stored(&self, sha256: &str) {
+        self.inner
+            .stored_files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(sha256);
     }
 
     /// The landing page's dossiers by status: counted at most once per

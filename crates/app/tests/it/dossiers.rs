@@ -818,5 +818,68 @@ on_both_backends! {
         assert_eq!(b.headers()["idempotent-replay"], "true");
         assert_eq!(b.json::<Value>().await.unwrap()["reference"], a["reference"]);
         assert_eq!(crate::support::count(&t.db, "feedback").await, 1);
+        // The upkeep forgets keys once their week is over, not before.
+        let services = t.services();
+        assert_eq!(services.forget_idempotency_keys().await.unwrap(), 0);
+        let later = chrono::Utc::now() + chrono::Duration::days(8);
+        let later = services.with_clock(std::sync::Arc::new(motcua_service::FixedClock(later)));
+        assert_eq!(later.forget_idempotency_keys().await.unwrap(), 3);
+        assert_eq!(crate::support::count(&t.db, "idempotency_keys").await, 0);
+    }
+}
+
+on_both_backends! {
+    async fn the_upkeep_sweeps_orphan_files_and_keeps_every_named_one(t) {
+        // Files no dossier names are moved aside, then removed; a file a dossier names stays
+        // readable, even one named while it was being swept.
+        let Desk { app, desk, .. } = setup(t).await;
+        let services = t.services();
+        let files = t.files();
+        let (_, used) = upload(&app, &desk, "don.pdf", b"%PDF-1.4 don").await;
+        let used = used["sha256"].as_str().unwrap().to_string();
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&used)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let (_, unused) = upload(&app, &desk, "thua.pdf", b"%PDF-1.4 never used").await;
+        let unused = unused["sha256"].as_str().unwrap().to_string();
+        // A file a crash left on disk with no row, and a write cut short.
+        let stray = "ab".repeat(32);
+        std::fs::create_dir_all(files.root().join("ab")).unwrap();
+        std::fs::write(files.root().join("ab").join(&stray), b"stray").unwrap();
+        std::fs::write(files.root().join("ab").join(".x.1.2.tmp"), b"half").unwrap();
+        let forms_before = crate::support::count(&t.db, "files").await;
+
+        // A sweep with a day's grace leaves all of them: they are new.
+        let day = std::time::Duration::from_secs(86_400);
+        assert_eq!(services.sweep_files(day, true).await.unwrap(), Default::default());
+        // With no grace: the unused upload and the stray go, the used file and forms stay.
+        let swept = services.sweep_files(std::time::Duration::ZERO, true).await.unwrap();
+        assert_eq!((swept.swept, swept.removed, swept.restored), (2, 2, 0), "{swept:?}");
+        assert!(services.file(&used).await.unwrap().is_some());
+        assert!(services.file(&unused).await.unwrap().is_none());
+        assert!(!files.root().join("ab").join(&stray).exists());
+        assert!(!files.root().join("ab").join(".x.1.2.tmp").exists());
+        assert!(std::fs::read_dir(files.swept_dir()).unwrap().next().is_none(), "nothing left aside");
+        assert_eq!(crate::support::count(&t.db, "files").await, forms_before - 1);
+        // The removed upload is no longer offered to a new dossier: it must be sent again.
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&unused)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _) = upload(&app, &desk, "thua.pdf", b"%PDF-1.4 never used").await;
+        assert_eq!(status, StatusCode::CREATED);
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&unused)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+
+        // A dossier that named a file while the sweep moved it aside (its check came before
+        // the sweep, its commit after): the file stays readable and is put back.
+        let (_, late) = upload(&app, &desk, "muon.pdf", b"%PDF-1.4 named late").await;
+        let late = late["sha256"].as_str().unwrap().to_string();
+        let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(&late)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        crate::support::exec(&t.db, &format!("UPDATE files SET swept_at = created_at WHERE sha256 = '{late}'")).await;
+        assert!(files.sweep(&late).await.unwrap());
+        assert!(services.file(&late).await.unwrap().is_some(), "read from where it was moved");
+        let swept = services.sweep_files(std::time::Duration::ZERO, false).await.unwrap();
+        assert_eq!((swept.swept, swept.removed, swept.restored), (0, 0, 1), "{swept:?}");
+        assert!(files.root().join(&late[..2]).join(&late).exists());
+        assert!(services.file(&late).await.unwrap().is_some());
     }
 }

@@ -12,7 +12,10 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 
--- The sweep of orphan files asks, for each recent file, whether any row names it.
+-- The sweep of orphan files asks, for each recent file, whether any row names it; a file it
+-- moved aside is marked swept (no longer offered to new dossiers) until it is removed for
+-- good or recorded again.
+ALTER TABLE files ADD COLUMN swept_at TEXT;
 CREATE INDEX dossier_components_file ON dossier_components(file_sha256) WHERE file_sha256 IS NOT NULL;
 CREATE INDEX dossiers_result_file ON dossiers(result_file) WHERE result_file IS NOT NULL;
 CREATE INDEX files_created ON files(created_at);
