@@ -186,14 +186,14 @@ fn migrate_creates_the_embedded_database_and_is_idempotent() {
 }
 
 /// A running `motcua` server process, its address read from its log.
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     lines: mpsc::Receiver<String>,
 }
 
 impl Server {
-    fn start(dir: &Path, args: &[&str]) -> Server {
+    pub(crate) fn start(dir: &Path, args: &[&str]) -> Server {
         let child = Command::new(BIN)
             .args(args)
             .args(["--listen", "127.0.0.1:0"])

@@ -11,6 +11,7 @@ mod citizens;
 mod cli;
 mod dossiers;
 mod evaluation;
+mod faults;
 mod feedback;
 mod http;
 mod i18n;

@@ -446,7 +446,12 @@ pub async fn officer(t: &TestDb, username: &str) -> motcua_service::auth::Curren
 
 /// The rows of a table.
 pub async fn count(db: &Db, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
+    scalar(db, &format!("SELECT COUNT(*) FROM {table}")).await
+}
+
+/// The one integer a query answers.
+pub async fn scalar(db: &Db, sql: &str) -> i64 {
+    let sql = sql.to_string();
     match db {
         Db::Sqlite { write, .. } => sqlx::query_scalar(&sql)
             .fetch_one(&mut **write.lock().await.unwrap())
