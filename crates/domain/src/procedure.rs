@@ -206,6 +206,12 @@ fn limit_of(path: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<TimeLim
 }
 
 impl ProcedureSpec {
+    /// Whether citizens may submit it online: its online level (Decree 42/2022) is partial or
+    /// full (partial: submitted online, the result collected at the desk).
+    pub fn accepts_online(&self) -> bool {
+        self.online_level != OnlineLevel::None
+    }
+
     /// Every problem with this procedure; `known_agency` tells whether an agency code exists.
     pub fn validate(&self, known_agency: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
         let mut errors = Vec::new();

@@ -475,6 +475,51 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("citizen.sign_out", "Đăng xuất", "Sign out"),
     // Online submission.
     ("submit.title", "Nộp hồ sơ trực tuyến", "Submit a dossier online"),
+    ("submit.start", "Nộp hồ sơ trực tuyến", "Submit online"),
+    ("citizen.new_dossier", "Nộp hồ sơ mới", "Submit a new dossier"),
+    (
+        "landing.lookup",
+        "Tra cứu hồ sơ đã nộp bằng mã hồ sơ",
+        "Look up a dossier by its code",
+    ),
+    (
+        "landing.catalog",
+        "Xem danh mục thủ tục hành chính",
+        "Browse the administrative procedures",
+    ),
+    (
+        "detail.not_online",
+        "Thủ tục này chưa nhận hồ sơ trực tuyến: nộp tại bộ phận một cửa nêu dưới đây.",
+        "This procedure does not take dossiers online yet: submit at a one-stop desk listed below.",
+    ),
+    (
+        "choose.title",
+        "Chọn thủ tục để nộp hồ sơ trực tuyến",
+        "Choose the procedure to submit online",
+    ),
+    (
+        "choose.intro",
+        "Tìm thủ tục theo tên hoặc mã (có dấu hay không dấu đều được), rồi chọn “Nộp hồ sơ trực tuyến”.",
+        "Find the procedure by name or code (with or without Vietnamese accents), then choose “Submit online”.",
+    ),
+    ("choose.search", "Tên hoặc mã thủ tục", "Procedure name or code"),
+    ("choose.find", "Tìm", "Search"),
+    ("choose.details", "Xem thủ tục", "Procedure details"),
+    (
+        "choose.none",
+        "Không có thủ tục nộp trực tuyến nào khớp.",
+        "No procedure you can submit online matches.",
+    ),
+    (
+        "choose.found",
+        "{} thủ tục nộp trực tuyến được",
+        "{} procedure(s) you can submit online",
+    ),
+    (
+        "choose.signed_out",
+        "Đã có tài khoản? Đăng nhập để theo dõi hồ sơ và dùng lại giấy tờ đã nộp.",
+        "Have an account? Sign in to follow your dossier and reuse documents.",
+    ),
     ("submit.case", "Trường hợp", "Case"),
     ("submit.choose", "Chọn", "Choose"),
     ("submit.agency", "Nơi tiếp nhận", "Receiving agency"),

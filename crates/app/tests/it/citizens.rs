@@ -671,3 +671,55 @@ async fn refused_guest_submissions_leave_no_files_and_are_counted() {
         "no file left on disk, temporary ones included"
     );
 }
+
+on_both_backends! {
+    async fn online_submission_is_reachable_from_the_catalog_and_sign_in_returns_there(t) {
+        crate::support::load_fixtures(t).await;
+        // One procedure not (yet) taken online: no offer to submit it online anywhere.
+        let services = t.services();
+        let mut spec = services.procedure("1.009972", None).await.unwrap().spec;
+        spec.online_level = motcua_domain::procedure::OnlineLevel::None;
+        services.save_procedure_as(spec, "test").await.unwrap();
+        let app = TestApp::spawn(t).await;
+        let start = "href=\"/cong-dan/nop-ho-so?procedure=1.001193\"";
+        let page = app.get("/thu-tuc/1.001193").await.text().await.unwrap();
+        assert!(page.contains(start) && page.contains("Nộp hồ sơ trực tuyến"), "{page}");
+        let page = app.get("/thu-tuc/1.009972").await.text().await.unwrap();
+        assert!(!page.contains("/cong-dan/nop-ho-so"));
+        assert!(page.contains("chưa nhận hồ sơ trực tuyến"));
+        let list = app.get("/thu-tuc").await.text().await.unwrap();
+        assert!(list.contains(start));
+        assert!(!list.contains("nop-ho-so?procedure=1.009972"));
+
+        // The chooser: online procedures only, found with or without diacritics.
+        let res = app.get("/cong-dan/nop-ho-so").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(start) && !page.contains("procedure=1.009972"), "{page}");
+        let page = app.get("/cong-dan/nop-ho-so?q=dang+ky+khai+sinh").await.text().await.unwrap();
+        assert!(page.contains(start));
+        let page = app.get("/cong-dan/nop-ho-so?q=x%C3%A2y+d%E1%BB%B1ng").await.text().await.unwrap();
+        assert!(page.contains("Không có thủ tục nộp trực tuyến nào khớp"), "{page}");
+        assert_eq!(app.get("/cong-dan/nop-ho-so?procedure=1.009972").await.status(), StatusCode::NOT_FOUND);
+
+        // A guest on the form signs in and comes back to it.
+        let page = app.get("/cong-dan/nop-ho-so?procedure=1.001193").await.text().await.unwrap();
+        let back = "/cong-dan/nop-ho-so?procedure=1.001193&case=dung-han";
+        let sign_in = format!("/cong-dan/dang-nhap?next={}", motcua_web::urls::url_encode(back));
+        assert!(page.contains(&sign_in.replace('&', "&amp;")) || page.contains(&sign_in), "{page}");
+        signed_in_citizen(t, &app).await;
+        let res = post(&app, &sign_in, &[("login", "0911222333"), ("password", "mat-khau-an-toan")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], back);
+        // Never off-site.
+        for bad in ["//evil.example/", "/\t/evil.example/", "/\\evil.example/", "https://evil.example/"] {
+            let path = format!("/cong-dan/dang-nhap?next={}", motcua_web::urls::url_encode(bad));
+            let res = post(&app, &path, &[("login", "0911222333"), ("password", "mat-khau-an-toan")]).await;
+            assert_eq!(res.headers()["location"], "/cong-dan", "{bad}");
+        }
+        // A citizen's page asked for while signed out: sign in, then back there.
+        let res = app.get("/cong-dan/ho-so/ABC123").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/cong-dan/dang-nhap?next=/cong-dan/ho-so/ABC123");
+    }
+}

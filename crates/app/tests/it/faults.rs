@@ -17,7 +17,18 @@ fn serve(t: &crate::support::TestDb) -> Server {
     let dir = t.data_dir();
     let (url, data) = (t.url.clone(), dir.display().to_string());
     tokio::task::block_in_place(|| {
-        Server::start(&dir, &["serve", "--database-url", &url, "--data-dir", &data, "--log-format", "text"])
+        Server::start(
+            &dir,
+            &[
+                "serve",
+                "--database-url",
+                &url,
+                "--data-dir",
+                &data,
+                "--log-format",
+                "text",
+            ],
+        )
     })
 }
 
@@ -29,7 +40,10 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn intake(file: &str, n: usize) -> Value {

@@ -210,6 +210,8 @@ pub struct ProcedureFilter {
     pub field: Option<String>,
     pub agency: Option<String>,
     pub level: Option<String>,
+    /// Only those citizens may submit online (online level partial or full).
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -282,6 +284,9 @@ pub async fn list_procedures(
             "EXISTS (SELECT 1 FROM procedure_agencies pa JOIN agencies a ON a.id = pa.agency_id WHERE pa.procedure_id = p.id AND a.code = ${})",
             args.len()
         ));
+    }
+    if f.online {
+        conds.push("p.online_level <> 'none'".to_string());
     }
     let filter = if conds.is_empty() {
         String::new()

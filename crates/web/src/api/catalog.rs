@@ -111,6 +111,8 @@ pub struct ProcedureQuery {
     pub agency: Option<String>,
     /// `province`, `commune`, `district` or `central`.
     pub level: Option<String>,
+    /// `true`: only procedures citizens may submit online (online level partial or full).
+    pub online: Option<bool>,
     /// 1-based page of 20.
     pub page: Option<u32>,
 }
@@ -138,6 +140,7 @@ pub async fn list_procedures(
         field: nonempty(q.field),
         agency: nonempty(q.agency),
         level: nonempty(q.level),
+        online: q.online.unwrap_or(false),
     };
     let (items, total) = state.services.search_procedures(&filter, page).await?;
     Ok(Json(ProcedurePage {

@@ -272,13 +272,21 @@ fn login_page(
     login: &str,
     errors: Errors,
     flash: Option<&str>,
+    next: Option<&str>,
 ) -> Result<Response, PageError> {
+    // The form posts back with where to go after, if that is a path of this site.
+    let action = match next {
+        Some(n) if super::after_sign_in(Some(n)) != "/cong-dan" => {
+            format!("/cong-dan/dang-nhap?next={}", url_encode(n.trim()))
+        }
+        _ => "/cong-dan/dang-nhap".to_string(),
+    };
     render(
         state,
         status,
         i18n::t("citizen.sign_in"),
         i18n::t("citizen.sign_in_intro"),
-        "/cong-dan/dang-nhap",
+        &action,
         vec![
             field("login", login_label(), "text", login, "username"),
             field(
@@ -303,6 +311,8 @@ fn login_page(
 pub struct LoginQ {
     verified: Option<String>,
     reset: Option<String>,
+    /// Where to go once signed in (a path of this site).
+    next: Option<String>,
 }
 
 async fn login_form(State(state): State<AppState>, Query(q): Query<LoginQ>) -> Result<Response, PageError> {
@@ -313,17 +323,26 @@ async fn login_form(State(state): State<AppState>, Query(q): Query<LoginQ>) -> R
     } else {
         None
     };
-    login_page(&state, StatusCode::OK, "", Errors::default(), flash)
+    login_page(
+        &state,
+        StatusCode::OK,
+        "",
+        Errors::default(),
+        flash,
+        q.next.as_deref(),
+    )
 }
 
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
+    Query(q): Query<LoginQ>,
     Form(f): Form<CitizenForm>,
 ) -> Result<Response, PageError> {
+    let next = q.next.as_deref();
     if !csrf_ok(&headers, &f.csrf) {
-        return login_page(&state, StatusCode::FORBIDDEN, &f.login, csrf_error(), None);
+        return login_page(&state, StatusCode::FORBIDDEN, &f.login, csrf_error(), None, next);
     }
     let address = crate::auth::client_address(&extensions);
     match state
@@ -333,11 +352,11 @@ async fn login(
     {
         Ok(secret) => {
             let cookie = state.set_cookie(Cookie::new(CITIZEN_COOKIE, &secret, SESSION_HOURS * 3600));
-            Ok(([(SET_COOKIE, cookie)], see_other("/cong-dan")).into_response())
+            Ok(([(SET_COOKIE, cookie)], see_other(&super::after_sign_in(next))).into_response())
         }
         Err(e) => {
             let (status, errors) = errors_of(&e);
-            login_page(&state, status, &f.login, errors, None)
+            login_page(&state, status, &f.login, errors, None, next)
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::auth::citizen;
 use crate::error::{PageError, page_message, status_of};
 use crate::i18n;
 use crate::pages::Chrome;
-use crate::pages::common::{csrf_rejected, file_response, see_other, when_or_empty as when};
+use crate::pages::common::{csrf_rejected, file_response, url_encode, when_or_empty as when};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -97,7 +97,10 @@ async fn owned(
     key: &str,
 ) -> Result<(Citizen, String, OwnDossier), Response> {
     let Some((c, csrf)) = citizen(state, headers).await else {
-        return Err(see_other("/cong-dan/dang-nhap"));
+        return Err(super::sign_in_then(&format!(
+            "/cong-dan/ho-so/{}",
+            url_encode(key)
+        )));
     };
     match state.services.own_dossier(c.id, key).await {
         Ok(d) => Ok((c, csrf, d)),
@@ -171,7 +174,10 @@ async fn result(
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
     let Some((c, _)) = citizen(&state, &headers).await else {
-        return Ok(see_other("/cong-dan/dang-nhap"));
+        return Ok(super::sign_in_then(&format!(
+            "/cong-dan/ho-so/{}/ket-qua",
+            url_encode(&key)
+        )));
     };
     let (mut meta, bytes) = state.services.own_result(c.id, &key).await?;
     meta.filename = format!("ket-qua-{}", meta.filename);

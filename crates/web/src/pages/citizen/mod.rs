@@ -14,6 +14,27 @@ use axum::Router;
 /// The cookie of the citizen forms' CSRF token (double submit), sent back to `/cong-dan`.
 const FORM_COOKIE: &str = "motcua_form_csrf";
 
+/// The sign-in page, returning the citizen to `path` (a path of this site) after.
+fn sign_in_url(path: &str) -> String {
+    format!(
+        "/cong-dan/dang-nhap?next={}",
+        crate::pages::common::url_encode(path)
+    )
+}
+
+/// To the sign-in page, which returns the citizen to `path` after.
+fn sign_in_then(path: &str) -> axum::response::Response {
+    crate::pages::common::see_other(&sign_in_url(path))
+}
+
+/// Where sign-in returns to: `next` if it is a path of this site, else the citizen's page.
+fn after_sign_in(next: Option<&str>) -> String {
+    match next.map(str::trim) {
+        Some(n) if !n.is_empty() && crate::pages::common::same_site_path(n) == n => n.to_string(),
+        _ => "/cong-dan".to_string(),
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(account::routes())

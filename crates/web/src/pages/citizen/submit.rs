@@ -16,7 +16,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use motcua_domain::dossier::PaymentStatus;
-use motcua_domain::procedure::{OnlineLevel, ProcedureSpec};
+use motcua_domain::procedure::ProcedureSpec;
 use motcua_service::ServiceError;
 use motcua_service::citizens::Payment;
 use motcua_service::dossiers::{Actor, ApplicantInput, ComponentInput, IntakeInput};
@@ -45,6 +45,9 @@ struct SubmitPage {
     fee_total: i64,
     /// Files the signed-in citizen handed in or received before: (sha256, description).
     reusable: Vec<(String, String)>,
+    signed_in: bool,
+    /// Sign in, then back to this form.
+    sign_in: String,
 }
 
 impl SubmitPage {
@@ -76,6 +79,61 @@ pub struct SubmitQuery {
     procedure: String,
     #[serde(default)]
     case: String,
+    /// The chooser's search (no procedure yet).
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// `/cong-dan/nop-ho-so` with no procedure: find the one to submit.
+#[derive(Template)]
+#[template(path = "citizen_choose.html")]
+struct ChoosePage {
+    chrome: Chrome,
+    q: String,
+    /// (code, name, field) of the procedures citizens may submit online.
+    rows: Vec<(String, String, String)>,
+    total: i64,
+    page: u32,
+    pages: u64,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    signed_in: bool,
+    /// Sign in, then back to this page.
+    sign_in: String,
+}
+
+async fn choose(state: &AppState, headers: &HeaderMap, q: &SubmitQuery) -> Result<Response, PageError> {
+    use crate::pages::common::{list_url, page_count, pager};
+    let text = q.q.trim();
+    let page = crate::pages::public::catalog::page_of(&q.page);
+    let filter = motcua_service::catalog::ProcedureFilter {
+        q: (!text.is_empty()).then(|| text.to_string()),
+        online: true,
+        ..Default::default()
+    };
+    let (found, total) = state.services.search_procedures(&filter, page).await?;
+    let pages = page_count(total, motcua_service::catalog::PROCEDURES_PER_PAGE);
+    let filters = [("q", text)];
+    let base = "/cong-dan/nop-ho-so";
+    let (prev_url, next_url) = pager(base, &filters, page, pages);
+    let page = ChoosePage {
+        chrome: Chrome::default(),
+        q: text.to_string(),
+        rows: found
+            .into_iter()
+            .map(|p| (p.code, p.name, p.field_name))
+            .collect(),
+        total,
+        page,
+        pages,
+        prev_url,
+        next_url,
+        signed_in: citizen(state, headers).await.is_some(),
+        sign_in: super::sign_in_url(&list_url(base, &filters, page)),
+    };
+    Ok(Html(page.render()?).into_response())
 }
 
 fn fees_of(spec: &ProcedureSpec) -> i64 {
@@ -88,9 +146,7 @@ fn fees_of(spec: &ProcedureSpec) -> i64 {
 
 async fn load(state: &AppState, code: &str) -> Result<ProcedureSpec, PageError> {
     let p = state.services.procedure(code.trim(), None).await?;
-    if p.spec.online_level == OnlineLevel::None
-        || !p.spec.methods.contains(&motcua_domain::procedure::Method::Online)
-    {
+    if !p.spec.accepts_online() {
         return Err(PageError::new(
             StatusCode::NOT_FOUND,
             i18n::t("submit.not_online"),
@@ -129,7 +185,14 @@ async fn render(
         Some(id) => state.services.reusable_files(id).await?,
         None => Vec::new(),
     };
+    let here = format!(
+        "/cong-dan/nop-ho-so?procedure={}&case={}",
+        url_encode(&spec.code),
+        url_encode(&case_code)
+    );
     let page = SubmitPage {
+        signed_in: citizen.is_some(),
+        sign_in: super::sign_in_url(&here),
         chrome: Chrome::default(),
         csrf: token.token.clone(),
         spec,
@@ -148,6 +211,9 @@ async fn form(
     headers: HeaderMap,
     Query(q): Query<SubmitQuery>,
 ) -> Result<Response, PageError> {
+    if q.procedure.trim().is_empty() {
+        return choose(&state, &headers, &q).await;
+    }
     let spec = load(&state, &q.procedure).await?;
     let case_code = if spec.case(&q.case).is_some() {
         q.case.clone()

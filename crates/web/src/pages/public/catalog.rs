@@ -293,6 +293,8 @@ struct ListRow {
     levels: String,
     limit: String,
     online: &'static str,
+    /// Citizens may submit it online: the row offers to.
+    submit_online: bool,
     four_on_the_spot: bool,
 }
 
@@ -344,6 +346,7 @@ async fn list(
         field: some(field),
         agency: some(agency),
         level: some(level),
+        online: false,
     };
     let services = &state.services;
     let (found, total) = services.search_procedures(&filter, page).await?;
@@ -373,6 +376,7 @@ async fn list(
                 levels: levels_label(&p.levels),
                 limit: limit_label(&p.time_limit),
                 online: online_level_label(p.online_level),
+                submit_online: p.online_level != motcua_domain::procedure::OnlineLevel::None,
                 four_on_the_spot: p.four_on_the_spot,
                 code: p.code,
                 name: p.name,
@@ -448,6 +452,8 @@ struct DetailPage {
     conditions: String,
     legal_basis: Vec<String>,
     online_level: &'static str,
+    /// Citizens may submit it online: the page's main action.
+    submit_online: bool,
     four_on_the_spot: bool,
     cases: Vec<CaseView>,
     version: i64,
@@ -559,6 +565,7 @@ async fn detail(
         same_day_cutoff: spec.same_day_cutoff.clone(),
         levels: levels_label(&spec.levels),
         online_level: online_level_label(spec.online_level),
+        submit_online: spec.accepts_online(),
         four_on_the_spot: spec.four_on_the_spot,
         version: stored.version,
         effective_from: date_vi(stored.effective_from),

@@ -1,7 +1,7 @@
 //! What anyone can open without signing in: the landing page, the catalog of procedures,
 //! the dossier lookup, feedback and its published answers, the stylesheet, the language.
 
-mod catalog;
+pub(crate) mod catalog;
 mod feedback;
 mod lookup;
 
