@@ -46,6 +46,9 @@ pub enum Command {
     User(crate::users_cmd::UserCommand),
     /// The statutory report II.06a for a date range (from counters; --verify recounts).
     Report(crate::report_cmd::ReportArgs),
+    /// Check the audit trail: every dossier's event hash chain against its head.
+    #[command(subcommand)]
+    Audit(crate::audit_cmd::AuditCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -96,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(cmd) => crate::catalog_cmd::export(&cli.common, cmd).await,
         Command::User(cmd) => crate::users_cmd::run(&cli.common, cmd).await,
         Command::Report(args) => crate::report_cmd::run(&cli.common, args).await,
+        Command::Audit(cmd) => crate::audit_cmd::run(&cli.common, cmd).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

@@ -4,6 +4,7 @@
 mod support;
 
 mod architecture;
+mod audit;
 mod browser;
 mod calendar;
 mod catalog;
