@@ -5,6 +5,7 @@ mod support;
 
 mod architecture;
 mod audit;
+mod backup;
 mod browser;
 mod calendar;
 mod catalog;
