@@ -46,6 +46,13 @@ pub enum Command {
     User(crate::users_cmd::UserCommand),
     /// The statutory report II.06a for a date range (from counters; --verify recounts).
     Report(crate::report_cmd::ReportArgs),
+    /// Check the audit trail: every dossier's event hash chain against its head.
+    #[command(subcommand)]
+    Audit(crate::audit_cmd::AuditCommand),
+    /// Back up the database and its files into a new directory, online (docs/operations.md).
+    Backup(crate::backup_cmd::BackupArgs),
+    /// Restore a backup into an empty data directory or database; resume code sequences.
+    Restore(crate::backup_cmd::RestoreArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -96,6 +103,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(cmd) => crate::catalog_cmd::export(&cli.common, cmd).await,
         Command::User(cmd) => crate::users_cmd::run(&cli.common, cmd).await,
         Command::Report(args) => crate::report_cmd::run(&cli.common, args).await,
+        Command::Audit(cmd) => crate::audit_cmd::run(&cli.common, cmd).await,
+        Command::Backup(args) => crate::backup_cmd::backup(&cli.common, args).await,
+        Command::Restore(args) => crate::backup_cmd::restore(&cli.common, args).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

@@ -1,5 +1,7 @@
 //! The `motcua` application: command line, configuration, wiring of store and web, demo data.
 
+pub mod audit_cmd;
+pub mod backup_cmd;
 pub mod calendar_cmd;
 pub mod catalog_cmd;
 pub mod catalog_io;

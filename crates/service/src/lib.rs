@@ -4,6 +4,7 @@
 //! the HTTP adapters, the command line and the tests. No HTTP type, header, cookie or status
 //! code here: a refusal is a [`ServiceError`], which each adapter says its own way.
 
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod catalog;

@@ -1,6 +1,7 @@
 //! Storage for motcua: one `Db` enum over embedded SQLite and PostgreSQL, embedded
 //! migrations, and a repository module per aggregate. No business rules here.
 
+pub mod backup;
 mod db;
 mod error;
 pub mod migrate;

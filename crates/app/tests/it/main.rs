@@ -4,6 +4,8 @@
 mod support;
 
 mod architecture;
+mod audit;
+mod backup;
 mod browser;
 mod calendar;
 mod catalog;

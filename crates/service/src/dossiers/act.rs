@@ -60,6 +60,7 @@ impl Services {
             steps,
             components,
             events: Vec::new(),
+            chain: None,
             payment: None,
         })
     }

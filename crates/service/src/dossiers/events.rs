@@ -5,9 +5,9 @@ use crate::ServiceResult;
 use chrono::{DateTime, Utc};
 use motcua_domain::calendar;
 use motcua_domain::dossier::Status;
-use motcua_domain::dossier::chain::{EventContent, event_hash};
+use motcua_domain::dossier::chain::{ChainBreak, EventContent, event_hash};
 use motcua_domain::dossier::{ApplicantKind, Dossier};
-use motcua_store::repo::events::{self, Event};
+use motcua_store::repo::events::{self, ChainHead, Event};
 use motcua_store::repo::outbox;
 
 /// The next event of `d`'s hash chain; `d` moves on to it (chain head and status).
@@ -108,26 +108,32 @@ pub fn dvcqg_payload(d: &Dossier, status: Status) -> serde_json::Value {
     })
 }
 
-/// Verifies the hash chain of a dossier's events; the position of the first broken one.
-pub fn verify_chain(dossier_id: i64, events: &[Event]) -> Result<(), i64> {
+/// Verifies the hash chain of a dossier's events (in seq order) against its head, as read
+/// together (`repo::events::Chain`): each event follows the one before it, and there are as
+/// many as the dossier counts, the last one's hash being its last hash.
+pub fn verify_chain(dossier_id: i64, head: &ChainHead, events: &[Event]) -> Result<(), ChainBreak> {
     let key = dossier_id.to_string();
     let key = key.as_str();
-    motcua_domain::dossier::chain::verify(events.iter().map(|e| {
-        (
-            EventContent {
-                dossier_code: key,
-                seq: e.seq,
-                at: &e.at,
-                actor: &e.actor,
-                action: &e.action,
-                from_status: &e.from_status,
-                to_status: &e.to_status,
-                step: e.step_seq,
-                note: &e.note,
-                details: &e.details,
-            },
-            e.prev_hash.as_str(),
-            e.hash.as_str(),
-        )
-    }))
+    motcua_domain::dossier::chain::verify(
+        events.iter().map(|e| {
+            (
+                EventContent {
+                    dossier_code: key,
+                    seq: e.seq,
+                    at: &e.at,
+                    actor: &e.actor,
+                    action: &e.action,
+                    from_status: &e.from_status,
+                    to_status: &e.to_status,
+                    step: e.step_seq,
+                    note: &e.note,
+                    details: &e.details,
+                },
+                e.prev_hash.as_str(),
+                e.hash.as_str(),
+            )
+        }),
+        head.event_count,
+        &head.last_hash,
+    )
 }

@@ -87,6 +87,7 @@ impl Services {
             steps,
             components,
             events: Vec::new(),
+            chain: None,
             payment: None,
         })
     }
@@ -393,6 +394,7 @@ impl Services {
             steps,
             components,
             events: Vec::new(),
+            chain: None,
             payment,
         }))
     }

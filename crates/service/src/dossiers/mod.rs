@@ -15,6 +15,7 @@ use crate::auth::CurrentUser;
 use crate::reference::Reference;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
+use motcua_domain::dossier::chain::ChainBreak;
 use motcua_domain::dossier::machine::{self, Action};
 use motcua_domain::dossier::{Component, Dossier, Status, Step};
 use motcua_domain::msg;
@@ -137,6 +138,9 @@ pub struct View {
     pub components: Vec<Component>,
     /// The event log (empty in the answer to an intake or an action).
     pub events: Vec<Event>,
+    /// The log's hash chain checked against the dossier's head (`verify_chain`), both read
+    /// at once; None where the log is not read (the answer to an intake or an action).
+    pub chain: Option<Result<(), ChainBreak>>,
     pub allowed: Vec<Action>,
     /// The fee to pay, for an online submission that has one (at submission only).
     pub payment: Option<Payment>,
@@ -167,13 +171,22 @@ impl Services {
         let reference = self.reference_for(Some(user)).await?;
         may_read(&reference, user, &dossier, &steps)?;
         let components = components::components(self.db(), dossier.id).await?;
-        let events = event_rows::events(self.db(), dossier.id).await?;
+        // The events with the head they must end at, in one statement: an action taken
+        // meanwhile is in both or in neither, never a false alarm.
+        let (events, chain) = match event_rows::chain(self.db(), dossier.id).await? {
+            Some(c) => {
+                let check = verify_chain(dossier.id, &c.head, &c.events);
+                (c.events, Some(check))
+            }
+            None => (Vec::new(), None),
+        };
         let allowed = machine::allowed_actions(dossier.status, dossier.supplement_before_receipt);
         Ok(View {
             dossier,
             steps,
             components,
             events,
+            chain,
             allowed,
             payment: None,
         })

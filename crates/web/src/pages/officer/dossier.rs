@@ -609,7 +609,7 @@ async fn render(
         components,
         steps,
         events,
-        chain_valid: motcua_service::dossiers::verify_chain(d.id, &v.events).is_ok(),
+        chain_valid: matches!(v.chain, Some(Ok(()))),
         actions,
         form_links,
         flash,
