@@ -261,7 +261,7 @@ pub enum Copied {
 }
 
 /// Copies a content-addressed file from one file store to another (`DATA_DIR/files` layout,
-/// `ab/abcdef…`), checking the bytes against their name on the way, flushed to disk under a
+/// `ab/abcdef…`, or `.swept/abcdef…` for a file the orphan sweep moved aside), checking the bytes against their name on the way, flushed to disk under a
 /// temporary name and renamed into place; a target file already whole is left alone. The
 /// caller flushes the directories it touched (`sync_dirs`) once at the end. Blocking I/O.
 pub fn copy_file(from: &FileStore, to: &FileStore, sha256: &str) -> StoreResult<Copied> {
@@ -271,7 +271,12 @@ pub fn copy_file(from: &FileStore, to: &FileStore, sha256: &str) -> StoreResult<
     if dst.exists() && digest_of(&dst).map_err(io)?.as_deref() == Some(sha256) {
         return Ok(Copied::Present);
     }
-    let mut input = match std::fs::File::open(&src) {
+    // A file the orphan sweep moved aside (`files/.swept`) is still the row's until removed.
+    let opened = std::fs::File::open(&src).or_else(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => std::fs::File::open(from.swept_dir().join(sha256)),
+        _ => Err(e),
+    });
+    let mut input = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Copied::Missing),
         Err(e) => return Err(io(e)),

@@ -1,6 +1,7 @@
 //! Faults a real province meets: the server process killed (kill -9, a power cut) while
 //! desks are receiving dossiers. What was acknowledged is stored, no code is issued twice,
-//! every chain and the report counters stay sound, and the server starts again on the data.
+//! every chain (`motcua audit verify`) and the report counters stay sound, and the server
+//! starts again on the data.
 
 use crate::cli::Server;
 use crate::support::{add_user, load_fixtures, on_both_backends};
@@ -152,5 +153,8 @@ on_both_backends! {
             .output()
             .unwrap();
         assert!(out.status.success(), "report --verify: {}", String::from_utf8_lossy(&out.stderr));
+        // Every dossier's chain, checked against the head its row holds.
+        let out = std::process::Command::new(BIN).args(["audit", "verify", "--database-url", &t.url]).output().unwrap();
+        assert!(out.status.success(), "audit verify: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
 }
