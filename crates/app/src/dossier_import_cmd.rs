@@ -93,7 +93,13 @@ pub async fn run(common: &Common, file: &PathBuf, create_missing: bool) -> anyho
         checked(checking).await.map_err(|e| nothing(&e))?;
         return Err(usage(e.to_string()));
     }
-    let result = import(&db, file, checking, &refused, create_missing, size).await;
+    let mut result = import(&db, file, checking, &refused, create_missing, size).await;
+    if result.is_ok() {
+        // Codes of today's shape (AGENCY-YYMMDD-NNNN) in the file: the next issued is beyond.
+        if let Err(e) = motcua_store::backup::resume_sequences(&db).await {
+            result = Err(ImportFailure::Store(e));
+        }
+    }
     db.close().await;
     let s = result.map_err(|e| match e {
         ImportFailure::Invalid(errors) => nothing(&errors),

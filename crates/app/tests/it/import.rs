@@ -610,3 +610,26 @@ async fn an_import_beside_a_running_server_goes_through_the_wal() {
     assert_eq!(n, 503);
     server.close().await;
 }
+
+on_both_backends! {
+    async fn imported_codes_of_the_live_shape_are_never_issued_again(t) {
+        // A legacy dossier whose code has the live shape, of today: the next intake at that
+        // agency gets a higher number.
+        load_fixtures(t).await;
+        let today = local_day(Utc::now()).format("%y%m%d").to_string();
+        let mut row = generate(1).remove(0);
+        row.code = format!("000.30.01.H56-{today}-0042");
+        row.agency = "000.30.01.H56";
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cu.csv");
+        std::fs::write(&file, csv(&[row])).unwrap();
+        ok(&motcua(t, &["import", "dossiers", file.to_str().unwrap()]));
+        let seq = crate::support::scalar(
+            &t.db,
+            &format!("SELECT s.last_seq FROM dossier_sequences s JOIN agencies a ON a.id = s.agency_id
+                      WHERE a.code = '000.30.01.H56' AND s.day = '20{}-{}-{}'", &today[..2], &today[2..4], &today[4..]),
+        )
+        .await;
+        assert_eq!(seq, 42);
+    }
+}
