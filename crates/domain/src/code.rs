@@ -117,6 +117,37 @@ impl DossierCode {
         let agency = AgencyCode::parse(agency).map_err(|_| err())?;
         Ok(Self { agency, date, seq })
     }
+
+    /// The dossier code in what a citizen typed or pasted: any case, spaces around the
+    /// dashes, typographic dashes and invisible characters, inside an SMS's words ("Mã hồ sơ:
+    /// 000.00.01.h56 – 261207 – 0001."). None if there is no code of this shape in it.
+    pub fn find_in(text: &str) -> Option<Self> {
+        let mut clean = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => {}
+                '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}' => clean.push('-'),
+                c => clean.push(c),
+            }
+        }
+        // No space next to a dash: "H56 - 261207" is one code.
+        let mut joined = String::with_capacity(clean.len());
+        let chars: Vec<char> = clean.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            if c.is_whitespace() {
+                let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
+                let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+                if before == Some(&'-') || after == Some(&'-') {
+                    continue;
+                }
+            }
+            joined.push(c);
+        }
+        joined
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .map(|token| token.trim_matches(|c| c == '.' || c == '-'))
+            .find_map(|token| Self::parse(&token.to_ascii_uppercase()).ok())
+    }
 }
 
 impl fmt::Display for DossierCode {
@@ -155,6 +186,36 @@ mod tests {
         );
         assert_eq!(code.to_string(), "000.00.06.H56-260105-10000");
         assert_eq!(DossierCode::parse(&code.to_string()).unwrap(), code);
+    }
+
+    #[test]
+    fn a_code_is_found_however_it_was_typed_or_pasted() {
+        let code = "000.00.01.H56-261207-0001";
+        for typed in [
+            code,
+            "  000.00.01.h56-261207-0001  ",
+            "000.00.01.H56 - 261207 - 0001",
+            "000.00.01.H56\u{2013}261207\u{2014}0001",
+            "000.00.01.H56-261207-\u{200B}0001",
+            "Mã hồ sơ: 000.00.01.H56-261207-0001. Hẹn trả 15/12/2026.",
+            "Ho so 000.00.01.H56-261207-0001 da duoc tiep nhan",
+            "(000.00.01.H56-261207-0001)",
+        ] {
+            assert_eq!(
+                DossierCode::find_in(typed).map(|c| c.to_string()).as_deref(),
+                Some(code),
+                "{typed:?}"
+            );
+        }
+        for nothing in [
+            "",
+            "   ",
+            "hồ sơ của tôi",
+            "261207-0001",
+            "000.00.01.H56-261307-0001",
+        ] {
+            assert_eq!(DossierCode::find_in(nothing), None, "{nothing:?}");
+        }
     }
 
     #[test]

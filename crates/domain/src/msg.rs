@@ -845,6 +845,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "verify must be the last 4 digits of the applicant's phone or ID number",
     ),
     (
+        "lookup.code_empty",
+        "Nhập mã hồ sơ: in trên Giấy tiếp nhận và trong tin nhắn báo tiếp nhận.",
+        "Enter the dossier code: it is printed on your receipt and in the text message.",
+    ),
+    (
+        "lookup.code_format",
+        "Mã hồ sơ không đúng dạng. Mã có dạng 000.00.01.H56-261207-0001 (mã cơ quan - ngày - số thứ tự).",
+        "This is not a dossier code. A code looks like 000.00.01.H56-261207-0001 (agency - date - number).",
+    ),
+    (
         "lookup.too_many",
         "Bạn tra cứu quá nhiều lần. Vui lòng thử lại sau {} phút.",
         "Too many lookups. Please try again in {} minute.|Too many lookups. Please try again in {} minutes.",

@@ -60,6 +60,28 @@ pub struct PublicDossier {
     pub result_ready: bool,
 }
 
+/// The code to look up in what a citizen typed or pasted: a code of today's shape found in it
+/// (any case, spaces, dashes, an SMS's words around it: `DossierCode::find_in`), else, for
+/// codes of older systems (historic import), the text itself if it can be one.
+pub fn lookup_code(typed: &str) -> ServiceResult<String> {
+    if let Some(code) = motcua_domain::code::DossierCode::find_in(typed) {
+        return Ok(code.to_string());
+    }
+    let text = typed.trim();
+    if text.is_empty() {
+        return Err(ServiceError::BadRequest(msg!("lookup.code_empty")));
+    }
+    let plausible = text.chars().count() <= 60
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
+    if plausible {
+        Ok(text.to_string())
+    } else {
+        Err(ServiceError::BadRequest(msg!("lookup.code_format")))
+    }
+}
+
 fn last4(s: &str) -> Option<String> {
     let digits: Vec<char> = s.chars().filter(char::is_ascii_digit).collect();
     (digits.len() >= 4).then(|| digits[digits.len() - 4..].iter().collect())
@@ -74,8 +96,12 @@ impl Services {
         if let Some(wait) = limits.lookup_failures_per_address.blocked(client) {
             return Err(too_many(wait));
         }
-        let code = code.trim();
-        if let Some(wait) = limits.lookup_failures_per_code.blocked(code) {
+        let code = lookup_code(code)?;
+        let code = code.as_str();
+        // Wrong digits for a code block that client for that code only: a stranger guessing
+        // cannot lock the citizen out of their own dossier.
+        let client_code = format!("{client}\u{1f}{code}");
+        if let Some(wait) = limits.lookup_failures_per_client_code.blocked(&client_code) {
             return Err(too_many(wait));
         }
         let verify = verify.trim();
@@ -83,12 +109,12 @@ impl Services {
             return Err(ServiceError::BadRequest(msg!("lookup.verify")));
         }
         let fail = || {
-            let _ = limits.lookup_failures_per_code.hit(code);
+            let _ = limits.lookup_failures_per_client_code.hit(&client_code);
             let _ = limits.lookup_failures_per_address.hit(client);
             not_found()
         };
         // Only issued codes: an online dossier not yet received has none to look up.
-        if code.starts_with("online-") || code.is_empty() || code.len() > 60 {
+        if code.starts_with("online-") {
             return Err(fail());
         }
         let cache = &self.inner.lookup_cache;

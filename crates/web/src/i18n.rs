@@ -149,6 +149,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("lookup.enter", "Nhập thông tin tra cứu", "Enter your details"),
     ("lookup.code", "Mã hồ sơ", "Dossier code"),
     (
+        "lookup.code_hint",
+        "Ví dụ: 000.00.01.H56-261207-0001. Có thể dán cả tin nhắn báo tiếp nhận; chữ hoa hay thường đều được.",
+        "For example 000.00.01.H56-261207-0001. You may paste the whole text message; capitals or not.",
+    ),
+    (
         "lookup.verify",
         "4 chữ số cuối của số điện thoại hoặc số định danh cá nhân người nộp",
         "Last 4 digits of the applicant's phone or ID number",

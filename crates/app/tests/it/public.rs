@@ -313,3 +313,79 @@ on_both_backends! {
         assert_eq!(again["agency_name"], "Tên mới của trung tâm");
     }
 }
+
+#[tokio::test]
+async fn a_stranger_guessing_digits_cannot_lock_the_citizen_out() {
+    // Wrong digits lock that client out of that code; the citizen, from elsewhere, still
+    // looks their dossier up.
+    let t = TestDb::sqlite().await;
+    let (_, code) = received_dossier(&t).await;
+    let app = TestApp::spawn_with(
+        &t,
+        motcua_web::WebConfig {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..t.web_config()
+        },
+    )
+    .await;
+    let from = |client: &'static str, verify: &'static str| {
+        app.client
+            .get(app.url(&format!("/api/v1/public/dossiers/{code}?verify={verify}")))
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            from("203.0.113.9", "0000").await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        from("203.0.113.9", "5678").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        from("198.51.100.7", "5678").await.unwrap().status(),
+        StatusCode::OK,
+        "the owner is not locked out"
+    );
+}
+
+on_both_backends! {
+    async fn the_lookup_takes_a_code_however_it_was_typed_and_says_what_is_wrong(t) {
+        let (app, code) = received_dossier(t).await;
+        let enc = motcua_web::urls::url_encode;
+        // Pasted from the SMS, lower case, spaces around the dashes, an en dash.
+        let (agency, rest) = code.split_once('-').unwrap();
+        let (day, seq) = rest.split_once('-').unwrap();
+        for typed in [
+            format!("  {code}  "),
+            code.to_lowercase(),
+            format!("{agency} - {day} \u{2013} {seq}"),
+            format!("Mã hồ sơ: {code}. Hẹn trả kết quả 15/12/2026."),
+        ] {
+            let res = app.get(&format!("/tra-cuu?ma={}&verify=5678", enc(&typed))).await;
+            assert_eq!(res.status(), StatusCode::OK, "{typed:?}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(&format!("Hồ sơ {code}")), "{typed:?}");
+            let api = app.get(&format!("/api/v1/public/dossiers/{}?verify=5678", enc(&code.to_lowercase()))).await;
+            assert_eq!(api.status(), StatusCode::OK);
+        }
+        // The QR's address only fills the code in: no error yet.
+        let html = app.get(&format!("/tra-cuu?ma={code}")).await.text().await.unwrap();
+        assert!(!html.contains("aria-invalid"), "{html}");
+        assert!(html.contains("000.00.01.H56-261207-0001"), "the format is shown");
+        // Empty: both errors at once, in the summary and at each field.
+        let res = app.get("/tra-cuu?ma=&verify=").await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<title>Lỗi: "), "{html}");
+        assert_eq!(html.matches("aria-invalid=\"true\"").count(), 2, "{html}");
+        assert!(html.contains("href=\"#ma\"") && html.contains("href=\"#verify\""));
+        assert!(html.contains("Nhập mã hồ sơ"));
+        // Not a code at all.
+        let res = app.get(&format!("/tra-cuu?ma={}&verify=5678", enc("hồ sơ của tôi"))).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("Mã hồ sơ không đúng dạng"));
+    }
+}

@@ -20,8 +20,9 @@ pub struct Limits {
     pub login: throttle::Throttle,
     /// Public lookups per client address (per minute).
     pub lookups_per_address: Limiter,
-    /// Failed verifications per dossier code and per client address (15 minutes).
-    pub lookup_failures_per_code: Limiter,
+    /// Failed verifications per (client address, dossier code), and per client address (15
+    /// minutes): never per code alone, or a stranger could lock its citizen out.
+    pub lookup_failures_per_client_code: Limiter,
     pub lookup_failures_per_address: Limiter,
     /// One-time codes sent per login: against message flooding.
     pub codes_per_login: Limiter,
@@ -38,7 +39,7 @@ impl Limits {
         Limits {
             login: Default::default(),
             lookups_per_address: Limiter::new(rules.lookups_per_minute.max(1), Duration::from_secs(60)),
-            lookup_failures_per_code: Limiter::new(5, quarter),
+            lookup_failures_per_client_code: Limiter::new(5, quarter),
             lookup_failures_per_address: Limiter::new(20, quarter),
             codes_per_login: Limiter::new(CODES_PER_HOUR, hour),
             feedback_per_address: Limiter::new(PUBLIC_SUBMISSIONS_PER_HOUR, hour),

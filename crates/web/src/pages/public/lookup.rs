@@ -4,12 +4,13 @@ use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::error::{PageError, page_message, status_of};
 use crate::pages::Chrome;
-use crate::pages::common::when_or_empty as when;
+use crate::pages::common::{Errors, when_or_empty as when};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use motcua_domain::msg;
 use motcua_service::public::PublicDossier;
 use serde::Deserialize;
 
@@ -17,12 +18,11 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/tra-cuu", axum::routing::get(show))
 }
 
+/// The form's fields; absent when the page is opened, present (maybe empty) once sent.
 #[derive(Deserialize)]
 pub struct LookupQuery {
-    #[serde(default)]
-    ma: String,
-    #[serde(default)]
-    verify: String,
+    ma: Option<String>,
+    verify: Option<String>,
 }
 
 pub struct StepRow {
@@ -38,7 +38,8 @@ pub struct StepRow {
 struct LookupPage {
     chrome: Chrome,
     code: String,
-    error: Option<String>,
+    verify: String,
+    errors: Errors,
     found: Option<PublicDossier>,
     received: String,
     due: String,
@@ -63,19 +64,37 @@ async fn show(
     Query(q): Query<LookupQuery>,
 ) -> Result<Response, PageError> {
     let chrome = Chrome::of(user.as_ref());
+    // Sent by the form (the QR on Form 01 only fills the code in).
+    let sent = q.verify.is_some();
+    let (ma, verify) = (q.ma.unwrap_or_default(), q.verify.unwrap_or_default());
     let mut page = LookupPage {
         chrome,
-        code: q.ma.trim().to_string(),
-        error: None,
+        code: ma.trim().to_string(),
+        verify: verify.trim().to_string(),
+        errors: Errors::default(),
         found: None,
         received: String::new(),
         due: String::new(),
         steps: Vec::new(),
     };
+    let lang = crate::i18n::lang();
     let mut status = StatusCode::OK;
-    if !q.ma.trim().is_empty() && !q.verify.trim().is_empty() {
+    if sent {
+        // Every error at once, each at its field.
+        if let Err(e) = motcua_service::public::lookup_code(&ma) {
+            page.errors.push("ma", page_message(&e, lang));
+        }
+        let digits = verify.trim();
+        if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            page.errors.push("verify", msg!("lookup.verify").text(lang));
+        }
+        if !page.errors.is_empty() {
+            status = StatusCode::BAD_REQUEST;
+        }
+    }
+    if sent && page.errors.is_empty() {
         let address = crate::auth::client_address(&extensions);
-        match state.services.lookup(&q.ma, &q.verify, &address).await {
+        match state.services.lookup(&ma, &verify, &address).await {
             Ok(d) => {
                 page.received = when(d.received_at);
                 page.due = when(d.due_at);
@@ -90,11 +109,12 @@ async fn show(
                         timing: timing_vi(s.timing.as_deref()),
                     })
                     .collect();
+                page.code = d.code.clone();
                 page.found = Some(d);
             }
             Err(e) => {
                 status = status_of(&e);
-                page.error = Some(page_message(&e, crate::i18n::lang()));
+                page.errors.push("ma", page_message(&e, lang));
             }
         }
     }
