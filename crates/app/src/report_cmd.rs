@@ -47,6 +47,10 @@ pub struct ReportArgs {
     /// Rebuild the counters from the dossiers first (after a restore or a manual repair).
     #[arg(long)]
     pub rebuild: bool,
+    /// The day the report is judged on (local date, YYYY-MM-DD; default today): a period not
+    /// ended by then is counted up to it, "overdue" included.
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 /// Every cell where the counters and the recount disagree, one line each.
@@ -96,7 +100,13 @@ fn date(s: &str, flag: &str) -> anyhow::Result<NaiveDate> {
 }
 
 pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
-    let period = Period::new(date(&a.from, "from")?, date(&a.to, "to")?).map_err(|e| usage(e.en()))?;
+    let asked = Period::new(date(&a.from, "from")?, date(&a.to, "to")?).map_err(|e| usage(e.en()))?;
+    // A period not yet ended is judged as of today, as the pages and the API do.
+    let today = match &a.as_of {
+        Some(s) => date(s, "as-of")?,
+        None => motcua_domain::calendar::local_date(chrono::Utc::now()),
+    };
+    let period = asked.as_of(today);
     if a.format == Format::Xlsx && a.out.is_none() {
         return Err(usage("--format xlsx needs --out FILE.xlsx"));
     }
@@ -159,7 +169,8 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
         Format::Json => {
             // The same document as the API's.
             let doc = motcua_service::reports::Report {
-                period,
+                period: asked,
+                as_of: (period != asked).then_some(period.to),
                 by: motcua_service::reports::by_name(by).into(),
                 rows,
                 total,

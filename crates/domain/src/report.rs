@@ -100,6 +100,16 @@ impl Period {
     pub fn days(&self) -> i64 {
         (self.to - self.from).num_days() + 1
     }
+
+    /// The period as II.06a judges it on `today`: a period not yet ended is counted up to
+    /// today, so "in process, overdue" means overdue now, not at a future end (nothing is
+    /// received or finished after today anyway). An ended period is unchanged.
+    pub fn as_of(&self, today: NaiveDate) -> Period {
+        Period {
+            from: self.from,
+            to: self.to.min(today).max(self.from),
+        }
+    }
 }
 
 /// How a finished dossier ended.
@@ -392,6 +402,27 @@ mod tests {
             finished,
             paused_at_end: false,
         }
+    }
+
+    #[test]
+    fn a_period_not_yet_ended_judges_overdue_as_of_today() {
+        // Received on 7 December, due on the 21st: this month's report on the 7th has it in
+        // process within time (judged at the month's end it would be overdue).
+        let dec = Period::month(2026, 12).unwrap();
+        let today = d(2026, 12, 7);
+        let f = facts(today, Some(d(2026, 12, 21)), None);
+        let mut now = Row::default();
+        now.count(&f, &dec.as_of(today));
+        assert_eq!((now.received, now.within_time, now.overdue), (1, 1, 0));
+        let mut at_end = Row::default();
+        at_end.count(&f, &dec);
+        assert_eq!(at_end.overdue, 1, "the month's end, once it has come");
+        assert_eq!(nov().as_of(today), nov(), "an ended period is unchanged");
+        assert_eq!(
+            dec.as_of(d(2026, 11, 20)).to,
+            dec.from,
+            "not begun: its first day"
+        );
     }
 
     #[test]

@@ -89,6 +89,10 @@ impl RawRequest {
 pub struct Report {
     #[schema(value_type = Object)]
     pub period: Period,
+    /// The period has not ended: "in process" and its "within time / overdue" are as of the
+    /// end of this day (today), not of the period.
+    #[schema(value_type = Option<String>)]
+    pub as_of: Option<NaiveDate>,
     pub by: String,
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<KeyedRow>,
@@ -119,7 +123,7 @@ impl Services {
     /// II.06a over receiving agencies already resolved by `report_scope` (`req.agency` is not
     /// applied again): for callers that report several periods over the same scope.
     pub async fn ii06a_in(&self, scope: &[i64], req: &Request) -> ServiceResult<Report> {
-        let rows = report::fast_by(self.db(), &req.period, Some(scope), req.by).await?;
+        let rows = report::fast_by(self.db(), &self.judged(&req.period), Some(scope), req.by).await?;
         // Only rows by agency roll up to parents and take names from the tree.
         let tree = match req.by {
             By::Agency => report::tree(self.db()).await?,
@@ -127,12 +131,19 @@ impl Services {
         };
         let (rows, total) = report::group_rows(rows.iter().map(|(k, r)| (k, *r)), req.by, &tree)
             .map_err(|e| ServiceError::Internal(format!("report identities broken: {e}")))?;
+        let judged = self.judged(&req.period);
         Ok(Report {
             period: req.period,
+            as_of: (judged != req.period).then_some(judged.to),
             by: by_name(req.by).into(),
             rows,
             total,
         })
+    }
+
+    /// The period as II.06a judges it now (`Period::as_of` today, local date).
+    pub fn judged(&self, period: &Period) -> Period {
+        period.as_of(motcua_domain::calendar::local_date(self.now()))
     }
 }
 
@@ -163,14 +174,15 @@ impl Services {
         column: Column,
     ) -> ServiceResult<Vec<CellDossier>> {
         let scope = self.report_scope(user, req.agency.as_deref()).await?;
-        let counted = report::counted(self.db(), req.period.from, req.period.to, Some(&scope)).await?;
+        let period = self.judged(&req.period);
+        let counted = report::counted(self.db(), period.from, period.to, Some(&scope)).await?;
         let tree = report::tree(self.db()).await?;
         let mut out: Vec<CellDossier> = counted
             .iter()
             .filter(|c| key.is_none_or(|k| report::keys_of(&c.keys, req.by, &tree).iter().any(|x| x == k)))
             .filter(|c| {
                 let mut one = Row::default();
-                one.count(&c.facts, &req.period);
+                one.count(&c.facts, &period);
                 one.get(column) == 1
             })
             .map(|c| CellDossier {

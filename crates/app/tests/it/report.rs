@@ -17,7 +17,18 @@ fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::U
 
 fn report(t: &TestDb, from: &str, to: &str, extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["report", "--database-url", &t.url, "--from", from, "--to", to];
+    // The dossiers here are made at instants up to 2030: the reports are judged after them.
+    let mut args = vec![
+        "report",
+        "--database-url",
+        &t.url,
+        "--from",
+        from,
+        "--to",
+        to,
+        "--as-of",
+        "2031-12-31",
+    ];
     args.extend_from_slice(extra);
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
         .args(&args)
@@ -385,6 +396,34 @@ on_both_backends! {
                 .bearer_auth(&token).send().await.unwrap().json().await.unwrap();
             assert_eq!(got["rows"], serde_json::to_value(&rows).unwrap(), "{name}");
             assert_eq!(got["total"], serde_json::to_value(total).unwrap(), "{name}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn a_month_not_yet_ended_counts_overdue_as_of_today(t) {
+        // Received on 2 November, due within days: November's report on the 2nd has it in
+        // process within time (judged at 30 November it would be overdue already), and says
+        // it is as of the 2nd; once November has ended, it is overdue.
+        load_fixtures(t).await;
+        add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
+        add_user(&t.db, "ld.xa", "000.30.01.H56", &["leader"]).await;
+        let on = |at| t.services().with_clock(std::sync::Arc::new(motcua_service::FixedClock(at)));
+        let nov2 = on(local(2026, 11, 2, 9, 0));
+        let body: IntakeInput = serde_json::from_value(json!({"procedure": "1.001193", "agency": "000.30.01.H56", "channel": "direct",
+            "applicant": {"kind": "person", "name": "Nguyễn Văn An", "id_number": "015093000123"},
+            "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]})).unwrap();
+        let v = nov2.intake(Actor::Officer(&officer(t, "tn.xa").await), body).await.unwrap();
+        let due = motcua_domain::calendar::local_date(v.dossier.due_at.unwrap());
+        assert!(due < NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), "due {due}");
+        for (clock, within, overdue, as_of) in [(nov2, 1, 0, json!("2026-11-02")), (on(local(2026, 12, 7, 9, 0)), 0, 1, Value::Null)] {
+            let app = crate::support::TestApp::serve(clock, t.web_config()).await;
+            let token = app.token("ld.xa").await;
+            let res = app.client.get(app.url("/api/v1/reports/ii06a?from=2026-11-01&to=2026-11-30")).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let r: Value = res.json().await.unwrap();
+            assert_eq!((r["total"]["within_time"].as_i64(), r["total"]["overdue"].as_i64()), (Some(within), Some(overdue)), "{r}");
+            assert_eq!(r["as_of"], as_of);
         }
     }
 }

@@ -204,7 +204,7 @@ impl TestApp {
         Self::serve(t.services_with(rules), t.web_config()).await
     }
 
-    async fn serve(services: motcua_service::Services, config: motcua_web::WebConfig) -> TestApp {
+    pub async fn serve(services: motcua_service::Services, config: motcua_web::WebConfig) -> TestApp {
         log_server_errors();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

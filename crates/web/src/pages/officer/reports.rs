@@ -299,8 +299,16 @@ async fn agency_choices(state: &AppState, visible: &[i64], current: &str) -> Res
         .collect())
 }
 
-fn period_vi(p: &Period) -> String {
-    format!("từ ngày {} đến ngày {}", dmy(p.from), dmy(p.to))
+/// The period as the pages name it; one not yet ended says the figures are as of today.
+fn period_vi(p: &Period, as_of: Option<NaiveDate>) -> String {
+    let period = format!("từ ngày {} đến ngày {}", dmy(p.from), dmy(p.to));
+    match as_of {
+        Some(day) => format!(
+            "{period} (kỳ chưa kết thúc: số liệu, kể cả “quá hạn”, tính đến hết ngày {})",
+            dmy(day)
+        ),
+        None => period,
+    }
 }
 
 async fn show(
@@ -320,7 +328,7 @@ async fn show(
         n: q.n.clone(),
         from: q.req.period.from.to_string(),
         to: q.req.period.to.to_string(),
-        period_vi: period_vi(&q.req.period),
+        period_vi: period_vi(&q.req.period, report.as_of),
         query: report_query(&q.req),
         table: table(&report, &q.req),
     }
@@ -387,7 +395,7 @@ async fn cell(
         column_number: column.number(),
         column_label: column.label_vi(),
         row_name,
-        period_vi: period_vi(&q.req.period),
+        period_vi: period_vi(&q.req.period, report.as_of),
         back: format!("/bao-cao?{}", report_query(&q.req)),
         figure,
         rows: list
@@ -461,7 +469,7 @@ async fn print(
     let html = PrintPage {
         chrome: Chrome::of(Some(&user)),
         unit: reporting_unit(&state, &visible, q.req.agency.as_deref()).await?,
-        period_vi: period_vi(&q.req.period),
+        period_vi: period_vi(&q.req.period, report.as_of),
         dated: format!(
             "ngày {:02} tháng {:02} năm {}",
             today.day(),
