@@ -20,5 +20,6 @@ mod pages_catalog;
 mod pages_dossiers;
 mod pages_reports;
 mod public;
+mod queries;
 mod report;
 mod store;
