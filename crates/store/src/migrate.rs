@@ -135,8 +135,10 @@ pub async fn current_version(db: &Db) -> StoreResult<i64> {
 }
 
 /// Serialises concurrent migrators: PostgreSQL takes a transaction-scoped advisory lock;
-/// SQLite's `BEGIN IMMEDIATE` already holds the write lock.
+/// SQLite's `BEGIN IMMEDIATE` already holds the write lock. A migration may build an index
+/// on a large table: no statement bound holds it (`Tx::unbounded`).
 async fn lock(tx: &mut Tx) -> StoreResult<()> {
+    tx.unbounded().await?;
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock(7243510061)")
             .execute(&mut **t)

@@ -4,6 +4,7 @@
 mod support;
 
 mod architecture;
+mod bounds;
 mod browser;
 mod calendar;
 mod catalog;
