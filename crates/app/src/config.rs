@@ -94,6 +94,13 @@ pub struct Common {
           value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub request_timeout_seconds: u64,
 
+    /// Seconds a database statement of the server may run before it is stopped with an error
+    /// (0: no limit): on SQLite every read, on PostgreSQL every statement. A read whose
+    /// request went away is stopped at once. Commands (import, report, migrate) are not bounded.
+    #[arg(long, env = "MOTCUA_STATEMENT_TIMEOUT_SECONDS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub statement_timeout_seconds: u64,
+
     /// Open connections in all; more are closed as they arrive.
     #[arg(long, env = "MOTCUA_MAX_CONNECTIONS", default_value_t = 2048, global = true,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -177,6 +184,12 @@ impl Common {
                 self.listen
             ))
         })
+    }
+
+    /// The server's statement bound (`--statement-timeout-seconds`), None for no limit.
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        (self.statement_timeout_seconds > 0)
+            .then(|| std::time::Duration::from_secs(self.statement_timeout_seconds))
     }
 
     /// Validates the database URL's scheme without connecting.

@@ -17,6 +17,16 @@ pub async fn open_database(common: &Common) -> anyhow::Result<Db> {
 
 /// `open_database`, for a bulk load when `bulk` (`Db::connect_bulk`).
 pub async fn open_database_for(common: &Common, bulk: bool) -> anyhow::Result<Db> {
+    open(common, bulk, None).await
+}
+
+/// The database, its statements stopped after `statement_timeout` if any (a server's:
+/// `Db::connect_bounded`); a command's run as long as they take.
+async fn open(
+    common: &Common,
+    bulk: bool,
+    statement_timeout: Option<std::time::Duration>,
+) -> anyhow::Result<Db> {
     let url = common.check_database_url()?;
     if url.starts_with("sqlite:") {
         common.ensure_data_dir()?;
@@ -33,7 +43,7 @@ pub async fn open_database_for(common: &Common, bulk: bool) -> anyhow::Result<Db
     let db = if bulk {
         Db::connect_bulk(&url).await
     } else {
-        Db::connect(&url).await
+        Db::connect_bounded(&url, statement_timeout).await
     };
     db.map_err(|e| usage(e.to_string()))
 }
@@ -116,7 +126,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
 
 async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
     let addr = common.listen_addr()?;
-    let db = open_database(common).await?;
+    let db = open(common, false, common.statement_timeout()).await?;
     motcua_store::migrate::run(&db)
         .await
         .map_err(|e| usage(e.to_string()))?;

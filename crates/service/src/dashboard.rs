@@ -202,6 +202,8 @@ impl Services {
             clock.normalise_intake(now),
             DUE_SOON_WORKING_DAYS * u64::from(legal.hours.day_minutes()),
         );
+        // Resolved once for the four reads below (`Every` asks nothing of each dossier).
+        let scope = motcua_store::repo::scope::Scope::of(self.db(), &scope).await?;
         Ok(Dashboard {
             as_of: now,
             agency: agency.map(str::to_string),

@@ -72,6 +72,17 @@ impl StoreError {
         matches!(self, StoreError::Retry(_))
     }
 
+    /// A statement stopped by the database's bound (`Db::connect_bounded`) or because its
+    /// caller went away: SQLite's SQLITE_INTERRUPT (9), PostgreSQL's query_canceled (57014).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("9" | "57014"))
+            }
+            _ => false,
+        }
+    }
+
     /// A PostgreSQL serialization failure or deadlock, or SQLite BUSY: retryable races.
     pub fn is_serialization_failure(&self) -> bool {
         match self {

@@ -34,6 +34,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     10 => "0010_open_dossier_indexes",
     11 => "0011_outbox_indexes",
     12 => "0012_idempotency_and_file_references",
+    13 => "0013_step_indexes",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -48,6 +49,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     10 => "0010_open_dossier_indexes",
     11 => "0011_outbox_indexes",
     12 => "0012_idempotency_and_file_references",
+    13 => "0013_step_indexes",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {
@@ -59,6 +61,12 @@ pub fn for_backend(db: &Db) -> &'static [Migration] {
 
 /// Applies every migration not yet applied; returns the versions applied now.
 pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
+    run_until(db, i64::MAX).await
+}
+
+/// Applies the migrations not yet applied up to version `last` (a test of a migration's data
+/// fix starts from the version before it); returns the versions applied now.
+pub async fn run_until(db: &Db, last: i64) -> StoreResult<Vec<i64>> {
     let list = for_backend(db);
     let known = list.last().map(|m| m.version).unwrap_or(0);
     let mut applied_now = Vec::new();
@@ -74,7 +82,7 @@ pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
         });
         tx.commit().await?;
     }
-    for m in list {
+    for m in list.iter().take_while(|m| m.version <= last) {
         let mut tx = db.begin().await?;
         lock(&mut tx).await?;
         let done: Option<i64> = on_tx!(&mut tx, c => {
@@ -127,8 +135,10 @@ pub async fn current_version(db: &Db) -> StoreResult<i64> {
 }
 
 /// Serialises concurrent migrators: PostgreSQL takes a transaction-scoped advisory lock;
-/// SQLite's `BEGIN IMMEDIATE` already holds the write lock.
+/// SQLite's `BEGIN IMMEDIATE` already holds the write lock. A migration may build an index
+/// on a large table: no statement bound holds it (`Tx::unbounded`).
 async fn lock(tx: &mut Tx) -> StoreResult<()> {
+    tx.unbounded().await?;
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock(7243510061)")
             .execute(&mut **t)

@@ -39,10 +39,17 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        Self::sqlite_until(i64::MAX).await
+    }
+
+    /// `sqlite`, migrated up to version `last` only.
+    pub async fn sqlite_until(last: i64) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("motcua.db").display());
         let db = Db::connect(&url).await.expect("open sqlite");
-        motcua_store::migrate::run(&db).await.expect("migrate sqlite");
+        motcua_store::migrate::run_until(&db, last)
+            .await
+            .expect("migrate sqlite");
         TestDb {
             db,
             url,
@@ -54,6 +61,11 @@ impl TestDb {
     /// A fresh PostgreSQL database, or None (after a loud warning) when no server can be
     /// reached outside CI. In CI (`CI=true`) a missing server fails the test.
     pub async fn postgres() -> Option<TestDb> {
+        Self::postgres_until(i64::MAX).await
+    }
+
+    /// `postgres`, migrated up to version `last` only.
+    pub async fn postgres_until(last: i64) -> Option<TestDb> {
         let admin_url = pg_admin_url();
         let admin = match sqlx::PgPool::connect(&admin_url).await {
             Ok(p) => p,
@@ -82,7 +94,9 @@ impl TestDb {
         admin.close().await;
         let url = with_database(&admin_url, &name);
         let db = Db::connect(&url).await.expect("open postgres");
-        motcua_store::migrate::run(&db).await.expect("migrate postgres");
+        motcua_store::migrate::run_until(&db, last)
+            .await
+            .expect("migrate postgres");
         Some(TestDb {
             db,
             url,

@@ -327,6 +327,9 @@ pub fn decide(
         Action::Refuse => {
             out.needs_code = true;
             d.finished_at = Some(now);
+            // Refused before any step starts (it comes before acceptance); were one open, it
+            // would end with the dossier, as on withdrawal.
+            steps.iter_mut().filter(|s| s.is_open()).for_each(complete);
         }
         Action::Transfer | Action::CompleteStep => {
             let i = open.ok_or(Refusal::NoOpenStep).map_err(|r| r.refused(action))?;

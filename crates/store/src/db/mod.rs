@@ -56,6 +56,7 @@ pub(crate) use sqlite::bulk;
 use crate::{StoreError, StoreResult};
 use sqlite::Writer;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -127,15 +128,21 @@ pub struct PoolStats {
     pub max: u32,
 }
 
-/// Runs the same body against whichever pool the `Db` holds (read side).
+/// Runs the same body against whichever pool the `Db` holds (read side). The connection goes
+/// back to its pool only after a body that ended well; cut short (an error, or the caller
+/// gone), it is closed, and a statement still running on it is stopped (`read_pool`, *Bounds*).
 #[macro_export]
 macro_rules! on_read {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::Db::Sqlite { read, .. } => {
                 let mut conn = read.acquire().await?;
-                let $pool = &mut *conn;
-                $body
+                let out = {
+                    let $pool = &mut *conn;
+                    $body
+                };
+                conn.keep();
+                out
             }
             $crate::Db::Postgres(pg) => {
                 let mut conn = pg.read.acquire().await?;
@@ -242,11 +249,22 @@ macro_rules! on_tx {
 
 impl Db {
     /// Opens the database a URL names; the scheme picks the backend. Creates a SQLite file
-    /// (not its directory) if missing.
+    /// (not its directory) if missing. Statements run as long as they take (the commands);
+    /// a server bounds them (`connect_bounded`).
     pub async fn connect(url: &str) -> StoreResult<Db> {
+        Self::connect_bounded(url, None).await
+    }
+
+    /// `connect`, each statement stopped with an error once it has run `statement_timeout`
+    /// (`StoreError::is_timeout`): on SQLite every read (from taking its connection; the one
+    /// writer's statements are short, and a read never holds it up: WAL), on PostgreSQL
+    /// every statement (`statement_timeout`; migrations and counter rebuilds lift it for
+    /// their own transaction, `Tx::unbounded`). A read whose caller goes away is stopped in
+    /// any case (`read_pool`, *Bounds*).
+    pub async fn connect_bounded(url: &str, statement_timeout: Option<Duration>) -> StoreResult<Db> {
         match Backend::of_url(url)? {
-            Backend::Sqlite => sqlite::connect(sqlite_path(url), false).await,
-            Backend::Postgres => Ok(Db::Postgres(PgPools::connect(url).await?)),
+            Backend::Sqlite => sqlite::connect(sqlite_path(url), false, statement_timeout).await,
+            Backend::Postgres => Ok(Db::Postgres(PgPools::connect(url, statement_timeout).await?)),
         }
     }
 
@@ -259,7 +277,7 @@ impl Db {
     /// usual. PostgreSQL: as `connect`.
     pub async fn connect_bulk(url: &str) -> StoreResult<Db> {
         match Backend::of_url(url)? {
-            Backend::Sqlite => sqlite::connect(sqlite_path(url), true).await,
+            Backend::Sqlite => sqlite::connect(sqlite_path(url), true, None).await,
             Backend::Postgres => Self::connect(url).await,
         }
     }
@@ -351,6 +369,19 @@ impl Db {
 }
 
 impl Tx {
+    /// Lifts the statement bound (`Db::connect_bounded`) for the rest of this transaction:
+    /// for migrations and rebuilds, whose statements may run long on a large database.
+    /// PostgreSQL only: SQLite's writer is not bounded.
+    pub async fn unbounded(&mut self) -> StoreResult<()> {
+        if let Tx::Postgres(t) = self {
+            t.flush().await?;
+            sqlx::query("SET LOCAL statement_timeout = 0")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Sends the deferred statements now (`write_later!`).
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
         match self {

@@ -165,17 +165,20 @@ struct PublicRow {
     step_completed_at: Option<DateTime<Utc>>,
 }
 
+/// What `find_public` reads, `$1` the code: the dossier by its unique code, its steps by
+/// their key (`dossier_id`, `seq`).
+pub const PUBLIC_LOOKUP: &str = "SELECT d.id, d.agency_id, d.procedure_id, d.status, d.applicant_name,
+    d.applicant_id_number, d.phone, d.received_at, d.due_at, d.finished_at, d.returned_at,
+    d.result_file IS NOT NULL AS has_result, s.name AS step_name, s.agency_id AS step_agency_id,
+    s.started_at AS step_started_at, s.due_at AS step_due_at, s.completed_at AS step_completed_at
+    FROM dossiers d LEFT JOIN dossier_steps s ON s.dossier_id = d.id AND s.started_at IS NOT NULL
+    WHERE d.code = $1 ORDER BY s.seq";
+
 /// A dossier by its code with its started steps, in one query of one row per step (the
 /// public lookup, the busiest read: no joins to names, no JSON, see docs/PERFORMANCE.md).
 pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<PublicDossier>> {
-    const SQL: &str = "SELECT d.id, d.agency_id, d.procedure_id, d.status, d.applicant_name,
-        d.applicant_id_number, d.phone, d.received_at, d.due_at, d.finished_at, d.returned_at,
-        d.result_file IS NOT NULL AS has_result, s.name AS step_name, s.agency_id AS step_agency_id,
-        s.started_at AS step_started_at, s.due_at AS step_due_at, s.completed_at AS step_completed_at
-        FROM dossiers d LEFT JOIN dossier_steps s ON s.dossier_id = d.id AND s.started_at IS NOT NULL
-        WHERE d.code = $1 ORDER BY s.seq";
     let rows: Vec<PublicRow> = on_read!(db, pool => {
-        sqlx::query_as(SQL).bind(code).fetch_all(pool).await?
+        sqlx::query_as(PUBLIC_LOOKUP).bind(code).fetch_all(pool).await?
     });
     let mut found: Option<PublicDossier> = None;
     for r in rows {

@@ -127,6 +127,8 @@ impl Importer {
         create_missing: bool,
     ) -> Result<Importer, ImportFailure> {
         let mut tx = db.begin().await?;
+        // A load of millions of rows: no statement bound holds it (`Tx::unbounded`).
+        tx.unbounded().await?;
         let mut agencies = ids(&mut tx, "agencies").await?;
         let mut procedures = ids(&mut tx, "procedures").await?;
         let missing_agencies: Vec<&(String, u64)> = agencies_used

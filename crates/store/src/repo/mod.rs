@@ -28,7 +28,9 @@ pub mod incoming;
 pub mod legacy;
 pub mod meta;
 pub mod outbox;
+pub mod plan;
 pub mod report;
+pub mod scope;
 pub mod steps;
 pub mod users;
 

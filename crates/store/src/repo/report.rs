@@ -745,6 +745,8 @@ pub async fn fast_grouped(
 /// creates them, and on demand: `motcua report --rebuild`). Returns the dossiers counted.
 pub async fn rebuild(db: &Db) -> StoreResult<u64> {
     let mut tx = db.begin().await?;
+    // At millions of dossiers its statements may run past a server's bound.
+    tx.unbounded().await?;
     on_tx!(&mut tx, c => { sqlx::query("DELETE FROM report_counts").execute(c).await?; });
     type Raw = (
         i64,

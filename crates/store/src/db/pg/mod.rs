@@ -36,12 +36,17 @@ const PG_WRITERS: u32 = 16;
 const PG_READERS: u32 = 8;
 
 impl PgPools {
-    /// Opens both pools (`Db::connect`).
-    pub(super) async fn connect(url: &str) -> StoreResult<PgPools> {
-        let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
+    /// Opens both pools (`Db::connect_bounded`), every statement on them stopped by the
+    /// server after `statement_timeout`, if any.
+    pub(super) async fn connect(url: &str, statement_timeout: Option<Duration>) -> StoreResult<PgPools> {
+        let mut opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
             url: redact(url),
             source: e,
         })?;
+        if let Some(t) = statement_timeout {
+            // In milliseconds; at least one, as 0 would mean none.
+            opts = opts.options([("statement_timeout", t.as_millis().max(1))]);
+        }
         // No ping before each use (a round trip per query): a connection broken by a
         // server restart fails one statement and is dropped by the pool.
         let pool = PgPoolOptions::new()

@@ -255,8 +255,9 @@ impl Drop for SqliteTx {
     }
 }
 
-/// Opens the file for `Db::connect` and `Db::connect_bulk` (see there).
-pub(super) async fn connect(path: &Path, bulk: bool) -> StoreResult<Db> {
+/// Opens the file for `Db::connect_bounded` and `Db::connect_bulk` (see there): reads
+/// stopped after `read_timeout`, if any.
+pub(super) async fn connect(path: &Path, bulk: bool, read_timeout: Option<Duration>) -> StoreResult<Db> {
     setup::configure();
     let base = SqliteConnectOptions::new()
         .filename(path)
@@ -299,8 +300,8 @@ pub(super) async fn connect(path: &Path, bulk: bool) -> StoreResult<Db> {
     // During a bulk load the read-only connections leave the journal mode alone (a
     // read-only connection cannot change it).
     let read = match bulk {
-        true => ReadPool::open(base.read_only(true), READERS, READ_WAIT, false).await,
-        false => ReadPool::open(wal.read_only(true), READERS, READ_WAIT, true).await,
+        true => ReadPool::open(base.read_only(true), READERS, READ_WAIT, read_timeout, false).await,
+        false => ReadPool::open(wal.read_only(true), READERS, READ_WAIT, read_timeout, true).await,
     }
     .map_err(err)?;
     Ok(Db::Sqlite {
