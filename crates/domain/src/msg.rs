@@ -175,6 +175,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "a browser session writes through the API only with its CSRF token in X-CSRF-Token; machine clients use a bearer token",
     ),
     (
+        "statement.timeout",
+        "Hệ thống đang bận nên yêu cầu đã dừng sau thời hạn cho phép; vui lòng thử lại sau ít phút.",
+        "the system is busy and the request was stopped at its time limit; please try again in a few minutes",
+    ),
+    (
         "request.timeout",
         "Yêu cầu không hoàn thành trong {} giây nên đã bị dừng; hãy thử lại.",
         "the request did not finish within {} seconds and was stopped; try again",

@@ -86,6 +86,8 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
         e if e.is_lost_race() => StatusCode::CONFLICT,
         ServiceError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+        // A statement stopped at its bound (`--statement-timeout-seconds`): busy, try again.
+        ServiceError::Store(s) if s.is_timeout() => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Store(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -131,6 +133,10 @@ impl From<ServiceError> for ApiError {
             }
             ref race if race.is_lost_race() => {
                 ApiError::new(status, motcua_domain::msg!("changed_meanwhile").en())
+            }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                ApiError::new(status, motcua_domain::msg!("statement.timeout").en())
+                    .with_header("retry-after", "30")
             }
             other => match other.msg() {
                 Some(m) => ApiError::new(status, m.en()),
@@ -202,6 +208,9 @@ pub fn page_message(e: &ServiceError, lang: Lang) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         race if race.is_lost_race() => motcua_domain::msg!("changed_meanwhile").text(lang),
+        busy if status_of(busy) == StatusCode::SERVICE_UNAVAILABLE => {
+            motcua_domain::msg!("statement.timeout").text(lang)
+        }
         other => match other.msg() {
             Some(m) => m.text(lang),
             None if status_of(other) == StatusCode::NOT_FOUND => {

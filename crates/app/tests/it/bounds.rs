@@ -41,6 +41,11 @@ on_both_backends! {
         let err = read.await.unwrap().expect_err("stopped");
         let took = started.elapsed();
         assert!(err.is_timeout(), "{err}");
+        // Answered as "busy, try again" (503 with Retry-After), not as a failure.
+        let answer = motcua_web::error::ApiError::from(motcua_service::ServiceError::Store(err));
+        let answer = axum::response::IntoResponse::into_response(answer);
+        assert_eq!(answer.status(), 503);
+        assert_eq!(answer.headers()["retry-after"], "30");
         assert!(took >= bound && took < bound + Duration::from_secs(5), "stopped after {took:?}");
         // The pools go on: reads and writes answer.
         assert_eq!(meta::get(&db, "bounds_test").await.unwrap().as_deref(), Some("written"));
