@@ -477,6 +477,22 @@ on_both_backends! {
         assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
         let (_, ev) = get(&app, &desk, &format!("/api/v1/dossiers/{code}/events")).await;
         assert_eq!(ev["events"].as_array().unwrap().len(), 2, "one receive, one transfer");
+        // Many rounds of three at once: each loser is told 409, never 403 from the steps the
+        // winner moved (the permission is judged on the same read as the version).
+        for _ in 0..15 {
+            let res = app.client.post(app.url("/api/v1/dossiers")).bearer_auth(&desk).json(&intake_body(f["sha256"].as_str().unwrap())).send().await.unwrap();
+            let d: Value = res.json().await.unwrap();
+            let code = d["code"].as_str().unwrap().to_string();
+            let body = json!({"expected_version": d["version"]});
+            let (a, b, c) = tokio::join!(
+                act(&app, &desk, &code, "transfer", body.clone()),
+                act(&app, &desk, &code, "transfer", body.clone()),
+                act(&app, &desk, &code, "transfer", body.clone())
+            );
+            let mut statuses = vec![a.0, b.0, c.0];
+            statuses.sort();
+            assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT, StatusCode::CONFLICT], "{a:?} {b:?} {c:?}");
+        }
     }
 
     async fn an_intake_after_another_server_took_a_number_gets_the_next_one(t) {

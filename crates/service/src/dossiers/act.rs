@@ -40,6 +40,13 @@ impl Services {
                 .await
             {
                 Err(ServiceError::Store(e)) if e.is_retry() && attempts < 2 => continue,
+                // The first attempt's read is unlocked (PostgreSQL): the dossier and its steps
+                // may come from two moments, one before and one after another action. A refusal
+                // on such a read is decided again on a locked one, so a loser of a race is told
+                // "changed meanwhile" (409), never "not yours" (403) from steps it saw moved.
+                Err(
+                    ServiceError::Forbidden(_) | ServiceError::Illegal { .. } | ServiceError::NotFound(_),
+                ) if attempts < 2 => continue,
                 done => break done?,
             }
         };
