@@ -26,7 +26,7 @@ pub struct DashboardQuery {
 }
 
 /// The dashboard over what the caller may see, as of now.
-#[utoipa::path(get, path = "/api/v1/dashboard", tag = "reports", params(DashboardQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/dashboard", operation_id = "get_dashboard", tag = "reports", params(DashboardQuery), security(("bearer" = [])),
     responses((status = 200, body = Dashboard), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(

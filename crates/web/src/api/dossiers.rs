@@ -255,7 +255,7 @@ pub(crate) fn created(body: impl IntoResponse, replay: bool) -> Response {
 }
 
 /// One dossier with its steps, components and the actions allowed now.
-#[utoipa::path(get, path = "/api/v1/dossiers/{code}", tag = "dossiers", params(("code" = String, Path, description = "dossier code or online-ID")),
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}", operation_id = "get_dossier", tag = "dossiers", params(("code" = String, Path, description = "dossier code or online-ID")),
     security(("bearer" = [])), responses((status = 200, body = DossierView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -275,7 +275,7 @@ pub struct DossierPage {
 }
 
 /// Dossiers you may see, most urgent first (25 a page).
-#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/dossiers", operation_id = "list_dossiers", tag = "dossiers", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = DossierPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -294,7 +294,7 @@ pub async fn list(
 /// Takes an action: accept, refuse, transfer, assign, complete_step, request_supplement,
 /// receive_supplement, request_payment, confirm_payment, reschedule, withdraw, stop, approve,
 /// return_result. Illegal in the current status: 409 with `allowed_actions`.
-#[utoipa::path(post, path = "/api/v1/dossiers/{code}/actions/{action}", tag = "dossiers", request_body = ActionInput,
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/actions/{action}", operation_id = "act_on_dossier", tag = "dossiers", request_body = ActionInput,
     params(("code" = String, Path), ("action" = inline(ActionName), Path)), security(("bearer" = [])),
     responses((status = 200, body = DossierView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "illegal now or changed concurrently"),

@@ -248,7 +248,7 @@ pub struct FeedbackPage {
 }
 
 /// Feedback of the agencies you may see: open ones first, nearest deadline first.
-#[utoipa::path(get, path = "/api/v1/feedback", tag = "feedback", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/feedback", operation_id = "list_feedback", tag = "feedback", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = FeedbackPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -394,7 +394,7 @@ pub async fn get_one(
 /// Takes an action: classify, forward (`to_agency`), reject (`note` as the reason), process,
 /// answer (`answer`), publish. Only officers of the feedback's agency act (403 otherwise);
 /// illegal in the current status: 409 with `allowed_actions`.
-#[utoipa::path(post, path = "/api/v1/feedback/{reference}/actions/{action}", tag = "feedback", request_body = ActionInput,
+#[utoipa::path(post, path = "/api/v1/feedback/{reference}/actions/{action}", operation_id = "act_on_feedback", tag = "feedback", request_body = ActionInput,
     params(("reference" = String, Path), ("action" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = FeedbackView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
