@@ -862,7 +862,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("public.received", "tiếp nhận", "received"),
     ("public.answered", "trả lời", "answered"),
     ("public.on_time", "Đúng hạn", "On time"),
-    ("public.late", "Trễ hạn", "Late"),
+    ("public.late", "Quá hạn", "Late"),
     ("public.content", "Nội dung", "Content"),
     ("public.answer_of", "Trả lời của {}", "Answer from {}"),
     ("public.page", "Trang {}/{}", "Page {}/{}"),

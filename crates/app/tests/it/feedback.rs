@@ -321,7 +321,7 @@ on_both_backends! {
         assert_eq!(f["timing"]["name"], "overdue");
         let (s, f) = act(&app, &justice, &late, "answer", json!({"answer": "Xin lỗi vì trả lời chậm."})).await;
         assert_eq!(s, StatusCode::OK, "{f}");
-        assert_eq!(f["timing"], json!({"name": "late", "label": "Trễ hạn"}));
+        assert_eq!(f["timing"], json!({"name": "late", "label": "Quá hạn"}));
         assert_eq!(f["events"][3]["timing"], "late");
 
         let undecided = submit(&app, &submission(JUSTICE, "Chưa phân loại", "Để quá hạn phân loại.")).await;

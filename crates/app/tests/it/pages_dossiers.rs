@@ -389,9 +389,9 @@ on_both_backends! {
         assert!(!page.contains("/xu-ly/"), "nothing more to do");
         let steps = timings(&page);
         assert_eq!(steps.len(), 5, "{steps:?}");
-        assert_eq!(steps[2], "Trễ hạn");
+        assert_eq!(steps[2], "Quá hạn");
         for (i, s) in steps.iter().enumerate().filter(|(i, _)| *i != 2) {
-            assert!(s == "Sớm hạn" || s == "Đúng hạn", "step {} is {s}", i + 1);
+            assert!(s == "Trước hạn" || s == "Đúng hạn", "step {} is {s}", i + 1);
         }
         assert!(page.contains("Chuỗi nhật ký toàn vẹn"));
 
@@ -401,7 +401,7 @@ on_both_backends! {
         assert_eq!(sheet.matches("<tr class=\"handover\">").count(), 8, "receive, transfer, assign, supplement ×2, complete, approve, return");
         assert!(sheet.contains("<dd id=\"lead-agency\">Sở Xây dựng</dd>"));
         assert!(sheet.contains("Trung tâm Phục vụ hành chính công tỉnh"), "the desk coordinates");
-        assert!(sheet.contains("Trễ hạn") && sheet.contains("Phân công thụ lý"));
+        assert!(sheet.contains("Quá hạn") && sheet.contains("Phân công thụ lý"));
 
         // Forms of actions that never happened do not exist.
         for form in ["phieu-tu-choi", "phieu-xin-loi", "thong-bao-dung"] {

@@ -410,7 +410,7 @@ impl Timing {
     pub fn label_vi(self) -> &'static str {
         match self {
             Timing::OnTime => "Đúng hạn",
-            Timing::Late => "Trễ hạn",
+            Timing::Late => "Quá hạn",
             Timing::WithinTime => "Trong hạn",
             Timing::Overdue => "Quá hạn",
         }

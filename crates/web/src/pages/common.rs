@@ -304,12 +304,13 @@ pub fn event_action_vi(action: &str) -> &'static str {
     }
 }
 
-/// A step's timing (`motcua_service::dossiers::step_timing`) in Vietnamese.
+/// A step's timing (`motcua_service::dossiers::step_timing`) in Vietnamese, in the official
+/// words: finished "Trước hạn / Đúng hạn / Quá hạn", in process "Trong hạn / Quá hạn".
 pub fn timing_vi(timing: &str) -> &'static str {
     match timing {
-        "early" => "Sớm hạn",
+        "early" => "Trước hạn",
         "on_time" => "Đúng hạn",
-        "late" => "Trễ hạn",
+        "late" => "Quá hạn",
         "within_time" => "Trong hạn",
         "overdue" => "Quá hạn",
         _ => "",

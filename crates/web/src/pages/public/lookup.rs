@@ -47,14 +47,7 @@ struct LookupPage {
 }
 
 fn timing_vi(t: Option<&str>) -> &'static str {
-    match t {
-        Some("early") => "Sớm hạn",
-        Some("on_time") => "Đúng hạn",
-        Some("late") => "Trễ hạn",
-        Some("within_time") => "Đang xử lý, trong hạn",
-        Some("overdue") => "Đang xử lý, quá hạn",
-        _ => "",
-    }
+    t.map(crate::pages::common::timing_vi).unwrap_or("")
 }
 
 async fn show(
