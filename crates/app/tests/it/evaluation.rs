@@ -203,9 +203,10 @@ on_both_backends! {
         let html = res.text().await.unwrap();
         for text in ["Đánh giá chất lượng giải quyết thủ tục hành chính", "Ủy ban nhân dân phường Yên Bái",
             "Chỉ số phục vụ người dân, doanh nghiệp", "Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn", "13,33", "1,33",
-            "Hệ thống chưa ghi nhận việc tái sử dụng"] {
+            "Hệ thống chưa ghi nhận việc tái sử dụng", "Nghị định 118/2025, Thông tư 03/2025"] {
             assert!(html.contains(text), "{text} missing from /danh-gia");
         }
+        assert!(!html.contains("61/2018"), "the decree in force is cited, not the one it replaced");
         assert_eq!(page(&format!("{}&by=colour", "/danh-gia?from=2026-11-01")).await.status(), StatusCode::BAD_REQUEST);
         assert_eq!(page("/danh-gia?from=2026-13-01").await.status(), StatusCode::BAD_REQUEST);
         let res = page("/danh-gia/giai-thich").await;
