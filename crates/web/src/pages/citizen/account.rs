@@ -81,6 +81,10 @@ pub struct CitizenForm {
     password: String,
     #[serde(default)]
     code: String,
+    /// The session's token, as the header's sign-out form names it: apart from the `csrf`
+    /// of a page's own form, which on some citizen pages is a form token, not the session's.
+    #[serde(default)]
+    session_csrf: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -117,7 +121,7 @@ fn render(
 ) -> Result<Response, PageError> {
     let t = form_token(state);
     let html = FormPage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         title,
         intro,
         action,
@@ -369,7 +373,12 @@ async fn logout(
     let Some((_, csrf)) = citizen(&state, &headers).await else {
         return Ok(see_other("/cong-dan/dang-nhap"));
     };
-    if !constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()) {
+    let sent = if f.session_csrf.is_empty() {
+        &f.csrf
+    } else {
+        &f.session_csrf
+    };
+    if !constant_time_eq(csrf.as_bytes(), sent.as_bytes()) {
         return Err(csrf_rejected());
     }
     if let Some(secret) = cookie(&headers, CITIZEN_COOKIE) {
@@ -507,9 +516,9 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
             (d.key, d.procedure_name, label, fmt(d.submitted), fmt(d.due_at))
         })
         .collect();
-    // The header is the officers'; the citizen signs out with the form on this page.
+    // The header signs out too; this form ends the list, where a phone's reader arrives.
     let page = HomePage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         name: c.full_name,
         csrf,
         dossiers,

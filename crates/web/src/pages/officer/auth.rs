@@ -44,7 +44,7 @@ pub struct NextQuery {
 
 fn login_page(form_csrf: &str, next: &str, username: &str, error: Option<&str>) -> Result<String, PageError> {
     Ok(LoginPage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         form_csrf,
         next: same_site_path(next),
         username,

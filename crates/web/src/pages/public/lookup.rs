@@ -1,7 +1,6 @@
 //! `/tra-cuu`: the citizen's lookup page (the QR on Form 01 lands here). No sign-in.
 
 use crate::AppState;
-use crate::auth::MaybeUser;
 use crate::error::{PageError, page_message, status_of};
 use crate::pages::Chrome;
 use crate::pages::common::when_or_empty as when;
@@ -58,13 +57,11 @@ fn timing_vi(t: Option<&str>) -> &'static str {
 
 async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
     extensions: axum::http::Extensions,
     Query(q): Query<LookupQuery>,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::of(user.as_ref());
     let mut page = LookupPage {
-        chrome,
+        chrome: Chrome::current(),
         code: q.ma.trim().to_string(),
         error: None,
         found: None,
