@@ -42,6 +42,17 @@ struct Field {
     kind: &'static str,
     value: String,
     autocomplete: &'static str,
+    /// Digits only (a one-time code): phones show their number pad.
+    numeric: bool,
+}
+
+impl Field {
+    fn numeric(self) -> Field {
+        Field {
+            numeric: true,
+            ..self
+        }
+    }
 }
 
 fn field(
@@ -57,6 +68,7 @@ fn field(
         kind,
         value: value.to_string(),
         autocomplete,
+        numeric: false,
     }
 }
 
@@ -234,7 +246,8 @@ fn verify_page(
                 "text",
                 "",
                 "one-time-code",
-            ),
+            )
+            .numeric(),
         ],
         errors,
         i18n::t("citizen.verify_submit"),
@@ -447,7 +460,7 @@ fn reset_page(
         "/cong-dan/dat-lai-mat-khau",
         vec![
             field("login", login_label(), "text", login, "username"),
-            field("code", i18n::t("citizen.reset_code"), "text", "", "one-time-code"),
+            field("code", i18n::t("citizen.reset_code"), "text", "", "one-time-code").numeric(),
             field(
                 "password",
                 i18n::t("citizen.reset_password"),
