@@ -1,6 +1,6 @@
 //! Wiring: routes, fallback, and the layers every request passes through (request id,
-//! tracing span, metrics and the response's log line, panic catching, gzip, body limits and
-//! the lingering close of refused bodies).
+//! tracing span, metrics and the response's log line, panic catching, gzip, body limits, the
+//! lingering close of refused bodies, and who is signed in on a page).
 
 use crate::error::{PageError, problem_response};
 use crate::{AppState, api, metrics, pages};
@@ -67,6 +67,11 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::text_guard::refuse_nul))
+        // Inside the deadline: finding who is signed in asks the database.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::find_signed_in,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout,
             deadline,

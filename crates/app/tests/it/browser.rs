@@ -2,7 +2,8 @@
 //! spoken with reqwest, which the test binary already has: no WebDriver client crate to build
 //! at all). A dossier goes desk → Sở Xây dựng → desk with one supplement; and a citizen
 //! registers, submits online (and pays a fee in the sandbox), hands in a supplement, looks the
-//! dossier up, downloads the result and rates it, while officers work in their own browser.
+//! dossier up, downloads the result and rates it, while officers work in their own browser;
+//! and every public and citizen page fits a 360 px phone and a laptop without sideways scroll.
 //! Every failure leaves a screenshot and the page source of each browser under
 //! `target/browser-failures/`.
 
@@ -79,6 +80,29 @@ async fn start_driver(dir: &Path) -> Driver {
     }
 }
 
+/// The screen a browser renders for.
+#[derive(Debug, Clone, Copy)]
+enum Screen {
+    /// A desktop window, in CSS pixels.
+    Desktop { width: u32, height: u32 },
+    /// A phone, through Chromium's mobile emulation (touch, the viewport meta tag, a device
+    /// pixel ratio of 2).
+    Phone { width: u32, height: u32 },
+}
+
+impl Screen {
+    const DESKTOP: Screen = Screen::Desktop {
+        width: 1280,
+        height: 1024,
+    };
+
+    fn width(self) -> u32 {
+        match self {
+            Screen::Desktop { width, .. } | Screen::Phone { width, .. } => width,
+        }
+    }
+}
+
 /// A WebDriver session in Chromium, spoken to over HTTP.
 struct Browser {
     http: reqwest::Client,
@@ -96,20 +120,34 @@ impl Browser {
         app: &str,
         profile: &Path,
         label: &str,
+        screen: Screen,
         step: Arc<Mutex<String>>,
     ) -> Browser {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
+        let mut options = json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", profile.display())]
+        });
+        match screen {
+            Screen::Desktop { width, height } => {
+                options["args"]
+                    .as_array_mut()
+                    .expect("the arguments")
+                    .push(json!(format!("--window-size={width},{height}")));
+            }
+            Screen::Phone { width, height } => {
+                options["mobileEmulation"] =
+                    json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}});
+            }
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--window-size=1280,1024", format!("--user-data-dir={}", profile.display())]
-            }
+            "goog:chromeOptions": options
         }}});
         let res = http
             .post(format!("{}/session", driver.url))
@@ -288,6 +326,13 @@ impl Browser {
             .as_str()
             .map(str::to_string)
             .ok_or_else(|| format!("the browser has no cookie {name}: {c}"))
+    }
+
+    /// Runs a script in the page and returns its value. WebDriver's scripts are the
+    /// browser's own: the pages' Content-Security-Policy, which allows none, does not apply.
+    async fn script(&self, body: &str) -> Step<Value> {
+        self.post("/execute/sync", json!({"script": body, "args": []}))
+            .await
     }
 
     /// The text of the error summary, when the page shows one (for failure messages).
@@ -610,10 +655,21 @@ async fn two_agencies(b: Arc<Browser>, files: PathBuf) -> Step<()> {
     Ok(())
 }
 
-/// Runs a scenario in one browser per label (one chromedriver, separate profiles, so separate
-/// cookies) within 90 s. The scenario runs in its own task so that a panic in it is caught here
-/// too: either way every browser is still open to be photographed before the test fails.
+/// Runs a scenario in one desktop browser per label: see `in_browsers_on`.
 async fn in_browsers<F, Fut>(name: &str, app: &str, labels: &[&str], scenario: F)
+where
+    F: FnOnce(Vec<Arc<Browser>>, PathBuf) -> Fut,
+    Fut: Future<Output = Step<()>> + Send + 'static,
+{
+    let browsers: Vec<(&str, Screen)> = labels.iter().map(|l| (*l, Screen::DESKTOP)).collect();
+    in_browsers_on(name, app, &browsers, scenario).await
+}
+
+/// Runs a scenario in one browser per label, each on its screen (one chromedriver, separate
+/// profiles, so separate cookies) within 90 s. The scenario runs in its own task so that a
+/// panic in it is caught here too: either way every browser is still open to be photographed
+/// before the test fails.
+async fn in_browsers_on<F, Fut>(name: &str, app: &str, browsers_on: &[(&str, Screen)], scenario: F)
 where
     F: FnOnce(Vec<Arc<Browser>>, PathBuf) -> Fut,
     Fut: Future<Output = Step<()>> + Send + 'static,
@@ -625,11 +681,11 @@ where
     let driver = start_driver(work.path()).await;
     let step = Arc::new(Mutex::new("starting".to_string()));
     let mut browsers = Vec::new();
-    for label in labels {
+    for (label, screen) in browsers_on {
         let profile = work.path().join(format!("profile-{label}"));
         std::fs::create_dir_all(&profile).expect("profile dir");
         browsers.push(Arc::new(
-            Browser::open(&driver, app, &profile, label, step.clone()).await,
+            Browser::open(&driver, app, &profile, label, *screen, step.clone()).await,
         ));
     }
     let mut task = tokio::spawn(scenario(browsers.clone(), files));
@@ -758,6 +814,12 @@ async fn submit_online(
     c.goto(&format!("/cong-dan/nop-ho-so?procedure={procedure}"))
         .await?;
     c.see(procedure).await?;
+    send_online_form(c, agency, request, scans).await
+}
+
+/// Fills in the online form on the screen for the signed-in citizen and submits it; the
+/// dossier's key.
+async fn send_online_form(c: &Browser, agency: &str, request: &str, scans: [&Path; 2]) -> Step<String> {
     // Pre-filled from the account.
     let (name, phone) = (c.value("#name").await?, c.value("#phone").await?);
     if name != CITIZEN_NAME || phone != CITIZEN_LOGIN {
@@ -1052,5 +1114,353 @@ async fn a_citizen_submits_supplements_downloads_and_rates_in_a_real_browser() {
     in_browsers("citizen", &app.base, &["citizen", "officer"], move |b, files| {
         citizen_flow(b[0].clone(), b[1].clone(), db, files)
     })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Phones: every public and citizen page at 360 px wide, and at 1366 px.
+
+/// A mid-range Android phone.
+const PHONE: Screen = Screen::Phone {
+    width: 360,
+    height: 740,
+};
+/// The most common laptop screen.
+const LAPTOP: Screen = Screen::Desktop {
+    width: 1366,
+    height: 768,
+};
+const FEEDBACK_SUBJECT: &str = "Đề nghị niêm yết lịch tiếp công dân tại bộ phận một cửa";
+
+/// What the page measures of itself: the document's scroll width against the layout
+/// viewport's (`innerWidth` will not do: under mobile emulation it grows with what is too
+/// wide), the outermost elements that reach past it outside a scrolling box, and the
+/// controls smaller than a 44 px touch target.
+const MEASURE: &str = r#"
+const root = document.documentElement;
+const width = root.clientWidth;
+const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+  + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '')
+  + (e.getAttribute('href') ? '[href=' + e.getAttribute('href') + ']' : '');
+const past = (e) => e.getBoundingClientRect().right > width + 0.5;
+const scrolled = (e) => {
+  for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') return true;
+  }
+  return false;
+};
+const wide = [];
+const reaches = (e) => name(e) + ' reaches ' + Math.round(e.getBoundingClientRect().right) + ' px';
+for (const e of document.body.querySelectorAll('*')) {
+  if (wide.length < 6 && past(e) && !past(e.parentElement) && !scrolled(e)) wide.push(reaches(e));
+}
+// Else a positioned element escapes its scrolling box (whose own position is static).
+const positioned = (e) => ['absolute', 'fixed'].includes(getComputedStyle(e).position);
+if (!wide.length) for (const e of document.body.querySelectorAll('*')) {
+  if (wide.length < 6 && past(e) && positioned(e)) wide.push(reaches(e) + ', positioned out of its box');
+}
+const small = [];
+const controls = '.site-header a, .site-header button, main button, main .button, main ul.links a, main .pager a, '
+  + 'main input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), main select';
+for (const e of document.querySelectorAll(controls)) {
+  const r = e.getBoundingClientRect();
+  if (r.width > 0 && r.height > 0 && r.height < 43.5) small.push(name(e) + ' ' + r.height.toFixed(1) + ' px tall');
+}
+return {ready: document.readyState, scroll: root.scrollWidth, client: width, inner: window.innerWidth, wide: wide, small: small};
+"#;
+
+/// The page on the screen fits its width: nothing scrolls sideways (else the page, the widths
+/// and what is too wide), and on a phone every link and button of the header and the forms
+/// is a 44 px touch target. Its path.
+async fn fits(b: &Browser, screen: Screen) -> Step<String> {
+    b.find(".site-footer").await?;
+    let path = b.current_path().await?;
+    // Measured once the page and its stylesheet have loaded.
+    let started = Instant::now();
+    let m = loop {
+        let m = b.script(MEASURE).await?;
+        if m["ready"] == "complete" || started.elapsed() > WAIT {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let number = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+    let (scroll, client, inner) = (number("scroll"), number("client"), number("inner"));
+    let list = |k: &str| {
+        m[k].as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
+            .unwrap_or_default()
+    };
+    if scroll > client {
+        return Err(format!(
+            "{path} scrolls sideways on a {} px screen: scrollWidth {scroll} > clientWidth {client} \
+             (innerWidth {inner}); too wide: {}",
+            screen.width(),
+            list("wide")
+        ));
+    }
+    // A page measured at another width than asked would prove nothing (a desktop window
+    // keeps room for its scroll bar).
+    let asked = f64::from(screen.width());
+    if client > asked || client < asked - 20.0 {
+        return Err(format!("{path} was laid out {client} px wide, not {asked} px"));
+    }
+    if matches!(screen, Screen::Phone { .. }) && !list("small").is_empty() {
+        return Err(format!(
+            "{path}: touch targets under 44 px on a phone: {}",
+            list("small")
+        ));
+    }
+    Ok(path)
+}
+
+/// The header names the signed-in citizen.
+async fn named_in_header(b: &Browser) -> Step<()> {
+    let header = b.text(".site-header").await?;
+    if !header.contains(CITIZEN_NAME) || !header.contains("Hồ sơ của tôi") {
+        return Err(format!(
+            "the header of {} does not name the citizen: {header:?}",
+            b.current_path().await.unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Every public and citizen page on a phone, reached the way a citizen would: from the landing
+/// page, by its links and buttons. Then the same pages on a laptop.
+async fn phone_pages(p: Arc<Browser>, d: Arc<Browser>, db: Db, code: String, files: PathBuf) -> Step<()> {
+    let form = files.join("to-khai-khai-sinh.pdf");
+    let birth_cert = files.join("giay-chung-sinh.pdf");
+    for path in [&form, &birth_cert] {
+        std::fs::write(path, PDF).map_err(|e| e.to_string())?;
+    }
+    // (path, seen signed in)
+    let mut seen: Vec<(String, bool)> = Vec::new();
+
+    p.step("the landing page");
+    p.goto("/").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+
+    p.step("the lookup, from the landing page");
+    p.click("main ul.links a[href='/tra-cuu']").await?;
+    p.arrive("/tra-cuu").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    let mode = p.attribute("#verify", "inputmode").await?;
+    if mode != "numeric" {
+        return Err(format!("the lookup's digits field has inputmode {mode:?}"));
+    }
+    p.type_in("#ma", &code).await?;
+    p.type_in("#verify", &CITIZEN_LOGIN[CITIZEN_LOGIN.len() - 4..])
+        .await?;
+    p.click("form[action='/tra-cuu'] button[type='submit']").await?;
+    p.arrive("/tra-cuu?ma=").await?;
+    p.see(&format!("Hồ sơ {code}")).await?;
+    seen.push((fits(&p, PHONE).await?, false));
+
+    p.step("feedback, from the lookup's answer");
+    p.click("main a[href^='/phan-anh?ma=']").await?;
+    p.arrive("/phan-anh?ma=").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    p.click("main a[href='/phan-anh/da-tra-loi']").await?;
+    p.arrive("/phan-anh/da-tra-loi").await?;
+    p.see(FEEDBACK_SUBJECT).await?;
+    seen.push((fits(&p, PHONE).await?, false));
+
+    p.step("the catalog, from the landing page");
+    p.click(".site-header a.brand").await?;
+    p.click("main ul.links a[href='/thu-tuc']").await?;
+    p.arrive("/thu-tuc").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    p.click(&format!("main a[href='/thu-tuc/{BIRTH}']")).await?;
+    p.arrive(&format!("/thu-tuc/{BIRTH}")).await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    p.click(&format!(
+        "main a.button-start[href='/cong-dan/nop-ho-so?procedure={BIRTH}']"
+    ))
+    .await?;
+    p.arrive(&format!("/cong-dan/nop-ho-so?procedure={BIRTH}"))
+        .await?;
+    seen.push((fits(&p, PHONE).await?, false));
+
+    p.step("the submission chooser, from the landing page");
+    p.click(".site-header a.brand").await?;
+    p.click("main a.button-start[href='/cong-dan/nop-ho-so']").await?;
+    p.find("main .choice-list").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+
+    p.step("registering, from the chooser's sign-in link");
+    p.click("main a[href^='/cong-dan/dang-nhap']").await?;
+    p.arrive("/cong-dan/dang-nhap").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    p.click("main ul.links a[href='/cong-dan/dang-ky']").await?;
+    p.arrive("/cong-dan/dang-ky").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    p.type_in("#full_name", CITIZEN_NAME).await?;
+    p.type_in("#login", CITIZEN_PHONE).await?;
+    p.type_in("#password", CITIZEN_PASSWORD).await?;
+    p.click("form[action='/cong-dan/dang-ky'] button[type='submit']")
+        .await?;
+    p.arrive("/cong-dan/xac-thuc").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    let mode = p.attribute("#code", "inputmode").await?;
+    if mode != "numeric" {
+        return Err(format!("the one-time code field has inputmode {mode:?}"));
+    }
+    p.type_in("#code", &one_time_code(&db, CITIZEN_LOGIN).await?)
+        .await?;
+    p.click("form[action='/cong-dan/xac-thuc'] button[type='submit']")
+        .await?;
+    p.arrive("/cong-dan/dang-nhap?verified=1").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+
+    // The dossier received at the desk for this phone number becomes the account's, as the
+    // desk would link it.
+    let citizen = motcua_store::repo::citizens::by_login(&db, CITIZEN_LOGIN)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the account is not there")?;
+    let dossier = motcua_store::repo::dossiers::find(&db, &code)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the desk's dossier is not there")?;
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    motcua_store::repo::citizens::own_dossier(&mut tx, dossier.id, citizen.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+
+    p.step("signing in: my dossiers");
+    p.type_in("#login", CITIZEN_PHONE).await?;
+    p.type_in("#password", CITIZEN_PASSWORD).await?;
+    p.click("form[action='/cong-dan/dang-nhap'] button[type='submit']")
+        .await?;
+    p.see(&format!("Xin chào, {CITIZEN_NAME}")).await?;
+    named_in_header(&p).await?;
+    seen.push((fits(&p, PHONE).await?, true));
+
+    p.step("submitting online, from my dossiers");
+    p.click("main a.button-start[href='/cong-dan/nop-ho-so']").await?;
+    p.find("main .choice-list").await?;
+    named_in_header(&p).await?;
+    seen.push((fits(&p, PHONE).await?, true));
+    p.click(&format!(
+        "main a.choice[href='/cong-dan/nop-ho-so?procedure={BIRTH}']"
+    ))
+    .await?;
+    p.arrive(&format!("/cong-dan/nop-ho-so?procedure={BIRTH}"))
+        .await?;
+    named_in_header(&p).await?;
+    seen.push((fits(&p, PHONE).await?, true));
+    send_online_form(
+        &p,
+        COMMUNE,
+        "Đăng ký khai sinh cho con: Nguyễn Hoàng An",
+        [&form, &birth_cert],
+    )
+    .await?;
+    named_in_header(&p).await?;
+    seen.push((fits(&p, PHONE).await?, true));
+
+    p.step("a dossier of mine, from the header");
+    p.click(".site-header a[href='/cong-dan']").await?;
+    p.click(&format!("main a[href='/cong-dan/ho-so/{code}']")).await?;
+    p.arrive(&format!("/cong-dan/ho-so/{code}")).await?;
+    p.see("Quá trình xử lý").await?;
+    named_in_header(&p).await?;
+    seen.push((fits(&p, PHONE).await?, true));
+
+    d.step("the same pages on a laptop");
+    let mut signed_in = false;
+    for (path, signed) in &seen {
+        if *signed && !signed_in {
+            d.goto("/cong-dan/dang-nhap").await?;
+            d.type_in("#login", CITIZEN_PHONE).await?;
+            d.type_in("#password", CITIZEN_PASSWORD).await?;
+            d.click("form[action='/cong-dan/dang-nhap'] button[type='submit']")
+                .await?;
+            d.see(&format!("Xin chào, {CITIZEN_NAME}")).await?;
+            signed_in = true;
+        }
+        d.step(&format!("{path} on a laptop"));
+        d.goto(path).await?;
+        fits(&d, LAPTOP).await?;
+        if *signed {
+            named_in_header(&d).await?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_public_and_citizen_page_fits_a_phone_in_a_real_browser() {
+    if !browsers_present() {
+        return;
+    }
+    let t = TestDb::sqlite().await;
+    load_fixtures(&t).await;
+    add_user(&t.db, "tn.xa", COMMUNE, &["receiving_officer", "result_officer"]).await;
+    add_user(&t.db, "cv.xa", COMMUNE, &["specialist"]).await;
+    let app = TestApp::spawn(&t).await;
+    // A dossier received at the commune's desk for the citizen's phone, one step on.
+    let desk = app.token("tn.xa").await;
+    let body = json!({"procedure": BIRTH, "agency": COMMUNE, "channel": "direct",
+        "applicant": {"kind": "person", "name": CITIZEN_NAME, "id_number": "015192002345", "phone": CITIZEN_LOGIN},
+        "components": [{"index": 0, "provided": true}, {"index": 1, "provided": true}]});
+    let (status, d) = app
+        .call(reqwest::Method::POST, "/api/v1/dossiers", &desk, Some(&body))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{d}");
+    let code = d["code"].as_str().expect("a code").to_string();
+    let (status, d) = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/dossiers/{code}/actions/transfer"),
+            &desk,
+            Some(&json!({"note": "Chuyển công chức hộ tịch thụ lý"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{d}");
+    // An answer published on the public feedback list.
+    let res = app
+        .client
+        .post(app.url("/api/v1/feedback"))
+        .json(&json!({"name": "Lê Thị Hoa", "phone": "0987654321", "agency": COMMUNE,
+            "subject": FEEDBACK_SUBJECT,
+            "content": "Lịch tiếp công dân chưa được niêm yết tại trụ sở UBND xã, người dân không biết ngày nào lãnh đạo tiếp."}))
+        .send()
+        .await
+        .expect("feedback");
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let reference = res.json::<Value>().await.expect("json")["reference"]
+        .as_str()
+        .expect("a reference")
+        .to_string();
+    let officer = app.token("cv.xa").await;
+    for (action, body) in [
+        ("classify", json!({})),
+        ("process", json!({})),
+        (
+            "answer",
+            json!({"answer": "UBND xã đã niêm yết lịch tiếp công dân tại bộ phận một cửa và trên cổng thông tin."}),
+        ),
+        ("publish", json!({})),
+    ] {
+        let (status, f) = app
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/feedback/{reference}/actions/{action}"),
+                &officer,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{action}: {f}");
+    }
+    let db = t.db.clone();
+    in_browsers_on(
+        "phones",
+        &app.base,
+        &[("phone", PHONE), ("laptop", LAPTOP)],
+        move |b, files| phone_pages(b[0].clone(), b[1].clone(), db, code, files),
+    )
     .await;
 }

@@ -205,6 +205,68 @@ async fn signed_in_citizen(t: &TestDb, app: &TestApp) -> String {
     format!("motcua_citizen={}", set_cookie(&res, "motcua_citizen").unwrap())
 }
 
+/// Every page's header names the signed-in citizen, links to their dossiers and signs them
+/// out; without a session it offers the two sign-ins.
+#[tokio::test]
+async fn every_page_names_the_signed_in_citizen() {
+    let t = TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    let app = TestApp::spawn(&t).await;
+    let session = signed_in_citizen(&t, &app).await;
+    let header = |html: &str| html.split("</header>").next().unwrap_or("").to_string();
+    let page = |path: &'static str| {
+        let req = app.client.get(app.url(path)).header("cookie", &session);
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    for path in [
+        "/",
+        "/thu-tuc",
+        "/thu-tuc/1.001193",
+        "/tra-cuu",
+        "/phan-anh",
+        "/phan-anh/da-tra-loi",
+        "/cong-dan",
+        "/cong-dan/nop-ho-so",
+        "/cong-dan/nop-ho-so?procedure=1.001193",
+        "/khong-co-trang-nay",
+    ] {
+        let h = header(&page(path).await);
+        assert!(
+            h.contains("Phạm Thị Dung")
+                && h.contains(r#"<a href="/cong-dan">Hồ sơ của tôi</a>"#)
+                && h.contains(r#"action="/cong-dan/dang-xuat""#)
+                && !h.contains(r#"href="/login""#),
+            "{path}: {h}"
+        );
+    }
+    let anonymous = header(&app.get("/thu-tuc").await.text().await.unwrap());
+    assert!(
+        anonymous.contains(r#"<a href="/cong-dan/dang-nhap">Đăng nhập công dân</a>"#)
+            && anonymous.contains(r#"<a href="/login">Đăng nhập cán bộ</a>"#)
+            && !anonymous.contains("dang-xuat"),
+        "{anonymous}"
+    );
+    // The header's sign-out form ends the session, with the session's token only.
+    let token = hidden_value(&page("/thu-tuc").await, "session_csrf").expect("the header's token");
+    let sign_out = |token: String| {
+        let req = app
+            .client
+            .post(app.url("/cong-dan/dang-xuat"))
+            .header("cookie", &session);
+        async move { req.form(&[("session_csrf", token)]).send().await.unwrap() }
+    };
+    assert_eq!(sign_out("forged".into()).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(sign_out(token).await.status(), StatusCode::SEE_OTHER);
+    let home = app
+        .client
+        .get(app.url("/cong-dan"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), StatusCode::SEE_OTHER, "signed out");
+}
+
 on_both_backends! {
     async fn a_citizen_submits_online_with_uploads_and_pays_in_the_sandbox(t) {
         crate::support::load_fixtures(t).await;

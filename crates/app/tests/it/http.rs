@@ -340,6 +340,86 @@ async fn signing_in_returns_only_to_a_page_of_this_site() {
     }
 }
 
+/// Signing in without a `next` lands on the officer's work list, on the tab of their first
+/// job; from then on every page, the public ones and the error pages too, names them and
+/// offers the sign-out.
+#[tokio::test]
+async fn an_officer_lands_on_their_work_list_and_every_page_names_them() {
+    use crate::support::{add_user, hidden_value, password_of, set_cookie};
+    let t = crate::support::TestDb::sqlite().await;
+    crate::support::load_fixtures(&t).await;
+    let desk = "000.00.01.H56";
+    add_user(&t.db, "tiepnhan", desk, &["receiving_officer", "result_officer"]).await;
+    add_user(&t.db, "chuyenvien", desk, &["specialist"]).await;
+    add_user(&t.db, "lanhdao", desk, &["leader"]).await;
+    add_user(&t.db, "giamsat", desk, &["supervisor"]).await;
+    add_user(&t.db, "quantri", desk, &["admin"]).await;
+    let app = TestApp::spawn(&t).await;
+    let header = |html: &str| html.split("</header>").next().unwrap_or("").to_string();
+    for (username, lands) in [
+        ("tiepnhan", "/ho-so?inbox=queue"),
+        ("chuyenvien", "/ho-so?inbox=mine"),
+        ("lanhdao", "/ho-so?inbox=unit"),
+        ("giamsat", "/ho-so"),
+        ("quantri", "/admin/agencies"),
+    ] {
+        let res = app.get("/login").await;
+        let cookie = set_cookie(&res, "motcua_login_csrf").unwrap();
+        let html = res.text().await.unwrap();
+        assert_eq!(hidden_value(&html, "next").as_deref(), Some(""));
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("cookie", format!("motcua_login_csrf={cookie}"))
+            .form(&[
+                ("csrf", hidden_value(&html, "csrf").unwrap().as_str()),
+                ("next", ""),
+                ("username", username),
+                ("password", &password_of(username)),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{username}");
+        assert_eq!(res.headers()["location"], lands, "{username}");
+        let session = format!("motcua_session={}", set_cookie(&res, "motcua_session").unwrap());
+        let res = app
+            .client
+            .get(app.url(lands))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{username} lands on {lands}");
+        for path in [
+            "/",
+            "/thu-tuc",
+            "/tra-cuu",
+            "/phan-anh/da-tra-loi",
+            "/khong-co-trang-nay",
+        ] {
+            let html = app
+                .client
+                .get(app.url(path))
+                .header("cookie", &session)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let h = header(&html);
+            assert!(
+                h.contains("Nguyễn Văn Thử")
+                    && h.contains(&format!("({username})"))
+                    && h.contains(r#"<form method="post" action="/logout""#)
+                    && !h.contains(r#"href="/login""#),
+                "{username} on {path}: {h}"
+            );
+        }
+    }
+}
+
 // A NUL character anywhere a stranger can type is a 400 that says so, on both backends
 // (PostgreSQL cannot store it; the answer was a 500), and a search too long for a query is a
 // 400 too (SQLite refuses LIKE patterns past 50,000 bytes; the answer was a 500).

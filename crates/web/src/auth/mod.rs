@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::cookies::cookie;
 use crate::error::ApiError;
+use crate::layout::{self, SignedIn};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -73,6 +74,29 @@ pub async fn find_client(State(state): State<AppState>, mut req: Request, next: 
     next.run(req).await
 }
 
+/// Middleware: finds who a page request's cookies sign in (an officer, a citizen, both or
+/// nobody) and serves the request with it (`layout::signed_in`), as `i18n::layer` does
+/// the language. The API and static files do without.
+pub async fn find_signed_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/static/") {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let services = &state.services;
+    let officer = match cookie(headers, SESSION_COOKIE) {
+        Some(secret) => services.user_of_session(secret).await,
+        None => Ok(None),
+    };
+    let citizen = match cookie(headers, CITIZEN_COOKIE) {
+        Some(secret) => services.citizen_of_session(secret).await,
+        None => Ok(None),
+    };
+    let answered = officer.is_ok() && citizen.is_ok();
+    let signed = SignedIn::new(officer.ok().flatten(), citizen.ok().flatten(), answered);
+    layout::with_signed_in(signed, next.run(req)).await
+}
+
 /// Resolves the officer from a bearer token or the session cookie; None if anonymous.
 pub async fn resolve(state: &AppState, parts: &Parts) -> ServiceResult<Option<CurrentUser>> {
     let services = &state.services;
@@ -88,7 +112,10 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> ServiceResult<Option<Cu
         return services.user_of_token(token).await;
     }
     match cookie(&parts.headers, SESSION_COOKIE) {
-        Some(secret) => services.user_of_session(secret).await,
+        Some(secret) => match layout::known(|s| s.officer.clone()) {
+            Some(officer) => Ok(officer),
+            None => services.user_of_session(secret).await,
+        },
         None => Ok(None),
     }
 }
@@ -121,7 +148,10 @@ pub async fn resolve_api(state: &AppState, parts: &Parts) -> Result<Option<Curre
 /// The signed-in citizen of a request, if any, with the session's CSRF token.
 pub async fn citizen(state: &AppState, headers: &axum::http::HeaderMap) -> Option<(Citizen, String)> {
     let secret = cookie(headers, CITIZEN_COOKIE)?;
-    state.services.citizen_of_session(secret).await.ok().flatten()
+    match layout::known(|s| s.citizen.clone()) {
+        Some(citizen) => citizen,
+        None => state.services.citizen_of_session(secret).await.ok().flatten(),
+    }
 }
 
 /// API extractor: the caller must be signed in (401 problem otherwise).

@@ -2,7 +2,7 @@
 //! belongs to `Services::save_agency`, not here.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, PageUser};
+use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::pages::common::{Errors, MAX_DEPTH_SHOWN, csrf_rejected, require_admin, see_other, unprocessable};
@@ -125,7 +125,7 @@ async fn list(
         })
         .collect();
     let html = ListPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         rows,
         flash: q.saved.map(|_| "Đã lưu cơ quan."),
     }
@@ -188,7 +188,6 @@ fn field_label(path: &str) -> &'static str {
 
 async fn render_form(
     state: &AppState,
-    user: &CurrentUser,
     editing: bool,
     form: &AgencyForm,
     errors: Errors,
@@ -208,7 +207,7 @@ async fn render_form(
         })
         .collect();
     Ok(FormPage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         editing,
         code: form.code.clone(),
         name: form.name.clone(),
@@ -234,9 +233,7 @@ async fn new_form(
         level: "department".into(),
         ..Default::default()
     };
-    Ok(Html(
-        render_form(&state, &user, false, &form, Errors::default()).await?,
-    ))
+    Ok(Html(render_form(&state, false, &form, Errors::default()).await?))
 }
 
 async fn edit_form(
@@ -256,9 +253,7 @@ async fn edit_form(
         one_stop: a.is_one_stop.then(|| "on".into()),
         ..Default::default()
     };
-    Ok(Html(
-        render_form(&state, &user, true, &form, Errors::default()).await?,
-    ))
+    Ok(Html(render_form(&state, true, &form, Errors::default()).await?))
 }
 
 async fn save(
@@ -293,7 +288,7 @@ async fn save(
     let Some(errors) = Errors::labelled(&refused, str::to_string, |p| field_label(p).to_string()) else {
         return Err(refused.into());
     };
-    let html = render_form(&state, &user, editing, &form, errors).await?;
+    let html = render_form(&state, editing, &form, errors).await?;
     Ok(unprocessable(html))
 }
 

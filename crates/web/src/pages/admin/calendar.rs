@@ -2,7 +2,7 @@
 //! forms to add or delete one.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, PageUser};
+use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::pages::common::{CsrfForm, bad_request, csrf_rejected, require_admin, see_other};
@@ -89,7 +89,6 @@ pub struct YearQuery {
 
 async fn render(
     state: &AppState,
-    user: &CurrentUser,
     year: i32,
     flash: Option<&'static str>,
     errors: Vec<String>,
@@ -98,7 +97,7 @@ async fn render(
     let overrides = state.services.calendar_overrides().await?;
     let y = state.services.calendar_year(year).await?;
     Ok(CalendarPage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         year,
         working_days: y.working_days,
         days: y
@@ -144,9 +143,7 @@ async fn show(
             .ok_or_else(|| bad_request(format!("Năm không hợp lệ: {y} (1900–2199).")))?,
     };
     let flash = q.saved.as_deref().map(|_| "Đã lưu lịch làm việc.");
-    Ok(Html(
-        render(&state, &user, year, flash, Vec::new(), ("", "")).await?,
-    ))
+    Ok(Html(render(&state, year, flash, Vec::new(), ("", "")).await?))
 }
 
 #[derive(Deserialize)]
@@ -205,7 +202,7 @@ async fn add(
             Err(e) => errors.push(crate::error::page_message(&e, Lang::Vi)),
         }
     }
-    let html = render(&state, &user, year, None, errors, (&form.date, &form.name)).await?;
+    let html = render(&state, year, None, errors, (&form.date, &form.name)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }
 

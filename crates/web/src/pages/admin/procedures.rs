@@ -4,7 +4,7 @@
 //! and back.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, PageUser};
+use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::pages::common::{
@@ -107,7 +107,7 @@ async fn list(
         (None, None) => format!("Đã thêm thủ tục {code}."),
     });
     let html = ListPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         q: q.to_string(),
         rows: found
             .into_iter()
@@ -811,7 +811,6 @@ fn ordered_choices(options: Vec<(String, String)>, chosen: &[String]) -> Vec<Cho
 
 async fn render_form(
     state: &AppState,
-    user: &CurrentUser,
     editing: bool,
     form: ProcedureForm,
     errors: &[FieldError],
@@ -912,7 +911,7 @@ async fn render_form(
         summary.push(at.anchor, text);
     }
     let page = FormPage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         editing,
         levels: ordered_choices(
             LEVEL_CHOICES
@@ -977,7 +976,7 @@ async fn new_form(
         online_level: OnlineLevel::None.as_str().into(),
         ..Default::default()
     };
-    Ok(Html(render_form(&state, &user, false, form, &[]).await?))
+    Ok(Html(render_form(&state, false, form, &[]).await?))
 }
 
 /// The latest version of a procedure (not the one in force today: a version may be
@@ -999,7 +998,7 @@ async fn edit_form(
         return Err(PageError::not_found());
     };
     let form = ProcedureForm::from_spec(&spec);
-    Ok(Html(render_form(&state, &user, true, form, &[]).await?))
+    Ok(Html(render_form(&state, true, form, &[]).await?))
 }
 
 async fn save(
@@ -1039,7 +1038,7 @@ async fn save(
             },
         }
     };
-    let html = render_form(&state, &user, editing, form, &errors).await?;
+    let html = render_form(&state, editing, form, &errors).await?;
     Ok(unprocessable(html))
 }
 

@@ -107,7 +107,7 @@ async fn list(
         })
         .collect();
     let html = ListPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         rows,
         flash: q.saved.map(|_| "Đã lưu người dùng."),
     }
@@ -252,7 +252,7 @@ async fn render_form(
         false => Vec::new(),
     };
     Ok(FormPage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         editing,
         username: form.username.clone(),
         full_name: form.full_name.clone(),
@@ -473,7 +473,7 @@ async fn create_token(
         Err(e) => return Err(e.into()),
     };
     let html = TokenPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         username: stored.username,
         name: name.to_string(),
         secret,

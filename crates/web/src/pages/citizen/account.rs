@@ -42,6 +42,17 @@ struct Field {
     kind: &'static str,
     value: String,
     autocomplete: &'static str,
+    /// Digits only (a one-time code): phones show their number pad.
+    numeric: bool,
+}
+
+impl Field {
+    fn numeric(self) -> Field {
+        Field {
+            numeric: true,
+            ..self
+        }
+    }
 }
 
 fn field(
@@ -57,6 +68,7 @@ fn field(
         kind,
         value: value.to_string(),
         autocomplete,
+        numeric: false,
     }
 }
 
@@ -81,6 +93,10 @@ pub struct CitizenForm {
     password: String,
     #[serde(default)]
     code: String,
+    /// The session's token, as the header's sign-out form names it: apart from the `csrf`
+    /// of a page's own form, which on some citizen pages is a form token, not the session's.
+    #[serde(default)]
+    session_csrf: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -117,7 +133,7 @@ fn render(
 ) -> Result<Response, PageError> {
     let t = form_token(state);
     let html = FormPage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         title,
         intro,
         action,
@@ -230,7 +246,8 @@ fn verify_page(
                 "text",
                 "",
                 "one-time-code",
-            ),
+            )
+            .numeric(),
         ],
         errors,
         i18n::t("citizen.verify_submit"),
@@ -369,7 +386,12 @@ async fn logout(
     let Some((_, csrf)) = citizen(&state, &headers).await else {
         return Ok(see_other("/cong-dan/dang-nhap"));
     };
-    if !constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()) {
+    let sent = if f.session_csrf.is_empty() {
+        &f.csrf
+    } else {
+        &f.session_csrf
+    };
+    if !constant_time_eq(csrf.as_bytes(), sent.as_bytes()) {
         return Err(csrf_rejected());
     }
     if let Some(secret) = cookie(&headers, CITIZEN_COOKIE) {
@@ -438,7 +460,7 @@ fn reset_page(
         "/cong-dan/dat-lai-mat-khau",
         vec![
             field("login", login_label(), "text", login, "username"),
-            field("code", i18n::t("citizen.reset_code"), "text", "", "one-time-code"),
+            field("code", i18n::t("citizen.reset_code"), "text", "", "one-time-code").numeric(),
             field(
                 "password",
                 i18n::t("citizen.reset_password"),
@@ -507,9 +529,9 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
             (d.key, d.procedure_name, label, fmt(d.submitted), fmt(d.due_at))
         })
         .collect();
-    // The header is the officers'; the citizen signs out with the form on this page.
+    // The header signs out too; this form ends the list, where a phone's reader arrives.
     let page = HomePage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         name: c.full_name,
         csrf,
         dossiers,

@@ -119,7 +119,7 @@ async fn render(
     let st = d.status;
     let rated = own.rating;
     let page = Page {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         csrf,
         key: d.key(),
         procedure_name: d.procedure_name.clone(),

@@ -119,7 +119,7 @@ async fn choose(state: &AppState, headers: &HeaderMap, q: &SubmitQuery) -> Resul
     let base = "/cong-dan/nop-ho-so";
     let (prev_url, next_url) = pager(base, &filters, page, pages);
     let page = ChoosePage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         q: text.to_string(),
         rows: found
             .into_iter()
@@ -193,7 +193,7 @@ async fn render(
     let page = SubmitPage {
         signed_in: citizen.is_some(),
         sign_in: super::sign_in_url(&here),
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         csrf: token.token.clone(),
         spec,
         case_code,
@@ -503,7 +503,7 @@ async fn submitted_page(
     let page = SubmittedPage {
         sandbox: state.services.payments().is_sandbox(),
         checkout,
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         key: d.key,
         procedure_name: d.procedure_name,
         accept_due: d.accept_due_at.map(when).unwrap_or_default(),

@@ -1,8 +1,9 @@
 //! Sign-in and sign-out pages. The login form carries a CSRF token bound to a short-lived
-//! cookie (there is no session yet); every later form carries the session's token.
+//! cookie (there is no session yet); every later form carries the session's token. Signing
+//! in without a `next` lands on the officer's work list.
 
 use crate::AppState;
-use crate::auth::{PageUser, SESSION_COOKIE, client_address};
+use crate::auth::{CurrentUser, PageUser, SESSION_COOKIE, client_address};
 use crate::cookies::{Cookie, cookie};
 use crate::error::PageError;
 use crate::pages::Chrome;
@@ -14,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use motcua_domain::access::Role;
 use motcua_service::ServiceError;
 use motcua_service::auth::SESSION_HOURS;
 use serde::Deserialize;
@@ -44,9 +46,14 @@ pub struct NextQuery {
 
 fn login_page(form_csrf: &str, next: &str, username: &str, error: Option<&str>) -> Result<String, PageError> {
     Ok(LoginPage {
-        chrome: Chrome::default(),
+        chrome: Chrome::current(),
         form_csrf,
-        next: same_site_path(next),
+        // No `next` stays none: the officer then lands on their work list.
+        next: if next.trim().is_empty() {
+            ""
+        } else {
+            same_site_path(next)
+        },
         username,
         error,
     }
@@ -124,8 +131,34 @@ async fn login(
         );
     };
     let secret = state.services.start_session(user_id).await?;
+    let to = match form.next.trim() {
+        "" => work_list(state.services.user_of_session(&secret).await?.as_ref()),
+        next => same_site_path(next),
+    };
     let cookie = state.set_cookie(Cookie::new(SESSION_COOKIE, &secret, SESSION_HOURS * 3600));
-    Ok(([(SET_COOKIE, cookie)], see_other(same_site_path(&form.next))).into_response())
+    Ok(([(SET_COOKIE, cookie)], see_other(to)).into_response())
+}
+
+/// Where an officer lands after signing in without a `next`: their work list, on the tab
+/// of their first job — the online queue for the desk, what is assigned to them for a
+/// specialist, their agencies' open steps for the other handling roles, everything they may
+/// see for a supervisor; an administrator's catalog.
+fn work_list(user: Option<&CurrentUser>) -> &'static str {
+    let Some(u) = user else { return "/" };
+    let handles = u.principal.roles.iter().any(|(_, _, r)| r.is_officer());
+    if u.has_role(Role::ReceivingOfficer) {
+        "/ho-so?inbox=queue"
+    } else if u.has_role(Role::Specialist) {
+        "/ho-so?inbox=mine"
+    } else if handles {
+        "/ho-so?inbox=unit"
+    } else if u.is_officer() {
+        "/ho-so"
+    } else if u.is_admin() {
+        "/admin/agencies"
+    } else {
+        "/"
+    }
 }
 
 async fn logout(

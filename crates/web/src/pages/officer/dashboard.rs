@@ -175,7 +175,7 @@ async fn show(
     }
     let d = state.services.dashboard(&user, agency).await?;
     let html = DashboardPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         agencies: state
             .services
             .agencies()

@@ -563,7 +563,7 @@ async fn render(
     let actions = action_forms(state, user, v, &kept).await?;
     let organisation = d.applicant_kind == ApplicantKind::Organisation;
     Ok(DossierPage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         key: key.clone(),
         code: d.code.clone(),
         version: d.version,

@@ -3,7 +3,7 @@
 //! figures come from `crate::evaluation`; this module only reads the query and formats.
 
 use crate::AppState;
-use crate::auth::{MaybeUser, PageUser};
+use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::pages::common::{bad_request, param};
@@ -162,7 +162,7 @@ async fn show(
         })
         .collect();
     let page = EvaluationPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         agencies: all
             .iter()
             .filter(|a| visible.contains(&a.id))
@@ -276,10 +276,7 @@ struct ExplainPage {
     scales: Vec<ScaleRow>,
 }
 
-async fn explain(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-) -> Result<Html<String>, PageError> {
+async fn explain(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let scales: Scales = state.services.evaluation_scales().await?;
     let rows = Group::ALL
         .iter()
@@ -297,7 +294,7 @@ async fn explain(
         })
         .collect();
     let page = ExplainPage {
-        chrome: Chrome::of(user.as_ref()),
+        chrome: Chrome::current(),
         indicators: INDICATOR_NAMES_VI
             .iter()
             .zip(EXPLAIN)

@@ -3,7 +3,7 @@
 //! to `motcua_service::feedback`; these pages stay Vietnamese.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, PageUser};
+use crate::auth::PageUser;
 use crate::error::{PageError, status_of};
 use crate::pages::Chrome;
 use crate::pages::common::{
@@ -113,7 +113,7 @@ async fn inbox(
         pages,
     );
     let html = InboxPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         statuses: Status::ALL
             .iter()
             .map(|s| Choice::new(s.as_str(), s.label_vi(), status_text))
@@ -265,7 +265,6 @@ fn flash_vi(action: &str) -> Option<&'static str> {
 
 async fn render_view(
     state: &AppState,
-    user: &CurrentUser,
     v: &View,
     flash: Option<&'static str>,
     errors: Errors,
@@ -288,7 +287,7 @@ async fn render_view(
         form.category.as_str()
     };
     Ok(ViewPage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         reference: f.reference.clone(),
         version: f.version,
         status_label: v.status().label_vi(),
@@ -369,7 +368,6 @@ async fn show(
     let v = state.services.feedback(&user, &reference).await?;
     let html = render_view(
         &state,
-        &user,
         &v,
         flash_vi(&q.saved),
         Errors::default(),
@@ -428,6 +426,6 @@ async fn act(
         "actions",
     );
     let v = state.services.feedback(&user, &reference).await?;
-    let html = render_view(&state, &user, &v, None, errors, Some(action), form).await?;
+    let html = render_view(&state, &v, None, errors, Some(action), form).await?;
     Ok((status, Html(html)).into_response())
 }

@@ -200,7 +200,7 @@ async fn receipt(
         .map(|a| a.address.clone())
         .unwrap_or_default();
     let html = ReceiptForm {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         // Dated when it was handed over, even when the receipt counts from the next opening.
         head: head(&state, &v, issued).await?,
         applicant: applicant(&v),
@@ -292,7 +292,7 @@ async fn notice(
     let names = full_names(state).await?;
     let d = &v.dossier;
     let html = NoticeForm {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         head: head(state, &v, event_time(e)).await?,
         applicant: applicant(&v),
         number: match which {
@@ -513,7 +513,7 @@ async fn control_sheet(
         }
     }
     let html = ControlForm {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         head: head(&state, &v, state.services.now()).await?,
         applicant_name: d.applicant_name.clone(),
         procedure_name: d.procedure_name.clone(),
@@ -633,7 +633,7 @@ async fn register(
         .map(|a| a.name.clone())
         .unwrap_or_else(|| "Các cơ quan được xem".into());
     let html = RegisterPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         from: from.format("%Y-%m-%d").to_string(),
         to: to.format("%Y-%m-%d").to_string(),
         from_vi: from.format("%d/%m/%Y").to_string(),

@@ -124,7 +124,7 @@ async fn list(
     };
     let (prev_url, next_url) = pager("/ho-so", &filters, page, pages);
     let html = InboxPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         tabs: TABS
             .iter()
             .map(|(value, label)| Tab {

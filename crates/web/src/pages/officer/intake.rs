@@ -120,7 +120,6 @@ async fn start(
             .unwrap_or_default();
         let form = IntakeForm::blank(&stored.spec, &agency);
         return Ok(Html(intake_page(
-            &user,
             &stored.spec,
             &agency_name,
             form,
@@ -146,7 +145,7 @@ async fn start(
         )
     };
     let html = ChoosePage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         agencies: mine.iter().map(|(c, n)| Choice::new(c, n, &agency)).collect(),
         rows: found
             .into_iter()
@@ -274,7 +273,6 @@ struct IntakePage {
 }
 
 fn intake_page(
-    user: &CurrentUser,
     spec: &ProcedureSpec,
     agency_name: &str,
     form: IntakeForm,
@@ -301,7 +299,7 @@ fn intake_page(
         })
         .collect();
     Ok(IntakePage {
-        chrome: Chrome::of(Some(user)),
+        chrome: Chrome::current(),
         procedure_code: spec.code.clone(),
         procedure_name: spec.name.clone(),
         time_limit: limit_vi(&spec.time_limit),
@@ -408,7 +406,7 @@ async fn receive(
         }
     }
     if !errors.is_empty() {
-        return refused(&user, spec, &agency_name, form, errors);
+        return refused(spec, &agency_name, form, errors);
     }
     for i in 0..spec.components.len() {
         if let Some(u) = posted.file(&format!("c{i}_file")) {
@@ -427,7 +425,7 @@ async fn receive(
         }
     }
     if !errors.is_empty() {
-        return refused(&user, spec, &agency_name, form, errors);
+        return refused(spec, &agency_name, form, errors);
     }
     let input = IntakeInput {
         procedure: spec.code.clone(),
@@ -464,19 +462,18 @@ async fn receive(
         Err(e) if status_of(&e).is_server_error() => Err(e.into()),
         Err(e) => {
             let errors = Errors::of(&e, Lang::Vi, anchor_of, "procedure");
-            let html = intake_page(&user, spec, &agency_name, form, errors)?;
+            let html = intake_page(spec, &agency_name, form, errors)?;
             Ok((status_of(&e), Html(html)).into_response())
         }
     }
 }
 
 fn refused(
-    user: &CurrentUser,
     spec: &ProcedureSpec,
     agency_name: &str,
     form: IntakeForm,
     errors: Errors,
 ) -> Result<Response, PageError> {
-    let html = intake_page(user, spec, agency_name, form, errors)?;
+    let html = intake_page(spec, agency_name, form, errors)?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }

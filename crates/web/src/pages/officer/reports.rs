@@ -320,7 +320,7 @@ async fn show(
     let q = read_query(&pairs, calendar::local_date(state.services.now()))?;
     let report = state.services.ii06a(&user, &q.req).await?;
     let html = ReportPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         kinds: KINDS.iter().map(|(v, l)| Choice::new(v, l, &q.kind)).collect(),
         bys: BYS.iter().map(|(v, l)| Choice::new(v, l, q.by)).collect(),
         agencies: agency_choices(&state, &visible, &q.agency).await?,
@@ -391,7 +391,7 @@ async fn cell(
         .collect();
     let opt = |d: Option<NaiveDate>| d.map(dmy).unwrap_or_else(|| "—".into());
     let html = CellPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         column_number: column.number(),
         column_label: column.label_vi(),
         row_name,
@@ -467,7 +467,7 @@ async fn print(
     let report = state.services.ii06a(&user, &q.req).await?;
     let today = calendar::local_date(state.services.now());
     let html = PrintPage {
-        chrome: Chrome::of(Some(&user)),
+        chrome: Chrome::current(),
         unit: reporting_unit(&state, &visible, q.req.agency.as_deref()).await?,
         period_vi: period_vi(&q.req.period, report.as_of),
         dated: format!(

@@ -2,7 +2,6 @@
 //! download its form templates. Anonymous and read-only; it must never serve a private file.
 
 use crate::AppState;
-use crate::auth::MaybeUser;
 use crate::error::PageError;
 use crate::i18n;
 use crate::pages::Chrome;
@@ -331,7 +330,6 @@ fn some(s: &str) -> Option<String> {
 
 async fn list(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
     let (q, field, agency, level) = (
@@ -355,7 +353,7 @@ async fn list(
     let fields = services.fields().await?;
     let all_agencies = services.agencies().await?;
     let html = ListPage {
-        chrome: Chrome::of(user.as_ref()),
+        chrome: Chrome::current(),
         q: q.to_string(),
         fields: fields
             .iter()
@@ -473,11 +471,7 @@ fn agency_rule_label(rule: &AgencyRule, names: &HashMap<String, String>) -> Stri
     }
 }
 
-async fn detail(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Path(code): Path<String>,
-) -> Result<Html<String>, PageError> {
+async fn detail(State(state): State<AppState>, Path(code): Path<String>) -> Result<Html<String>, PageError> {
     let stored = state.services.procedure(&code, None).await?;
     let all = state.services.agencies().await?;
     let names: HashMap<String, String> = all.iter().map(|a| (a.code.clone(), a.name.clone())).collect();
@@ -489,7 +483,7 @@ async fn detail(
         .map(limit_label)
         .filter(|l| *l != limit);
     let html = DetailPage {
-        chrome: Chrome::of(user.as_ref()),
+        chrome: Chrome::current(),
         agencies: spec
             .agencies
             .iter()

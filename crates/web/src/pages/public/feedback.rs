@@ -101,7 +101,6 @@ async fn form_response(
     form: SubmitForm,
     errors: Errors,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::of(user);
     let session_token = user.and_then(|u| u.csrf_token.clone());
     let (token, cookie) = match session_token {
         Some(t) => (t, None),
@@ -126,7 +125,7 @@ async fn form_response(
         Vec::new()
     };
     let html = FormPage {
-        chrome,
+        chrome: Chrome::current(),
         form_csrf: token,
         agencies: all
             .iter()
@@ -193,7 +192,7 @@ async fn submit(
     {
         Ok(f) => {
             let html = SentPage {
-                chrome: Chrome::of(user.as_ref()),
+                chrome: Chrome::current(),
                 reference: f.reference.clone(),
                 agency_name: f.agency_name.clone(),
                 received: when(f.received_at),
@@ -251,7 +250,6 @@ pub struct ListParams {
 
 async fn public_list(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, PageError> {
     let page = page_number(&params.page)?;
@@ -264,7 +262,7 @@ async fn public_list(
     let now = state.services.now();
     let (prev_url, next_url) = pager("/phan-anh/da-tra-loi", &[("q", q)], page, pages);
     let html = PublicPage {
-        chrome: Chrome::of(user.as_ref()),
+        chrome: Chrome::current(),
         q: q.to_string(),
         rows: items
             .iter()

@@ -1,7 +1,6 @@
 //! `/tra-cuu`: the citizen's lookup page (the QR on Form 01 lands here). No sign-in.
 
 use crate::AppState;
-use crate::auth::MaybeUser;
 use crate::error::{PageError, page_message, status_of};
 use crate::pages::Chrome;
 use crate::pages::common::{Errors, when_or_empty as when};
@@ -52,16 +51,14 @@ fn timing_vi(t: Option<&str>) -> &'static str {
 
 async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
     extensions: axum::http::Extensions,
     Query(q): Query<LookupQuery>,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::of(user.as_ref());
     // Sent by the form (the QR on Form 01 only fills the code in).
     let sent = q.verify.is_some();
     let (ma, verify) = (q.ma.unwrap_or_default(), q.verify.unwrap_or_default());
     let mut page = LookupPage {
-        chrome,
+        chrome: Chrome::current(),
         code: ma.trim().to_string(),
         verify: verify.trim().to_string(),
         errors: Errors::default(),

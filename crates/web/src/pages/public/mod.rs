@@ -12,7 +12,6 @@ pub use catalog::{
 
 use super::Chrome;
 use crate::AppState;
-use crate::auth::MaybeUser;
 use crate::cookies::Cookie;
 use crate::error::PageError;
 use askama::Template;
@@ -41,14 +40,11 @@ pub fn routes() -> Router<AppState> {
         .merge(feedback::routes())
 }
 
-async fn landing(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-) -> Result<Html<String>, PageError> {
+async fn landing(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let counts = state.services.dossiers_by_status().await?;
     let accounts = &state.config.demo_accounts;
     let page = Landing {
-        chrome: Chrome::of(user.as_ref()),
+        chrome: Chrome::current(),
         demo_accounts: accounts,
         demo_password: accounts.first().map(|a| a.password.as_str()).unwrap_or(""),
         status_counts: counts
