@@ -292,10 +292,19 @@ impl Services {
             .ok_or_else(|| ServiceError::NotFound(msg!("dossier.not_found")))?;
         let owner = repo::owner_of(self.db(), d.id).await?;
         let is_owner = owner.is_some() && owner == citizen_id;
-        let payment = repo::payments_of(self.db(), d.id).await?.into_iter().find(|p| {
-            (!reference.is_empty() && constant_time_eq(p.reference.as_bytes(), reference.as_bytes()))
-                || is_owner
-        });
+        let payments = repo::payments_of(self.db(), d.id).await?;
+        let pays = |p: &Payment| {
+            !reference.is_empty() && constant_time_eq(p.reference.as_bytes(), reference.as_bytes())
+        };
+        let holds_receipt = !reference.is_empty()
+            && repo::receipt_of(self.db(), d.id)
+                .await?
+                .is_some_and(|h| constant_time_eq(h.as_bytes(), secret_hash(reference).as_bytes()));
+        // Only its owner, or whoever holds its receipt or payment reference, sees it.
+        if !(is_owner || holds_receipt || payments.iter().any(pays)) {
+            return Err(ServiceError::NotFound(msg!("dossier.not_found")));
+        }
+        let payment = payments.into_iter().next();
         Ok(Submitted {
             key: d.key(),
             procedure_name: d.procedure_name,

@@ -35,6 +35,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     11 => "0011_outbox_indexes",
     12 => "0012_idempotency_and_file_references",
     13 => "0013_step_indexes",
+    14 => "0014_submission_receipts",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -50,6 +51,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     11 => "0011_outbox_indexes",
     12 => "0012_idempotency_and_file_references",
     13 => "0013_step_indexes",
+    14 => "0014_submission_receipts",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

@@ -314,7 +314,10 @@ on_both_backends! {
         let html = page.text().await.unwrap();
         assert!(html.contains("sandbox") && html.contains("150000 đồng"), "{html}");
         let csrf = hidden_value(&html, "csrf").unwrap();
-        let reference = to.split("ref=").nth(1).unwrap();
+        // The payment's reference, from the page's checkout form (the address holds the
+        // submission's receipt secret, not the payment's reference).
+        let reference = html.split("/cong-dan/thanh-toan/").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let reference = reference.as_str();
         let key = to.trim_start_matches("/cong-dan/da-nop/").split('?').next().unwrap();
         let res = app.client.post(app.url(&format!("/cong-dan/thanh-toan/{reference}"))).header("cookie", format!("{session}; motcua_form_csrf={pay_cookie}"))
             .form(&[("csrf", csrf.as_str()), ("key", key)]).send().await.unwrap();
@@ -328,6 +331,13 @@ on_both_backends! {
 
         let mine = app.client.get(app.url("/cong-dan")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
         assert!(mine.contains(key) && mine.contains("Mới nộp trực tuyến"), "{mine}");
+        // The confirmation shows nothing to anyone but its owner or the holder of its address.
+        let bare = format!("/cong-dan/da-nop/{key}");
+        assert_eq!(app.get(&bare).await.status(), StatusCode::NOT_FOUND, "a stranger with the key only");
+        assert_eq!(app.get(&format!("{bare}?ref=0123abcd")).await.status(), StatusCode::NOT_FOUND, "a wrong secret");
+        assert_eq!(app.get(&to).await.status(), StatusCode::OK, "the holder of the address, signed out");
+        let owner = app.client.get(app.url(&bare)).header("cookie", &session).send().await.unwrap();
+        assert_eq!(owner.status(), StatusCode::OK, "the owner, signed in");
         // A second dossier re-uses the documents handed in before, without uploading again.
         let res = app.client.get(app.url("/cong-dan/nop-ho-so?procedure=1.009972")).header("cookie", &session).send().await.unwrap();
         let form_cookie = set_cookie(&res, "motcua_form_csrf").unwrap();

@@ -531,8 +531,15 @@ async fn online_submission_reads_in_english_and_keeps_the_sandbox_label() {
         .next()
         .expect("key")
         .to_string();
-    let reference = submitted.split("ref=").nth(1).expect("ref").to_string();
     let page = en.get(&submitted).await;
+    // The payment's reference, from the checkout form (the address holds the receipt secret).
+    let reference = page
+        .html
+        .split("/cong-dan/thanh-toan/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the checkout form")
+        .to_string();
     page.english()
         .has(&[
             "<h1>Dossier submitted</h1>",

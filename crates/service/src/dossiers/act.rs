@@ -69,6 +69,7 @@ impl Services {
             events: Vec::new(),
             chain: None,
             payment: None,
+            receipt: None,
         })
     }
 

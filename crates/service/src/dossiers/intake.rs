@@ -89,6 +89,7 @@ impl Services {
             events: Vec::new(),
             chain: None,
             payment: None,
+            receipt: None,
         })
     }
 
@@ -272,6 +273,11 @@ impl Services {
             Actor::Citizen { id, .. } => Some(id),
             _ => None,
         };
+        // What the submitter holds to see their submission again (kept hashed).
+        let receipt = match actor {
+            Actor::Citizen { .. } | Actor::Guest => Some(crate::auth::new_secret()),
+            Actor::Officer(_) => None,
+        };
 
         // A day's number taken by another transaction meanwhile (PostgreSQL,
         // `StoreError::Retry`): nothing was written; the intake is written again in a plain
@@ -370,6 +376,9 @@ impl Services {
                 if let Some(reference) = &payment {
                     citizens::create_payment(&mut tx, id, fee, self.payments().id(), reference, now).await?;
                 }
+                if let Some(secret) = &receipt {
+                    citizens::add_receipt(&mut tx, id, &crate::auth::secret_hash(secret)).await?;
+                }
                 tx.commit().await?;
                 Ok(dossier)
             }
@@ -396,6 +405,7 @@ impl Services {
             events: Vec::new(),
             chain: None,
             payment,
+            receipt,
         }))
     }
 }

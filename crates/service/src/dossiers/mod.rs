@@ -144,6 +144,9 @@ pub struct View {
     pub allowed: Vec<Action>,
     /// The fee to pay, for an online submission that has one (at submission only).
     pub payment: Option<Payment>,
+    /// An online submission's receipt secret (at submission only): the confirmation page
+    /// shows the submission to whoever holds it.
+    pub receipt: Option<String>,
 }
 
 impl View {
@@ -189,6 +192,7 @@ impl Services {
             chain,
             allowed,
             payment: None,
+            receipt: None,
         })
     }
 }

@@ -289,6 +289,23 @@ pub async fn create_payment(
     Ok(())
 }
 
+/// Keeps the SHA-256 of an online submission's receipt secret.
+pub async fn add_receipt(tx: &mut Tx, dossier_id: i64, secret_hash: &str) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO submission_receipts (dossier_id, secret_hash) VALUES ($1, $2)")
+            .bind(dossier_id).bind(secret_hash).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// The SHA-256 of a submission's receipt secret, if it has one.
+pub async fn receipt_of(db: &Db, dossier_id: i64) -> StoreResult<Option<String>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar::<_, String>("SELECT secret_hash FROM submission_receipts WHERE dossier_id = $1")
+            .bind(dossier_id).fetch_optional(pool).await?
+    }))
+}
+
 pub async fn payments_of(db: &Db, dossier_id: i64) -> StoreResult<Vec<Payment>> {
     let rows: Vec<PaymentRow> = on_read!(db, pool => {
         sqlx::query_as("SELECT id, dossier_id, amount_vnd, provider, reference, status FROM payments WHERE dossier_id = $1 ORDER BY id")

@@ -452,8 +452,9 @@ async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    // The guest's capability to see the payment: its reference, in the address.
-    let reference = v.payment.map(|p| p.reference).unwrap_or_default();
+    // What the submitter holds to see the submission again: its receipt secret, in the
+    // address (the signed-in owner sees it without).
+    let reference = v.receipt.or(v.payment.map(|p| p.reference)).unwrap_or_default();
     Ok(see_other(&format!(
         "/cong-dan/da-nop/{}?ref={}",
         v.dossier.key(),
