@@ -765,7 +765,7 @@ const CITIZEN_PASSWORD: &str = "mat-khau-cua-mai";
 /// Đăng ký khai sinh: commune level, fully online, no fee.
 const BIRTH: &str = "1.001193";
 const COMMUNE: &str = "000.30.01.H56";
-/// Building permit: 150000 đồng, paid online.
+/// Building permit: 150.000 đồng, paid online.
 const PERMIT: &str = "1.009972";
 const SUPPLEMENT_REASON: &str = "Ảnh giấy chứng sinh bị mờ, đề nghị nộp lại bản rõ nét";
 const RESULT: &[u8] = b"%PDF-1.7 giay khai sinh so 15/2025";
@@ -921,10 +921,10 @@ async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) 
     )
     .await?;
     c.see("MÔI TRƯỜNG THỬ NGHIỆM (sandbox)").await?;
-    c.see("Số tiền: 150000 đồng").await?;
+    c.see("Số tiền: 150.000 đồng").await?;
     c.click("form[action^='/cong-dan/thanh-toan/'] button[type='submit']")
         .await?;
-    c.see("Đã thanh toán 150000 đồng").await?;
+    c.see("Đã thanh toán 150.000 đồng").await?;
     if c.count("form[action^='/cong-dan/thanh-toan/']").await? != 0 {
         return Err("the payment is still offered after paying".into());
     }

@@ -312,7 +312,7 @@ on_both_backends! {
         let page = app.client.get(app.url(&to)).header("cookie", &session).send().await.unwrap();
         let pay_cookie = set_cookie(&page, "motcua_form_csrf").unwrap();
         let html = page.text().await.unwrap();
-        assert!(html.contains("sandbox") && html.contains("150000 đồng"), "{html}");
+        assert!(html.contains("sandbox") && html.contains("150.000 đồng"), "{html}");
         let csrf = hidden_value(&html, "csrf").unwrap();
         // The payment's reference, from the page's checkout form (the address holds the
         // submission's receipt secret, not the payment's reference).
@@ -323,7 +323,7 @@ on_both_backends! {
             .form(&[("csrf", csrf.as_str()), ("key", key)]).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let html = app.client.get(app.url(&to)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("Đã thanh toán 150000 đồng"), "{html}");
+        assert!(html.contains("Đã thanh toán 150.000 đồng"), "{html}");
         // Paying twice is refused (same form, replayed).
         let res = app.client.post(app.url(&format!("/cong-dan/thanh-toan/{reference}"))).header("cookie", format!("motcua_form_csrf={pay_cookie}"))
             .form(&[("csrf", csrf.as_str()), ("key", key)]).send().await.unwrap();

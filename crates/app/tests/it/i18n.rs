@@ -559,7 +559,7 @@ async fn online_submission_reads_in_english_and_keeps_the_sandbox_label() {
         .has(&[
             "<h1>Đã nộp hồ sơ</h1>",
             "<strong>MÔI TRƯỜNG THỬ NGHIỆM (sandbox)</strong>: không có tiền thật được chuyển.",
-            "Số tiền: <strong>150000 đồng</strong>",
+            "Số tiền: <strong>150.000 đồng</strong>",
         ]);
     let csrf = en.jar.get("motcua_form_csrf").cloned().expect("form cookie");
     let res = en

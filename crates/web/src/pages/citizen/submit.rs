@@ -24,11 +24,11 @@ use motcua_service::files::PendingScan;
 use serde::Deserialize;
 use std::collections::HashMap;
 
-/// An amount in đồng as these pages write it: "150000 đồng", or "150,000 VND" in English.
+/// An amount in đồng as these pages write it: "150.000 đồng", or "150,000 VND" in English.
 pub fn amount(vnd: &i64) -> String {
     match u64::try_from(*vnd) {
-        Ok(n) if i18n::is_en() => crate::pages::public::vnd_en(n),
-        _ => i18n::t1("submit.amount", vnd),
+        Ok(n) => crate::pages::public::money(n),
+        Err(_) => i18n::t1("submit.amount", vnd),
     }
 }
 

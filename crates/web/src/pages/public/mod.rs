@@ -6,7 +6,7 @@ mod feedback;
 mod lookup;
 
 pub use catalog::{
-    Choice, LEVEL_CHOICES, form_url, level_vi, levels_vi, limit_vi, method_vi, page_of, role_vi,
+    Choice, LEVEL_CHOICES, form_url, level_vi, levels_vi, limit_vi, method_vi, money, page_of, role_vi,
     thousandths_vi, vnd_en,
 };
 
