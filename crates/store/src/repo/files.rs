@@ -135,16 +135,7 @@ impl FileStore {
             return Ok(());
         };
         let from = self.swept_dir().join(sha256);
-        blocking(move || {
-            if to.exists() {
-                return std::fs::remove_file(&from);
-            }
-            let dir = to.parent().ok_or(std::io::ErrorKind::InvalidInput)?;
-            std::fs::create_dir_all(dir)?;
-            std::fs::rename(&from, &to)?;
-            std::fs::File::open(dir)?.sync_all()
-        })
-        .await
+        blocking(move || move_into_place(&from, &to)).await
     }
 
     /// Removes a swept file for good.
@@ -201,8 +192,21 @@ impl FileStore {
     }
 }
 
+/// Moves a file to its place in the store, unless a file is there already (same name, same
+/// digest, same bytes): then the one moved is dropped. The directory is flushed, so the move
+/// survives a crash. Blocking I/O.
+pub(super) fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
+    if to.exists() {
+        return std::fs::remove_file(from);
+    }
+    let dir = to.parent().ok_or(std::io::ErrorKind::InvalidInput)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::rename(from, to)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// Runs file-system work on a blocking thread (it finishes even if the caller is dropped).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
 ) -> StoreResult<T> {
     tokio::task::spawn_blocking(work)
@@ -211,7 +215,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(io)
 }
 
-fn read_dir_or_empty(dir: &Path) -> std::io::Result<Vec<std::io::Result<std::fs::DirEntry>>> {
+pub(super) fn read_dir_or_empty(dir: &Path) -> std::io::Result<Vec<std::io::Result<std::fs::DirEntry>>> {
     match std::fs::read_dir(dir) {
         Ok(entries) => Ok(entries.collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -219,7 +223,7 @@ fn read_dir_or_empty(dir: &Path) -> std::io::Result<Vec<std::io::Result<std::fs:
     }
 }
 
-fn older_than(entry: &std::fs::DirEntry, age: std::time::Duration) -> std::io::Result<bool> {
+pub(super) fn older_than(entry: &std::fs::DirEntry, age: std::time::Duration) -> std::io::Result<bool> {
     Ok(entry
         .metadata()?
         .modified()?
@@ -441,6 +445,6 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
-fn io(e: std::io::Error) -> StoreError {
+pub(super) fn io(e: std::io::Error) -> StoreError {
     StoreError::Io(e.to_string())
 }

@@ -3,7 +3,7 @@
 //! holds a whole file in memory; moved into the store under their digest once the caller keeps
 //! them (`FileStore::adopt`), removed if it does not (dropped unkept).
 
-use super::files::{FileStore, Written};
+use super::files::{FileStore, Written, blocking, io, move_into_place, older_than, read_dir_or_empty};
 use crate::{StoreError, StoreResult};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -68,18 +68,7 @@ impl FileStore {
             .ok_or_else(|| StoreError::Conflict("bad digest".into()))?;
         let from = arrived.path.clone();
         arrived.adopted = true;
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            if to.exists() {
-                return std::fs::remove_file(&from);
-            }
-            let dir = to.parent().ok_or(std::io::ErrorKind::InvalidInput)?;
-            std::fs::create_dir_all(dir)?;
-            std::fs::rename(&from, &to)?;
-            std::fs::File::open(dir)?.sync_all()
-        })
-        .await
-        .map_err(|e| StoreError::Io(e.to_string()))?
-        .map_err(io)?;
+        blocking(move || move_into_place(&from, &to)).await?;
         Ok(Written {
             sha256: arrived.sha256.clone(),
             size: arrived.size as i64,
@@ -89,29 +78,17 @@ impl FileStore {
     /// Removes incoming files older than `age` (left by a process that stopped mid-upload).
     pub async fn clear_incoming(&self, age: std::time::Duration) -> StoreResult<usize> {
         let dir = self.incoming_dir();
-        tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
+        blocking(move || {
             let mut removed = 0;
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-                Err(e) => return Err(e),
-            };
-            for entry in entries {
+            for entry in read_dir_or_empty(&dir)? {
                 let entry = entry?;
-                let old = entry
-                    .metadata()?
-                    .modified()?
-                    .elapsed()
-                    .is_ok_and(|elapsed| elapsed >= age);
-                if old && std::fs::remove_file(entry.path()).is_ok() {
+                if older_than(&entry, age)? && std::fs::remove_file(entry.path()).is_ok() {
                     removed += 1;
                 }
             }
             Ok(removed)
         })
         .await
-        .map_err(|e| StoreError::Io(e.to_string()))?
-        .map_err(io)
     }
 }
 
@@ -151,8 +128,4 @@ impl Incoming {
         arrived.sha256 = motcua_domain::text::hex(&std::mem::take(&mut self.hash).finalize());
         Ok(arrived)
     }
-}
-
-fn io(e: std::io::Error) -> StoreError {
-    StoreError::Io(e.to_string())
 }
