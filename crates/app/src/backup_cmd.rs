@@ -224,18 +224,7 @@ async fn copy_snapshot_files(snap: &mut Snapshot, from: &FileStore, to: &Path) -
         let Some(last) = page.last() else { break };
         after = last.sha256.clone();
         let digests: Vec<String> = page.into_iter().map(|f| f.sha256).collect();
-        let (from, target2) = (from.clone(), target.clone());
-        let results = tokio::task::spawn_blocking(move || {
-            digests
-                .into_iter()
-                .map(|d| {
-                    let r = backup::copy_file(&from, &target2, &d);
-                    (d, r)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await?;
-        for (d, r) in results {
+        for (d, r) in copy_page(from, &target, digests).await? {
             match r? {
                 Copied::Bytes(n) => {
                     out.copied += 1;
@@ -264,6 +253,26 @@ async fn copy_snapshot_files(snap: &mut Snapshot, from: &FileStore, to: &Path) -
     }
     tokio::task::spawn_blocking(move || backup::sync_dirs(&dirs)).await??;
     Ok(out)
+}
+
+/// Copies a page of files from one store to another on a blocking thread: each digest with
+/// what became of it (`backup::copy_file`).
+async fn copy_page(
+    from: &FileStore,
+    to: &FileStore,
+    digests: Vec<String>,
+) -> anyhow::Result<Vec<(String, motcua_store::StoreResult<Copied>)>> {
+    let (from, to) = (from.clone(), to.clone());
+    Ok(tokio::task::spawn_blocking(move || {
+        digests
+            .into_iter()
+            .map(|d| {
+                let copied = backup::copy_file(&from, &to, &d);
+                (d, copied)
+            })
+            .collect()
+    })
+    .await?)
 }
 
 /// Writes `manifest.json` last, flushed and renamed into place: its presence says the
@@ -474,17 +483,7 @@ async fn restore_files(from: &Path, to: &FileStore) -> anyhow::Result<FileList> 
         if page.is_empty() {
             break;
         }
-        let (source, to2) = (source.clone(), to.clone());
-        let results = tokio::task::spawn_blocking(move || {
-            page.into_iter()
-                .map(|d| {
-                    let r = backup::copy_file(&source, &to2, &d);
-                    (d, r)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await?;
-        for (d, r) in results {
+        for (d, r) in copy_page(&source, to, page).await? {
             match r? {
                 Copied::Bytes(n) => {
                     out.copied += 1;
