@@ -123,7 +123,8 @@ impl Services {
     /// II.06a over receiving agencies already resolved by `report_scope` (`req.agency` is not
     /// applied again): for callers that report several periods over the same scope.
     pub async fn ii06a_in(&self, scope: &[i64], req: &Request) -> ServiceResult<Report> {
-        let rows = report::fast_by(self.db(), &self.judged(&req.period), Some(scope), req.by).await?;
+        let judged = self.judged(&req.period);
+        let rows = report::fast_by(self.db(), &judged, Some(scope), req.by).await?;
         // Only rows by agency roll up to parents and take names from the tree.
         let tree = match req.by {
             By::Agency => report::tree(self.db()).await?,
@@ -131,7 +132,6 @@ impl Services {
         };
         let (rows, total) = report::group_rows(rows.iter().map(|(k, r)| (k, *r)), req.by, &tree)
             .map_err(|e| ServiceError::Internal(format!("report identities broken: {e}")))?;
-        let judged = self.judged(&req.period);
         Ok(Report {
             period: req.period,
             as_of: (judged != req.period).then_some(judged.to),
