@@ -310,6 +310,7 @@ async fn seed_one(
                 file: Some(s.scan.clone()),
             })
             .collect(),
+        delivery: None,
     };
     let desk_user = s.officer(desk, "receiving_officer").await?;
     let d = s

@@ -616,6 +616,41 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // Dossiers: intake.
     ("dossier.not_found", "Không tìm thấy hồ sơ.", "no such dossier"),
     (
+        "draft.not_found",
+        "Không tìm thấy bản nháp hồ sơ này.",
+        "no such draft",
+    ),
+    (
+        "draft.not_online",
+        "Thủ tục này không nhận hồ sơ trực tuyến.",
+        "this procedure is not submitted online",
+    ),
+    (
+        "draft.sign_in",
+        "Đăng nhập để tiếp tục bản nháp của bạn.",
+        "sign in to go on with your draft",
+    ),
+    (
+        "draft.not_yours",
+        "Chỉ dùng lại được tệp của chính bạn.",
+        "only your own files may be reused",
+    ),
+    (
+        "draft.section_missing",
+        "Phần này chưa được điền.",
+        "this section is not filled in yet",
+    ),
+    (
+        "delivery.method",
+        "Chọn cách nhận kết quả: tại bộ phận một cửa, qua bưu chính hoặc trực tuyến.",
+        "delivery method must be desk, post or electronic",
+    ),
+    (
+        "delivery.address",
+        "Nhập địa chỉ nhận kết quả qua bưu chính (tối đa {} ký tự).",
+        "a postal delivery needs an address (at most {} characters)",
+    ),
+    (
         "dossier.channel",
         "Chọn kênh tiếp nhận: trực tiếp, qua bưu chính hoặc trực tuyến.",
         "unknown channel: expected direct, online or postal",

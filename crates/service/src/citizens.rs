@@ -33,6 +33,8 @@ pub struct Submitted {
     pub procedure_name: String,
     pub accept_due_at: Option<chrono::DateTime<chrono::Utc>>,
     pub payment: Option<Payment>,
+    /// How the applicant asked for the result, if they said.
+    pub delivery: Option<motcua_domain::dossier::ReturnMethod>,
 }
 
 /// A citizen's own dossier as their page shows it.
@@ -45,6 +47,12 @@ pub struct OwnDossier {
     pub missing: Option<String>,
     /// The satisfaction given, once rated.
     pub rating: Option<Satisfaction>,
+    /// What was handed in: the procedure's documents and the supplements, with their files.
+    pub components: Vec<motcua_domain::dossier::Component>,
+    /// The fees and where their payment stands.
+    pub payment: Option<Payment>,
+    /// How the applicant asked for the result: (method, postal address).
+    pub delivery: Option<(motcua_domain::dossier::ReturnMethod, String)>,
 }
 
 /// The citizen's questions of DOMAIN.md §7, by key (indicators 5, 6 and 7).
@@ -306,11 +314,13 @@ impl Services {
             return Err(ServiceError::NotFound(msg!("dossier.not_found")));
         }
         let payment = payments.into_iter().next();
+        let delivery = self.delivery_of(d.id).await?.map(|(m, _)| m);
         Ok(Submitted {
             key: d.key(),
             procedure_name: d.procedure_name,
             accept_due_at: d.accept_due_at,
             payment,
+            delivery,
         })
     }
 
@@ -349,11 +359,17 @@ impl Services {
             None
         };
         let rating = repo::rating(self.db(), d.id).await?.map(|(_, s)| s);
+        let components = motcua_store::repo::components::components(self.db(), d.id).await?;
+        let payment = repo::payments_of(self.db(), d.id).await?.into_iter().next();
+        let delivery = self.delivery_of(d.id).await?;
         Ok(OwnDossier {
             dossier: d,
             steps,
             missing,
             rating,
+            components,
+            payment,
+            delivery,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod citizens;
 mod clock;
 pub mod dashboard;
 pub mod dossiers;
+pub mod drafts;
 mod error;
 pub mod evaluation;
 pub mod feedback;

@@ -113,19 +113,31 @@ impl Services {
             let _ = limits.lookup_failures_per_address.hit(client);
             not_found()
         };
-        // Only issued codes: an online dossier not yet received has none to look up.
-        if code.starts_with("online-") {
-            return Err(fail());
-        }
+        // The reference of an online submission: its code once received; until then the
+        // submission itself (read afresh, not cached: the cache is forgotten by code).
+        let issued;
+        let (code, cached) = match code.strip_prefix("online-").and_then(|n| n.parse::<i64>().ok()) {
+            Some(id) => match dossiers::online_code(self.db(), id).await? {
+                Some(Some(c)) => {
+                    issued = c;
+                    (issued.as_str(), true)
+                }
+                Some(None) => (code, false),
+                None => return Err(fail()),
+            },
+            None => (code, true),
+        };
         let cache = &self.inner.lookup_cache;
-        let found = match cache.get(code) {
+        let found = match cache.get(code).filter(|_| cached) {
             Some(found) => found,
             None => {
                 let started = Instant::now();
                 match self.read_public(code).await {
                     Ok(Some((found, as_of))) => {
                         let found = Arc::new(found);
-                        cache.put(code, started, as_of, found.clone());
+                        if cached {
+                            cache.put(code, started, as_of, found.clone());
+                        }
                         found
                     }
                     Ok(None) => return Err(fail()),

@@ -1,4 +1,4 @@
-//! The server's hourly upkeep (docs/operations.md): forgets old idempotency keys and sweeps
+//! The server's hourly upkeep (docs/operations.md): forgets old idempotency keys and drafts, sweeps
 //! orphan files — files no row refers to once a grace period has passed since they were
 //! recorded (an upload never used in a dossier, a form refused after its files were kept, a
 //! write a crash cut short).
@@ -111,6 +111,11 @@ pub fn spawn(services: Services, grace: Duration) -> tokio::task::JoinHandle<()>
                 Ok(0) => {}
                 Ok(n) => tracing::info!(forgotten = n, "upkeep: old idempotency keys forgotten"),
                 Err(e) => tracing::warn!(error = %e, "upkeep: idempotency keys"),
+            }
+            match services.forget_old_drafts().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(forgotten = n, "upkeep: untouched submission drafts forgotten"),
+                Err(e) => tracing::warn!(error = %e, "upkeep: submission drafts"),
             }
             if !grace.is_zero() {
                 match services.sweep_files(grace, pass.is_multiple_of(24)).await {

@@ -178,6 +178,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("lookup.timing", "Tiến độ", "Timing"),
     // Shared by forms.
     ("form.errors", "Có lỗi cần sửa", "Please correct the following"),
+    ("form.error_prefix", "Lỗi: ", "Error: "),
     (
         "form.expired",
         "Biểu mẫu đã hết hạn. Vui lòng gửi lại.",
@@ -592,13 +593,120 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "This procedure does not take online submissions yet. Please submit at the one-stop desk.",
     ),
     ("submit.amount", "{} đồng", "{} VND"),
+    // The submission journey (a draft, section by section).
+    ("draft.before", "Trước khi bắt đầu", "Before you start"),
+    (
+        "draft.you_need",
+        "Chuẩn bị bản quét (PDF, JPEG hoặc PNG, tối đa 10 MB mỗi tệp) của các giấy tờ sau:",
+        "Have scans (PDF, JPEG or PNG, at most 10 MB each) of these documents ready:",
+    ),
+    ("draft.time", "Thời hạn giải quyết:", "Time limit:"),
+    (
+        "draft.saved_note",
+        "Câu trả lời được lưu sau mỗi phần: bạn có thể dừng và quay lại sau bằng địa chỉ của trang (hoặc từ “Hồ sơ của tôi” nếu đã đăng nhập).",
+        "Your answers are saved after each part: you can stop and come back later with the page's address (or from “My dossiers” when signed in).",
+    ),
+    ("draft.start", "Bắt đầu", "Start now"),
+    ("draft.title", "Hồ sơ đang soạn", "Your application"),
+    (
+        "draft.keep_link",
+        "Lưu lại địa chỉ trang này để tiếp tục sau; ai có địa chỉ này đều xem được bản nháp.",
+        "Keep this page's address to come back later; anyone with it can see the draft.",
+    ),
+    ("draft.sections", "Các phần cần hoàn thành", "Parts to complete"),
+    ("draft.done", "Đã xong", "Completed"),
+    ("draft.todo", "Chưa xong", "Not yet started"),
+    (
+        "draft.of_sections",
+        "Đã xong {} trên {} phần.",
+        "You have completed {} of {} parts.",
+    ),
+    ("draft.s.applicant", "Người nộp hồ sơ", "About the applicant"),
+    (
+        "draft.s.request",
+        "Nội dung yêu cầu và nơi tiếp nhận",
+        "Your request and where it goes",
+    ),
+    ("draft.s.documents", "Giấy tờ (thành phần hồ sơ)", "Documents"),
+    ("draft.s.delivery", "Cách nhận kết quả", "How to get the result"),
+    (
+        "draft.s.check",
+        "Kiểm tra và nộp hồ sơ",
+        "Check your answers and submit",
+    ),
+    ("draft.part", "Phần {} trên {}", "Part {} of {}"),
+    ("draft.continue", "Lưu và tiếp tục", "Save and continue"),
+    ("draft.back", "← Các phần của hồ sơ", "← All parts"),
+    (
+        "draft.check_title",
+        "Kiểm tra thông tin trước khi nộp",
+        "Check your answers before submitting",
+    ),
+    ("draft.change", "Thay đổi", "Change"),
+    (
+        "draft.not_ready",
+        "Hoàn thành các phần còn thiếu trước khi nộp.",
+        "Complete the missing parts before you submit.",
+    ),
+    (
+        "draft.declare",
+        "Bằng việc nộp hồ sơ, bạn cam đoan các thông tin và giấy tờ trên là đúng sự thật.",
+        "By submitting, you declare that the information and documents above are true.",
+    ),
+    ("draft.file_held", "Đã tải lên:", "Uploaded:"),
+    (
+        "draft.replace",
+        "Chọn tệp khác để thay",
+        "Choose another file to replace it",
+    ),
+    ("draft.remove", "Bỏ tệp này", "Remove this file"),
+    ("draft.no_file", "Chưa có tệp", "No file yet"),
+    (
+        "draft.delivery_legend",
+        "Bạn muốn nhận kết quả bằng cách nào?",
+        "How do you want to receive the result?",
+    ),
+    (
+        "draft.delivery.desk",
+        "Nhận trực tiếp tại bộ phận một cửa",
+        "Collect it at the one-stop desk",
+    ),
+    (
+        "draft.delivery.post",
+        "Qua dịch vụ bưu chính công ích (trả phí bưu chính khi nhận)",
+        "By the public postal service (postage paid on delivery)",
+    ),
+    (
+        "draft.delivery.electronic",
+        "Bản điện tử, tải về tại “Hồ sơ của tôi” (cần đăng nhập)",
+        "Electronic copy, downloaded from “My dossiers” (sign-in needed)",
+    ),
+    (
+        "draft.delivery_address",
+        "Địa chỉ nhận qua bưu chính",
+        "Postal address",
+    ),
+    (
+        "draft.delivery_address_hint",
+        "Chỉ cần khi chọn nhận qua bưu chính.",
+        "Only needed when the result comes by post.",
+    ),
+    ("draft.files", "Giấy tờ", "Documents"),
+    (
+        "draft.section_missing",
+        "Phần này chưa được điền.",
+        "This part is not filled in yet.",
+    ),
+    ("draft.none", "Không có", "None"),
+    (
+        "draft.drafts",
+        "Hồ sơ đang soạn, chưa nộp",
+        "Applications not yet submitted",
+    ),
+    ("draft.touched", "Lưu lúc {}", "Saved {}"),
     ("submitted.title", "Đã nộp hồ sơ", "Dossier submitted"),
     ("submitted.dossier", "Hồ sơ", "Your dossier for"),
-    (
-        "submitted.sent",
-        "đã được gửi. Số tham chiếu:",
-        "has been sent. Reference number:",
-    ),
+    ("submitted.sent", "đã được gửi.", "has been sent."),
     (
         "submitted.check",
         "Cán bộ sẽ kiểm tra hồ sơ",
@@ -607,8 +715,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("submitted.before", "trước", "before"),
     (
         "submitted.then",
-        ". Khi hồ sơ được tiếp nhận, mã hồ sơ và ngày hẹn trả kết quả được gửi tới bạn; bạn tra cứu tại <a href=\"/tra-cuu\">trang tra cứu</a>.",
-        ". Once it is accepted, the dossier code and the date the result is due are sent to you; follow it on the <a href=\"/tra-cuu\">tracking page</a>.",
+        "Mã hồ sơ và ngày hẹn trả được gửi tới bạn khi hồ sơ được tiếp nhận. Theo dõi hồ sơ tại <a href=\"/tra-cuu\">trang tra cứu</a> bằng số tham chiếu trên hoặc mã hồ sơ, cùng 4 số cuối số điện thoại hoặc số định danh.",
+        "The dossier code and due date are sent to you once it is accepted. Follow it on the <a href=\"/tra-cuu\">tracking page</a> with the reference above or the dossier code, and the last 4 digits of your phone or ID number.",
     ),
     ("submitted.fees", "Phí, lệ phí", "Fees and charges"),
     (
@@ -629,6 +737,23 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("submitted.amount", "Số tiền:", "Amount:"),
     ("submitted.pay", "Thanh toán thử nghiệm", "Make a test payment"),
     ("submitted.mine", "Xem hồ sơ của tôi", "See my dossiers"),
+    ("submitted.next", "Việc tiếp theo", "What happens next"),
+    (
+        "submitted.step_check",
+        "Công chức tiếp nhận kiểm tra hồ sơ; nếu thiếu giấy tờ, bạn nhận thông báo nêu rõ cần bổ sung gì.",
+        "A receiving officer checks the dossier; if something is missing you are told what to add.",
+    ),
+    (
+        "submitted.step_code",
+        "Khi tiếp nhận, hồ sơ có mã và ngày hẹn trả kết quả (Giấy tiếp nhận và hẹn trả kết quả, Mẫu 01).",
+        "Once accepted, the dossier gets its code and a due date (the receipt, Form 01).",
+    ),
+    ("submitted.step_delivery", "Kết quả: {}.", "The result: {}."),
+    (
+        "submitted.keep",
+        "Giữ số tham chiếu này để tra cứu:",
+        "Keep this reference to look the dossier up:",
+    ),
     // The citizen's dossier.
     ("dossier.title", "Hồ sơ {}", "Dossier {}"),
     ("dossier.back", "← Hồ sơ của tôi", "← My dossiers"),

@@ -800,10 +800,10 @@ async fn one_time_code(db: &Db, login: &str) -> Step<String> {
     }
 }
 
-/// The online submission form's own submit button (the page has a case chooser form too).
-const SUBMIT_ONLINE: &str = "form[method='post'][action='/cong-dan/nop-ho-so'] button[type='submit']";
+/// A part's "Lưu và tiếp tục" (and the check page's "Nộp hồ sơ"): the form's own button.
+const SAVE_PART: &str = "main form[method='post'][enctype='multipart/form-data'] button[type='submit']";
 
-/// Fills in the online form for the signed-in citizen and submits it; the dossier's key.
+/// From a procedure's page, submits it online for the signed-in citizen; the dossier's key.
 async fn submit_online(
     c: &Browser,
     procedure: &str,
@@ -811,15 +811,43 @@ async fn submit_online(
     request: &str,
     scans: [&Path; 2],
 ) -> Step<String> {
-    c.goto(&format!("/cong-dan/nop-ho-so?procedure={procedure}"))
-        .await?;
+    c.goto(&format!("/thu-tuc/{procedure}")).await?;
+    c.click(&format!(
+        "main a.button-start[href='/cong-dan/nop-ho-so?procedure={procedure}']"
+    ))
+    .await?;
     c.see(procedure).await?;
-    send_online_form(c, agency, request, scans).await
+    Ok(send_online_form(c, agency, request, scans, None).await?.0)
 }
 
-/// Fills in the online form on the screen for the signed-in citizen and submits it; the
-/// dossier's key.
-async fn send_online_form(c: &Browser, agency: &str, request: &str, scans: [&Path; 2]) -> Step<String> {
+/// From the start page on the screen, walks the submission journey for the signed-in citizen
+/// by its links and buttons and sends it: the dossier's key, and the pages passed (each
+/// measured on `screen` when given).
+async fn send_online_form(
+    c: &Browser,
+    agency: &str,
+    request: &str,
+    scans: [&Path; 2],
+    screen: Option<Screen>,
+) -> Step<(String, Vec<String>)> {
+    let mut passed = Vec::new();
+    let measure = |passed: &mut Vec<String>, path: String| passed.push(path);
+    macro_rules! here {
+        () => {
+            match screen {
+                Some(s) => measure(&mut passed, fits(c, s).await?),
+                None => measure(&mut passed, c.current_path().await?),
+            }
+        };
+    }
+    here!();
+    c.click("main form[action='/cong-dan/nop-ho-so'] button[type='submit']")
+        .await?;
+    c.arrive("/cong-dan/ho-so-nhap/").await?;
+    c.see("Đã xong 0 trên 4 phần.").await?;
+    here!();
+    c.click("main ol.task-list a[href$='/nguoi-nop']").await?;
+    c.see("Phần 1 trên 4").await?;
     // Pre-filled from the account.
     let (name, phone) = (c.value("#name").await?, c.value("#phone").await?);
     if name != CITIZEN_NAME || phone != CITIZEN_LOGIN {
@@ -827,15 +855,42 @@ async fn send_online_form(c: &Browser, agency: &str, request: &str, scans: [&Pat
             "the form is not pre-filled from the account: name {name:?}, phone {phone:?}"
         ));
     }
-    c.click(&format!("#agency option[value='{agency}']")).await?;
+    here!();
+    // A wrong ID number first: the error is in the summary and at the field.
+    c.type_in("#id_number", "0151").await?;
+    c.click(SAVE_PART).await?;
+    c.see("Có lỗi cần sửa").await?;
+    if c.attribute("#id_number", "aria-invalid").await? != "true" {
+        return Err("the refused ID number is not marked aria-invalid".into());
+    }
+    c.find("#id_number-error").await?;
+    c.find(".error-summary a[href='#id_number']").await?;
+    here!();
     c.type_in("#id_number", "015192002345").await?;
     c.type_in("#address", "Tổ 3, phường Yên Bái").await?;
+    c.click(SAVE_PART).await?;
+    c.see("Phần 2 trên 4").await?;
+    here!();
+    c.click(&format!("#agency option[value='{agency}']")).await?;
     c.type_in("#request", request).await?;
+    c.click(SAVE_PART).await?;
+    c.see("Phần 3 trên 4").await?;
+    here!();
     c.choose_file("#file_0", scans[0]).await?;
     c.choose_file("#file_1", scans[1]).await?;
-    c.click(SUBMIT_ONLINE).await?;
+    c.click(SAVE_PART).await?;
+    c.see("Phần 4 trên 4").await?;
+    here!();
+    c.click("#delivery-desk").await?;
+    c.click(SAVE_PART).await?;
+    c.see("Kiểm tra thông tin trước khi nộp").await?;
+    c.see("015192002345").await?;
+    here!();
+    c.click(SAVE_PART).await?;
     let path = c.arrive("/cong-dan/da-nop/").await?;
     c.see("Đã nộp hồ sơ").await?;
+    c.see("Việc tiếp theo").await?;
+    here!();
     let key = path
         .trim_start_matches("/cong-dan/da-nop/")
         .split('?')
@@ -845,7 +900,7 @@ async fn send_online_form(c: &Browser, agency: &str, request: &str, scans: [&Pat
     if !key.starts_with("online-") {
         return Err(format!("the submission went to {path}"));
     }
-    Ok(key)
+    Ok((key, passed))
 }
 
 async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) -> Step<()> {
@@ -1351,15 +1406,17 @@ async fn phone_pages(p: Arc<Browser>, d: Arc<Browser>, db: Db, code: String, fil
         .await?;
     named_in_header(&p).await?;
     seen.push((fits(&p, PHONE).await?, true));
+    p.step("the submission journey, part by part");
+    // Measured on the phone as it goes (a sent draft's pages are gone: not for the laptop).
     send_online_form(
         &p,
         COMMUNE,
         "Đăng ký khai sinh cho con: Nguyễn Hoàng An",
         [&form, &birth_cert],
+        Some(PHONE),
     )
     .await?;
     named_in_header(&p).await?;
-    seen.push((fits(&p, PHONE).await?, true));
 
     p.step("a dossier of mine, from the header");
     p.click(".site-header a[href='/cong-dan']").await?;

@@ -474,55 +474,111 @@ async fn online_submission_reads_in_english_and_keeps_the_sandbox_label() {
 
     en.get("/cong-dan/nop-ho-so?procedure=1.001193")
         .await
-        .has(&[r#"<label for="case-choose">Case</label>"#, "Choose</button>"]);
-    let form = en.get("/cong-dan/nop-ho-so?procedure=1.009972").await;
-    form.english().has(&[
+        .has(&["<legend>Case</legend>", "Start now →</button>"]);
+    let start = en.get("/cong-dan/nop-ho-so?procedure=1.009972").await;
+    start.english().has(&[
         "<h1>Submit a dossier online</h1>",
-        r#"<label for="agency">Receiving agency</label>"#,
-        "<legend>Applicant</legend>",
-        ">Citizen (personal ID number)</option>",
-        r#"<label for="id_number">Personal ID number (12 digits) or tax code</label>"#,
-        "Documents (PDF, JPEG or PNG files, at most 10 MB each)",
-        "<strong>(required)</strong>",
+        "<h2>Before you start</h2>",
         "Fees and charges: <strong>150,000 VND</strong>, paid online after you submit.",
-        r#"<button class="button" type="submit">Submit</button>"#,
+        "<strong lang=\"en\">(required)</strong>",
     ]);
-    let fields = |csrf: String| {
-        vec![
-            ("csrf", csrf),
-            ("procedure", "1.009972".to_string()),
-            ("case", "cong-trinh".into()),
-            ("agency", "000.00.01.H56".into()),
-            ("kind", "person".into()),
-            ("name", "Phạm Thị Dung".into()),
-            ("id_number", "015192002345".into()),
-            ("phone", "0911222333".into()),
-            ("email", "".into()),
-            ("address", "Yên Bái".into()),
-            ("request", "Xin cấp phép".into()),
-        ]
-    };
-    let owned = fields(form.csrf());
-    let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = en
+        .post(
+            "/cong-dan/nop-ho-so",
+            &[
+                ("csrf", &start.csrf()),
+                ("procedure", "1.009972"),
+                ("case", "cong-trinh"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let draft = res.location.clone();
+    en.get(&draft).await.english().has(&[
+        "<h1>Your application</h1>",
+        "You have completed 0 of 4 parts.",
+        "About the applicant",
+        "Not yet started",
+    ]);
+    let part = en.get(&format!("{draft}/nguoi-nop")).await;
+    part.english().has(&[
+        ">Citizen (personal ID number)</label>",
+        r#"<label for="id_number">Personal ID number (12 digits) or tax code</label>"#,
+        "Part 1 of 4",
+        r#"<button class="button" type="submit">Save and continue</button>"#,
+    ]);
+    let fields = [
+        ("kind", "person"),
+        ("name", "Phạm Thị Dung"),
+        ("id_number", "015192002345"),
+        ("phone", "0911222333"),
+        ("email", ""),
+        ("address", "Yên Bái"),
+    ];
+    let mut all = vec![("csrf", part.csrf())];
+    all.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+    let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = en.multipart(&format!("{draft}/nguoi-nop"), &refs, &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+    let part = en.get(&format!("{draft}/yeu-cau")).await;
     let res = en
         .multipart(
-            "/cong-dan/nop-ho-so",
-            &refs,
+            &format!("{draft}/yeu-cau"),
+            &[
+                ("csrf", &part.csrf()),
+                ("agency", "000.00.01.H56"),
+                ("request", "Xin cấp phép"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+    let part = en.get(&format!("{draft}/giay-to")).await;
+    part.english()
+        .has(&["Documents (PDF, JPEG or PNG files, at most 10 MB each)"]);
+    let res = en
+        .multipart(
+            &format!("{draft}/giay-to"),
+            &[("csrf", &part.csrf())],
             &[("file_0", "don.pdf", b"%PDF-1.4 don")],
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     res.english()
-        .has(&["Please correct the following", "A required document is missing"])
+        .has(&[
+            "<title>Error: ",
+            "Please correct the following",
+            "A required document is missing",
+            "Uploaded: <strong>don.pdf</strong>",
+        ])
         .lacks(&["Thiếu thành phần hồ sơ bắt buộc"]);
-
-    let owned = fields(res.csrf());
-    let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let files: [(&str, &str, &[u8]); 2] = [
-        ("file_0", "don.pdf", b"%PDF-1.4 don"),
-        ("file_1", "ban-ve.png", b"\x89PNG\r\n\x1a\n...."),
-    ];
-    let res = en.multipart("/cong-dan/nop-ho-so", &refs, &files).await;
+    let res = en
+        .multipart(
+            &format!("{draft}/giay-to"),
+            &[("csrf", &res.csrf())],
+            &[("file_1", "ban-ve.png", b"\x89PNG\r\n\x1a\n....")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+    let part = en.get(&format!("{draft}/nhan-ket-qua")).await;
+    part.english()
+        .has(&["Collect it at the one-stop desk", "By the public postal service"]);
+    let res = en
+        .multipart(
+            &format!("{draft}/nhan-ket-qua"),
+            &[("csrf", &part.csrf()), ("delivery", "desk")],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
+    assert!(res.location.ends_with("/kiem-tra"));
+    let check = en.get(&res.location).await;
+    check.english().has(&[
+        "<h1>Check your answers before submitting</h1>",
+        "Change",
+        "ban-ve.png",
+    ]);
+    let res = en.multipart(&res.location, &[("csrf", &check.csrf())], &[]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
     let submitted = res.location.clone();
     let key = submitted
@@ -543,7 +599,8 @@ async fn online_submission_reads_in_english_and_keeps_the_sandbox_label() {
     page.english()
         .has(&[
             "<h1>Dossier submitted</h1>",
-            &format!("Reference number: <strong>{key}</strong>."),
+            &format!("Keep this reference to look the dossier up: <strong class=\"code\" id=\"reference\">{key}</strong>"),
+            "What happens next",
             "An officer will check the dossier before <strong>",
             "tracking page",
             "<strong>TEST ENVIRONMENT (sandbox)</strong>: no real money is transferred.",

@@ -10,7 +10,8 @@ use motcua_domain::access::Role;
 use motcua_domain::calendar;
 use motcua_domain::dossier::decide::{case_of, same_day_cutoff, time_limit};
 use motcua_domain::dossier::{
-    ApplicantKind, Channel, Component, ComponentKind, Dossier, PaymentStatus, Status, chain, machine,
+    ApplicantKind, Channel, Component, ComponentKind, Dossier, PaymentStatus, ReturnMethod, Status, chain,
+    machine,
 };
 use motcua_domain::identity::{Email, PersonalId, PhoneVn, TaxCode};
 use motcua_domain::msg;
@@ -43,8 +44,31 @@ impl Services {
         input: IntakeInput,
         key: Option<IdempotencyKey>,
     ) -> ServiceResult<(View, bool)> {
+        self.intake_keyed(actor, input, key, None).await
+    }
+
+    /// A citizen's draft sent: once per draft (its token the idempotency key), and the
+    /// token becomes the receipt secret, so a second send finds the same dossier and the
+    /// same confirmation page.
+    pub(crate) async fn intake_of_draft(
+        &self,
+        actor: Actor<'_>,
+        input: IntakeInput,
+        token: &str,
+    ) -> ServiceResult<View> {
+        let key = IdempotencyKey::new("draft", token)?;
+        Ok(self.intake_keyed(actor, input, Some(key), Some(token)).await?.0)
+    }
+
+    async fn intake_keyed(
+        &self,
+        actor: Actor<'_>,
+        input: IntakeInput,
+        key: Option<IdempotencyKey>,
+        receipt: Option<&str>,
+    ) -> ServiceResult<(View, bool)> {
         let Some(key) = key else {
-            let v = self.take_in(actor, input, true, None).await?;
+            let v = self.take_in(actor, input, true, None, receipt).await?;
             return Ok((
                 v.ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))?,
                 false,
@@ -54,7 +78,10 @@ impl Services {
         if let Some(claim) = idempotency::find(self.db(), &key.scope, &key.key).await? {
             return Ok((self.replay_intake(&claim, &hash).await?, true));
         }
-        match self.take_in(actor, input, true, Some((&key, &hash))).await {
+        match self
+            .take_in(actor, input, true, Some((&key, &hash)), receipt)
+            .await
+        {
             Ok(v) => Ok((
                 v.ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))?,
                 false,
@@ -118,7 +145,7 @@ impl Services {
     /// Every check `intake` makes, writing nothing: a form can be refused before the files it
     /// carries are kept (its components' files left out, they are checked when kept).
     pub async fn check_intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<()> {
-        self.take_in(actor, input, false, None).await.map(|_| ())
+        self.take_in(actor, input, false, None, None).await.map(|_| ())
     }
 
     async fn take_in(
@@ -127,6 +154,7 @@ impl Services {
         input: IntakeInput,
         write: bool,
         once: Option<(&IdempotencyKey, &str)>,
+        receipt: Option<&str>,
     ) -> ServiceResult<Option<View>> {
         let now = self.now();
         let channel: Channel = input
@@ -169,6 +197,7 @@ impl Services {
         }
         let case = case_of(spec, input.case.as_deref())?;
         let (kind, contact) = check_applicant(&input, channel, &mut errors);
+        let delivery = check_delivery(input.delivery.as_ref(), &mut errors);
         // The checklist: one entry per component of the procedure.
         let mut provided = vec![None::<Option<String>>; spec.components.len()];
         for (i, c) in input.components.iter().enumerate() {
@@ -274,9 +303,10 @@ impl Services {
             _ => None,
         };
         // What the submitter holds to see their submission again (kept hashed).
-        let receipt = match actor {
-            Actor::Citizen { .. } | Actor::Guest => Some(crate::auth::new_secret()),
-            Actor::Officer(_) => None,
+        let receipt = match (actor, receipt) {
+            (Actor::Officer(_), _) => None,
+            (_, Some(given)) => Some(given.to_string()),
+            _ => Some(crate::auth::new_secret()),
         };
 
         // A day's number taken by another transaction meanwhile (PostgreSQL,
@@ -379,6 +409,9 @@ impl Services {
                 if let Some(secret) = &receipt {
                     citizens::add_receipt(&mut tx, id, &crate::auth::secret_hash(secret)).await?;
                 }
+                if let Some((method, address)) = &delivery {
+                    motcua_store::repo::drafts::set_delivery(&mut tx, id, method.as_str(), address).await?;
+                }
                 tx.commit().await?;
                 Ok(dossier)
             }
@@ -411,6 +444,34 @@ impl Services {
 }
 
 /// Checks the applicant's name, identity and contact details; every problem goes to `errors`.
+/// Longest postal address of a delivery.
+const MAX_ADDRESS: usize = 500;
+
+/// How the applicant wants the result, if they said: by post wants an address.
+fn check_delivery(
+    input: Option<&super::DeliveryInput>,
+    errors: &mut Vec<FieldError>,
+) -> Option<(ReturnMethod, String)> {
+    let d = input?;
+    let Ok(method) = d.method.trim().parse::<ReturnMethod>() else {
+        errors.push(FieldError::new("delivery.method", msg!("delivery.method")));
+        return None;
+    };
+    let address = d.address.trim();
+    if address.chars().count() > MAX_ADDRESS || (method == ReturnMethod::Post && address.is_empty()) {
+        errors.push(FieldError::new(
+            "delivery.address",
+            msg!("delivery.address", MAX_ADDRESS),
+        ));
+        return None;
+    }
+    let address = match method {
+        ReturnMethod::Post => address.to_string(),
+        _ => String::new(),
+    };
+    Some((method, address))
+}
+
 fn check_applicant(
     input: &IntakeInput,
     channel: Channel,

@@ -100,6 +100,19 @@ pub struct IntakeInput {
     pub request: String,
     #[serde(default)]
     pub components: Vec<ComponentInput>,
+    /// How the applicant wants the result (default: at the desk).
+    #[serde(default)]
+    pub delivery: Option<DeliveryInput>,
+}
+
+/// How the applicant wants the result handed over.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct DeliveryInput {
+    /// `desk` (the one-stop desk), `post` (public postal service) or `electronic`.
+    pub method: String,
+    /// Where the post brings it (required for `post`).
+    #[serde(default)]
+    pub address: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]

@@ -92,6 +92,15 @@ enum KeyValue {
     Code(String),
 }
 
+/// The code of an online submission by its number (`online-N`): None when there is no such
+/// online submission, `Some(None)` while it is not received yet.
+pub async fn online_code(db: &Db, id: i64) -> StoreResult<Option<Option<String>>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar::<_, Option<String>>("SELECT code FROM dossiers WHERE id = $1 AND channel = 'online'")
+            .bind(id).fetch_optional(pool).await?
+    }))
+}
+
 /// A dossier by its URL key.
 pub async fn find(db: &Db, key: &str) -> StoreResult<Option<Dossier>> {
     let (clause, value) = key_clause(key);
@@ -176,10 +185,18 @@ pub const PUBLIC_LOOKUP: &str = "SELECT d.id, d.agency_id, d.procedure_id, d.sta
 
 /// A dossier by its code with its started steps, in one query of one row per step (the
 /// public lookup, the busiest read: no joins to names, no JSON, see docs/PERFORMANCE.md).
+/// An online submission not yet received is found by its reference `online-N` instead.
 pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<PublicDossier>> {
-    let rows: Vec<PublicRow> = on_read!(db, pool => {
-        sqlx::query_as(PUBLIC_LOOKUP).bind(code).fetch_all(pool).await?
-    });
+    let rows: Vec<PublicRow> = match code.strip_prefix("online-").and_then(|n| n.parse::<i64>().ok()) {
+        Some(id) => {
+            let sql = PUBLIC_LOOKUP.replace(
+                "WHERE d.code = $1",
+                "WHERE d.id = $1 AND d.code IS NULL AND d.channel = 'online'",
+            );
+            on_read!(db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await?)
+        }
+        None => on_read!(db, pool => sqlx::query_as(PUBLIC_LOOKUP).bind(code).fetch_all(pool).await?),
+    };
     let mut found: Option<PublicDossier> = None;
     for r in rows {
         let d = found.get_or_insert_with(|| PublicDossier {

@@ -301,10 +301,12 @@ pub async fn meta(db: &Db, sha256: &str) -> StoreResult<Option<FileMeta>> {
     }))
 }
 
-/// The condition "no row refers to the file `f.sha256`" (form templates, named inside the
-/// procedures' JSON, are checked by the sweep apart).
+/// The condition "no row refers to the file `f.sha256`" (a dossier's component or result, a
+/// submission draft's file; form templates, named inside the procedures' JSON, are checked by
+/// the sweep apart).
 const UNREFERENCED: &str = "NOT EXISTS (SELECT 1 FROM dossier_components c WHERE c.file_sha256 = f.sha256)
-     AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.result_file = f.sha256)";
+     AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.result_file = f.sha256)
+     AND NOT EXISTS (SELECT 1 FROM submission_draft_files s WHERE s.sha256 = f.sha256)";
 
 /// A place in the files ordered by (recorded, digest): where a walk resumes.
 pub type FilePlace = (DateTime<Utc>, String);
@@ -383,7 +385,8 @@ pub async fn still_named(db: &Db, shas: &[String]) -> StoreResult<HashSet<String
         let sql = format!(
             "SELECT sha256 FROM files WHERE sha256 IN ({marks}) AND swept_at IS NULL
              UNION SELECT file_sha256 FROM dossier_components WHERE file_sha256 IN ({marks})
-             UNION SELECT result_file FROM dossiers WHERE result_file IN ({marks})"
+             UNION SELECT result_file FROM dossiers WHERE result_file IN ({marks})
+             UNION SELECT sha256 FROM submission_draft_files WHERE sha256 IN ({marks})"
         );
         let rows: Vec<(String,)> = on_read!(db, pool => {
             let mut q = sqlx::query_as(&sql);

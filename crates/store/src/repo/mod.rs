@@ -19,6 +19,7 @@ pub mod components;
 pub mod dashboard;
 pub mod dossier_list;
 pub mod dossiers;
+pub mod drafts;
 pub mod evaluation;
 pub mod events;
 pub mod feedback;

@@ -79,6 +79,8 @@ struct HomePage {
     name: String,
     csrf: String,
     dossiers: Vec<(String, String, String, String, String)>,
+    /// Submissions begun, not sent: (procedure, address, saved).
+    drafts: Vec<(String, String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -530,11 +532,13 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         })
         .collect();
     // The header signs out too; this form ends the list, where a phone's reader arrives.
+    let drafts = super::draft::drafts_of(&state, c.id).await?;
     let page = HomePage {
         chrome: Chrome::current(),
         name: c.full_name,
         csrf,
         dossiers,
+        drafts,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -3,9 +3,11 @@
 
 mod account;
 mod dossier;
+mod draft;
 mod submit;
 
 pub use dossier::questions;
+pub use draft::delivery_label;
 pub use submit::amount;
 
 use crate::AppState;
@@ -39,5 +41,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(account::routes())
         .merge(submit::routes())
+        .merge(draft::routes())
         .merge(dossier::routes())
 }

@@ -452,6 +452,7 @@ async fn receive(
                 file: Some(c.file_ref.clone()).filter(|f| !f.is_empty()),
             })
             .collect(),
+        delivery: None,
     };
     match state.services.intake(Actor::Officer(&user), input).await {
         Ok(v) => Ok(see_other(&format!(
