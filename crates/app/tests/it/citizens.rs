@@ -402,9 +402,23 @@ on_both_backends! {
         assert!(html.contains("Ảnh giấy chứng sinh bị mờ") && html.contains("Nộp hồ sơ bổ sung"));
         let csrf = hidden_value(&html, "csrf").unwrap();
         let (ct, body) = multipart(&[("csrf", &csrf)], &[("file", "giay-chung-sinh.jpg", b"\xFF\xD8\xFF\xE0 jpeg")]);
+        // No file chosen: the error is at the field.
+        let (ct0, body0) = multipart(&[("csrf", &csrf)], &[]);
+        let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/bo-sung"))).header("cookie", &session).header("content-type", ct0).body(body0).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<title>Lỗi: ") && html.contains("id=\"file-error\"") && html.contains("href=\"#file\""), "{html}");
         let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/bo-sung"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        assert!(res.text().await.unwrap().contains("Đã nộp hồ sơ bổ sung"));
+        // Post, redirect, get: a refresh sends nothing again.
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let back = res.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(back, format!("/cong-dan/ho-so/{key}?xong=bo-sung"));
+        let html = app.client.get(app.url(&back)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Đã nộp hồ sơ bổ sung"), "{html}");
+        // What was submitted, with the dates that never move.
+        for shown in ["Ngày nộp", "Ngày tiếp nhận", "Thông tin đã nộp", "Phạm Thị Dung", "Giấy chứng sinh", "đã nộp tệp", "Mẫu 01"] {
+            assert!(html.contains(shown), "{shown}: {html}");
+        }
         let view: serde_json::Value = app.client.get(app.url(&format!("/api/v1/dossiers/{key}"))).bearer_auth(&desk).send().await.unwrap().json().await.unwrap();
         assert_eq!(view["status"]["number"], 4, "the clock resumed");
 
@@ -426,10 +440,13 @@ on_both_backends! {
         let (ct, body) = multipart(&[("csrf", &csrf), ("q5", "2"), ("q6", "1")], &[]);
         let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/danh-gia"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "every question must be answered");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("href=\"#q7\"") && html.contains("id=\"q7-error\""), "at the question: {html}");
         let (ct, body) = multipart(&[("csrf", &csrf), ("q5", "2"), ("q6", "1"), ("q7", "2"), ("satisfaction", "very_satisfied")], &[]);
         let res = app.client.post(app.url(&format!("/cong-dan/ho-so/{key}/danh-gia"))).header("cookie", &session).header("content-type", ct).body(body).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        assert!(res.text().await.unwrap().contains("Rất hài lòng"));
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app.client.get(app.url(&format!("/cong-dan/ho-so/{key}?xong=danh-gia"))).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Rất hài lòng"));
         let (answers, satisfaction) = motcua_store::repo::citizens::rating(&t.db, found.id).await.unwrap().unwrap();
         assert_eq!(satisfaction.as_str(), "very_satisfied");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&answers).unwrap(), json!({"q5": 2, "q6": 1, "q7": 2}));

@@ -204,7 +204,7 @@ impl From<OwnedRow> for OwnedDossier {
 pub async fn dossiers_of(db: &Db, citizen_id: i64) -> StoreResult<Vec<OwnedDossier>> {
     let rows: Vec<OwnedRow> = on_read!(db, pool => {
         sqlx::query_as(
-            "SELECT d.id, d.code, p.name AS procedure_name, d.status, COALESCE(d.received_at, d.submitted_at) AS submitted,
+            "SELECT d.id, d.code, p.name AS procedure_name, d.status, COALESCE(d.submitted_at, d.received_at) AS submitted,
                d.due_at
              FROM dossiers d JOIN procedures p ON p.id = d.procedure_id WHERE d.citizen_id = $1 ORDER BY d.id DESC",
         )

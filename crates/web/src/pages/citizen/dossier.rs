@@ -7,17 +7,20 @@ use crate::auth::citizen;
 use crate::error::{PageError, page_message, status_of};
 use crate::i18n;
 use crate::pages::Chrome;
-use crate::pages::common::{csrf_rejected, file_response, url_encode, when_or_empty as when};
+use crate::pages::common::{
+    Errors, csrf_rejected, file_response, see_other, url_encode, when_or_empty as when,
+};
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use motcua_domain::dossier::Status;
 use motcua_domain::dossier::machine::Action;
+use motcua_domain::dossier::{ComponentKind, PaymentStatus, Status};
 use motcua_domain::evaluation::Satisfaction;
 use motcua_service::auth::constant_time_eq;
 use motcua_service::citizens::{Citizen, OwnDossier};
 use motcua_service::dossiers::{ActionInput, Actor};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 /// The citizen's questions: (key, indicator, question, answers scored 2/1/0).
@@ -75,17 +78,28 @@ struct Page {
     chrome: Chrome,
     csrf: String,
     key: String,
+    code: Option<String>,
     procedure_name: String,
+    agency_name: String,
     status_label: String,
-    due: String,
+    /// (label, value) of the dossier's dates and what it awaits, in the order they happen.
+    facts: Vec<(&'static str, String)>,
+    /// What was submitted: (label, value).
+    submitted: Vec<(&'static str, String)>,
+    /// The documents: (name, file name or "").
+    documents: Vec<(String, String)>,
+    /// The fee, where its payment stands, and where to pay it.
+    fee: Option<(String, bool)>,
     missing: Option<String>,
     steps: Vec<(String, String, String)>,
     can_supplement: bool,
     can_withdraw: bool,
     result: bool,
+    /// Form 01 (the receipt and appointment slip), once received.
+    receipt: bool,
     can_rate: bool,
     rated: Option<String>,
-    error: Option<String>,
+    errors: Errors,
     flash: Option<&'static str>,
 }
 
@@ -112,20 +126,73 @@ async fn render(
     csrf: String,
     own: OwnDossier,
     status: StatusCode,
-    error: Option<String>,
+    errors: Errors,
     flash: Option<&'static str>,
 ) -> Result<Response, PageError> {
     let d = &own.dossier;
     let st = d.status;
     let rated = own.rating;
+    let t = i18n::t;
+    let mut facts = vec![(t("dossier.submitted_at"), when(d.submitted_at.or(d.received_at)))];
+    if st == Status::Submitted {
+        facts.push((t("dossier.accept_due"), when(d.accept_due_at)));
+    }
+    facts.push((t("dossier.received_at"), when(d.received_at)));
+    facts.push((t("dossier.due"), when(d.due_at)));
+    if let Some((method, address)) = &own.delivery {
+        let how = crate::pages::citizen::delivery_label(method.as_str()).to_string();
+        let how = if address.is_empty() {
+            how
+        } else {
+            format!("{how}: {address}")
+        };
+        facts.push((t("draft.delivery_legend"), how));
+    }
+    facts.push((t("dossier.returned_at"), when(d.returned_at)));
+    facts.retain(|(_, v)| !v.is_empty());
+    let submitted = [
+        (t("submit.name"), d.applicant_name.clone()),
+        (t("submit.id_number"), d.applicant_id_number.clone()),
+        (t("submit.phone"), d.phone.clone()),
+        (t("submit.email"), d.email.clone()),
+        (t("submit.address"), d.address.clone()),
+        (t("submit.request"), d.request.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    let documents = own
+        .components
+        .iter()
+        .filter(|c| c.kind != ComponentKind::Result && (c.provided || c.file_sha256.is_some()))
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.file_sha256
+                    .as_ref()
+                    .map(|_| t("dossier.file_handed_in").to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
     let page = Page {
         chrome: Chrome::current(),
         csrf,
         key: d.key(),
+        code: d.code.clone(),
         procedure_name: d.procedure_name.clone(),
+        agency_name: d.agency_name.clone(),
         status_label: i18n::status_label(st).into(),
-        due: when(d.due_at),
-        missing: own.missing,
+        facts,
+        submitted,
+        documents,
+        fee: own.payment.as_ref().map(|p| {
+            (
+                crate::pages::citizen::amount(&p.amount_vnd),
+                p.status == PaymentStatus::Paid,
+            )
+        }),
+        missing: own.missing.clone(),
         steps: own
             .steps
             .iter()
@@ -137,6 +204,7 @@ async fn render(
             Status::Received | Status::Processing | Status::AwaitingSupplement | Status::AwaitingPayment
         ),
         result: matches!(st, Status::Resolved | Status::Returned) && d.result_file.is_some(),
+        receipt: d.code.is_some() && d.received_at.is_some(),
         can_rate: matches!(
             st,
             Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped
@@ -149,22 +217,36 @@ async fn render(
             })
             .to_string()
         }),
-        error,
+        errors,
         flash,
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DoneQ {
+    /// What was just done (after the redirect): `bo-sung`, `rut` or `danh-gia`.
+    #[serde(default)]
+    xong: String,
 }
 
 async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(key): Path<String>,
+    Query(q): Query<DoneQ>,
 ) -> Result<Response, PageError> {
     let (_, csrf, d) = match owned(&state, &headers, &key).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    render(csrf, d, StatusCode::OK, None, None).await
+    let flash = match q.xong.as_str() {
+        "bo-sung" => Some(i18n::t("dossier.supplemented")),
+        "rut" => Some(i18n::t("dossier.withdrawn")),
+        "danh-gia" => Some(i18n::t("dossier.thanks")),
+        _ => None,
+    };
+    render(csrf, d, StatusCode::OK, Errors::default(), flash).await
 }
 
 /// Downloads the electronic result (owner only).
@@ -218,17 +300,23 @@ async fn post(
     ) {
         return Err(csrf_rejected());
     }
-    let fail = |status: StatusCode, msg: String| render(csrf.clone(), d.clone(), status, Some(msg), None);
+    // A refusal shown at the form's field (and in the summary).
+    let fail = |status: StatusCode, field: &str, msg: String| {
+        let mut errors = Errors::default();
+        errors.push(field, msg);
+        render(csrf.clone(), d.clone(), status, errors, None)
+    };
     let refused = |e: motcua_service::ServiceError| (status_of(&e), page_message(&e, i18n::lang()));
     let actor = Actor::Citizen {
         id: c.id,
         login: &c.login,
     };
-    let done: &'static str = match what.as_str() {
+    match what.as_str() {
         "bo-sung" => {
             let Some((name, bytes)) = file else {
                 return fail(
                     StatusCode::UNPROCESSABLE_ENTITY,
+                    "file",
                     i18n::t("dossier.choose_file").into(),
                 )
                 .await;
@@ -237,7 +325,7 @@ async fn post(
                 Ok(m) => m,
                 Err(e) => {
                     let (status, msg) = refused(e);
-                    return fail(status, i18n::t1("dossier.bad_file", msg)).await;
+                    return fail(status, "file", i18n::t1("dossier.bad_file", msg)).await;
                 }
             };
             let input = ActionInput {
@@ -250,9 +338,8 @@ async fn post(
                 .await
             {
                 let (status, msg) = refused(e);
-                return fail(status, msg).await;
+                return fail(status, "file", msg).await;
             }
-            i18n::t("dossier.supplemented")
         }
         "rut" => {
             let input = ActionInput {
@@ -261,9 +348,8 @@ async fn post(
             };
             if let Err(e) = state.services.act(actor, &key, Action::Withdraw, input).await {
                 let (status, msg) = refused(e);
-                return fail(status, msg).await;
+                return fail(status, "reason", msg).await;
             }
-            i18n::t("dossier.withdrawn")
         }
         "danh-gia" => {
             let answers: Vec<(String, u8)> = motcua_service::citizens::QUESTIONS
@@ -276,15 +362,17 @@ async fn post(
                 .rate_dossier(c.id, &key, &answers, &satisfaction)
                 .await
             {
-                let (status, msg) = refused(e);
-                return fail(status, msg).await;
+                let status = status_of(&e);
+                let errors = Errors::of(&e, i18n::lang(), |p| p.to_string(), "satisfaction");
+                return render(csrf.clone(), d.clone(), status, errors, None).await;
             }
-            i18n::t("dossier.thanks")
         }
         _ => return Err(PageError::not_found()),
-    };
-    let d = state.services.own_dossier(c.id, &key).await?;
-    render(csrf, d, StatusCode::OK, None, Some(done)).await
+    }
+    Ok(see_other(&format!(
+        "/cong-dan/ho-so/{}?xong={what}",
+        url_encode(&key)
+    )))
 }
 
 pub fn routes() -> axum::Router<AppState> {
