@@ -76,6 +76,11 @@ pub fn lookup_code(typed: &str) -> ServiceResult<String> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
     if plausible {
+        // An online submission's reference, however it was typed.
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("online-") {
+            return Ok(lower);
+        }
         Ok(text.to_string())
     } else {
         Err(ServiceError::BadRequest(msg!("lookup.code_format")))

@@ -177,3 +177,46 @@ impl<'a> Journey<'a> {
         self.send(&draft).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Journey;
+    use crate::support::{TestApp, TestDb, load_fixtures, on_both_backends};
+    use reqwest::StatusCode;
+
+    // What a guest holds after submitting works: the reference on the confirmation is
+    // accepted by the lookup before and after the dossier is accepted (then with its code).
+    on_both_backends! {
+        async fn the_reference_of_an_online_submission_is_looked_up(t) {
+            load_fixtures(t).await;
+            crate::support::add_user(&t.db, "tn.xa", "000.30.01.H56", &["receiving_officer"]).await;
+            let app = TestApp::spawn(t).await;
+            let guest = Journey::guest(&app);
+            let to = guest.submit_birth("000.30.01.H56").await;
+            let html = guest.get(&to).await.text().await.unwrap();
+            let reference = html.split("id=\"reference\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+            assert!(reference.starts_with("online-"), "{reference}");
+            assert!(html.contains("Việc tiếp theo") && html.contains("Nhận trực tiếp tại bộ phận một cửa"), "{html}");
+            // Looked up by it, with the phone's last digits; pasted in capitals with spaces too.
+            let look = |q: String| {
+                let app = &app;
+                async move { app.get(&format!("/tra-cuu?ma={q}&verify=2333")).await.text().await.unwrap() }
+            };
+            let page = look(reference.clone()).await;
+            assert!(page.contains("Mới nộp trực tuyến"), "{page}");
+            assert!(page.contains("Đăng ký khai sinh"), "{page}");
+            let page = look(format!("%20{}%20", reference.to_uppercase())).await;
+            assert!(page.contains("Đăng ký khai sinh"), "{page}");
+            // Wrong digits find nothing.
+            let page = app.get(&format!("/tra-cuu?ma={reference}&verify=9999")).await.text().await.unwrap();
+            assert!(!page.contains("Đăng ký khai sinh"), "{page}");
+            // Accepted: the same reference now shows the code.
+            let desk = app.token("tn.xa").await;
+            let (status, d) = app.call(reqwest::Method::POST, &format!("/api/v1/dossiers/{reference}/actions/accept"), &desk, Some(&serde_json::json!({}))).await;
+            assert_eq!(status, StatusCode::OK, "{d}");
+            let code = d["code"].as_str().unwrap().to_string();
+            let page = look(reference.clone()).await;
+            assert!(page.contains(&code), "{page}");
+        }
+    }
+}
