@@ -83,6 +83,12 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
         secure_cookies: common.secure_cookies,
         trusted_proxies: common.trusted_proxies.clone(),
         request_timeout: std::time::Duration::from_secs(common.request_timeout_seconds),
+        // Without SMTP the codes are written as files in the outbox folder (no SMS gateway
+        // is wired yet): the pages asking for one say where it went.
+        codes_to: common.smtp_url.is_none().then(|| {
+            let dir = common.data_dir.join("outbox");
+            std::path::absolute(&dir).unwrap_or(dir).display().to_string()
+        }),
         ..Default::default()
     })
 }
@@ -92,6 +98,7 @@ pub fn services_of(common: &Common, db: Db) -> Services {
     let rules = Rules {
         lookups_per_minute: common.lookups_per_minute.max(1),
         lookup_cache_seconds: common.lookup_cache_seconds,
+        public_url: common.public_url().unwrap_or_default(),
         ..Default::default()
     };
     Services::new(db, &common.data_dir, rules)

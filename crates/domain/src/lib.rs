@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod identity;
 pub mod import;
 pub mod msg;
+pub mod notice;
 pub mod procedure;
 pub mod refused;
 pub mod report;

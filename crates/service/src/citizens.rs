@@ -116,7 +116,7 @@ impl Services {
             "to": login.as_str(),
             "channel": if login.kind() == LoginKind::Phone { "sms" } else { "email" },
             "purpose": purpose.as_str(),
-            "message": format!("Mã {what} motcua: {code}. Mã có hiệu lực {CODE_MINUTES} phút. Không chia sẻ mã này cho ai."),
+            "message": motcua_domain::notice::one_time_code(what, &code, CODE_MINUTES),
         });
         outbox::enqueue_message(tx, "notify_citizen", &payload.to_string(), now).await?;
         Ok(())

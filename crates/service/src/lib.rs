@@ -50,6 +50,12 @@ pub struct Rules {
     /// Seconds a public lookup's answer is served from memory (default 5; 0: never). A
     /// change made by this process shows at once; one made by another process within this.
     pub lookup_cache_seconds: u32,
+    /// Working days a citizen has to hand in a requested supplement (told in the notice and
+    /// on their page; default 10).
+    pub supplement_working_days: u32,
+    /// The site's address as citizens reach it (`--public-url`), for links in notices; empty:
+    /// the links are the paths alone.
+    pub public_url: String,
 }
 
 impl Default for Rules {
@@ -59,6 +65,8 @@ impl Default for Rules {
             online_accept_hours: 8,
             lookups_per_minute: 60,
             lookup_cache_seconds: 5,
+            supplement_working_days: 10,
+            public_url: String::new(),
         }
     }
 }

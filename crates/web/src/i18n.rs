@@ -420,6 +420,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Đã gửi mã xác thực.",
         "A confirmation code has been sent.",
     ),
+    (
+        "citizen.codes_to",
+        "Máy chủ này chưa kết nối dịch vụ SMS hay thư điện tử (chế độ thử nghiệm): mã được ghi thành tệp trong thư mục {} trên máy chủ.",
+        "This server is not connected to an SMS or e-mail service (test mode): the code is written as a file in the folder {} on the server.",
+    ),
     ("citizen.sign_in", "Đăng nhập công dân", "Citizen sign-in"),
     (
         "citizen.sign_in_intro",

@@ -29,6 +29,9 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// A request (its body included) must be answered within this, or it is a 408.
     pub request_timeout: std::time::Duration,
+    /// Where one-time codes go when no SMS or e-mail service delivers them (the outbox
+    /// folder): the pages that ask for a code say so. None: they are delivered.
+    pub codes_to: Option<String>,
 }
 
 /// Longest a request may take by default (`--request-timeout-seconds`).
@@ -42,6 +45,7 @@ impl Default for WebConfig {
             public_url: String::new(),
             trusted_proxies: Vec::new(),
             request_timeout: REQUEST_TIMEOUT,
+            codes_to: None,
         }
     }
 }

@@ -395,6 +395,12 @@ on_both_backends! {
         let cv = app.token("cv.xa").await;
         let (s, _) = act(cv.clone(), key.clone(), "request_supplement", json!({"note": "Ảnh giấy chứng sinh bị mờ"})).await;
         assert_eq!(s, StatusCode::OK);
+        // The notice says what to supplement, by when and where.
+        let rows = motcua_store::repo::outbox::pending(&t.db, 1000).await.unwrap();
+        let asked = rows.iter().filter(|(_, topic, _, _)| topic == "notify_citizen")
+            .map(|(_, _, p, _)| serde_json::from_str::<serde_json::Value>(p).unwrap()["message"].as_str().unwrap().to_string())
+            .find(|m| m.contains("cần bổ sung")).expect("the supplement notice");
+        assert!(asked.contains(&key) && asked.contains("Ảnh giấy chứng sinh bị mờ") && asked.contains("nộp bổ sung trước ") && asked.contains("/tra-cuu?ma="), "{asked}");
 
         let page = app.client.get(app.url(&format!("/cong-dan/ho-so/{key}"))).header("cookie", &session).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);

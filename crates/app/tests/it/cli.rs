@@ -296,6 +296,19 @@ fn demo_twice_on_the_same_data_dir_reuses_the_data() {
     assert!(html.contains("tiepnhan"), "landing page lists demo logins");
     let (status, _) = first.get("/readyz");
     assert_eq!(status, 200);
+    // Without an SMS or e-mail service, the page asking for a one-time code says where it went.
+    let (status, verify) = first.get("/cong-dan/xac-thuc");
+    assert_eq!(status, 200);
+    let outbox = dir
+        .path()
+        .join("motcua-data")
+        .join("outbox")
+        .display()
+        .to_string();
+    assert!(
+        verify.contains("chế độ thử nghiệm") && verify.contains(&outbox),
+        "{verify}"
+    );
     let log = first.stop();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:#?}");
 

@@ -181,7 +181,7 @@ impl<'a> Journey<'a> {
 #[cfg(test)]
 mod tests {
     use super::Journey;
-    use crate::support::{TestApp, TestDb, load_fixtures, on_both_backends};
+    use crate::support::{TestApp, load_fixtures, on_both_backends};
     use reqwest::StatusCode;
 
     // What a guest holds after submitting works: the reference on the confirmation is
@@ -217,6 +217,17 @@ mod tests {
             let code = d["code"].as_str().unwrap().to_string();
             let page = look(reference.clone()).await;
             assert!(page.contains(&code), "{page}");
+            // The notices carry what the pages promised: the reference and its deadline, then
+            // the code, the due date and the lookup link.
+            let notices: Vec<String> = motcua_store::repo::outbox::pending(&t.db, 1000).await.unwrap().into_iter()
+                .filter(|(_, topic, _, _)| topic == "notify_citizen")
+                .map(|(_, _, p, _)| serde_json::from_str::<serde_json::Value>(&p).unwrap()["message"].as_str().unwrap().to_string())
+                .collect();
+            let sent = notices.iter().find(|m| m.contains("số tham chiếu")).expect("the submission's notice");
+            assert!(sent.contains(&reference) && sent.contains("trước") && sent.contains(&format!("/tra-cuu?ma={reference}")), "{sent}");
+            let received = notices.iter().find(|m| m.contains("đã được tiếp nhận")).expect("the receipt's notice");
+            let due = motcua_domain::notice::when(chrono::DateTime::parse_from_rfc3339(d["due_at"].as_str().unwrap()).unwrap().into());
+            assert!(received.contains(&code) && received.contains(&due) && received.contains(&format!("/tra-cuu?ma={code}")), "{received}");
         }
     }
 }

@@ -1,13 +1,14 @@
 //! An action on a dossier by an officer or its citizen: load, ask the domain
 //! (`motcua_domain::dossier::decide`), write the decision in one transaction.
 
-use super::events::{chain_event, write_event};
+use super::events::{NoticeCx, chain_event, write_event};
 use super::{ActionInput, Actor, View, may_read, name_agencies, no_such_dossier, uploaded};
 use crate::reference::Reference;
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::DateTime;
 use motcua_domain::access::Grant;
 use motcua_domain::calendar;
+use motcua_domain::dossier::Status;
 use motcua_domain::dossier::decide::{self, Acting, Assignee, ChosenAgency, Command, Decision, State};
 use motcua_domain::dossier::machine::{self, Action};
 use motcua_domain::msg;
@@ -139,13 +140,32 @@ impl Services {
         // The dossier's update first: on PostgreSQL it checks the version read (a guard), and
         // its row lock comes before the others.
         dossiers::save_state(&mut tx, Facts::of_dossier(&d).as_ref(), &decision.dossier, now).await?;
+        let to = decision.to;
+        let notice = NoticeCx {
+            agency_address: reference
+                .agency(&d.agency_code)
+                .map(|a| a.address.as_str())
+                .unwrap_or(""),
+            // Read only when the notice says how the result comes back.
+            delivery: match to {
+                Status::Resolved => self.delivery_of(d.id).await?.map(|(m, _)| m),
+                _ => None,
+            },
+            supplement_by: (to == Status::AwaitingSupplement).then(|| {
+                legal
+                    .clock()
+                    .add_working_minutes(now, u64::from(self.rules().supplement_working_days) * 8 * 60)
+            }),
+            public_url: &self.rules().public_url,
+        };
         write_event(
             &mut tx,
             &decision.dossier,
             &event,
             decision.from,
-            decision.to,
+            to,
             now,
+            &notice,
         )
         .await?;
         let changed: Vec<_> = decision.changed().collect();

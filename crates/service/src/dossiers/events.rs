@@ -60,6 +60,37 @@ pub(super) fn chain_event(
     event
 }
 
+/// What a notice needs besides the dossier and its event: where its desk is, how the
+/// result goes back, by when a supplement is expected, the site's address.
+pub(super) struct NoticeCx<'a> {
+    pub agency_address: &'a str,
+    pub delivery: Option<motcua_domain::dossier::ReturnMethod>,
+    pub supplement_by: Option<DateTime<Utc>>,
+    pub public_url: &'a str,
+}
+
+/// The citizen's notice of a move of `d` to `to` (templates: `motcua_domain::notice`).
+fn notice_text(d: &Dossier, event: &Event, to: Status, cx: &NoticeCx) -> String {
+    let key = d.key();
+    let lookup = format!("{}/tra-cuu?ma={key}", cx.public_url);
+    let facts = motcua_domain::notice::Facts {
+        key: &key,
+        procedure: &d.procedure_name,
+        agency: &d.agency_name,
+        agency_address: cx.agency_address,
+        due_at: d.due_at,
+        accept_due_at: d.accept_due_at,
+        note: &event.note,
+        supplement_by: cx.supplement_by,
+        delivery: cx.delivery,
+        lookup: &lookup,
+    };
+    match event.action.as_str() {
+        "reschedule" => motcua_domain::notice::rescheduled(&facts),
+        _ => motcua_domain::notice::dossier_notice(to, &facts),
+    }
+}
+
 /// Writes an event made by `chain_event` for `d` (already moved on to it, from status
 /// `from` to `to`) and queues its side effects.
 pub(super) async fn write_event(
@@ -69,6 +100,7 @@ pub(super) async fn write_event(
     from: Status,
     to: Status,
     now: DateTime<Utc>,
+    cx: &NoticeCx<'_>,
 ) -> ServiceResult<()> {
     events::append_event(tx, d.id, event).await?;
     let (seq, action) = (event.seq, event.action.as_str());
@@ -76,10 +108,10 @@ pub(super) async fn write_event(
     let mut sync = dvcqg_payload(d, to);
     sync["event_seq"] = seq.into();
     let mut messages = vec![("dvcqg_sync", sync.to_string())];
-    if from != to || action == "reschedule" {
+    if from != to || matches!(action, "reschedule" | "submit_online") {
         let notice = serde_json::json!({
             "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": d.phone, "email": d.email,
-            "message": format!("Hồ sơ {}: {}", d.key(), to.label_vi()), "event_seq": seq,
+            "message": notice_text(d, event, to, cx), "event_seq": seq,
         });
         messages.push(("notify_citizen", notice.to_string()));
     }

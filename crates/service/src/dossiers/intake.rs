@@ -2,7 +2,7 @@
 //! appointment; online it waits in the receiving queue (status 1). A citizen's submission is
 //! written with its owner and its fee in the same transaction.
 
-use super::events::{chain_event, write_event};
+use super::events::{NoticeCx, chain_event, write_event};
 use super::{Actor, IntakeInput, View, instantiate_steps, name_agencies, uploaded};
 use crate::idempotency::{IdempotencyKey, request_hash};
 use crate::{ServiceError, ServiceResult, Services};
@@ -402,7 +402,13 @@ impl Services {
                 }
                 component_rows::add_components(&mut tx, id, &components, now).await?;
                 step_rows::insert_steps(&mut tx, id, &steps).await?;
-                write_event(&mut tx, &dossier, &event, Status::Submitted, status, now).await?;
+                let notice = NoticeCx {
+                    agency_address: &agency.address,
+                    delivery: None,
+                    supplement_by: None,
+                    public_url: &self.rules().public_url,
+                };
+                write_event(&mut tx, &dossier, &event, Status::Submitted, status, now, &notice).await?;
                 if let Some(reference) = &payment {
                     citizens::create_payment(&mut tx, id, fee, self.payments().id(), reference, now).await?;
                 }

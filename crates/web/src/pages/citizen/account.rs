@@ -34,6 +34,8 @@ struct FormPage<'a> {
     submit: &'a str,
     links: Vec<(&'a str, &'a str)>,
     flash: Option<&'a str>,
+    /// Where the one-time code went, when no SMS or e-mail service delivers it.
+    note: Option<String>,
 }
 
 struct Field {
@@ -134,7 +136,14 @@ fn render(
     flash: Option<&str>,
 ) -> Result<Response, PageError> {
     let t = form_token(state);
+    // A page asking for a one-time code says where it went when no service delivers it.
+    let asks_code = fields.iter().any(|f| f.name == "code");
+    let note = match (&state.config.codes_to, asks_code) {
+        (Some(dir), true) => Some(i18n::t1("citizen.codes_to", dir)),
+        _ => None,
+    };
     let html = FormPage {
+        note,
         chrome: Chrome::current(),
         title,
         intro,
