@@ -803,7 +803,8 @@ async fn one_time_code(db: &Db, login: &str) -> Step<String> {
 /// A part's "Lưu và tiếp tục" (and the check page's "Nộp hồ sơ"): the form's own button.
 const SAVE_PART: &str = "main form[method='post'][enctype='multipart/form-data'] button[type='submit']";
 
-/// From a procedure's page, submits it online for the signed-in citizen; the dossier's key.
+/// From the landing page, finds a procedure with the chooser and submits it online for the
+/// signed-in citizen; the dossier's key.
 async fn submit_online(
     c: &Browser,
     procedure: &str,
@@ -811,9 +812,12 @@ async fn submit_online(
     request: &str,
     scans: [&Path; 2],
 ) -> Step<String> {
-    c.goto(&format!("/thu-tuc/{procedure}")).await?;
+    c.click(".site-header a.brand").await?;
+    c.click("main a.button-start[href='/cong-dan/nop-ho-so']").await?;
+    c.type_in("#q", procedure).await?;
+    c.click("form[role='search'] button[type='submit']").await?;
     c.click(&format!(
-        "main a.button-start[href='/cong-dan/nop-ho-so?procedure={procedure}']"
+        "main a.choice[href='/cong-dan/nop-ho-so?procedure={procedure}']"
     ))
     .await?;
     c.see(procedure).await?;
@@ -921,8 +925,12 @@ async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) 
         std::fs::write(path, bytes).map_err(|e| e.to_string())?;
     }
 
-    c.step("registering with a phone number");
-    c.goto("/cong-dan/dang-ky").await?;
+    // The citizen's walk is on a phone, from the landing page by links and buttons only.
+    c.step("registering with a phone number, from the landing page");
+    c.goto("/").await?;
+    c.click(".site-header a[href='/cong-dan/dang-nhap']").await?;
+    c.click("main ul.links a[href='/cong-dan/dang-ky']").await?;
+    c.arrive("/cong-dan/dang-ky").await?;
     c.type_in("#full_name", CITIZEN_NAME).await?;
     c.type_in("#login", CITIZEN_PHONE).await?;
     c.type_in("#password", CITIZEN_PASSWORD).await?;
@@ -1029,7 +1037,7 @@ async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) 
     o.logout().await?;
 
     c.step("the citizen sees the request and hands in the supplement");
-    c.goto("/cong-dan").await?;
+    c.click(".site-header a[href='/cong-dan']").await?;
     c.click(&format!("a[href='/cong-dan/ho-so/{code}']")).await?;
     c.arrive(&format!("/cong-dan/ho-so/{code}")).await?;
     c.see("Chờ bổ sung").await?;
@@ -1089,7 +1097,9 @@ async fn citizen_flow(c: Arc<Browser>, o: Arc<Browser>, db: Db, files: PathBuf) 
     }
 
     c.step("the citizen downloads the result");
-    c.goto(&format!("/cong-dan/ho-so/{code}")).await?;
+    c.click(".site-header a[href='/cong-dan']").await?;
+    c.click(&format!("main a[href='/cong-dan/ho-so/{code}']")).await?;
+    c.arrive(&format!("/cong-dan/ho-so/{code}")).await?;
     c.see("Đã trả kết quả").await?;
     let href = c.attribute("a[href$='/ket-qua']", "href").await?;
     if href != format!("/cong-dan/ho-so/{code}/ket-qua") {
@@ -1166,9 +1176,12 @@ async fn a_citizen_submits_supplements_downloads_and_rates_in_a_real_browser() {
     add_user(&t.db, "pd.xa", COMMUNE, &["approver"]).await;
     let app = TestApp::spawn(&t).await;
     let db = t.db.clone();
-    in_browsers("citizen", &app.base, &["citizen", "officer"], move |b, files| {
-        citizen_flow(b[0].clone(), b[1].clone(), db, files)
-    })
+    in_browsers_on(
+        "citizen",
+        &app.base,
+        &[("citizen", PHONE), ("officer", Screen::DESKTOP)],
+        move |b, files| citizen_flow(b[0].clone(), b[1].clone(), db, files),
+    )
     .await;
 }
 
