@@ -335,6 +335,17 @@ impl Services {
         Err(no_such_feedback())
     }
 
+    /// The receipt of a feedback as its sender sees it after sending: nothing of what was
+    /// written nor who wrote it (the page a redirect after sending shows).
+    pub async fn feedback_receipt(&self, reference: &str) -> ServiceResult<Feedback> {
+        let mut f = repo::find(self.db(), reference.trim())
+            .await?
+            .ok_or_else(no_such_feedback)?;
+        (f.submitter_name, f.phone, f.email, f.subject, f.content, f.answer) = Default::default();
+        f.reject_reason.clear();
+        Ok(f)
+    }
+
     /// A feedback the user may read.
     pub async fn feedback(&self, user: &CurrentUser, reference: &str) -> ServiceResult<View> {
         let reference = reference.trim();

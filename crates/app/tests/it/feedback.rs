@@ -476,9 +476,13 @@ on_both_backends! {
         assert!(html.contains("Nhập nội dung phản ánh, kiến nghị"));
         assert!(html.contains(&format!("value=\"{NAME}\"")), "what was typed is kept");
         let res = post_form(fields(&csrf, "Cán bộ hướng dẫn chưa rõ."), Some(cookie.clone())).await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        let html = res.text().await.unwrap();
+        // Post, redirect, get: a refresh does not send it again.
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let reference = format!("PAKN-{}-0001", today());
+        let sent = res.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(sent, format!("/phan-anh/da-gui/{reference}"));
+        let html = app.get(&sent).await.text().await.unwrap();
+        assert!(!html.contains(NAME) && !html.contains("Cán bộ hướng dẫn chưa rõ"), "nothing of what was written: {html}");
         assert!(html.contains(&reference) && html.contains("Hạn trả lời"), "{html}");
 
         // The officer's list and detail, and an action through its form.
@@ -527,8 +531,9 @@ on_both_backends! {
         let mut noted = fields(&officer_csrf, "Gọi điện phản ánh.");
         noted.push(("channel".into(), "phone".into()));
         let res = app.client.post(app.url("/phan-anh")).header("cookie", &session).form(&noted).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        assert!(res.text().await.unwrap().contains("Qua điện thoại"));
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(page(to).await.unwrap().text().await.unwrap().contains("Qua điện thoại"));
 
         let other = app.browser_login("lanhdao.xd").await.0;
         let res = app.client.get(app.url(&format!("/ho-so/phan-anh/{reference}"))).header("cookie", &other).send().await.unwrap();

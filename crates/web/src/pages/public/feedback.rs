@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/phan-anh", get(form).post(submit))
         .route("/phan-anh/da-tra-loi", get(public_list))
+        .route("/phan-anh/da-gui/{reference}", get(sent))
 }
 
 /// The anonymous form's CSRF token travels in this cookie and in the form (double submit);
@@ -158,6 +159,25 @@ async fn form(
     form_response(&state, user.as_ref(), StatusCode::OK, prefill, Errors::default()).await
 }
 
+/// What a sender sees after sending: the reference and the deadlines.
+async fn sent(
+    State(state): State<AppState>,
+    axum::extract::Path(reference): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    let f = state.services.feedback_receipt(&reference).await?;
+    let html = SentPage {
+        chrome: Chrome::current(),
+        reference: f.reference.clone(),
+        agency_name: f.agency_name.clone(),
+        received: when(f.received_at),
+        forward_due: when(f.forward_due_at),
+        answer_due: when(f.answer_due_at),
+        channel: f.channel.label(i18n::lang()),
+    }
+    .render()?;
+    Ok(Html(html).into_response())
+}
+
 async fn submit(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -190,18 +210,12 @@ async fn submit(
         .submit_feedback(user.as_ref(), &address, &input)
         .await
     {
+        // Post, redirect, get: a refresh does not send it again.
         Ok(f) => {
-            let html = SentPage {
-                chrome: Chrome::current(),
-                reference: f.reference.clone(),
-                agency_name: f.agency_name.clone(),
-                received: when(f.received_at),
-                forward_due: when(f.forward_due_at),
-                answer_due: when(f.answer_due_at),
-                channel: f.channel.label(i18n::lang()),
-            }
-            .render()?;
-            return Ok(Html(html).into_response());
+            return Ok(crate::pages::common::see_other(&format!(
+                "/phan-anh/da-gui/{}",
+                crate::pages::common::url_encode(&f.reference)
+            )));
         }
         Err(r) => r,
     };
