@@ -36,6 +36,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     12 => "0012_idempotency_and_file_references",
     13 => "0013_step_indexes",
     14 => "0014_submission_receipts",
+    15 => "0015_actual_receipt",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -52,6 +53,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     12 => "0012_idempotency_and_file_references",
     13 => "0013_step_indexes",
     14 => "0014_submission_receipts",
+    15 => "0015_actual_receipt",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {
