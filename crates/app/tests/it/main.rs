@@ -19,6 +19,7 @@ mod feedback;
 mod http;
 mod i18n;
 mod import;
+mod officer_pages;
 mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;
