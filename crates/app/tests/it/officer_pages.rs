@@ -254,6 +254,13 @@ on_both_backends! {
         assert!(row.contains("<td class=\"returned\">17:43 06/03/2026"), "{row}");
         assert!(!row.contains("Dữ liệu lỗi"), "{row}");
         assert!(register.contains("theo ngày bắt đầu tính thời hạn"));
+        // The API gives both instants.
+        let token = app.token("tiepnhan").await;
+        let res = app.client.get(app.url(&format!("/api/v1/dossiers/{code}"))).bearer_auth(token).send().await.unwrap();
+        let d: serde_json::Value = res.json().await.unwrap();
+        let instant = |k: &str| DateTime::parse_from_rfc3339(d[k].as_str().unwrap()).unwrap().to_utc();
+        assert_eq!(instant("actually_received_at"), march(6, 17, 30));
+        assert_eq!(instant("received_at"), march(9, 7, 0));
         // The report says which day it counts a dossier on.
         let report = desk.page("/bao-cao").await;
         assert!(report.contains("Hồ sơ được tính vào ngày bắt đầu tính thời hạn giải quyết"), "{report}");
