@@ -246,6 +246,10 @@ on_both_backends! {
         assert!(form01.contains("<span id=\"received-at\">17:30 06/03/2026</span>"), "{form01}");
         assert!(form01.contains("<span id=\"clock-start-at\">07:00 09/03/2026</span>"), "{form01}");
         assert!(form01.contains("ngày 06 tháng 03 năm 2026"), "dated the day it was handed over");
+        // Form 06 shows both as well.
+        let form06 = desk.page(&format!("/ho-so/{code}/phieu-kiem-soat")).await;
+        assert!(form06.contains("<dd id=\"received-at\">17:30 06/03/2026</dd>"), "{form06}");
+        assert!(form06.contains("<dd id=\"clock-start-at\">07:00 09/03/2026</dd>"), "{form06}");
         // Form 07: the receipt before the return, the legal start beside it.
         let register = desk.page("/so-theo-doi?from=2026-03-01&to=2026-03-31").await;
         let row = &register[at(&register, &format!(">{code}</a>"))..];

@@ -315,7 +315,7 @@ async fn notice(
         agency_name: d.agency_name.clone(),
         procedure_name: d.procedure_name.clone(),
         request: d.request.clone(),
-        received: when_opt(d.received_at.or(d.submitted_at)),
+        received: when_opt(d.receipt_instant().or(d.submitted_at)),
         reason: e.note.clone(),
         old_due: due_of("old_due"),
         new_due: due_of("new_due"),
@@ -386,6 +386,8 @@ struct ControlForm {
     lead: String,
     coordinating: String,
     received: String,
+    /// When the legal clock started, if not at the receipt.
+    clock_start: Option<String>,
     appointment: String,
     rows: Vec<HandoverRow>,
 }
@@ -527,7 +529,10 @@ async fn control_sheet(
         } else {
             coordinating.join("; ")
         },
-        received: when(received),
+        received: when(d.receipt_instant().unwrap_or(received)),
+        clock_start: Some(received)
+            .filter(|start| receipt_differs(d.receipt_instant(), *start))
+            .map(when),
         appointment: when_opt(d.due_at),
         rows: handovers(&v, &names, state.services.now()),
     }
