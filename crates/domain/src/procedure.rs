@@ -212,6 +212,18 @@ impl ProcedureSpec {
         self.online_level != OnlineLevel::None
     }
 
+    /// The required components not handed in, `provided[i]` telling whether component `i`
+    /// was: what keeps a paper dossier from being received at the desk, and what Form 02
+    /// (*phiếu hướng dẫn bổ sung, hoàn thiện*) lists. A component absent from `provided` was not.
+    pub fn missing_components(&self, provided: &[bool]) -> Vec<&Component> {
+        self.components
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.required && !provided.get(*i).copied().unwrap_or(false))
+            .map(|(_, c)| c)
+            .collect()
+    }
+
     /// Every problem with this procedure; `known_agency` tells whether an agency code exists.
     pub fn validate(&self, known_agency: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
         let mut errors = Vec::new();
@@ -455,6 +467,25 @@ mod tests {
         }"#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn only_required_components_not_handed_in_are_missing() {
+        let mut p = sample();
+        p.components.push(Component {
+            name: "Bản sao giấy chứng sinh".into(),
+            required: false,
+            ..p.components[0].clone()
+        });
+        let names = |provided: &[bool]| -> Vec<String> {
+            p.missing_components(provided)
+                .iter()
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        assert_eq!(names(&[false, false]), vec!["Tờ khai".to_string()]);
+        assert_eq!(names(&[]), vec!["Tờ khai".to_string()]);
+        assert!(names(&[true, false]).is_empty());
     }
 
     fn known(code: &str) -> bool {

@@ -37,6 +37,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     13 => "0013_step_indexes",
     14 => "0014_submission_receipts",
     15 => "0015_submission_drafts",
+    16 => "0016_actual_receipt",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_foundation",
@@ -54,6 +55,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     13 => "0013_step_indexes",
     14 => "0014_submission_receipts",
     15 => "0015_submission_drafts",
+    16 => "0016_actual_receipt",
 );
 
 pub fn for_backend(db: &Db) -> &'static [Migration] {

@@ -7,11 +7,11 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-const DESK_AGENCY: &str = "000.00.01.H56";
-const PROCEDURE: &str = "1.009972";
+pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+pub(crate) const DESK_AGENCY: &str = "000.00.01.H56";
+pub(crate) const PROCEDURE: &str = "1.009972";
 
-async fn setup(t: &TestDb) -> TestApp {
+pub(crate) async fn setup(t: &TestDb) -> TestApp {
     load_fixtures(t).await;
     add_user(
         &t.db,
@@ -29,21 +29,21 @@ async fn setup(t: &TestDb) -> TestApp {
 }
 
 /// A signed-in browser session.
-struct Officer<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
+pub(crate) struct Officer<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
 }
 
-struct Reply {
-    status: StatusCode,
-    location: String,
-    headers: reqwest::header::HeaderMap,
-    body: String,
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub location: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
 }
 
 /// A file part of a multipart form: (field, filename, bytes).
-type FilePart<'x> = (&'x str, &'x str, &'x [u8]);
+pub(crate) type FilePart<'x> = (&'x str, &'x str, &'x [u8]);
 
 /// A `multipart/form-data` body built by hand (reqwest is built without its multipart feature).
 fn multipart(fields: &[(String, String)], files: &[FilePart<'_>]) -> (String, Vec<u8>) {
@@ -77,7 +77,7 @@ fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 impl<'a> Officer<'a> {
-    async fn login(app: &'a TestApp, username: &str) -> Officer<'a> {
+    pub(crate) async fn login(app: &'a TestApp, username: &str) -> Officer<'a> {
         let (cookie, csrf) = app.browser_login(username).await;
         Officer { app, cookie, csrf }
     }
@@ -97,7 +97,7 @@ impl<'a> Officer<'a> {
         }
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         let res = self
             .app
             .client
@@ -110,14 +110,19 @@ impl<'a> Officer<'a> {
     }
 
     /// A page that must open (200).
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let r = self.get(path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
         r.body
     }
 
     /// Posts a multipart form as is (no CSRF token added).
-    async fn post_raw(&self, path: &str, fields: &[(String, String)], files: &[FilePart<'_>]) -> Reply {
+    pub(crate) async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(String, String)],
+        files: &[FilePart<'_>],
+    ) -> Reply {
         let (content_type, body) = multipart(fields, files);
         let res = self
             .app
@@ -133,15 +138,26 @@ impl<'a> Officer<'a> {
     }
 
     /// Posts a multipart form with this session's CSRF token.
-    async fn submit(&self, path: &str, fields: &[(&str, &str)], files: &[FilePart<'_>]) -> Reply {
+    pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)], files: &[FilePart<'_>]) -> Reply {
         let mut all = owned(fields);
         all.push(("csrf".into(), self.csrf.clone()));
         self.post_raw(path, &all, files).await
     }
 
     /// Takes an action through the form the dossier page shows (its version and token).
-    async fn act(&self, key: &str, action: &str, fields: &[(&str, &str)], files: &[FilePart<'_>]) -> Reply {
-        let html = self.page(&format!("/ho-so/{key}")).await;
+    pub(crate) async fn act(
+        &self,
+        key: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: &[FilePart<'_>],
+    ) -> Reply {
+        let mut html = self.page(&format!("/ho-so/{key}")).await;
+        // An action that ends the dossier has its form on a confirmation page of its own.
+        let confirm = format!("/ho-so/{key}/xac-nhan/{action}");
+        if !offers(&html, key, action) && html.contains(&format!("href=\"{confirm}\"")) {
+            html = self.page(&confirm).await;
+        }
         let form = action_form(&html, key, action);
         let version = hidden_value(form, "expected_version").expect("expected_version in the form");
         let csrf = hidden_value(form, "csrf").expect("csrf in the form");
@@ -153,7 +169,13 @@ impl<'a> Officer<'a> {
     }
 
     /// An action that must succeed: 303 back to the dossier with a flash message.
-    async fn act_ok(&self, key: &str, action: &str, fields: &[(&str, &str)], files: &[FilePart<'_>]) {
+    pub(crate) async fn act_ok(
+        &self,
+        key: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: &[FilePart<'_>],
+    ) {
         let r = self.act(key, action, fields, files).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", r.body);
         assert_eq!(r.location, format!("/ho-so/{key}?done={action}"));
@@ -163,7 +185,7 @@ impl<'a> Officer<'a> {
 }
 
 /// The HTML of the page's form for an action (panics when the page offers none).
-fn action_form<'h>(html: &'h str, key: &str, action: &str) -> &'h str {
+pub(crate) fn action_form<'h>(html: &'h str, key: &str, action: &str) -> &'h str {
     let marker = format!("action=\"/ho-so/{key}/xu-ly/{action}\"");
     let start = html
         .find(&marker)
@@ -172,7 +194,7 @@ fn action_form<'h>(html: &'h str, key: &str, action: &str) -> &'h str {
     &rest[..rest.find("</form>").expect("end of form")]
 }
 
-fn offers(html: &str, key: &str, action: &str) -> bool {
+pub(crate) fn offers(html: &str, key: &str, action: &str) -> bool {
     html.contains(&format!("action=\"/ho-so/{key}/xu-ly/{action}\""))
 }
 
@@ -198,7 +220,7 @@ fn timings(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn intake_fields<'x>(name: &'x str, id_number: &'x str) -> Vec<(&'x str, &'x str)> {
+pub(crate) fn intake_fields<'x>(name: &'x str, id_number: &'x str) -> Vec<(&'x str, &'x str)> {
     vec![
         ("procedure", PROCEDURE),
         ("agency", DESK_AGENCY),
@@ -218,7 +240,7 @@ fn intake_fields<'x>(name: &'x str, id_number: &'x str) -> Vec<(&'x str, &'x str
 }
 
 /// Receives a dossier through the intake page; its code.
-async fn intake(desk: &Officer<'_>, name: &str) -> String {
+pub(crate) async fn intake(desk: &Officer<'_>, name: &str) -> String {
     let form = desk
         .page(&format!(
             "/ho-so/tiep-nhan?procedure={PROCEDURE}&agency={DESK_AGENCY}"
@@ -534,9 +556,9 @@ on_both_backends! {
         let desk = Officer::login(&app, "tiepnhan").await;
         let an = intake(&desk, "Nguyễn Văn An").await;
         let bich = intake(&desk, "Trần Thị Bích").await;
-        let found = desk.page("/ho-so?q=tran%20thi%20bich").await;
+        let found = desk.page("/ho-so?inbox=all&q=tran%20thi%20bich").await;
         assert!(found.contains(&bich) && !found.contains(&an), "search without diacritics");
-        let found = desk.page(&format!("/ho-so?status=received&procedure={PROCEDURE}&agency={DESK_AGENCY}")).await;
+        let found = desk.page(&format!("/ho-so?inbox=all&status=received&procedure={PROCEDURE}&agency={DESK_AGENCY}")).await;
         assert!(found.contains(&bich) && found.contains(&an));
         assert!(found.contains("<option value=\"received\" selected>Đã tiếp nhận</option>"));
         let none = desk.page("/ho-so?status=returned").await;
@@ -620,7 +642,7 @@ on_both_backends! {
         assert!(queue.contains(&format!("href=\"/ho-so/{key}\"")) && queue.contains("Hạn tiếp nhận"), "{queue}");
         let page = desk.page(&format!("/ho-so/{key}")).await;
         assert!(page.contains("Chưa cấp mã") && page.contains("Hạn kiểm tra, tiếp nhận") && page.contains("Mã số thuế"));
-        assert!(offers(&page, &key, "accept") && offers(&page, &key, "refuse"));
+        assert!(offers(&page, &key, "accept") && page.contains(&format!("href=\"/ho-so/{key}/xac-nhan/refuse\"")));
         assert_eq!(desk.get(&format!("/ho-so/{key}/phieu-tiep-nhan")).await.status, StatusCode::NOT_FOUND, "no receipt before acceptance");
         let r = desk.act(&key, "refuse", &[("note", "Không thuộc thẩm quyền giải quyết của tỉnh")], &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);

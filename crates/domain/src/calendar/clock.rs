@@ -78,6 +78,20 @@ impl<'a> LegalClock<'a> {
         self.normalise(LocalMinute::of(instant)).instant()
     }
 
+    /// When the legal clock starts for a dossier received at `received` (*thời điểm bắt đầu
+    /// tính thời hạn*): the receipt itself inside office hours, else the next opening
+    /// ([`LegalClock::normalise_intake`]). The real receipt instant (*thời điểm tiếp nhận*) is
+    /// kept beside it; reports classify by this one.
+    pub fn legal_clock_start(&self, received: DateTime<Utc>) -> DateTime<Utc> {
+        self.normalise_intake(received)
+    }
+
+    /// Whether a receipt at `received` came outside office hours, so that its legal clock
+    /// starts later than the minute it was received (both are then shown, labelled).
+    pub fn received_after_hours(&self, received: DateTime<Utc>) -> bool {
+        self.legal_clock_start(received) > LocalMinute::of(received).instant()
+    }
+
     /// `minutes` of working time after `start`, walking forward through the sessions of
     /// working days. A result landing exactly on the end of a session stays there (one working
     /// day from 07:00 is 17:00 the same day). Adding nothing returns `start` unchanged.
@@ -288,6 +302,36 @@ mod tests {
             // 31 hours = 1860 minutes: 240 on Monday, 480 Tuesday to Thursday, 180 on Friday.
             let due = clock.due(local(2025, 3, 10, 11, 0), &limit("31 working-hours"), None);
             assert_eq!(due, local(2025, 3, 14, 10, 0));
+        });
+    }
+
+    #[test]
+    fn the_legal_clock_of_an_after_hours_receipt_starts_at_the_next_opening() {
+        with_clock(|clock| {
+            // Friday 20:00 → Monday 07:00; the receipt itself is after hours.
+            let friday_evening = local(2025, 3, 14, 20, 0);
+            assert_eq!(clock.legal_clock_start(friday_evening), local(2025, 3, 17, 7, 0));
+            assert!(clock.received_after_hours(friday_evening));
+            // Saturday morning → Monday 07:00.
+            assert_eq!(
+                clock.legal_clock_start(local(2025, 3, 15, 9, 0)),
+                local(2025, 3, 17, 7, 0)
+            );
+            // Lunch → 13:30 the same day.
+            assert_eq!(
+                clock.legal_clock_start(local(2025, 3, 10, 12, 0)),
+                local(2025, 3, 10, 13, 30)
+            );
+            assert!(clock.received_after_hours(local(2025, 3, 10, 12, 0)));
+            // Inside a session: the clock starts at the receipt (seconds dropped), not later.
+            let morning = local(2025, 3, 10, 9, 41) + chrono::Duration::seconds(37);
+            assert_eq!(clock.legal_clock_start(morning), local(2025, 3, 10, 9, 41));
+            assert!(!clock.received_after_hours(morning));
+            // A public holiday (2 Sep 2025, Tuesday) → the next working day's opening.
+            assert_eq!(
+                clock.legal_clock_start(local(2025, 9, 2, 10, 0)),
+                local(2025, 9, 3, 7, 0)
+            );
         });
     }
 

@@ -312,10 +312,11 @@ pub fn decide(
     };
     match action {
         Action::Accept => {
-            let received = clock.normalise_intake(now);
+            let received = clock.legal_clock_start(now);
             let case = case_of(cx.spec, Some(&d.case_code))?;
             let limit = time_limit(cx.spec, case, d.channel)?;
             d.received_at = Some(received);
+            d.actually_received_at = Some(now);
             d.due_at = Some(clock.due(received, &limit, same_day_cutoff(cx.spec)));
             d.original_due_at = d.due_at;
             d.received_by = cx.actor_name.to_string();

@@ -33,7 +33,12 @@ pub struct Dossier {
     pub address: String,
     pub request: String,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// When the legal clock started (*thời điểm bắt đầu tính thời hạn*): the receipt, moved
+    /// to the next opening when it came after hours. Reports, codes' days and dues count from it.
     pub received_at: Option<DateTime<Utc>>,
+    /// The real instant of receipt (*thời điểm tiếp nhận*), as the officer took it in; None
+    /// for imported dossiers (then `received_at` is all there is).
+    pub actually_received_at: Option<DateTime<Utc>>,
     /// An online dossier must be received or refused by then.
     pub accept_due_at: Option<DateTime<Utc>>,
     /// The appointment: moved by pauses and by a reschedule.
@@ -61,6 +66,11 @@ pub struct Dossier {
 }
 
 impl Dossier {
+    /// The real receipt instant, or the legal start when the real one was not kept.
+    pub fn receipt_instant(&self) -> Option<DateTime<Utc>> {
+        self.actually_received_at.or(self.received_at)
+    }
+
     /// The identifier used in URLs: the dossier code, or `online-ID` before one is issued.
     pub fn key(&self) -> String {
         self.code.clone().unwrap_or_else(|| format!("online-{}", self.id))

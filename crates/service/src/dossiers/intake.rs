@@ -221,12 +221,11 @@ impl Services {
                 provided[c.index] = Some(c.file.clone());
             }
         }
+        let handed_in: Vec<bool> = provided.iter().map(Option::is_some).collect();
         let missing: Vec<&str> = spec
-            .components
-            .iter()
-            .zip(&provided)
-            .filter(|(c, p)| c.required && p.is_none())
-            .map(|(c, _)| c.name.as_str())
+            .missing_components(&handed_in)
+            .into_iter()
+            .map(|c| c.name.as_str())
             .collect();
         if !missing.is_empty() {
             let why = if channel == Channel::Online {
@@ -259,7 +258,7 @@ impl Services {
             );
             (Status::Submitted, None, None, Some(accept_due), Some(now))
         } else {
-            let received = clock.normalise_intake(now);
+            let received = clock.legal_clock_start(now);
             let due = clock.due(received, &limit, same_day_cutoff(spec));
             (Status::Received, Some(received), Some(due), None, None)
         };
@@ -348,6 +347,7 @@ impl Services {
                     request: input.request.trim().into(),
                     submitted_at,
                     received_at,
+                    actually_received_at: received_at.map(|_| now),
                     accept_due_at,
                     due_at,
                     original_due_at: due_at,

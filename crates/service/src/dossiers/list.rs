@@ -29,6 +29,44 @@ pub enum Inbox {
 }
 
 impl Inbox {
+    /// The inbox an officer's list opens on: their own queue. A specialist's dossiers are
+    /// assigned to them; the desk's own work is the online queue; leaders, approvers, clerks
+    /// and result officers work on their unit's open steps; others (supervisors,
+    /// administrators) see everything.
+    pub fn own(user: &CurrentUser) -> Inbox {
+        let holds = |role: Role| user.principal.roles.iter().any(|(_, _, r)| *r == role);
+        if holds(Role::Specialist) {
+            Inbox::Mine
+        } else if holds(Role::ReceivingOfficer) {
+            Inbox::Queue
+        } else if [
+            Role::Leader,
+            Role::Approver,
+            Role::Clerk,
+            Role::ResultOfficer,
+            Role::DeskHead,
+        ]
+        .into_iter()
+        .any(holds)
+        {
+            Inbox::Unit
+        } else {
+            Inbox::All
+        }
+    }
+
+    /// The name of the inbox in a query string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inbox::All => "all",
+            Inbox::Mine => "mine",
+            Inbox::Unit => "unit",
+            Inbox::Overdue => "overdue",
+            Inbox::DueSoon => "due_soon",
+            Inbox::Queue => "queue",
+        }
+    }
+
     pub fn parse(s: &str) -> ServiceResult<Inbox> {
         Ok(match s {
             "" | "all" => Inbox::All,
@@ -134,6 +172,12 @@ impl Services {
             Inbox::Queue => f.status = Some(Status::Submitted),
         }
         Ok(f)
+    }
+
+    /// How many dossiers a list request holds (its page aside): the inbox tabs' counts.
+    pub async fn dossier_count(&self, user: &CurrentUser, q: &ListQuery) -> ServiceResult<i64> {
+        let f = self.dossier_filter(user, q).await?;
+        Ok(dossier_list::count(self.db(), &f).await?)
     }
 
     /// A page of the dossiers a user may see, most urgent first, and how many there are.

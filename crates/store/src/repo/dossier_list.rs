@@ -251,6 +251,16 @@ pub fn reads_in(
     })
 }
 
+/// How many dossiers the filter holds (the total of [`list`], without a page).
+pub async fn count(db: &Db, f: &ListFilter) -> StoreResult<i64> {
+    let Some(reads) = reads(db, f, 1, 1).await? else {
+        return Ok(0);
+    };
+    Ok(on_read!(db, pool => {
+        bind_read!(sqlx::query_scalar::<_, i64>(&reads.count.sql), reads.count).fetch_one(pool).await?
+    }))
+}
+
 /// A page of dossiers (most urgent first) and the total.
 pub async fn list(db: &Db, f: &ListFilter, page: u32, per_page: u32) -> StoreResult<(Vec<Summary>, i64)> {
     let Some(reads) = reads(db, f, page, per_page).await? else {

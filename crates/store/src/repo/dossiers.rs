@@ -37,6 +37,7 @@ struct DossierRow {
     request: String,
     submitted_at: Option<DateTime<Utc>>,
     received_at: Option<DateTime<Utc>>,
+    actually_received_at: Option<DateTime<Utc>>,
     accept_due_at: Option<DateTime<Utc>>,
     due_at: Option<DateTime<Utc>>,
     original_due_at: Option<DateTime<Utc>>,
@@ -63,8 +64,8 @@ impl From<DossierRow> for Dossier {
         record_from!(r => Dossier {
             id, code, agency_id, agency_code, agency_name, procedure_id, procedure_code, procedure_name,
             procedure_version, case_code, applicant_name, applicant_id_number,
-            submitter_name, phone, email, address, request, submitted_at, received_at, accept_due_at, due_at,
-            original_due_at, finished_at, paused_at, supplements_after_receipt, supplement_before_receipt,
+            submitter_name, phone, email, address, request, submitted_at, received_at, actually_received_at,
+            accept_due_at, due_at, original_due_at, finished_at, paused_at, supplements_after_receipt, supplement_before_receipt,
             rescheduled_at, returned_at, result_file, result_number, received_by, last_hash, event_count,
             version, created_at; channel, status, applicant_kind, return_method,
         })
@@ -74,8 +75,8 @@ impl From<DossierRow> for Dossier {
 const SELECT: &str = "SELECT d.id, d.code, d.agency_id, a.code AS agency_code, a.name AS agency_name, d.procedure_id,
     p.code AS procedure_code, p.name AS procedure_name, d.procedure_version, d.case_code, d.channel, d.status,
     d.applicant_name, d.applicant_kind, d.applicant_id_number, d.submitter_name, d.phone, d.email, d.address, d.request,
-    d.submitted_at, d.received_at, d.accept_due_at, d.due_at, d.original_due_at, d.finished_at, d.paused_at,
-    d.supplements_after_receipt, d.supplement_before_receipt, d.rescheduled_at, d.returned_at, d.return_method,
+    d.submitted_at, d.received_at, d.actually_received_at, d.accept_due_at, d.due_at, d.original_due_at, d.finished_at,
+    d.paused_at, d.supplements_after_receipt, d.supplement_before_receipt, d.rescheduled_at, d.returned_at, d.return_method,
     d.result_file, d.result_number, d.received_by, d.last_hash, d.event_count, d.version, d.created_at
     FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id";
 
@@ -240,9 +241,9 @@ pub async fn insert(tx: &mut Tx, d: &Dossier, search_text: &str, citizen_id: Opt
         "INSERT INTO dossiers (id, code, agency_id, procedure_id, procedure_version, case_code, channel, status,
            applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
            submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at,
-           last_hash, event_count, citizen_id)
+           last_hash, event_count, citizen_id, actually_received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-           $26, $27, $28)",
+           $26, $27, $28, $29)",
     a => {
         a.add(d.id)?; a.add(d.code.clone())?; a.add(d.agency_id)?; a.add(d.procedure_id)?; a.add(d.procedure_version)?;
         a.add(d.case_code.clone())?; a.add(d.channel.as_str())?; a.add(d.status.as_str())?; a.add(d.applicant_name.clone())?;
@@ -250,7 +251,7 @@ pub async fn insert(tx: &mut Tx, d: &Dossier, search_text: &str, citizen_id: Opt
         a.add(d.phone.clone())?; a.add(d.email.clone())?; a.add(d.address.clone())?; a.add(d.request.clone())?;
         a.add(d.submitted_at)?; a.add(d.received_at)?; a.add(d.accept_due_at)?; a.add(d.due_at)?; a.add(d.original_due_at)?;
         a.add(d.received_by.clone())?; a.add(search_text.clone())?; a.add(d.created_at)?; a.add(d.created_at)?;
-        a.add(d.last_hash.clone())?; a.add(d.event_count)?; a.add(citizen_id)?;
+        a.add(d.last_hash.clone())?; a.add(d.event_count)?; a.add(citizen_id)?; a.add(d.actually_received_at)?;
     });
     crate::repo::report::apply(
         tx,
@@ -276,8 +277,9 @@ pub async fn save_state(
     const UPDATE: &str = "UPDATE dossiers SET code = $1, status = $2, received_at = $3, accept_due_at = $4, due_at = $5,
         original_due_at = $6, finished_at = $7, paused_at = $8, supplements_after_receipt = $9, supplement_before_receipt = $10,
         rescheduled_at = $11, returned_at = $12, return_method = $13, result_file = $14, result_number = $15,
-        received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1
-        WHERE id = $20 AND version = $21";
+        received_by = $16, last_hash = $17, event_count = $18, updated_at = $19, version = version + 1,
+        actually_received_at = $20
+        WHERE id = $21 AND version = $22";
     // The dossier was read by `find_for_action_tx`, locked (SQLite's write lock holds the
     // whole database; PostgreSQL's FOR UPDATE the row) or, on PostgreSQL, unlocked before the
     // transaction began: the version in the WHERE clause is then checked when the update is
@@ -289,7 +291,7 @@ pub async fn save_state(
         a.add(d.supplements_after_receipt)?; a.add(d.supplement_before_receipt)?; a.add(d.rescheduled_at)?;
         a.add(d.returned_at)?; a.add(d.return_method.map(ReturnMethod::as_str))?; a.add(d.result_file.clone())?;
         a.add(d.result_number.clone())?; a.add(d.received_by.clone())?; a.add(d.last_hash.clone())?;
-        a.add(d.event_count)?; a.add(now)?; a.add(d.id)?; a.add(d.version)?;
+        a.add(d.event_count)?; a.add(now)?; a.add(d.actually_received_at)?; a.add(d.id)?; a.add(d.version)?;
     });
     // The report counters follow the change (II.06a fast path). The receiving agency and
     // procedure never change.

@@ -121,7 +121,10 @@ pub struct DossierView {
     pub request: String,
     pub submitted_at: Option<DateTime<Utc>>,
     pub accept_due_at: Option<DateTime<Utc>>,
+    /// When the legal clock started: the receipt, or the next opening when it came after hours.
     pub received_at: Option<DateTime<Utc>>,
+    /// The real instant of receipt (null for imported dossiers).
+    pub actually_received_at: Option<DateTime<Utc>>,
     /// The appointment shown to the citizen (moves on reschedule).
     pub due_at: Option<DateTime<Utc>>,
     /// The legal due used by statistics (moves only with a supplement pause).
@@ -162,6 +165,7 @@ pub fn render(v: &View) -> DossierView {
         submitted_at: d.submitted_at,
         accept_due_at: d.accept_due_at,
         received_at: d.received_at,
+        actually_received_at: d.actually_received_at,
         due_at: d.due_at,
         original_due_at: d.original_due_at,
         finished_at: d.finished_at,

@@ -61,6 +61,7 @@ fn dossier(status: Status) -> Dossier {
         request: String::new(),
         submitted_at: None,
         received_at: Some(at(2, 9)),
+        actually_received_at: Some(at(2, 9)),
         accept_due_at: None,
         due_at: Some(at(9, 9)),
         original_due_at: Some(at(9, 9)),
@@ -388,6 +389,25 @@ fn accepting_issues_a_code_and_the_appointment() {
     // 5 working days from Monday 10:00.
     assert_eq!(accepted.dossier.due_at, Some(at(9, 10)));
     assert_eq!(accepted.changed_steps, vec![0]);
+}
+
+#[test]
+fn accepting_after_hours_keeps_the_real_instant_and_starts_the_clock_at_the_next_opening() {
+    let mut d = dossier(Status::Submitted);
+    d.channel = Channel::Online;
+    (d.received_at, d.actually_received_at, d.due_at, d.original_due_at) = (None, None, None, None);
+    let steps = steps(None, false);
+    let desk = officer(&[(Role::ReceivingOfficer, 1)]);
+    let by = Acting::Officer {
+        user_id: 1,
+        access: &desk,
+    };
+    let evening = at(2, 19);
+    let accepted = run(&d, &steps, &command(Action::Accept), by, evening).expect("accepted");
+    assert_eq!(accepted.dossier.actually_received_at, Some(evening));
+    assert_eq!(accepted.dossier.received_at, Some(at(3, 7)));
+    // 5 working days from Tuesday's opening: the next Monday's closing.
+    assert_eq!(accepted.dossier.due_at, Some(at(9, 17)));
 }
 
 #[test]

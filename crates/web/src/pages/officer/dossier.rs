@@ -23,11 +23,12 @@ use motcua_domain::calendar;
 use motcua_domain::dossier::decide::{self, Acting};
 use motcua_domain::dossier::machine::Action;
 use motcua_domain::dossier::record::open_step;
-use motcua_domain::dossier::{ApplicantKind, Channel, Status};
+use motcua_domain::dossier::{ApplicantKind, Channel, Status, Step};
 use motcua_domain::msg::Lang;
 use motcua_domain::procedure::AgencyRule;
 use motcua_service::ServiceError;
 use motcua_service::dossiers::{ActionInput, Actor, View, step_timing};
+use motcua_store::repo::events::Event;
 use motcua_store::repo::{agencies, files, users};
 
 pub fn routes() -> Router<AppState> {
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
             "/ho-so/{key}/xu-ly/{action}",
             post(take_action).layer(DefaultBodyLimit::max(crate::linger::MAX_BODY_BYTES)),
         )
+        .route("/ho-so/{key}/xac-nhan/{action}", get(confirm))
         .route("/ho-so/{key}/tep/{sha256}", get(download))
 }
 
@@ -186,6 +188,9 @@ struct StepRow {
     due: String,
     completed: String,
     completed_by: String,
+    /// The action of another step that closed this one with it (the approver's approval
+    /// covering the clerk's issuing), in Vietnamese; empty when the step was closed by its own.
+    covered_by: &'static str,
     timing: &'static str,
     timing_class: &'static str,
     current: bool,
@@ -232,6 +237,9 @@ struct ActionForm {
     result_number: bool,
     method: bool,
     error: Option<String>,
+    /// It ends the dossier: the page links to a confirmation page holding the real form.
+    destructive: bool,
+    consequence: &'static str,
 }
 
 struct FormLink {
@@ -267,6 +275,9 @@ struct DossierPage {
     submitted: Option<String>,
     accept_due: Option<String>,
     received: Option<String>,
+    /// When the legal clock started; shown beside the receipt, said so when it differs.
+    clock_start: Option<String>,
+    after_hours: bool,
     received_by: String,
     due: Option<String>,
     original_due: Option<String>,
@@ -317,6 +328,51 @@ async fn show(
     ))
 }
 
+/// Actions that end a dossier for good: shown in red, confirmed on a page of their own.
+fn ends_the_dossier(action: Action) -> bool {
+    matches!(action, Action::Refuse | Action::Stop | Action::Withdraw)
+}
+
+/// What an action that ends the dossier does, said before it is confirmed.
+fn consequence(action: Action) -> &'static str {
+    match action {
+        Action::Refuse => {
+            "Hồ sơ không được tiếp nhận và kết thúc tại đây; hồ sơ vẫn được cấp mã để tra cứu. \
+             Lý do được in trên Mẫu 03 gửi người nộp. Không thể hoàn tác."
+        }
+        Action::Stop => {
+            "Việc giải quyết hồ sơ dừng lại và hồ sơ kết thúc; bước đang xử lý được đóng. \
+             Lý do được in trên Mẫu 05 (Thông báo dừng giải quyết hồ sơ). Không thể hoàn tác."
+        }
+        Action::Withdraw => {
+            "Hồ sơ được rút theo đề nghị của người nộp và kết thúc; bước đang xử lý được đóng, \
+             không cơ quan nào tiếp tục giải quyết. Không thể hoàn tác."
+        }
+        _ => "",
+    }
+}
+
+/// The order the page offers the actions in, most likely first: the step's own move
+/// forward, then what pauses the dossier, then what ends it.
+fn likelihood(action: Action) -> u8 {
+    match action {
+        Action::Accept => 0,
+        Action::Transfer => 1,
+        Action::Assign => 2,
+        Action::CompleteStep => 3,
+        Action::Approve => 4,
+        Action::ReturnResult => 5,
+        Action::ReceiveSupplement => 6,
+        Action::ConfirmPayment => 7,
+        Action::RequestSupplement => 8,
+        Action::RequestPayment => 9,
+        Action::Reschedule => 10,
+        Action::Refuse => 11,
+        Action::Withdraw => 12,
+        Action::Stop => 13,
+    }
+}
+
 fn note_label(action: Action) -> &'static str {
     match action {
         Action::RequestSupplement => "Nội dung cần bổ sung, hoàn thiện (in trên Mẫu 02)",
@@ -342,7 +398,11 @@ async fn action_forms(
         user_id: user.principal.user_id,
         access: &access,
     };
-    for action in decide::available(&v.dossier, &v.steps, by) {
+    // Who may take what is decided once, in the domain (`decide::available`); the page
+    // only orders it.
+    let mut actions = decide::available(&v.dossier, &v.steps, by);
+    actions.sort_by_key(|a| likelihood(*a));
+    for action in actions {
         let mut form = ActionForm {
             action: action.as_str(),
             label: action.label_vi(),
@@ -363,6 +423,8 @@ async fn action_forms(
             result_number: action == Action::Approve,
             method: action == Action::ReturnResult,
             error: None,
+            destructive: ends_the_dossier(action),
+            consequence: consequence(action),
         };
         if kept.action == Some(action) {
             form.note = kept.note.clone();
@@ -415,6 +477,15 @@ async fn action_forms(
         out.push(form);
     }
     Ok(out)
+}
+
+/// The event that closed a step: by who closed it, at that instant (to the second: the step
+/// and the event are written from the same clock reading).
+fn closing_event<'e>(events: &'e [Event], s: &Step) -> Option<&'e Event> {
+    let (at, by) = (s.completed_at?, s.completed_by.as_deref()?);
+    events.iter().find(|e| {
+        e.actor == by && event_instant(&e.at).is_some_and(|t| (t - at).num_milliseconds().abs() < 1000)
+    })
 }
 
 async fn render(
@@ -484,6 +555,10 @@ async fn render(
                     .as_deref()
                     .map(|u| person(&names, u))
                     .unwrap_or_default(),
+                covered_by: closing_event(&v.events, s)
+                    .filter(|e| e.step_seq != Some(s.seq))
+                    .map(|e| event_action_vi(&e.action))
+                    .unwrap_or(""),
                 timing: timing_vi(timing),
                 timing_class: match timing {
                     "late" | "overdue" => "timing-late",
@@ -591,7 +666,12 @@ async fn render(
         request: d.request.clone(),
         submitted: d.submitted_at.map(when),
         accept_due: d.accept_due_at.filter(|_| status == Status::Submitted).map(when),
-        received: d.received_at.map(when),
+        received: d.receipt_instant().map(when),
+        clock_start: d.received_at.map(when),
+        after_hours: d
+            .receipt_instant()
+            .zip(d.received_at)
+            .is_some_and(|(r, s)| when(r) != when(s)),
         received_by: if d.received_by.is_empty() {
             String::new()
         } else {
@@ -616,6 +696,83 @@ async fn render(
         errors,
     }
     .render()?)
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /ho-so/{key}/xac-nhan/{action}: the confirmation of an action that ends the dossier
+
+#[derive(Template)]
+#[template(path = "dossier_confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    key: String,
+    code: String,
+    version: i64,
+    status_label: &'static str,
+    applicant_name: String,
+    procedure_name: String,
+    action: &'static str,
+    label: &'static str,
+    consequence: &'static str,
+    note_label: &'static str,
+    note: String,
+    note_error: Option<String>,
+    errors: Errors,
+}
+
+/// The confirmation page of `action` (one of [`ends_the_dossier`]): what will happen, and
+/// the real form. With `kept`, the note typed and why it was refused.
+fn confirm_page(v: &View, action: Action, kept: &Kept) -> Result<String, PageError> {
+    let d = &v.dossier;
+    let mut errors = Errors::default();
+    if let Some(e) = &kept.error {
+        errors.push(format!("{}-note", action.as_str()), e.clone());
+    }
+    Ok(ConfirmPage {
+        chrome: Chrome::current(),
+        key: d.key(),
+        code: d.code.clone().unwrap_or_else(|| d.key()),
+        version: d.version,
+        status_label: v.status().label_vi(),
+        applicant_name: d.applicant_name.clone(),
+        procedure_name: d.procedure_name.clone(),
+        action: action.as_str(),
+        label: action.label_vi(),
+        consequence: consequence(action),
+        note_label: note_label(action),
+        note: kept.note.clone(),
+        note_error: kept.error.clone(),
+        errors,
+    }
+    .render()?)
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((key, action)): Path<(String, String)>,
+) -> Result<Html<String>, PageError> {
+    let action: Action = action.parse().map_err(|_| PageError::not_found())?;
+    if !ends_the_dossier(action) {
+        return Err(PageError::not_found());
+    }
+    let v = load(&state, &user, &key).await?;
+    let access = user.access();
+    let by = Acting::Officer {
+        user_id: user.principal.user_id,
+        access: &access,
+    };
+    if !decide::available(&v.dossier, &v.steps, by).contains(&action) {
+        return Err(PageError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "Không thể thực hiện “{}” với hồ sơ này lúc này (trạng thái: {}).",
+                action.label_vi(),
+                v.status().label_vi()
+            ),
+        ));
+    }
+    Ok(Html(confirm_page(&v, action, &Kept::default())?))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -683,6 +840,10 @@ async fn take_action(
     };
     let anchor = format!("act-{}", action.as_str());
     if let Some(p) = problem {
+        if ends_the_dossier(action) {
+            let html = confirm_page(&before, action, &kept(p))?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        }
         let mut errors = Errors::default();
         errors.push(&anchor, p.clone());
         let html = render(&state, &user, &before, None, errors, kept(p)).await?;
@@ -702,6 +863,17 @@ async fn take_action(
         Err(e) => {
             let now = load(&state, &user, &key).await?;
             let message = page_message(&e, crate::i18n::lang());
+            // A refused confirmation comes back to its own page while the action is still
+            // possible (a missing reason); otherwise to the dossier as it is now.
+            let access = user.access();
+            let by = Acting::Officer {
+                user_id: user.principal.user_id,
+                access: &access,
+            };
+            if ends_the_dossier(action) && decide::available(&now.dossier, &now.steps, by).contains(&action) {
+                let html = confirm_page(&now, action, &kept(message))?;
+                return Ok((status_of(&e), Html(html)).into_response());
+            }
             let mut errors = Errors::default();
             errors.push(&anchor, message.clone());
             let html = render(&state, &user, &now, None, errors, kept(message)).await?;

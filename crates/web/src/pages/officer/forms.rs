@@ -167,6 +167,8 @@ struct ReceiptForm {
     documents: Vec<DocumentRow>,
     time_limit: String,
     received: String,
+    clock_start: String,
+    after_hours: bool,
     appointment: String,
     collect_at: String,
     register_number: String,
@@ -218,7 +220,9 @@ async fn receipt(
             })
             .collect(),
         time_limit,
-        received: when(received),
+        received: when(d.receipt_instant().unwrap_or(received)),
+        clock_start: when(received),
+        after_hours: receipt_differs(d.receipt_instant(), received),
         appointment: when_opt(d.due_at),
         collect_at: if address.is_empty() {
             format!("Bộ phận tiếp nhận và trả kết quả — {}", d.agency_name)
@@ -311,7 +315,7 @@ async fn notice(
         agency_name: d.agency_name.clone(),
         procedure_name: d.procedure_name.clone(),
         request: d.request.clone(),
-        received: when_opt(d.received_at.or(d.submitted_at)),
+        received: when_opt(d.receipt_instant().or(d.submitted_at)),
         reason: e.note.clone(),
         old_due: due_of("old_due"),
         new_due: due_of("new_due"),
@@ -382,6 +386,8 @@ struct ControlForm {
     lead: String,
     coordinating: String,
     received: String,
+    /// When the legal clock started, if not at the receipt.
+    clock_start: Option<String>,
     appointment: String,
     rows: Vec<HandoverRow>,
 }
@@ -523,7 +529,10 @@ async fn control_sheet(
         } else {
             coordinating.join("; ")
         },
-        received: when(received),
+        received: when(d.receipt_instant().unwrap_or(received)),
+        clock_start: Some(received)
+            .filter(|start| receipt_differs(d.receipt_instant(), *start))
+            .map(when),
         appointment: when_opt(d.due_at),
         rows: handovers(&v, &names, state.services.now()),
     }
@@ -541,9 +550,18 @@ struct RegisterRow {
     applicant: String,
     lead: String,
     received: String,
+    /// When the legal clock started, if not at the receipt (received after hours).
+    clock_start: Option<String>,
     appointment: String,
     returned: String,
+    /// Imported data can say so; live data cannot (a return follows its receipt's event).
+    returned_before_receipt: bool,
     method: &'static str,
+}
+
+/// Whether the legal clock started later than the minute shown as the receipt.
+fn receipt_differs(receipt: Option<DateTime<Utc>>, clock_start: DateTime<Utc>) -> bool {
+    receipt.is_some_and(|r| when(r) != when(clock_start))
 }
 
 #[derive(Template)]
@@ -619,9 +637,17 @@ async fn register(
             procedure: format!("{} — {}", d.procedure_code, d.procedure_name),
             applicant: d.applicant_name.clone(),
             lead: lead_agency(&steps, &d.agency_name),
-            received: when_opt(d.received_at),
+            received: when_opt(d.receipt_instant()),
+            clock_start: d
+                .received_at
+                .filter(|start| receipt_differs(d.receipt_instant(), *start))
+                .map(when),
             appointment: when_opt(d.due_at),
             returned: when_opt(d.returned_at),
+            returned_before_receipt: d
+                .returned_at
+                .zip(d.receipt_instant())
+                .is_some_and(|(returned, received)| returned < received),
             method: d.return_method.map(|m| m.label(Lang::Vi)).unwrap_or(""),
             key: d.key(),
         })

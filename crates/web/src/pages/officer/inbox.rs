@@ -15,7 +15,7 @@ use axum::routing::get;
 use motcua_domain::access::Role;
 use motcua_domain::dossier::Status;
 use motcua_domain::msg::Lang;
-use motcua_service::dossiers::{ListQuery, PER_PAGE};
+use motcua_service::dossiers::{Inbox, ListQuery, PER_PAGE};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/ho-so", get(list))
@@ -34,6 +34,8 @@ const TABS: [(&str, &str); 6] = [
 struct Tab {
     url: String,
     label: &'static str,
+    /// How many dossiers the tab holds with the page's filters.
+    count: i64,
     current: bool,
 }
 
@@ -83,9 +85,11 @@ async fn list(
     let procedure = param(&pairs, "procedure");
     let agency = param(&pairs, "agency");
     let q = param(&pairs, "q");
+    // Without a choice, the officer's own queue.
+    let own = Inbox::own(&user).as_str();
     let tab = match TABS.iter().find(|(v, _)| *v == inbox) {
         Some(t) => *t,
-        None if inbox.is_empty() => TABS[5],
+        None if inbox.is_empty() => *TABS.iter().find(|(v, _)| *v == own).unwrap_or(&TABS[5]),
         None => return Err(bad_request(format!("Không có hộp hồ sơ “{inbox}”."))),
     };
     if !status.is_empty() && status.parse::<Status>().is_err() {
@@ -106,6 +110,20 @@ async fn list(
     };
     let services = &state.services;
     let (items, total) = services.dossiers(&user, &query).await?;
+    let mut tabs = Vec::with_capacity(TABS.len());
+    for (value, label) in TABS {
+        let count = if value == tab.0 {
+            total
+        } else {
+            let q = ListQuery {
+                inbox: Some(value.to_string()),
+                page: None,
+                ..query.clone()
+            };
+            services.dossier_count(&user, &q).await?
+        };
+        tabs.push((value, label, count));
+    }
     let pages = page_count(total, PER_PAGE);
     let now = services.now();
     let visible = services.scope(&user).await?;
@@ -125,12 +143,13 @@ async fn list(
     let (prev_url, next_url) = pager("/ho-so", &filters, page, pages);
     let html = InboxPage {
         chrome: Chrome::current(),
-        tabs: TABS
-            .iter()
-            .map(|(value, label)| Tab {
+        tabs: tabs
+            .into_iter()
+            .map(|(value, label, count)| Tab {
                 url: tab_url(value),
                 label,
-                current: *value == tab.0,
+                count,
+                current: value == tab.0,
             })
             .collect(),
         tab_label: tab.1,

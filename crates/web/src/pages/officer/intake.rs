@@ -15,7 +15,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use motcua_domain::access::Role;
 use motcua_domain::procedure::{Method, ProcedureSpec};
 use motcua_service::catalog::ProcedureFilter;
@@ -24,12 +24,17 @@ use motcua_service::files::check_scan;
 use motcua_service::{Lang, ServiceError};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/ho-so/tiep-nhan",
-        get(start)
-            .post(receive)
-            .layer(DefaultBodyLimit::max(crate::linger::MAX_BODY_BYTES)),
-    )
+    Router::new()
+        .route(
+            "/ho-so/tiep-nhan",
+            get(start)
+                .post(receive)
+                .layer(DefaultBodyLimit::max(crate::linger::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/ho-so/tiep-nhan/mau-02",
+            post(guidance).layer(DefaultBodyLimit::max(crate::linger::MAX_BODY_BYTES)),
+        )
 }
 
 /// Procedures per page when choosing one.
@@ -477,4 +482,118 @@ fn refused(
 ) -> Result<Response, PageError> {
     let html = intake_page(spec, agency_name, form, errors)?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// Form 02 for a walk-in whose dossier is incomplete: POST /ho-so/tiep-nhan/mau-02
+
+struct MissingRow {
+    name: String,
+    originals: u32,
+    copies: u32,
+}
+
+#[derive(Template)]
+#[template(path = "form_02_desk.html")]
+struct DeskGuidance {
+    chrome: Chrome,
+    parent_name: String,
+    agency_code: String,
+    agency_name: String,
+    dated: String,
+    procedure_code: String,
+    procedure_name: String,
+    name: String,
+    address: String,
+    phone: String,
+    email: String,
+    request: String,
+    missing: Vec<MissingRow>,
+    officer: String,
+}
+
+/// The printable guidance (Form 02) for a paper dossier that is not received because required
+/// components are missing: the intake form as filled in, posted by its second button.
+/// Nothing is stored or counted (DOMAIN.md §4): the files chosen are not kept.
+async fn guidance(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let mine = receiving_agencies(&state, &user).await?;
+    let posted = read_posted(mp).await?;
+    if !user.csrf_ok(posted.get("csrf")) {
+        return Err(csrf_rejected());
+    }
+    let procedure = posted.get("procedure").trim();
+    let stored = state
+        .services
+        .procedure(procedure, None)
+        .await
+        .map_err(|_| bad_request(format!("Không có thủ tục mã “{procedure}”.")))?;
+    let spec = &stored.spec;
+    let form = IntakeForm::from_posted(&posted, spec.components.len());
+    let Some(agency_name) = mine
+        .iter()
+        .find(|(c, _)| *c == form.agency)
+        .map(|(_, n)| n.clone())
+    else {
+        return Err(forbidden(format!(
+            "Bạn không phải công chức tiếp nhận của cơ quan mã {}.",
+            form.agency
+        )));
+    };
+    let provided: Vec<bool> = form
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.provided || !c.file_ref.is_empty() || posted.file(&format!("c{i}_file")).is_some())
+        .collect();
+    let missing = spec.missing_components(&provided);
+    if missing.is_empty() {
+        let mut errors = Errors::default();
+        errors.push(
+            "components",
+            "Hồ sơ đã đủ các thành phần bắt buộc: hãy tiếp nhận hồ sơ, không cần in Mẫu 02.",
+        );
+        return refused(spec, &agency_name, form, errors);
+    }
+    let reference = state.services.reference().await?;
+    let parent_name = reference
+        .agency(&form.agency)
+        .and_then(|a| a.parent_code.as_deref())
+        .and_then(|p| reference.agency(p))
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let today = motcua_domain::calendar::local_date(state.services.now());
+    let html = DeskGuidance {
+        chrome: Chrome::current(),
+        parent_name,
+        agency_code: form.agency.clone(),
+        agency_name,
+        dated: format!(
+            "ngày {:02} tháng {:02} năm {}",
+            chrono::Datelike::day(&today),
+            chrono::Datelike::month(&today),
+            chrono::Datelike::year(&today)
+        ),
+        procedure_code: spec.code.clone(),
+        procedure_name: spec.name.clone(),
+        missing: missing
+            .into_iter()
+            .map(|c| MissingRow {
+                name: c.name.clone(),
+                originals: c.originals,
+                copies: c.copies,
+            })
+            .collect(),
+        officer: user.principal.full_name.clone(),
+        name: form.name,
+        address: form.address,
+        phone: form.phone,
+        email: form.email,
+        request: form.request,
+    }
+    .render()?;
+    Ok(Html(html).into_response())
 }
