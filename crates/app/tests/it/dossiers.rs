@@ -324,7 +324,7 @@ on_both_backends! {
         };
         let outbox = motcua_store::repo::outbox::of_dossier(&t.db, id).await.unwrap();
         assert_eq!(outbox.iter().filter(|(t, _)| t == "dvcqg_sync").count(), 9, "one sync per change");
-        assert!(outbox.iter().any(|(t, p)| t == "notify_citizen" && p.contains("Đã trả kết quả")));
+        assert!(outbox.iter().any(|(t, p)| t == "notify_citizen" && p.contains("đã trả kết quả")));
         let last_sync: Value = serde_json::from_str(&outbox.iter().rev().find(|(t, _)| t == "dvcqg_sync").unwrap().1).unwrap();
         assert_eq!(last_sync["TrangThaiHoSo"], 10);
         assert_eq!(last_sync["MaHoSo"], code.as_str());
@@ -702,7 +702,7 @@ on_both_backends! {
         let seqs: Vec<i64> = sync.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event_seq"].as_i64().unwrap()).collect();
         assert_eq!(seqs, vec![1, 2]);
         let notices = std::fs::read_to_string(dir.join("notify_citizen.jsonl")).unwrap();
-        assert!(notices.contains("Đang xử lý"), "{notices}");
+        assert!(notices.contains("đang được xử lý"), "{notices}");
     }
 }
 
