@@ -776,7 +776,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Hạn kiểm tra, tiếp nhận",
         "To be checked by",
     ),
-    ("dossier.received_at", "Ngày tiếp nhận", "Accepted"),
+    ("dossier.received_at", "Thời điểm tiếp nhận", "Accepted"),
+    (
+        "dossier.clock_from",
+        "Bắt đầu tính thời hạn (giờ làm việc kế tiếp)",
+        "Time limit counted from (next office hours)",
+    ),
     ("dossier.returned_at", "Ngày trả kết quả", "Result handed over"),
     ("dossier.paid", "đã thanh toán", "paid"),
     ("dossier.unpaid", "chưa thanh toán", "not paid yet"),

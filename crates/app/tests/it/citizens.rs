@@ -422,9 +422,17 @@ on_both_backends! {
         let html = app.client.get(app.url(&back)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("Đã nộp hồ sơ bổ sung"), "{html}");
         // What was submitted, with the dates that never move.
-        for shown in ["Ngày nộp", "Ngày tiếp nhận", "Thông tin đã nộp", "Phạm Thị Dung", "Giấy chứng sinh", "đã nộp tệp", "Mẫu 01"] {
+        for shown in ["Ngày nộp", "Thời điểm tiếp nhận", "Thông tin đã nộp", "Phạm Thị Dung", "Giấy chứng sinh", "đã nộp tệp", "Mẫu 01"] {
             assert!(html.contains(shown), "{shown}: {html}");
         }
+        // Form 01, from its link, printable by the owner only.
+        let form01 = format!("/cong-dan/ho-so/{key}/phieu-tiep-nhan");
+        assert!(html.contains(&format!("href=\"{form01}\"")));
+        let res = app.client.get(app.url(&form01)).header("cookie", &session).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let slip = res.text().await.unwrap();
+        assert!(slip.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ") && slip.contains(&key) && slip.contains(&format!("href=\"/cong-dan/ho-so/{key}\"")), "{slip}");
+        assert_eq!(app.get(&form01).await.status(), StatusCode::SEE_OTHER, "sign in first");
         let view: serde_json::Value = app.client.get(app.url(&format!("/api/v1/dossiers/{key}"))).bearer_auth(&desk).send().await.unwrap().json().await.unwrap();
         assert_eq!(view["status"]["number"], 4, "the clock resumed");
 

@@ -186,6 +186,22 @@ impl Services {
         let steps = step_rows::steps(self.db(), dossier.id).await?;
         let reference = self.reference_for(Some(user)).await?;
         may_read(&reference, user, &dossier, &steps)?;
+        self.view_of(dossier, steps).await
+    }
+
+    /// A citizen's own dossier, whole (the forms printed for them); not found for anyone else's.
+    pub async fn own_view(&self, citizen_id: i64, key: &str) -> ServiceResult<View> {
+        let dossier = dossiers::find(self.db(), key)
+            .await?
+            .ok_or_else(no_such_dossier)?;
+        if motcua_store::repo::citizens::owner_of(self.db(), dossier.id).await? != Some(citizen_id) {
+            return Err(no_such_dossier());
+        }
+        let steps = step_rows::steps(self.db(), dossier.id).await?;
+        self.view_of(dossier, steps).await
+    }
+
+    async fn view_of(&self, dossier: Dossier, steps: Vec<Step>) -> ServiceResult<View> {
         let components = components::components(self.db(), dossier.id).await?;
         // The events with the head they must end at, in one statement: an action taken
         // meanwhile is in both or in neither, never a false alarm.

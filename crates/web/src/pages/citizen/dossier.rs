@@ -137,7 +137,11 @@ async fn render(
     if st == Status::Submitted {
         facts.push((t("dossier.accept_due"), when(d.accept_due_at)));
     }
-    facts.push((t("dossier.received_at"), when(d.received_at)));
+    facts.push((t("dossier.received_at"), when(d.receipt_instant())));
+    // Received after hours: the legal clock starts at the next opening, said apart.
+    if d.receipt_instant() != d.received_at {
+        facts.push((t("dossier.clock_from"), when(d.received_at)));
+    }
     facts.push((t("dossier.due"), when(d.due_at)));
     if let Some((method, address)) = &own.delivery {
         let how = crate::pages::citizen::delivery_label(method.as_str()).to_string();
@@ -266,6 +270,25 @@ async fn result(
     Ok(file_response(&meta, bytes, true))
 }
 
+/// Form 01, the receipt and appointment slip, of the citizen's own received dossier.
+async fn receipt(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    let Some((c, _)) = citizen(&state, &headers).await else {
+        return Ok(super::sign_in_then(&format!(
+            "/cong-dan/ho-so/{}/phieu-tiep-nhan",
+            url_encode(&key)
+        )));
+    };
+    let v = state.services.own_view(c.id, &key).await?;
+    let back = format!("/cong-dan/ho-so/{}", url_encode(&key));
+    Ok(crate::pages::officer::receipt_form(&state, &v, Some(back))
+        .await?
+        .into_response())
+}
+
 /// The citizen's forms: `what` is `bo-sung` (hand in the supplement), `rut` (withdraw) or
 /// `danh-gia` (rate).
 async fn post(
@@ -380,6 +403,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/cong-dan/ho-so/{key}", get(show))
         .route("/cong-dan/ho-so/{key}/ket-qua", get(result))
+        .route("/cong-dan/ho-so/{key}/phieu-tiep-nhan", get(receipt))
         .route(
             "/cong-dan/ho-so/{key}/{what}",
             post_route(post).layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),

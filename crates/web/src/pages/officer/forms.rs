@@ -74,7 +74,8 @@ fn date_words(t: DateTime<Utc>) -> String {
 
 /// The top of every form: the issuing agency, the national emblem text, the code and QR.
 pub struct Head {
-    pub key: String,
+    /// Where the toolbar's "back" goes: the officers' dossier page, or the citizen's.
+    pub back: String,
     pub parent_name: String,
     pub agency_name: String,
     pub code: String,
@@ -95,7 +96,7 @@ async fn head(state: &AppState, v: &View, dated: DateTime<Utc>) -> Result<Head, 
     let code = d.key();
     let url = lookup_url(&state.config.public_url, &code);
     Ok(Head {
-        key: code.clone(),
+        back: format!("/ho-so/{code}"),
         parent_name,
         agency_name: d.agency_name.clone(),
         qr_svg: qr_svg(&url),
@@ -181,6 +182,16 @@ async fn receipt(
     Path(key): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let v = load(&state, &user, &key).await?;
+    receipt_form(&state, &v, None).await
+}
+
+/// Form 01 of a received dossier (not found before receipt); `back`: where its toolbar
+/// returns (the officers' dossier page by default).
+pub async fn receipt_form(
+    state: &AppState,
+    v: &View,
+    back: Option<String>,
+) -> Result<Html<String>, PageError> {
     let d = &v.dossier;
     let (Some(code), Some(received)) = (d.code.clone(), d.received_at) else {
         return Err(PageError::not_found());
@@ -192,8 +203,8 @@ async fn receipt(
         .find(|e| e.action == "receive" || e.action == "accept")
         .map(event_time)
         .unwrap_or(d.created_at);
-    let (_, time_limit) = statutory_limit(&state, &v).await?;
-    let names = full_names(&state).await?;
+    let (_, time_limit) = statutory_limit(state, v).await?;
+    let names = full_names(state).await?;
     let address = state
         .services
         .reference()
@@ -204,7 +215,13 @@ async fn receipt(
     let html = ReceiptForm {
         chrome: Chrome::current(),
         // Dated when it was handed over, even when the receipt counts from the next opening.
-        head: head(&state, &v, issued).await?,
+        head: {
+            let mut h = head(state, v, issued).await?;
+            if let Some(b) = back {
+                h.back = b;
+            }
+            h
+        },
         applicant: applicant(&v),
         desk: format!("Bộ phận tiếp nhận và trả kết quả — {}", d.agency_name),
         procedure_name: d.procedure_name.clone(),

@@ -9,6 +9,8 @@ mod feedback;
 mod forms;
 mod inbox;
 mod intake;
+
+pub use forms::receipt_form;
 mod reports;
 
 use crate::AppState;
