@@ -361,6 +361,10 @@ on_both_backends! {
         let queue: serde_json::Value = app.client.get(app.url("/api/v1/dossiers?inbox=queue")).bearer_auth(&desk).send().await.unwrap().json().await.unwrap();
         assert_eq!(queue["total"], 2);
         assert!(queue["items"].as_array().unwrap().iter().any(|i| i["key"] == key));
+        // The officer sees how the applicant wants the result, and the return form offers it first.
+        let (officer, _) = app.browser_login("tiepnhan").await;
+        let html = app.client.get(app.url(&format!("/ho-so/{key}"))).header("cookie", &officer).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Người nộp muốn nhận kết quả") && html.contains("Qua bưu chính: 12 Đinh Tiên Hoàng, Yên Bái"), "{html}");
     }
 }
 

@@ -286,6 +286,8 @@ struct DossierPage {
     finished: Option<String>,
     returned: Option<String>,
     return_method: Option<&'static str>,
+    /// How the applicant asked for the result: (method, as said with the postal address).
+    delivery: Option<(&'static str, String)>,
     result_number: Option<String>,
     overdue: bool,
     components: Vec<ComponentRow>,
@@ -296,6 +298,16 @@ struct DossierPage {
     form_links: Vec<FormLink>,
     flash: Option<String>,
     errors: Errors,
+}
+
+impl DossierPage {
+    /// The return method checked at first: the one the applicant asked for, else the desk.
+    fn wanted(&self, method: &&str) -> bool {
+        match &self.delivery {
+            Some((m, _)) => m == method,
+            None => *method == "desk",
+        }
+    }
 }
 
 /// A form field of an action form kept after a refusal.
@@ -637,7 +649,15 @@ async fn render(
     );
     let actions = action_forms(state, user, v, &kept).await?;
     let organisation = d.applicant_kind == ApplicantKind::Organisation;
+    let delivery = state.services.delivery_of(d.id).await?.map(|(m, address)| {
+        let said = match address.is_empty() {
+            true => m.label(Lang::Vi).to_string(),
+            false => format!("{}: {address}", m.label(Lang::Vi)),
+        };
+        (m.as_str(), said)
+    });
     Ok(DossierPage {
+        delivery,
         chrome: Chrome::current(),
         key: key.clone(),
         code: d.code.clone(),
