@@ -473,6 +473,17 @@ fn name_files(mut errors: Errors, d: &Draft) -> Errors {
     errors
 }
 
+/// A part on the check page: its title, its (question, answer) rows, where to change it,
+/// whether it is done.
+struct CheckPart {
+    /// The part's name (the anchor a refusal links to).
+    key: &'static str,
+    title: &'static str,
+    rows: Vec<(String, String)>,
+    change: String,
+    done: bool,
+}
+
 /// "Check your answers".
 #[derive(Template)]
 #[template(path = "citizen_draft_check.html")]
@@ -482,8 +493,7 @@ struct CheckPage {
     action: String,
     back: String,
     procedure_name: String,
-    /// (part title, [(question, answer)], change address, done)
-    parts: Vec<(&'static str, Vec<(String, String)>, String, bool)>,
+    parts: Vec<CheckPart>,
     ready: bool,
     fee_total: i64,
     errors: Errors,
@@ -569,13 +579,12 @@ async fn check_page(
         procedure_name: d.procedure_name.clone(),
         parts: Section::ALL
             .iter()
-            .map(|s| {
-                (
-                    title(*s),
-                    answer_rows(&d, &agencies, *s),
-                    format!("{}/{}?tu=kiem-tra", base(token), slug(*s)),
-                    d.is_done(*s),
-                )
+            .map(|s| CheckPart {
+                key: s.key(),
+                title: title(*s),
+                rows: answer_rows(&d, &agencies, *s),
+                change: format!("{}/{}?tu=kiem-tra", base(token), slug(*s)),
+                done: d.is_done(*s),
             })
             .collect(),
         ready: d.ready(),

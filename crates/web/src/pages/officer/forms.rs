@@ -222,7 +222,7 @@ pub async fn receipt_form(
             }
             h
         },
-        applicant: applicant(&v),
+        applicant: applicant(v),
         desk: format!("Bộ phận tiếp nhận và trả kết quả — {}", d.agency_name),
         procedure_name: d.procedure_name.clone(),
         request: d.request.clone(),
