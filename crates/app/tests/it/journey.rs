@@ -230,4 +230,34 @@ mod tests {
             assert!(received.contains(&code) && received.contains(&due) && received.contains(&format!("/tra-cuu?ma={code}")), "{received}");
         }
     }
+
+    // A draft's files outlive the orphan sweep while the draft lives; a draft untouched for
+    // 30 days is forgotten, and its files then go with the sweep.
+    on_both_backends! {
+        async fn a_drafts_files_are_kept_until_the_draft_is_forgotten(t) {
+            load_fixtures(t).await;
+            let app = TestApp::spawn(t).await;
+            let guest = Journey::guest(&app);
+            let draft = guest.begin("1.001193", "dung-han").await;
+            let res = guest.part(&draft, "giay-to", &[], &[("file_0", "to-khai.pdf", b"%PDF-1.4 nhap")]).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "the other document is missing");
+            let services = t.services();
+            let token = draft.rsplit('/').next().unwrap();
+            let held = services.draft(token, None).await.unwrap().files;
+            assert_eq!(held.len(), 1, "kept though the part was refused");
+            let sha = held[0].sha256.clone();
+            let swept = services.sweep_files(std::time::Duration::ZERO, true).await.unwrap();
+            assert_eq!(swept.swept, 0, "{swept:?}");
+            assert!(services.file(&sha).await.unwrap().is_some());
+            // A month on, untouched: forgotten, and its file with the next sweep.
+            let later = services.with_clock(std::sync::Arc::new(motcua_service::FixedClock(
+                chrono::Utc::now() + chrono::Duration::days(31),
+            )));
+            assert_eq!(services.forget_old_drafts().await.unwrap(), 0, "not yet");
+            assert_eq!(later.forget_old_drafts().await.unwrap(), 1);
+            assert_eq!(guest.get(&draft).await.status(), StatusCode::NOT_FOUND);
+            let swept = services.sweep_files(std::time::Duration::ZERO, true).await.unwrap();
+            assert_eq!(swept.swept, 1, "{swept:?}");
+        }
+    }
 }
