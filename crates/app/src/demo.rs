@@ -21,8 +21,13 @@ const SEED_KEY: &str = "demo_seed";
 const SEED_VERSION: &str = "2";
 /// Password of every demo account (shown on the landing page in demo mode only).
 pub const DEMO_PASSWORD: &str = "motcua-demo";
+/// The demo citizen's login (a phone number) and name: an account already confirmed, so a
+/// newcomer can submit online without waiting for a one-time code.
+pub const DEMO_CITIZEN: (&str, &str) = ("0912345678", "Nguyễn Văn An");
 
-/// The demo logins shown on the landing page: one per role.
+/// The demo logins shown on the landing page: one per role at the province, then a commune's
+/// desk officer, specialist (also clerk) and leader (also approver), who receive and settle
+/// the commune's procedures submitted online.
 const LANDING: &[&str] = &[
     "tiepnhan",
     "lanhdao",
@@ -33,6 +38,9 @@ const LANDING: &[&str] = &[
     "truongbp",
     "giamsat",
     "quantri",
+    "tiepnhan.xa.tranyen",
+    "chuyenvien.xa.tranyen",
+    "lanhdao.xa.tranyen",
 ];
 
 fn demo_file(name: &str) -> anyhow::Result<&'static [u8]> {
@@ -93,6 +101,16 @@ pub fn accounts() -> Vec<DemoAccount> {
         });
     }
     out.sort_by_key(|a| LANDING.iter().position(|u| *u == a.username));
+    out.insert(
+        0,
+        DemoAccount {
+            role: "citizen".into(),
+            role_label: "Công dân (đăng nhập công dân)".into(),
+            username: DEMO_CITIZEN.0.into(),
+            password: DEMO_PASSWORD.into(),
+            agency: DEMO_CITIZEN.1.into(),
+        },
+    );
     out
 }
 
@@ -108,6 +126,7 @@ pub async fn seed(services: &Services) -> anyhow::Result<bool> {
     // Hash once: it is slow on purpose.
     let hash = motcua_service::auth::password::hash(DEMO_PASSWORD)?;
     catalog_io::import_officers(db, demo_text("officers.csv")?, &hash).await?;
+    seed_citizen(db, &hash).await?;
     catalog_io::import_procedures(
         db,
         services.files(),
@@ -128,6 +147,28 @@ pub async fn seed(services: &Services) -> anyhow::Result<bool> {
     meta::set(&mut tx, SEED_KEY, SEED_VERSION).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The demo citizen's account, confirmed (an existing one is left as it is).
+async fn seed_citizen(db: &motcua_store::Db, hash: &str) -> anyhow::Result<()> {
+    use motcua_store::repo::citizens;
+    if citizens::by_login(db, DEMO_CITIZEN.0).await?.is_some() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let id = citizens::upsert_unverified(
+        &mut tx,
+        DEMO_CITIZEN.0,
+        motcua_domain::identity::LoginKind::Phone,
+        DEMO_CITIZEN.1,
+        hash,
+        now,
+    )
+    .await?;
+    citizens::mark_verified(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 const APPLICANTS: &[(&str, &str)] = &[
