@@ -27,3 +27,4 @@ mod public;
 mod queries;
 mod report;
 mod store;
+mod wording;
