@@ -123,6 +123,48 @@ impl<'a> Visitor<'a> {
         self.take(res).await
     }
 
+    /// Posts a multipart form (the page's CSRF token added) with these fields and files.
+    async fn upload(
+        &mut self,
+        form: &str,
+        to: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let page = self.get(form).await;
+        let csrf = crate::support::hidden_value(&page.body, "csrf").expect("a csrf field");
+        let boundary = "----motcuaWordingBoundary";
+        let mut body = Vec::new();
+        for (k, v) in [("csrf", csrf.as_str())].iter().chain(fields) {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (k, filename, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let res = self
+            .app
+            .client
+            .post(self.app.url(to))
+            .header("cookie", self.cookie())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("multipart");
+        self.take(res).await
+    }
+
     /// Signs in a demo officer through the login page.
     async fn officer(app: &'a TestApp, username: &str) -> Visitor<'a> {
         let mut v = Visitor::new(app);
@@ -451,13 +493,22 @@ on_both_backends! {
         let pages = citizen.crawl(&["/cong-dan".to_string(), "/cong-dan/nop-ho-so".into()], 40).await;
         bad.extend(check("citizen", &pages));
 
+        let mut reached: HashSet<String> = HashSet::new();
         for officer in ["tiepnhan", "chuyenvien", "pheduyet", "lanhdao", "giamsat", "quantri", "tiepnhan.xa.tranyen"] {
             let mut v = Visitor::officer(&app, officer).await;
-            let start = ["/".to_string(), "/ho-so".into(), "/ho-so/phan-anh".into(), "/bao-cao".into(), "/bang-dieu-khien".into(), "/admin/users".into(), "/admin/procedures".into(), "/admin/agencies".into(), "/admin/calendar".into()];
+            let start = ["/".to_string(), "/ho-so".into(), "/ho-so/phan-anh".into(), "/bao-cao".into(), "/bang-dieu-khien".into(), "/admin/users".into(), "/admin/procedures".into(), "/admin/agencies".into(), "/admin/calendar".into(), "/bao-cao/ho-so?column=received".into(), "/so-theo-doi".into(), "/danh-gia".into()];
             let pages = v.crawl(&start, 120).await;
-            eprintln!("{officer}: {} pages", pages.len());
+            reached.extend(pages.iter().map(|(url, _)| url.clone()));
             bad.extend(check(officer, &pages));
         }
+        // The crawl reached the pages that show histories, actors and dates.
+        for kind in ["/ho-so/phan-anh/PAKN-", "/admin/users/", "/thu-tuc/", "/bao-cao/ho-so"] {
+            assert!(reached.iter().any(|u| u.starts_with(kind)), "the crawl never reached {kind}…");
+        }
+        assert!(
+            reached.iter().any(|u| u.starts_with("/ho-so/") && !u.starts_with("/ho-so/phan-anh") && u.matches('/').count() == 2),
+            "the crawl never reached a dossier page"
+        );
         bad.sort();
         bad.dedup();
         assert!(bad.is_empty(), "English or ISO dates on Vietnamese pages:\n{}", bad.join("\n"));
@@ -525,6 +576,27 @@ on_both_backends! {
         }
         let form = en.get("/phan-anh").await.body;
         assert!(form.contains(r#"lang="vi">Sở Tư pháp"#), "{form}");
+    }
+
+    async fn upload_errors_on_pages_are_vietnamese(t) {
+        let app = demo_app(t).await;
+        let mut desk = Visitor::officer(&app, "tiepnhan.xa.tranyen").await;
+        let form = "/ho-so/tiep-nhan?procedure=1.001193&agency=000.30.02.H56";
+        let fields = [("procedure", "1.001193"), ("agency", "000.30.02.H56"), ("channel", "direct"), ("kind", "person"),
+            ("name", "Lò Thị Mai"), ("id_number", "015199001234"), ("phone", "0912345678"), ("email", ""),
+            ("address", "Thôn Đồng Tâm, xã Trấn Yên"), ("submitter_name", ""), ("request", "Đăng ký khai sinh"),
+            ("c0_provided", "on"), ("c1_provided", "on")];
+        let big = vec![b'%'; 10 * 1024 * 1024 + 1];
+        for (file, said) in [(&b"MZ\x90\x00 a program"[..], "không phải PDF, JPEG hoặc PNG"), (&big[..], "lớn")] {
+            let page = desk.upload(form, "/ho-so/tiep-nhan", &fields, &[("c0_file", "to-khai.pdf", file)]).await;
+            assert!(page.status.is_client_error(), "{}", page.status);
+            let text = visible_text(&page.body);
+            assert!(text.contains(said), "{said:?} missing from: {text}");
+            assert!(leftovers(&text).is_empty(), "{:?}", leftovers(&text));
+            for english in ["files are limited", "only PDF", "too large", "Payload", "length limit"] {
+                assert!(!text.contains(english), "{english:?} in: {text}");
+            }
+        }
     }
 
     async fn a_commune_online_dossier_reaches_the_commune_desk(t) {
