@@ -436,6 +436,33 @@ fn online(
     }
 }
 
+/// Đăng ký khai sinh (fully online) handed in by a guest at the commune of Trấn Yên; its key.
+async fn submit_at_commune(t: &TestDb, services: &motcua_service::Services) -> String {
+    let spec = motcua_store::repo::catalog::procedure(&t.db, "1.001193", chrono::Utc::now().date_naive())
+        .await
+        .unwrap()
+        .unwrap()
+        .spec;
+    let scan = services
+        .store_scan("to-khai.pdf", b"%PDF-1.4\n% to khai\n%%EOF\n")
+        .await
+        .unwrap()
+        .sha256;
+    let mut input = online(
+        "1.001193",
+        "000.30.02.H56",
+        "person",
+        "Lò Thị Mai",
+        "015199001234",
+        spec.components.len(),
+    );
+    for c in &mut input.components {
+        c.provided = true;
+        c.file = Some(format!("sha256:{scan}"));
+    }
+    services.intake(Actor::Guest, input).await.unwrap().dossier.key()
+}
+
 /// Checks every crawled page; answers the list of leftovers, one line each.
 fn check(who: &str, pages: &[(String, String)]) -> Vec<String> {
     let mut bad = Vec::new();
@@ -466,6 +493,16 @@ on_both_backends! {
             channel: None,
         };
         services.submit_feedback(None, "127.0.0.1", &fb).await.unwrap();
+        // An online dossier from someone not signed in, accepted at the commune: its history
+        // names a citizen.
+        let key = submit_at_commune(t, &services).await;
+        let desk = crate::support::officer(t, "tiepnhan.xa.tranyen").await;
+        let accepted = services
+            .act(Actor::Officer(&desk), &key, motcua_domain::dossier::machine::Action::Accept, Default::default())
+            .await
+            .unwrap()
+            .dossier
+            .key();
         let code = text_scalar(&t.db, "SELECT code FROM dossiers WHERE code IS NOT NULL AND status = 'processing' ORDER BY id LIMIT 1").await;
         let phone = text_scalar(&t.db, &format!("SELECT phone FROM dossiers WHERE code = '{code}'")).await;
         let last4 = &phone[phone.len() - 4..];
@@ -496,11 +533,14 @@ on_both_backends! {
         let mut reached: HashSet<String> = HashSet::new();
         for officer in ["tiepnhan", "chuyenvien", "pheduyet", "lanhdao", "giamsat", "quantri", "tiepnhan.xa.tranyen"] {
             let mut v = Visitor::officer(&app, officer).await;
-            let start = ["/".to_string(), "/ho-so".into(), "/ho-so/phan-anh".into(), "/bao-cao".into(), "/bang-dieu-khien".into(), "/admin/users".into(), "/admin/procedures".into(), "/admin/agencies".into(), "/admin/calendar".into(), "/bao-cao/ho-so?column=received".into(), "/so-theo-doi".into(), "/danh-gia".into()];
+            let start = ["/".to_string(), format!("/ho-so/{accepted}"), "/ho-so".into(), "/ho-so/phan-anh".into(), "/bao-cao".into(), "/bang-dieu-khien".into(), "/admin/users".into(), "/admin/procedures".into(), "/admin/agencies".into(), "/admin/calendar".into(), "/bao-cao/ho-so?column=received".into(), "/so-theo-doi".into(), "/danh-gia".into()];
             let pages = v.crawl(&start, 120).await;
             reached.extend(pages.iter().map(|(url, _)| url.clone()));
             bad.extend(check(officer, &pages));
         }
+        // The history names the citizen who submitted, in Vietnamese.
+        let history = visible_text(&Visitor::officer(&app, "tiepnhan.xa.tranyen").await.get(&format!("/ho-so/{accepted}")).await.body);
+        assert!(history.contains("Công dân"), "{history}");
         // The crawl reached the pages that show histories, actors and dates.
         for kind in ["/ho-so/phan-anh/PAKN-", "/admin/users/", "/thu-tuc/", "/bao-cao/ho-so"] {
             assert!(reached.iter().any(|u| u.starts_with(kind)), "the crawl never reached {kind}…");
@@ -603,14 +643,7 @@ on_both_backends! {
         let app = demo_app(t).await;
         let services = t.services();
         // Đăng ký khai sinh, fully online, at the commune of Trấn Yên.
-        let spec = motcua_store::repo::catalog::procedure(&t.db, "1.001193", chrono::Utc::now().date_naive()).await.unwrap().unwrap().spec;
-        let scan = services.store_scan("to-khai.pdf", b"%PDF-1.4\n% to khai\n%%EOF\n").await.unwrap().sha256;
-        let mut input = online("1.001193", "000.30.02.H56", "person", "Lò Thị Mai", "015199001234", spec.components.len());
-        for c in &mut input.components {
-            c.provided = true;
-            c.file = Some(format!("sha256:{scan}"));
-        }
-        let key = services.intake(Actor::Guest, input).await.unwrap().dossier.key();
+        let key = submit_at_commune(t, &services).await;
         let mut desk = Visitor::officer(&app, "tiepnhan.xa.tranyen").await;
         let queue = desk.get("/ho-so?inbox=queue").await;
         assert_eq!(queue.status, StatusCode::OK);
