@@ -312,6 +312,56 @@ async fn seed_dossiers(services: &Services, now: DateTime<Utc>) -> anyhow::Resul
             seed_one(&seeder, spec, desk, target, name, id, start, now, &clock, k == 2).await?;
         }
     }
+    seed_commune_submission(&seeder, now).await
+}
+
+/// Where the demo's commune walk-through happens: birth registration (fully online) at the
+/// commune of Trấn Yên, whose desk, specialist and leader are on the landing page.
+const COMMUNE_PROCEDURE: &str = "1.001193";
+const COMMUNE_DESK: &str = "000.30.02.H56";
+
+/// The demo citizen's birth registration, submitted online and waiting in the commune desk's
+/// queue: a commune officer signing in for the first time has something to receive.
+async fn seed_commune_submission(s: &Seeder<'_>, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let db = s.services.db();
+    let Some(p) = catalog::procedure(db, COMMUNE_PROCEDURE, calendar::local_date(now)).await? else {
+        return Ok(());
+    };
+    let citizen = motcua_store::repo::citizens::by_login(db, DEMO_CITIZEN.0)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo citizen is missing"))?;
+    let input = IntakeInput {
+        procedure: p.spec.code.clone(),
+        case: None,
+        agency: COMMUNE_DESK.into(),
+        channel: "online".into(),
+        applicant: ApplicantInput {
+            kind: "person".into(),
+            name: DEMO_CITIZEN.1.into(),
+            id_number: "015093000123".into(),
+            phone: DEMO_CITIZEN.0.into(),
+            email: String::new(),
+            address: "Thôn Đồng Tâm, xã Trấn Yên, tỉnh Yên Bái".into(),
+        },
+        submitter_name: String::new(),
+        request: "Đăng ký khai sinh cho con".into(),
+        components: (0..p.spec.components.len())
+            .map(|i| ComponentInput {
+                index: i,
+                provided: true,
+                file: Some(s.scan.clone()),
+            })
+            .collect(),
+    };
+    let by = Actor::Citizen {
+        id: citizen.id,
+        login: DEMO_CITIZEN.0,
+    };
+    s.services
+        .at(now)
+        .intake(by, input)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo commune submission: {e}"))?;
     Ok(())
 }
 
