@@ -105,10 +105,10 @@ pub fn accounts() -> Vec<DemoAccount> {
         0,
         DemoAccount {
             role: "citizen".into(),
-            role_label: "Công dân (đăng nhập công dân)".into(),
+            role_label: "Công dân".into(),
             username: DEMO_CITIZEN.0.into(),
             password: DEMO_PASSWORD.into(),
-            agency: DEMO_CITIZEN.1.into(),
+            agency: String::new(),
         },
     );
     out

@@ -213,6 +213,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Sample accounts by role",
     ),
     ("landing.role", "Vai trò", "Role"),
+    (
+        "landing.citizen",
+        "Công dân (đăng nhập công dân)",
+        "Citizen (citizen sign-in)",
+    ),
     ("landing.username", "Tên đăng nhập", "Username"),
     ("landing.agency", "Cơ quan", "Agency"),
     ("landing.by_status", "Hồ sơ theo trạng thái", "Dossiers by status"),

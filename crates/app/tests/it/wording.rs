@@ -602,6 +602,11 @@ on_both_backends! {
         };
         services.submit_feedback(None, "127.0.0.1", &fb).await.unwrap();
         let mut en = Visitor::english(&app);
+        // The demo logins' roles in English, Vietnamese names marked.
+        let landing = en.get("/").await.body;
+        for role in ["<td>Receiving officer</td>", "<td>Signing leader</td>", "<td>Citizen (citizen sign-in)</td>"] {
+            assert!(landing.contains(role), "{role} missing from {landing}");
+        }
         let list = en.get("/thu-tuc?q=khai+sinh").await.body;
         assert!(list.contains(r#"<html lang="en">"#));
         assert!(list.contains(r#"lang="vi">Đăng ký khai sinh"#), "{list}");
