@@ -529,6 +529,13 @@ on_both_backends! {
         let mut citizen = Visitor::citizen(&app, t, "Trần Thị Bích", "0988777666").await;
         let pages = citizen.crawl(&["/cong-dan".to_string(), "/cong-dan/nop-ho-so".into()], 40).await;
         bad.extend(check("citizen", &pages));
+        // The demo citizen, whose birth registration waits at the commune.
+        let mut demo_citizen = Visitor::new(&app);
+        let (login, _) = motcua::demo::DEMO_CITIZEN;
+        demo_citizen.fill("/cong-dan/dang-nhap", &[("login", login), ("password", motcua::demo::DEMO_PASSWORD)]).await;
+        let pages = demo_citizen.crawl(&["/cong-dan".to_string()], 40).await;
+        assert!(pages.iter().any(|(u, _)| u.starts_with("/cong-dan/ho-so/")), "the demo citizen's dossier page was not reached");
+        bad.extend(check("demo citizen", &pages));
 
         let mut reached: HashSet<String> = HashSet::new();
         for officer in ["tiepnhan", "chuyenvien", "pheduyet", "lanhdao", "giamsat", "quantri", "tiepnhan.xa.tranyen"] {
