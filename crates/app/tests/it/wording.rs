@@ -540,7 +540,7 @@ on_both_backends! {
         let mut reached: HashSet<String> = HashSet::new();
         for officer in ["tiepnhan", "chuyenvien", "pheduyet", "lanhdao", "giamsat", "quantri", "tiepnhan.xa.tranyen"] {
             let mut v = Visitor::officer(&app, officer).await;
-            let start = ["/".to_string(), format!("/ho-so/{accepted}"), "/ho-so".into(), "/ho-so/phan-anh".into(), "/bao-cao".into(), "/bang-dieu-khien".into(), "/admin/users".into(), "/admin/procedures".into(), "/admin/agencies".into(), "/admin/calendar".into(), "/bao-cao/ho-so?column=received".into(), "/so-theo-doi".into(), "/danh-gia".into()];
+            let start = ["/".to_string(), format!("/ho-so/{accepted}"), format!("/ho-so/{accepted}/phieu-kiem-soat"), format!("/ho-so/{accepted}/phieu-tiep-nhan"), "/ho-so".into(), "/ho-so/phan-anh".into(), "/bao-cao".into(), "/bang-dieu-khien".into(), "/admin/users".into(), "/admin/procedures".into(), "/admin/agencies".into(), "/admin/calendar".into(), "/bao-cao/ho-so?column=received".into(), "/so-theo-doi".into(), "/danh-gia".into()];
             let pages = v.crawl(&start, 120).await;
             reached.extend(pages.iter().map(|(url, _)| url.clone()));
             bad.extend(check(officer, &pages));
