@@ -149,6 +149,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // The lookup page.
     ("lookup.title", "Tra cứu tình trạng hồ sơ", "Track your dossier"),
     ("lookup.failed", "Chưa tra cứu được", "We could not find it"),
+    ("lookup.result", "Hồ sơ {}", "Dossier {}"),
     ("lookup.enter", "Nhập thông tin tra cứu", "Enter your details"),
     ("lookup.code", "Mã hồ sơ", "Dossier code"),
     (

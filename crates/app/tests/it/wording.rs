@@ -623,6 +623,7 @@ on_both_backends! {
         let code = text_scalar(&t.db, "SELECT code FROM dossiers WHERE code IS NOT NULL AND status = 'processing' ORDER BY id LIMIT 1").await;
         let phone = text_scalar(&t.db, &format!("SELECT phone FROM dossiers WHERE code = '{code}'")).await;
         let found = en.get(&format!("/tra-cuu?ma={code}&verify={}", &phone[phone.len() - 4..])).await.body;
+        assert!(found.contains(&format!("<h2 id=\"result-heading\">Dossier {code}</h2>")), "{found}");
         for id in ["result-applicant", "result-procedure", "result-agency"] {
             assert!(found.contains(&format!(r#"id="{id}" lang="vi""#)), "{id} in {found}");
         }
