@@ -21,8 +21,13 @@ const SEED_KEY: &str = "demo_seed";
 const SEED_VERSION: &str = "2";
 /// Password of every demo account (shown on the landing page in demo mode only).
 pub const DEMO_PASSWORD: &str = "motcua-demo";
+/// The demo citizen's login (a phone number) and name: an account already confirmed, so a
+/// newcomer can submit online without waiting for a one-time code.
+pub const DEMO_CITIZEN: (&str, &str) = ("0912345678", "Nguyễn Văn An");
 
-/// The demo logins shown on the landing page: one per role.
+/// The demo logins shown on the landing page: one per role at the province, then a commune's
+/// desk officer, specialist (also clerk) and leader (also approver), who receive and settle
+/// the commune's procedures submitted online.
 const LANDING: &[&str] = &[
     "tiepnhan",
     "lanhdao",
@@ -33,6 +38,9 @@ const LANDING: &[&str] = &[
     "truongbp",
     "giamsat",
     "quantri",
+    "tiepnhan.xa.tranyen",
+    "chuyenvien.xa.tranyen",
+    "lanhdao.xa.tranyen",
 ];
 
 fn demo_file(name: &str) -> anyhow::Result<&'static [u8]> {
@@ -93,6 +101,16 @@ pub fn accounts() -> Vec<DemoAccount> {
         });
     }
     out.sort_by_key(|a| LANDING.iter().position(|u| *u == a.username));
+    out.insert(
+        0,
+        DemoAccount {
+            role: "citizen".into(),
+            role_label: "Công dân".into(),
+            username: DEMO_CITIZEN.0.into(),
+            password: DEMO_PASSWORD.into(),
+            agency: String::new(),
+        },
+    );
     out
 }
 
@@ -108,6 +126,7 @@ pub async fn seed(services: &Services) -> anyhow::Result<bool> {
     // Hash once: it is slow on purpose.
     let hash = motcua_service::auth::password::hash(DEMO_PASSWORD)?;
     catalog_io::import_officers(db, demo_text("officers.csv")?, &hash).await?;
+    seed_citizen(db, &hash).await?;
     catalog_io::import_procedures(
         db,
         services.files(),
@@ -128,6 +147,28 @@ pub async fn seed(services: &Services) -> anyhow::Result<bool> {
     meta::set(&mut tx, SEED_KEY, SEED_VERSION).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The demo citizen's account, confirmed (an existing one is left as it is).
+async fn seed_citizen(db: &motcua_store::Db, hash: &str) -> anyhow::Result<()> {
+    use motcua_store::repo::citizens;
+    if citizens::by_login(db, DEMO_CITIZEN.0).await?.is_some() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let id = citizens::upsert_unverified(
+        &mut tx,
+        DEMO_CITIZEN.0,
+        motcua_domain::identity::LoginKind::Phone,
+        DEMO_CITIZEN.1,
+        hash,
+        now,
+    )
+    .await?;
+    citizens::mark_verified(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 const APPLICANTS: &[(&str, &str)] = &[
@@ -271,6 +312,56 @@ async fn seed_dossiers(services: &Services, now: DateTime<Utc>) -> anyhow::Resul
             seed_one(&seeder, spec, desk, target, name, id, start, now, &clock, k == 2).await?;
         }
     }
+    seed_commune_submission(&seeder, now).await
+}
+
+/// Where the demo's commune walk-through happens: birth registration (fully online) at the
+/// commune of Trấn Yên, whose desk, specialist and leader are on the landing page.
+const COMMUNE_PROCEDURE: &str = "1.001193";
+const COMMUNE_DESK: &str = "000.30.02.H56";
+
+/// The demo citizen's birth registration, submitted online and waiting in the commune desk's
+/// queue: a commune officer signing in for the first time has something to receive.
+async fn seed_commune_submission(s: &Seeder<'_>, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let db = s.services.db();
+    let Some(p) = catalog::procedure(db, COMMUNE_PROCEDURE, calendar::local_date(now)).await? else {
+        return Ok(());
+    };
+    let citizen = motcua_store::repo::citizens::by_login(db, DEMO_CITIZEN.0)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo citizen is missing"))?;
+    let input = IntakeInput {
+        procedure: p.spec.code.clone(),
+        case: None,
+        agency: COMMUNE_DESK.into(),
+        channel: "online".into(),
+        applicant: ApplicantInput {
+            kind: "person".into(),
+            name: DEMO_CITIZEN.1.into(),
+            id_number: "015093000123".into(),
+            phone: DEMO_CITIZEN.0.into(),
+            email: String::new(),
+            address: "Thôn Đồng Tâm, xã Trấn Yên, tỉnh Yên Bái".into(),
+        },
+        submitter_name: String::new(),
+        request: "Đăng ký khai sinh cho con".into(),
+        components: (0..p.spec.components.len())
+            .map(|i| ComponentInput {
+                index: i,
+                provided: true,
+                file: Some(s.scan.clone()),
+            })
+            .collect(),
+    };
+    let by = Actor::Citizen {
+        id: citizen.id,
+        login: DEMO_CITIZEN.0,
+    };
+    s.services
+        .at(now)
+        .intake(by, input)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo commune submission: {e}"))?;
     Ok(())
 }
 

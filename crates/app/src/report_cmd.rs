@@ -178,7 +178,11 @@ pub async fn run(common: &Common, a: ReportArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Xlsx => unreachable!("written above"),
-        Format::Csv => String::from_utf8(motcua_service::report_export::csv(&rows, &total)?)?,
+        Format::Csv => String::from_utf8(motcua_service::report_export::csv(
+            &rows,
+            &total,
+            motcua_service::report_export::CsvHeader::Keys,
+        )?)?,
     };
     match a.out {
         Some(path) => {

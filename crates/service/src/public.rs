@@ -1,11 +1,11 @@
 //! The citizen's public lookup of a dossier by its code plus the last 4 digits of the
 //! applicant's phone or ID number: status, timeline, appointment, what is missing, what to
-//! bring — with only a masked name and nothing else personal. Rate limited; an unknown code
+//! bring — with only a masked name (an organisation's in full) and nothing else personal. Rate limited; an unknown code
 //! and wrong digits get the same answer, so codes cannot be enumerated.
 
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
-use motcua_domain::dossier::Status;
+use motcua_domain::dossier::{ApplicantKind, Status};
 use motcua_domain::identity::mask_name;
 use motcua_domain::msg;
 use motcua_store::repo::{dossiers, events};
@@ -232,7 +232,12 @@ impl Services {
             step_dues: d.steps.iter().map(|s| s.due_at).collect(),
             answer: PublicDossier {
                 code: code.to_string(),
-                applicant: mask_name(&d.applicant_name),
+                // People are masked; an organisation's name is public (Decree 13/2023 protects
+                // personal data only).
+                applicant: match d.applicant_kind {
+                    ApplicantKind::Person => mask_name(&d.applicant_name),
+                    ApplicantKind::Organisation => d.applicant_name.clone(),
+                },
                 procedure,
                 procedure_name,
                 agency_name: agency_name(d.agency_id).unwrap_or_default(),

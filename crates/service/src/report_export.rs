@@ -37,19 +37,54 @@ pub fn depths(rows: &[KeyedRow]) -> Vec<usize> {
         .collect()
 }
 
-/// The report as CSV: a header `key,name,received,…`, one line per row, and `TOTAL`. UTF-8
-/// with a byte-order mark so that spreadsheet programs show Vietnamese.
-pub fn csv(rows: &[KeyedRow], total: &Row) -> std::io::Result<Vec<u8>> {
+/// Who a CSV is for: programs (English keys, stable) or people (Vietnamese headings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvHeader {
+    /// `key,name,received,…` and a `TOTAL` line: the command line and scripts.
+    Keys,
+    /// `Mã,Tên,Tổng số hồ sơ tiếp nhận,…` and a `Tổng cộng` line: downloads from the pages.
+    People,
+}
+
+/// A column's heading in a CSV read by people: the form's heading, with its group where the
+/// form's own heading repeats ("Quá hạn" under resolved and under in process).
+pub fn column_heading_vi(c: Column) -> &'static str {
+    match c {
+        Column::ReceivedOnline => "Tiếp nhận trực tuyến",
+        Column::ReceivedDirect => "Tiếp nhận trực tiếp, dịch vụ bưu chính",
+        Column::Early => "Đã giải quyết trước hạn",
+        Column::OnTime => "Đã giải quyết đúng hạn",
+        Column::Late => "Đã giải quyết quá hạn",
+        Column::WithinTime => "Đang giải quyết trong hạn",
+        Column::Overdue => "Đang giải quyết quá hạn",
+        other => other.label_vi(),
+    }
+}
+
+/// The report as CSV: a header, one line per row, and the total. UTF-8 with a byte-order
+/// mark so that spreadsheet programs show Vietnamese.
+pub fn csv(rows: &[KeyedRow], total: &Row, header: CsvHeader) -> std::io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["key", "name"];
-    header.extend(Column::ALL.map(Column::name));
-    w.write_record(&header)?;
+    let mut head = match header {
+        CsvHeader::Keys => vec!["key", "name"],
+        CsvHeader::People => vec!["Mã", "Tên"],
+    };
+    let heading: fn(Column) -> &'static str = match header {
+        CsvHeader::Keys => Column::name,
+        CsvHeader::People => column_heading_vi,
+    };
+    head.extend(Column::ALL.map(heading));
+    w.write_record(&head)?;
     for r in rows {
         let mut rec = vec![r.key.clone(), r.name.clone()];
         rec.extend(r.row.values().iter().map(i64::to_string));
         w.write_record(&rec)?;
     }
-    let mut rec = vec!["TOTAL".to_string(), "Tổng cộng".to_string()];
+    let key = match header {
+        CsvHeader::Keys => "TOTAL",
+        CsvHeader::People => "",
+    };
+    let mut rec = vec![key.to_string(), "Tổng cộng".to_string()];
     rec.extend(total.values().iter().map(i64::to_string));
     w.write_record(&rec)?;
     let body = w.into_inner().map_err(|e| e.into_error())?;
@@ -187,7 +222,7 @@ mod tests {
     fn csv_has_a_bom_a_header_and_the_total() {
         let rows = [row("HT", None, 2)];
         let total = rows[0].row;
-        let text = String::from_utf8(csv(&rows, &total).unwrap()).unwrap();
+        let text = String::from_utf8(csv(&rows, &total, CsvHeader::Keys).unwrap()).unwrap();
         assert!(text.starts_with('\u{feff}'));
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(
@@ -196,6 +231,20 @@ mod tests {
         );
         assert_eq!(lines[1], "HT,Cơ quan HT,2,0,2,0,0,0,0,0,2,2,0");
         assert_eq!(lines[2], "TOTAL,Tổng cộng,2,0,2,0,0,0,0,0,2,2,0");
+    }
+
+    #[test]
+    fn csv_for_people_has_vietnamese_headings() {
+        let rows = [row("HT", None, 2)];
+        let text = String::from_utf8(csv(&rows, &rows[0].row, CsvHeader::People).unwrap()).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(
+            lines[0],
+            "Mã,Tên,Tổng số hồ sơ tiếp nhận,Tiếp nhận trực tuyến,\"Tiếp nhận trực tiếp, dịch vụ bưu chính\",\
+             Kỳ trước chuyển qua,Tổng số hồ sơ đã giải quyết,Đã giải quyết trước hạn,Đã giải quyết đúng hạn,\
+             Đã giải quyết quá hạn,Tổng số hồ sơ đang giải quyết,Đang giải quyết trong hạn,Đang giải quyết quá hạn"
+        );
+        assert_eq!(lines[2], ",Tổng cộng,2,0,2,0,0,0,0,0,2,2,0");
     }
 
     #[test]

@@ -149,6 +149,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // The lookup page.
     ("lookup.title", "Tra cứu tình trạng hồ sơ", "Track your dossier"),
     ("lookup.failed", "Chưa tra cứu được", "We could not find it"),
+    ("lookup.result", "Hồ sơ {}", "Dossier {}"),
     ("lookup.enter", "Nhập thông tin tra cứu", "Enter your details"),
     ("lookup.code", "Mã hồ sơ", "Dossier code"),
     (
@@ -214,6 +215,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Sample accounts by role",
     ),
     ("landing.role", "Vai trò", "Role"),
+    (
+        "landing.citizen",
+        "Công dân (đăng nhập công dân)",
+        "Citizen (citizen sign-in)",
+    ),
     ("landing.username", "Tên đăng nhập", "Username"),
     ("landing.agency", "Cơ quan", "Agency"),
     ("landing.by_status", "Hồ sơ theo trạng thái", "Dossiers by status"),

@@ -452,7 +452,7 @@ on_both_backends! {
         let csrf = hidden_value(&html, "csrf").expect("csrf field");
         assert_eq!(csrf, cookie);
         assert!(html.contains("value=\"000.00.01.H56-251127-0005\""), "the dossier code is pre-filled");
-        assert!(html.contains(&format!("<option value=\"{JUSTICE}\" selected>")), "the agency is pre-selected");
+        assert!(html.contains(&format!("<option value=\"{JUSTICE}\" selected lang=\"vi\">")), "the agency is pre-selected");
         assert!(!html.contains("name=\"channel\""), "citizens submit online only");
 
         let fields = |csrf: &str, content: &str| -> Vec<(String, String)> {

@@ -59,7 +59,9 @@ on_both_backends! {
         assert!(html.contains(r#"<html lang="vi">"#));
         assert!(html.contains("Hệ thống thông tin một cửa điện tử"));
         for role in ["receiving_officer", "leader", "specialist", "approver", "clerk", "result_officer", "desk_head", "supervisor", "admin"] {
-            assert!(html.contains(&format!("({role})")), "landing page lacks the {role} demo login");
+            let label = role.parse::<motcua_domain::access::Role>().unwrap().label_vi();
+            assert!(html.contains(&format!("<tr><td>{label}</td>")), "landing page lacks the {role} demo login");
+            assert!(!html.contains(&format!("({role})")), "the page shows the role's slug");
         }
         assert!(html.contains(motcua::demo::DEMO_PASSWORD));
         assert!(html.contains("Đã trả kết quả"));

@@ -286,17 +286,17 @@ async fn the_catalog_reads_in_english() {
             "<li>In person</li><li>By public postal service</li><li>Online</li>",
             "Required documents",
             "<td>Required</td>",
-            "Lệ phí: 0 VND (Miễn lệ phí)",
+            r#"<span lang="vi">Lệ phí</span>: 0 VND (<span lang="vi">Miễn lệ phí</span>)"#,
             "Requirements and conditions</h2>\n<p>None</p>",
-            "Case: Đăng ký đúng hạn",
+            r#"Case: <span lang="vi">Đăng ký đúng hạn</span>"#,
             "<p>Time limit: 3 working days</p>",
             "<td>Receiving officer</td><td>Receiving agency</td><td>0.25 days</td>",
             "Version 1, in force from",
         ])
         .lacks(&["Thành phần hồ sơ", "Bắt buộc", "Cơ quan tiếp nhận", "0,25 ngày"]);
     en.get("/thu-tuc/1.009972").await.english().has(&[
-        "Lệ phí cấp giấy phép xây dựng: 150,000 VND",
-        "Download the form: Mẫu đơn đề nghị cấp giấy phép xây dựng",
+        r#"<span lang="vi">Lệ phí cấp giấy phép xây dựng</span>: 150,000 VND"#,
+        r#"Download the form: <span lang="vi">Mẫu đơn đề nghị cấp giấy phép xây dựng</span>"#,
         "<td>Handling specialist</td><td>Sở Xây dựng</td><td>15 days</td>",
         "Provincial level",
     ]);
@@ -306,13 +306,13 @@ async fn the_catalog_reads_in_english() {
         .has(&[
             "<dt>Mã thủ tục</dt>",
             "<dt>Thời hạn giải quyết</dt><dd>1 ngày làm việc</dd>",
-            "Trường hợp: Đăng ký đúng hạn",
+            r#"Trường hợp: <span lang="vi">Đăng ký đúng hạn</span>"#,
             "<td>Công chức tiếp nhận</td><td>Cơ quan tiếp nhận</td><td>0,25 ngày</td>",
         ])
         .lacks(&["Required documents"]);
     vi.get("/thu-tuc/1.009972")
         .await
-        .has(&["Lệ phí cấp giấy phép xây dựng: 150.000 đồng"]);
+        .has(&[r#"<span lang="vi">Lệ phí cấp giấy phép xây dựng</span>: 150.000 đồng"#]);
 }
 
 #[tokio::test]
@@ -945,7 +945,7 @@ async fn feedback_pages_read_in_english() {
             "1 answer for “phan anh”",
             &format!("Ref. {reference} · Sở Tư pháp · received "),
             r#"<span class="tag">On time</span>"#,
-            "<h4>Answer from Sở Tư pháp</h4>",
+            r#"<h4>Answer from <span lang="vi">Sở Tư pháp</span></h4>"#,
             "Clear the search",
         ])
         .lacks(&["câu trả lời", "Đúng hạn"]);

@@ -29,3 +29,4 @@ mod public;
 mod queries;
 mod report;
 mod store;
+mod wording;

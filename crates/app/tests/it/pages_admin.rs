@@ -567,7 +567,7 @@ on_both_backends! {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(r.location, "/admin/procedures?saved=2.002516");
         let public = app.get("/thu-tuc/2.002516").await.text().await.unwrap();
-        for expected in ["Đăng ký giám hộ", "Tờ khai đăng ký giám hộ", "Lệ phí: Theo quy định của Hội đồng nhân dân tỉnh",
+        for expected in ["Đăng ký giám hộ", "Tờ khai đăng ký giám hộ", r#"<span lang="vi">Lệ phí</span>: <span lang="vi">Theo quy định của Hội đồng nhân dân tỉnh</span>"#,
                          "Ủy ban nhân dân xã Trấn Yên", "3 ngày làm việc", "Phiên bản 1"] {
             assert!(public.contains(expected), "missing {expected:?}");
         }

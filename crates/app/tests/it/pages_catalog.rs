@@ -231,7 +231,7 @@ on_both_backends! {
 
         let html = page(&app, "/thu-tuc").await;
         assert_eq!(found(&html), "Tìm thấy 25");
-        assert!(html.contains("<option value=\"HT\">Hộ tịch (2)</option>"), "fields with counts");
+        assert!(html.contains("<option value=\"HT\" lang=\"vi\">Hộ tịch (2)</option>"), "fields with counts");
         assert!(html.contains("Cấp huyện (trước 01/7/2025)"));
 
         assert_eq!(listed(&page(&app, "/thu-tuc?field=XD").await), vec!["1.009994"]);
@@ -243,7 +243,7 @@ on_both_backends! {
             vec!["1.001193"]
         );
         let html = page(&app, "/thu-tuc?field=HT&level=commune").await;
-        assert!(html.contains("<option value=\"HT\" selected>"), "the chosen field stays selected");
+        assert!(html.contains("<option value=\"HT\" selected lang=\"vi\">"), "the chosen field stays selected");
         assert!(html.contains("<option value=\"commune\" selected>Cấp xã</option>"));
 
         for path in [
@@ -320,12 +320,12 @@ on_both_backends! {
             // Components.
             "Đơn đề nghị cấp giấy phép xây dựng",
             "Bản vẽ thiết kế xây dựng",
-            "Tải mẫu: Mẫu số 01",
+            r#"Tải mẫu: <span lang="vi">Mẫu số 01</span>"#,
             // Limits.
             "20 ngày làm việc; nộp trực tuyến: 18 ngày làm việc",
             // Fees.
-            "Lệ phí cấp giấy phép xây dựng: 200.000 đồng",
-            "Phí thẩm định: Theo Thông tư 38/2022/TT-BTC",
+            r#"<span lang="vi">Lệ phí cấp giấy phép xây dựng</span>: 200.000 đồng"#,
+            r#"<span lang="vi">Phí thẩm định</span>: <span lang="vi">Theo Thông tư 38/2022/TT-BTC</span>"#,
             "Giấy phép xây dựng",
             "Phù hợp quy hoạch xây dựng được phê duyệt",
             "<li>Luật Xây dựng năm 2014</li>",
@@ -354,7 +354,7 @@ on_both_backends! {
             "Thôn Đồng Tâm, xã Trấn Yên",
             "Có: tiếp nhận, thẩm định, phê duyệt và trả kết quả ngay tại bộ phận một cửa",
             "Khai sinh thông thường",
-            "Trường hợp: Khai sinh có yếu tố nước ngoài",
+            r#"Trường hợp: <span lang="vi">Khai sinh có yếu tố nước ngoài</span>"#,
             "Thời hạn: 15 ngày",
             "Thời hạn: 1 ngày làm việc",
             "Dịch vụ công trực tuyến toàn trình",
@@ -367,7 +367,7 @@ on_both_backends! {
 
         let html = page(&app, "/thu-tuc/2.000889").await;
         assert!(html.contains("4 giờ làm việc"));
-        assert!(html.contains("Lệ phí: 0 đồng (Miễn lệ phí)"));
+        assert!(html.contains(r#"<span lang="vi">Lệ phí</span>: 0 đồng (<span lang="vi">Miễn lệ phí</span>)"#));
         assert!(html.contains("Chưa cung cấp trực tuyến"));
     }
 

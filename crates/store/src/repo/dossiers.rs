@@ -132,6 +132,8 @@ pub struct PublicDossier {
     pub procedure_id: i64,
     pub status: Status,
     pub applicant_name: String,
+    /// A person's name is masked in the lookup; an organisation's is public.
+    pub applicant_kind: ApplicantKind,
     pub applicant_id_number: String,
     pub phone: String,
     pub received_at: Option<DateTime<Utc>>,
@@ -161,6 +163,7 @@ struct PublicRow {
     procedure_id: i64,
     status: Code<Status>,
     applicant_name: String,
+    applicant_kind: Code<ApplicantKind>,
     applicant_id_number: String,
     phone: String,
     received_at: Option<DateTime<Utc>>,
@@ -178,7 +181,7 @@ struct PublicRow {
 /// What `find_public` reads, `$1` the code: the dossier by its unique code, its steps by
 /// their key (`dossier_id`, `seq`).
 pub const PUBLIC_LOOKUP: &str = "SELECT d.id, d.agency_id, d.procedure_id, d.status, d.applicant_name,
-    d.applicant_id_number, d.phone, d.received_at, d.due_at, d.finished_at, d.returned_at,
+    d.applicant_kind, d.applicant_id_number, d.phone, d.received_at, d.due_at, d.finished_at, d.returned_at,
     d.result_file IS NOT NULL AS has_result, s.name AS step_name, s.agency_id AS step_agency_id,
     s.started_at AS step_started_at, s.due_at AS step_due_at, s.completed_at AS step_completed_at
     FROM dossiers d LEFT JOIN dossier_steps s ON s.dossier_id = d.id AND s.started_at IS NOT NULL
@@ -206,6 +209,7 @@ pub async fn find_public(db: &Db, code: &str) -> StoreResult<Option<PublicDossie
             procedure_id: r.procedure_id,
             status: r.status.0,
             applicant_name: r.applicant_name.clone(),
+            applicant_kind: r.applicant_kind.0,
             applicant_id_number: r.applicant_id_number.clone(),
             phone: r.phone.clone(),
             received_at: r.received_at,

@@ -326,11 +326,24 @@ pub async fn full_names(state: &AppState) -> Result<HashMap<String, String>, Pag
         .collect())
 }
 
-/// "Full Name (username)", or the username when unknown.
+/// "Full Name (username)", or the username when unknown; who is not an officer (a citizen,
+/// the system) in Vietnamese.
 pub fn person(names: &HashMap<String, String>, username: &str) -> String {
     match names.get(username) {
         Some(full) if !full.is_empty() => format!("{full} ({username})"),
-        _ => username.to_string(),
+        _ => actor_vi(username).unwrap_or_else(|| username.to_string()),
+    }
+}
+
+/// How the event logs name someone who is not an officer (`citizen`, `citizen:LOGIN`,
+/// `guest`, `system`), as a Vietnamese page says it; None for an officer's username.
+pub fn actor_vi(actor: &str) -> Option<String> {
+    match actor {
+        "citizen" | "guest" => Some("Công dân".into()),
+        "system" => Some("Hệ thống".into()),
+        _ => actor
+            .strip_prefix("citizen:")
+            .map(|login| format!("Công dân ({login})")),
     }
 }
 

@@ -168,12 +168,14 @@ async fn add(
         return Err(csrf_rejected());
     }
     let mut errors = Vec::new();
+    // The date picker sends ISO; a browser without one lets people type dd/mm/yyyy.
     let date = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(form.date.trim(), "%d/%m/%Y"))
         .ok()
         .filter(|d| calendar::check_date(*d).is_ok());
     if date.is_none() {
         errors.push(format!(
-            "Ngày không hợp lệ: “{}” (năm-tháng-ngày, 1900–2199).",
+            "Ngày không hợp lệ: “{}” (ngày/tháng/năm, 1900–2199).",
             form.date
         ));
     }

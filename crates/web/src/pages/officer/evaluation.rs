@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::pages::Chrome;
-use crate::pages::common::{bad_request, param};
+use crate::pages::common::{bad_request, date_vi, param};
 use crate::pages::public::Choice;
 use askama::Template;
 use axum::Router;
@@ -84,8 +84,11 @@ struct GroupRow {
 #[template(path = "evaluation.html")]
 struct EvaluationPage {
     chrome: Chrome,
+    /// The period as the date inputs take it (ISO) and as the text says it (dd/mm/yyyy).
     from: String,
     to: String,
+    period_from: String,
+    period_to: String,
     agencies: Vec<Choice>,
     bys: Vec<Choice>,
     by_label: &'static str,
@@ -193,6 +196,8 @@ async fn show(
         index: num(ix.index.index),
         from,
         to,
+        period_from: date_vi(req.period.from),
+        period_to: date_vi(req.period.to),
     };
     Ok(Html(page.render()?))
 }

@@ -321,7 +321,7 @@ async fn render_view(
                 let on_time = e.due_at.map(|d| rules::on_time(e.at, d));
                 EventRow {
                     at: when(e.at),
-                    actor: e.actor.clone(),
+                    actor: crate::pages::common::actor_vi(&e.actor).unwrap_or_else(|| e.actor.clone()),
                     action: event_vi(&e.action),
                     from: feedback_status_vi(&e.from_status),
                     to: feedback_status_vi(&e.to_status),

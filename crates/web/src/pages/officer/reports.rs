@@ -528,7 +528,8 @@ async fn download_csv(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let (req, report) = report_for_download(&state, &user, &pairs).await?;
-    let body = report_export::csv(&report.rows, &report.total).map_err(export_failed)?;
+    let body = report_export::csv(&report.rows, &report.total, report_export::CsvHeader::People)
+        .map_err(export_failed)?;
     Ok(attachment(&req, "csv", "text/csv; charset=utf-8", body))
 }
 
