@@ -352,6 +352,10 @@ async fn seed_commune_submission(s: &Seeder<'_>, now: DateTime<Utc>) -> anyhow::
                 file: Some(s.scan.clone()),
             })
             .collect(),
+        delivery: Some(motcua_service::dossiers::DeliveryInput {
+            method: "electronic".into(),
+            address: String::new(),
+        }),
     };
     let by = Actor::Citizen {
         id: citizen.id,

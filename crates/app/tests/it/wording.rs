@@ -433,6 +433,7 @@ fn online(
                 file: None,
             })
             .collect(),
+        delivery: None,
     }
 }
 
