@@ -336,7 +336,11 @@ async fn notice(
         reason: e.note.clone(),
         old_due: due_of("old_due"),
         new_due: due_of("new_due"),
-        officer: names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone()),
+        officer: names
+            .get(&e.actor)
+            .cloned()
+            .or_else(|| crate::pages::common::actor_vi(&e.actor))
+            .unwrap_or_else(|| e.actor.clone()),
         signer_title: match which {
             Notice::Supplement => "NGƯỜI HƯỚNG DẪN",
             Notice::Refusal => "NGƯỜI TIẾP NHẬN HỒ SƠ",
