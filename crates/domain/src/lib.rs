@@ -2,6 +2,7 @@
 //! codes, text folding. No I/O, no async, no database here.
 
 pub mod access;
+pub mod authentic;
 pub mod calendar;
 pub mod code;
 pub mod dossier;

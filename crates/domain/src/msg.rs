@@ -899,6 +899,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Bạn tra cứu quá nhiều lần. Vui lòng thử lại sau {} phút.",
         "Too many lookups. Please try again in {} minute.|Too many lookups. Please try again in {} minutes.",
     ),
+    (
+        "result.code_format",
+        "Nhập mã xác thực in trên kết quả (16 ký tự, ví dụ A1B2-C3D4-E5F6-0789).",
+        "type the verification code printed with the result (16 characters, e.g. A1B2-C3D4-E5F6-0789)",
+    ),
     // Citizens' accounts.
     (
         "citizen.full_name",

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authentic;
 pub mod calendar;
 pub mod catalog;
 pub mod citizens;

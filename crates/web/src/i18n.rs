@@ -765,6 +765,60 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Giữ số tham chiếu này để tra cứu:",
         "Keep this reference to look the dossier up:",
     ),
+    // Checking that a result is authentic.
+    (
+        "result.title",
+        "Kiểm tra tính xác thực của kết quả",
+        "Check that a result is authentic",
+    ),
+    (
+        "result.lead",
+        "Nhập mã xác thực in kèm kết quả giải quyết thủ tục hành chính, hoặc chọn tệp kết quả điện tử, để biết đó có phải kết quả do hệ thống này cấp hay không.",
+        "Type the verification code printed with an administrative result, or choose the electronic result file, to learn whether this system issued it.",
+    ),
+    ("result.authentic", "Kết quả xác thực", "Authentic result"),
+    ("result.verification", "Mã xác thực", "Verification code"),
+    ("result.agency", "Cơ quan cấp", "Issued by"),
+    ("result.number", "Số, ký hiệu", "Number"),
+    ("result.issued", "Ngày cấp", "Issued"),
+    (
+        "result.not_found",
+        "Không tìm thấy kết quả nào của hệ thống khớp",
+        "No result of this system matches",
+    ),
+    (
+        "result.not_found_hint",
+        "Kiểm tra lại mã, hoặc liên hệ cơ quan đã cấp kết quả. Một tệp đã bị sửa, dù chỉ một ký tự, không còn khớp.",
+        "Check the code again, or ask the agency that issued it. A file changed in any way no longer matches.",
+    ),
+    ("result.code_label", "Mã xác thực", "Verification code"),
+    (
+        "result.code_hint",
+        "16 ký tự, ví dụ A1B2-C3D4-E5F6-0789 (có hay không có dấu gạch đều được).",
+        "16 characters, e.g. A1B2-C3D4-E5F6-0789 (dashes optional).",
+    ),
+    ("result.check", "Kiểm tra", "Check"),
+    (
+        "result.or_file",
+        "Hoặc kiểm tra bằng tệp kết quả",
+        "Or check the result file",
+    ),
+    (
+        "result.file_label",
+        "Tệp kết quả điện tử (tối đa 50 MB)",
+        "Electronic result file (at most 50 MB)",
+    ),
+    ("result.check_file", "Kiểm tra tệp", "Check the file"),
+    (
+        "result.choose_file",
+        "Chọn tệp kết quả cần kiểm tra.",
+        "Choose the result file to check.",
+    ),
+    (
+        "result.code_on_page",
+        "Mã xác thực của kết quả:",
+        "The result's verification code:",
+    ),
     // The citizen's dossier.
     ("dossier.title", "Hồ sơ {}", "Dossier {}"),
     ("dossier.back", "← Hồ sơ của tôi", "← My dossiers"),

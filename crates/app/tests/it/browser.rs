@@ -1309,6 +1309,12 @@ async fn phone_pages(p: Arc<Browser>, d: Arc<Browser>, db: Db, code: String, fil
     p.goto("/").await?;
     seen.push((fits(&p, PHONE).await?, false));
 
+    p.step("the check of a result, from the footer");
+    p.click(".site-footer a[href='/kiem-tra-ket-qua']").await?;
+    p.arrive("/kiem-tra-ket-qua").await?;
+    seen.push((fits(&p, PHONE).await?, false));
+    p.click(".site-header a.brand").await?;
+
     p.step("the lookup, from the landing page");
     p.click("main ul.links a[href='/tra-cuu']").await?;
     p.arrive("/tra-cuu").await?;

@@ -28,5 +28,6 @@ mod pages_reports;
 mod public;
 mod queries;
 mod report;
+mod results;
 mod store;
 mod wording;

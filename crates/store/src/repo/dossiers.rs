@@ -102,6 +102,18 @@ pub async fn online_code(db: &Db, id: i64) -> StoreResult<Option<Option<String>>
     }))
 }
 
+/// The dossiers whose result file's digest starts with `prefix` (lower-case hex: a
+/// verification code's 16 digits, or the whole digest), at most two: (id, key). Led by the
+/// `dossiers_result_file` index.
+pub async fn with_result(db: &Db, prefix: &str) -> StoreResult<Vec<(i64, Option<String>)>> {
+    // Hex digits sort below `g`: every digest starting with the prefix lies in [prefix, prefix+"g").
+    let upper = format!("{prefix}g");
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT id, code FROM dossiers WHERE result_file >= $1 AND result_file < $2 ORDER BY id LIMIT 2")
+            .bind(prefix).bind(&upper).fetch_all(pool).await?
+    }))
+}
+
 /// A dossier by its URL key.
 pub async fn find(db: &Db, key: &str) -> StoreResult<Option<Dossier>> {
     let (clause, value) = key_clause(key);

@@ -97,6 +97,8 @@ struct Page {
     result: bool,
     /// Form 01 (the receipt and appointment slip), once received.
     receipt: bool,
+    /// The result's verification code (the public check).
+    result_code: Option<String>,
     can_rate: bool,
     rated: Option<String>,
     errors: Errors,
@@ -209,6 +211,10 @@ async fn render(
         ),
         result: matches!(st, Status::Resolved | Status::Returned) && d.result_file.is_some(),
         receipt: d.code.is_some() && d.received_at.is_some(),
+        result_code: d
+            .result_file
+            .as_deref()
+            .map(motcua_domain::authentic::verification_code),
         can_rate: matches!(
             st,
             Status::Resolved | Status::Returned | Status::Withdrawn | Status::Stopped

@@ -288,6 +288,8 @@ struct DossierPage {
     return_method: Option<&'static str>,
     /// How the applicant asked for the result: (method, as said with the postal address).
     delivery: Option<(&'static str, String)>,
+    /// The result file's verification code (the public check).
+    result_code: Option<String>,
     result_number: Option<String>,
     overdue: bool,
     components: Vec<ComponentRow>,
@@ -657,6 +659,10 @@ async fn render(
         (m.as_str(), said)
     });
     Ok(DossierPage {
+        result_code: d
+            .result_file
+            .as_deref()
+            .map(motcua_domain::authentic::verification_code),
         delivery,
         chrome: Chrome::current(),
         key: key.clone(),

@@ -4,6 +4,7 @@
 pub(crate) mod catalog;
 mod feedback;
 mod lookup;
+pub mod result_check;
 
 pub use catalog::{
     Choice, LEVEL_CHOICES, form_url, level_vi, levels_vi, limit_vi, method_vi, money, page_of, role_vi,
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ngon-ngu/{lang}", get(switch_language))
         .merge(catalog::routes())
         .merge(lookup::routes())
+        .merge(result_check::routes())
         .merge(feedback::routes())
 }
 
