@@ -64,6 +64,30 @@ pub struct Common {
     #[arg(long, env = "MOTCUA_SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
 
+    /// HTTP SMS gateway for notices to phones (one-time codes, dossier news):
+    /// http(s)://HOST/PATH, POSTed JSON {"id","to","from","text"} (docs/integration.md).
+    /// Without it, messages for phones go only to DATA_DIR/outbox/*.jsonl.
+    #[arg(long, env = "MOTCUA_SMS_URL", global = true)]
+    pub sms_url: Option<String>,
+
+    /// Bearer token of the SMS gateway.
+    #[arg(
+        long,
+        env = "MOTCUA_SMS_TOKEN",
+        default_value = "",
+        global = true,
+        hide_env_values = true
+    )]
+    pub sms_token: String,
+
+    /// Sender name of SMS (brandname registered with the carriers, at most 11 characters).
+    #[arg(long, env = "MOTCUA_SMS_SENDER", default_value = "MOTCUA", global = true)]
+    pub sms_sender: String,
+
+    /// Send SMS without Vietnamese diacritics (gateways that take only ASCII).
+    #[arg(long, env = "MOTCUA_SMS_ASCII", global = true)]
+    pub sms_ascii: bool,
+
     /// Sender of e-mail notices.
     #[arg(
         long,

@@ -2,7 +2,7 @@
 //! then shut down cleanly.
 
 use crate::config::{Common, usage};
-use motcua_service::outbox::{FileSink, Sink, SmtpSink};
+use motcua_service::outbox::{FileSink, Sink, SmsSink, SmtpSink};
 use motcua_service::{Rules, Services};
 use motcua_store::Db;
 use motcua_web::server::ServerLimits;
@@ -145,13 +145,19 @@ async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
 
 /// The notification sinks: the file log, behind SMTP when configured.
 fn sink_of(common: &Common) -> anyhow::Result<std::sync::Arc<dyn Sink>> {
-    let files = Box::new(FileSink {
+    let mut sink: Box<dyn Sink> = Box::new(FileSink {
         dir: common.data_dir.join("outbox"),
     });
-    Ok(match &common.smtp_url {
-        None => std::sync::Arc::from(files as Box<dyn Sink>),
-        Some(url) => std::sync::Arc::new(SmtpSink::new(url, &common.smtp_from, files).map_err(usage)?),
-    })
+    if let Some(url) = &common.smtp_url {
+        sink = Box::new(SmtpSink::new(url, &common.smtp_from, sink).map_err(usage)?);
+    }
+    if let Some(url) = &common.sms_url {
+        sink = Box::new(
+            SmsSink::new(url, &common.sms_token, &common.sms_sender, common.sms_ascii, sink)
+                .map_err(usage)?,
+        );
+    }
+    Ok(std::sync::Arc::from(sink))
 }
 
 async fn run_server(

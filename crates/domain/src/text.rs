@@ -30,6 +30,20 @@ pub fn fold_vi(input: &str) -> String {
     out
 }
 
+/// Vietnamese without its diacritics, case kept (SMS gateways that take only ASCII):
+/// "Hồ sơ đã được tiếp nhận" → "Ho so da duoc tiep nhan".
+pub fn strip_marks(input: &str) -> String {
+    input
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c => c,
+        })
+        .collect()
+}
+
 /// Lower-case hexadecimal of bytes (digests, tokens).
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -43,7 +57,17 @@ pub fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fold_vi;
+
+    #[test]
+    fn marks_are_stripped_and_case_kept() {
+        assert_eq!(
+            strip_marks("Hồ sơ ĐÃ được tiếp nhận: Đăng ký khai sinh"),
+            "Ho so DA duoc tiep nhan: Dang ky khai sinh"
+        );
+        assert!(strip_marks("Ưu tiên, Ỷ lại, ơn").is_ascii());
+    }
+
+    use super::{fold_vi, strip_marks};
 
     #[test]
     fn hex_is_lower_case_two_digits_a_byte() {

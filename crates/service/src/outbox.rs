@@ -1,7 +1,8 @@
 //! Delivery of outbox rows (national-portal sync, citizen notifications): at least once, in
 //! order, retried with backoff by a background worker. Sinks are ports: the built-in one
 //! appends JSON lines to files under `DATA_DIR/outbox/` (development, audits, a relay); with
-//! `--smtp-url`, messages for an e-mail address also go out by SMTP.
+//! `--smtp-url`, messages for an e-mail address also go out by SMTP; with `--sms-url`, those
+//! for a phone go to an HTTP SMS gateway.
 
 use crate::Services;
 use motcua_store::repo::outbox;
@@ -128,6 +129,95 @@ impl SmtpSink {
             from,
             next,
         })
+    }
+}
+
+/// Sends messages for a phone (one-time codes, dossier notices) through an HTTP SMS gateway,
+/// then hands every message to the next sink. The gateway's shape (docs/integration.md):
+/// `POST URL` with `Authorization: Bearer TOKEN` and JSON `{"id", "to", "from", "text"}`; any
+/// 2xx is accepted, anything else (or no answer within 10 s) is a failure the outbox retries
+/// with backoff. `id` is the SHA-256 of the message, the same on every retry, so the gateway
+/// sends a retried message once.
+pub struct SmsSink {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    sender: String,
+    /// Send Vietnamese without diacritics (gateways or handsets that take only ASCII).
+    ascii: bool,
+    pub next: Box<dyn Sink>,
+}
+
+impl SmsSink {
+    pub fn new(
+        url: &str,
+        token: &str,
+        sender: &str,
+        ascii: bool,
+        next: Box<dyn Sink>,
+    ) -> Result<Self, String> {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(format!(
+                "unsupported SMS gateway URL {url:?}: use http(s)://HOST/PATH"
+            ));
+        }
+        if sender.trim().is_empty() || sender.chars().count() > 11 {
+            return Err(format!("SMS sender name {sender:?} must be 1 to 11 characters"));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            url: url.to_string(),
+            token: token.to_string(),
+            sender: sender.trim().to_string(),
+            ascii,
+            next,
+        })
+    }
+}
+
+/// The phone number and text of a citizen notification, if it goes to a phone.
+fn phone_of(payload: &serde_json::Value) -> Option<(String, String)> {
+    let to = match payload["channel"].as_str() {
+        Some("sms") => payload["to"].as_str(),
+        Some(_) => None,
+        None => payload["phone"].as_str(),
+    }?;
+    (!to.is_empty()).then(|| {
+        (
+            to.to_string(),
+            payload["message"].as_str().unwrap_or_default().to_string(),
+        )
+    })
+}
+
+impl Sink for SmsSink {
+    fn deliver(&self, topic: &str, payload: &str) -> Result<(), String> {
+        if topic == "notify_citizen"
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(payload)
+            && let Some((to, text)) = phone_of(&v)
+        {
+            use sha2::Digest;
+            let text = match self.ascii {
+                true => motcua_domain::text::strip_marks(&text),
+                false => text,
+            };
+            let id = motcua_domain::text::hex(&sha2::Sha256::digest(payload.as_bytes()));
+            let body = serde_json::json!({"id": id, "to": to, "from": self.sender, "text": text});
+            // Sinks run on the blocking pool (`deliver_pending`), inside the runtime.
+            let runtime = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
+            let request = self.client.post(&self.url).bearer_auth(&self.token).json(&body);
+            let res = runtime
+                .block_on(request.send())
+                .map_err(|e| format!("SMS gateway: {e}"))?;
+            if !res.status().is_success() {
+                return Err(format!("SMS gateway answered {}", res.status()));
+            }
+        }
+        self.next.deliver(topic, payload)
     }
 }
 

@@ -541,9 +541,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Have an account? Sign in to follow your dossier and reuse documents.",
     ),
     ("submit.case", "Trường hợp", "Case"),
-    ("submit.choose", "Chọn", "Choose"),
     ("submit.agency", "Nơi tiếp nhận", "Receiving agency"),
-    ("submit.applicant", "Người nộp hồ sơ", "Applicant"),
     ("submit.kind", "Là", "Applying as"),
     (
         "submit.person",
@@ -592,11 +590,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "submit.file_failed",
         "Tệp quá lớn hoặc bị lỗi khi tải lên (tối đa 10 MB).",
         "The file is too large or failed to upload (at most 10 MB).",
-    ),
-    (
-        "submit.not_yours",
-        "Tệp chọn lại không thuộc hồ sơ trước đây của bạn.",
-        "The reused file is not from one of your earlier dossiers.",
     ),
     (
         "submit.not_online",
@@ -708,7 +701,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Phần này chưa được điền.",
         "This part is not filled in yet.",
     ),
-    ("draft.none", "Không có", "None"),
     (
         "draft.drafts",
         "Hồ sơ đang soạn, chưa nộp",
@@ -822,7 +814,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // The citizen's dossier.
     ("dossier.title", "Hồ sơ {}", "Dossier {}"),
     ("dossier.back", "← Hồ sơ của tôi", "← My dossiers"),
-    ("dossier.failed", "Chưa thực hiện được", "That did not work"),
     ("dossier.status", "Trạng thái", "Status"),
     ("dossier.code", "Mã hồ sơ", "Dossier code"),
     (

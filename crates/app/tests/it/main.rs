@@ -29,5 +29,6 @@ mod public;
 mod queries;
 mod report;
 mod results;
+mod sms;
 mod store;
 mod wording;
