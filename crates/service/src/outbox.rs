@@ -257,40 +257,53 @@ impl Sink for SmtpSink {
     }
 }
 
-/// Delivers what is pending (up to `limit`); returns how many were delivered. Sinks may block
-/// (files, SMTP), so they run on the blocking pool.
+/// A topic's pending rows in a pass: the topic, the rows' ids, their (topic, payload).
+type TopicQueue = (String, Vec<i64>, Vec<(String, String)>);
+
+/// Delivers what is pending (up to `limit`, oldest first); returns how many were delivered.
+/// Each topic is its own queue: its messages go in order and its first failure holds back
+/// the rest of that topic only (a citizen-notice gateway that is down does not hold back the
+/// portal's sync). Sinks may block (files, SMTP, HTTP), so they run on the blocking pool.
 pub async fn deliver_pending(
     services: &Services,
     sink: Arc<dyn Sink>,
     limit: i64,
 ) -> Result<usize, motcua_store::StoreError> {
-    let rows = outbox::pending(services.db(), limit).await?;
-    if rows.is_empty() {
+    // Each topic's oldest rows (up to `limit` each): a topic held back by a failing
+    // counterpart never fills the window of the others.
+    let mut queues: Vec<TopicQueue> = Vec::new();
+    for topic in outbox::pending_topics(services.db()).await? {
+        let rows = outbox::pending_of(services.db(), &topic, limit).await?;
+        let ids = rows.iter().map(|r| r.0).collect();
+        let messages = rows.into_iter().map(|(_, t, p, _)| (t, p)).collect();
+        queues.push((topic, ids, messages));
+    }
+    if queues.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let messages: Vec<(String, String)> = rows.into_iter().map(|(_, t, p, _)| (t, p)).collect();
-    let (delivered, failure, messages) = tokio::task::spawn_blocking(move || {
-        let (n, e) = sink.deliver_all(&messages);
-        (n, e, messages)
-    })
-    .await
-    .unwrap_or_else(|e| (0, Some(format!("sink failed: {e}")), Vec::new()));
-    // One write transaction for the whole batch: the delivered rows, then the failed one.
-    // Short, so it joins the requests' group commit rather than ending their group.
+    let batches: Vec<Vec<(String, String)>> = queues.iter().map(|q| q.2.clone()).collect();
+    let outcomes =
+        tokio::task::spawn_blocking(move || batches.iter().map(|b| sink.deliver_all(b)).collect::<Vec<_>>())
+            .await
+            .unwrap_or_else(|e| vec![(0, Some(format!("sink failed: {e}"))); queues.len()]);
+    // One write transaction for the whole pass: the delivered rows, then each topic's failed
+    // one. Short, so it joins the requests' group commit rather than ending their group.
     let now = services.now();
     let mut tx = services.db().begin_grouped().await?;
-    outbox::delivered(&mut tx, &ids[..delivered], now).await?;
-    if let Some(e) = &failure
-        && let Some(&id) = ids.get(delivered)
-    {
-        outbox::attempt(&mut tx, id, Some(e), now).await?;
-        let topic = messages.get(delivered).map(|m| m.0.as_str()).unwrap_or("");
-        // Keep order: the rest waits for the failed one to go through.
-        tracing::warn!(id, topic, error = %e, "outbox delivery failed; will retry");
+    let mut total = 0;
+    for ((topic, ids, _), (delivered, failure)) in queues.iter().zip(&outcomes) {
+        outbox::delivered(&mut tx, &ids[..*delivered], now).await?;
+        total += delivered;
+        if let Some(e) = failure
+            && let Some(&id) = ids.get(*delivered)
+        {
+            outbox::attempt(&mut tx, id, Some(e), now).await?;
+            // Keep order: the rest of this topic waits for the failed one to go through.
+            tracing::warn!(id, topic, error = %e, "outbox delivery failed; will retry");
+        }
     }
     tx.commit().await?;
-    Ok(delivered)
+    Ok(total)
 }
 
 /// Outbox ids looked at per trimming transaction: short, so requests keep the writer.
@@ -345,7 +358,7 @@ pub fn spawn_worker(services: Services, sink: Arc<dyn Sink>) -> tokio::task::Joi
         let mut wait = Duration::from_secs(1);
         loop {
             match deliver_pending(&services, sink.clone(), BATCH).await {
-                Ok(n) if n as i64 == BATCH => continue,
+                Ok(n) if n as i64 >= BATCH => continue,
                 Ok(_) => wait = Duration::from_secs(1),
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox worker error");

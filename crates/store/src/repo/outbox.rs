@@ -64,6 +64,24 @@ pub async fn pending(db: &Db, limit: i64) -> StoreResult<Vec<(i64, String, Strin
     }))
 }
 
+/// The topics with undelivered rows (through the partial index `outbox_undelivered`).
+pub async fn pending_topics(db: &Db) -> StoreResult<Vec<String>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar("SELECT DISTINCT topic FROM outbox WHERE delivered_at IS NULL ORDER BY topic")
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// A topic's undelivered rows, oldest first: (id, topic, payload, attempts); led by the
+/// `outbox_pending (topic, delivered_at)` index.
+pub async fn pending_of(db: &Db, topic: &str, limit: i64) -> StoreResult<Vec<(i64, String, String, i64)>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_as("SELECT id, topic, payload, attempts FROM outbox WHERE topic = $1 AND delivered_at IS NULL ORDER BY id LIMIT $2")
+            .bind(topic).bind(limit).fetch_all(pool).await?
+    }))
+}
+
 /// Records a delivery attempt: delivered (error None) or failed with its error.
 pub async fn attempt(tx: &mut Tx, id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()> {
     on_tx!(tx, c => {
