@@ -18,7 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use motcua_domain::access::Role;
 use motcua_domain::procedure::{Method, ProcedureSpec};
-use motcua_service::catalog::ProcedureFilter;
+use motcua_service::catalog::{ProcedureFilter, StoredProcedure};
 use motcua_service::dossiers::{Actor, ApplicantInput, ComponentInput, IntakeInput};
 use motcua_service::files::check_scan;
 use motcua_service::{Lang, ServiceError};
@@ -345,12 +345,15 @@ fn anchor_of(path: &str) -> String {
     }
 }
 
-async fn receive(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
+/// The desk's intake form as posted (its token checked), its procedure, and the receiving
+/// agency's name (forbidden unless the officer receives for it): what receiving and printing
+/// Form 02 both start from.
+async fn read_desk_form(
+    state: &AppState,
+    user: &CurrentUser,
     mp: Result<Multipart, MultipartRejection>,
-) -> Result<Response, PageError> {
-    let mine = receiving_agencies(&state, &user).await?;
+) -> Result<(Posted, StoredProcedure, IntakeForm, String), PageError> {
+    let mine = receiving_agencies(state, user).await?;
     let posted = read_posted(mp).await?;
     if !user.csrf_ok(posted.get("csrf")) {
         return Err(csrf_rejected());
@@ -361,8 +364,7 @@ async fn receive(
         .procedure(procedure, None)
         .await
         .map_err(|_| bad_request(format!("Không có thủ tục mã “{procedure}”.")))?;
-    let spec = &stored.spec;
-    let mut form = IntakeForm::from_posted(&posted, spec.components.len());
+    let form = IntakeForm::from_posted(&posted, stored.spec.components.len());
     let Some(agency_name) = mine
         .iter()
         .find(|(c, _)| *c == form.agency)
@@ -373,6 +375,16 @@ async fn receive(
             form.agency
         )));
     };
+    Ok((posted, stored, form, agency_name))
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let (posted, stored, mut form, agency_name) = read_desk_form(&state, &user, mp).await?;
+    let spec = &stored.spec;
 
     // Every scan is checked before any is stored: a refused file leaves nothing behind.
     let mut errors = Errors::default();
@@ -520,29 +532,8 @@ async fn guidance(
     PageUser(user): PageUser,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let mine = receiving_agencies(&state, &user).await?;
-    let posted = read_posted(mp).await?;
-    if !user.csrf_ok(posted.get("csrf")) {
-        return Err(csrf_rejected());
-    }
-    let procedure = posted.get("procedure").trim();
-    let stored = state
-        .services
-        .procedure(procedure, None)
-        .await
-        .map_err(|_| bad_request(format!("Không có thủ tục mã “{procedure}”.")))?;
+    let (posted, stored, form, agency_name) = read_desk_form(&state, &user, mp).await?;
     let spec = &stored.spec;
-    let form = IntakeForm::from_posted(&posted, spec.components.len());
-    let Some(agency_name) = mine
-        .iter()
-        .find(|(c, _)| *c == form.agency)
-        .map(|(_, n)| n.clone())
-    else {
-        return Err(forbidden(format!(
-            "Bạn không phải công chức tiếp nhận của cơ quan mã {}.",
-            form.agency
-        )));
-    };
     let provided: Vec<bool> = form
         .components
         .iter()
