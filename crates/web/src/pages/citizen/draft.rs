@@ -378,10 +378,13 @@ async fn part_post(
             }
         }
     }
-    // The draft again, with the files just kept.
-    let d = match open(&state, &headers, &token, &here).await {
-        Ok((d, _)) => d,
-        Err(r) => return Ok(r),
+    // The documents' part reads the draft again, with the files just kept.
+    let d = match section {
+        Section::Documents => match open(&state, &headers, &token, &here).await {
+            Ok((d, _)) => d,
+            Err(r) => return Ok(r),
+        },
+        _ => d,
     };
     let mut shown = values_of(&d);
     shown.extend(values.clone());
