@@ -1,7 +1,7 @@
 //! Citizens' accounts through the pages: register, the one-time code (read from the outbox,
 //! where the notification port takes it), sign-in, password reset, and bad input.
 
-use crate::support::{TestApp, TestDb, hidden_value, on_both_backends, set_cookie};
+use crate::support::{TestApp, TestDb, code_for, hidden_value, on_both_backends, set_cookie};
 use reqwest::StatusCode;
 
 /// GETs a form page; returns (cookie header, csrf).
@@ -24,22 +24,6 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Re
         .send()
         .await
         .unwrap()
-}
-
-/// The latest one-time code queued for a login.
-async fn code_for(t: &TestDb, login: &str) -> String {
-    let rows = motcua_store::repo::outbox::pending(&t.db, 1000).await.unwrap();
-    let (_, _, payload, _) = rows
-        .iter()
-        .rev()
-        .find(|(_, topic, p, _)| topic == "notify_citizen" && p.contains(login))
-        .expect("a code was sent");
-    let msg: serde_json::Value = serde_json::from_str(payload).unwrap();
-    let text = msg["message"].as_str().unwrap();
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("6 digits")
-        .to_string()
 }
 
 on_both_backends! {
@@ -400,9 +384,7 @@ on_both_backends! {
         let (s, _) = act(cv.clone(), key.clone(), "request_supplement", json!({"note": "Ảnh giấy chứng sinh bị mờ"})).await;
         assert_eq!(s, StatusCode::OK);
         // The notice says what to supplement, by when and where.
-        let rows = motcua_store::repo::outbox::pending(&t.db, 1000).await.unwrap();
-        let asked = rows.iter().filter(|(_, topic, _, _)| topic == "notify_citizen")
-            .map(|(_, _, p, _)| serde_json::from_str::<serde_json::Value>(p).unwrap()["message"].as_str().unwrap().to_string())
+        let asked = crate::support::citizen_messages(&t.db).await.into_iter()
             .find(|m| m.contains("cần bổ sung")).expect("the supplement notice");
         assert!(asked.contains(&key) && asked.contains("Ảnh giấy chứng sinh bị mờ") && asked.contains("nộp bổ sung trước ") && asked.contains("/tra-cuu?ma="), "{asked}");
 

@@ -3,7 +3,7 @@
 //! feedback and petitions, the landing and error pages. Forms sent in English answer in
 //! English; procedure data stays as stored.
 
-use crate::support::{TestApp, TestDb, add_user, load_fixtures};
+use crate::support::{TestApp, TestDb, add_user, code_for, load_fixtures};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -137,34 +137,13 @@ impl<'a> Visitor<'a> {
         fields: &[(&str, &str)],
         files: &[(&str, &str, &[u8])],
     ) -> Page {
-        let boundary = "----motcuaI18nBoundary";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                    .as_bytes(),
-            );
-        }
-        for (k, filename, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = crate::journey::multipart(fields, files);
         let res = self
             .app
             .client
             .post(self.app.url(path))
             .header("cookie", self.cookie())
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header("content-type", content_type)
             .body(body)
             .send()
             .await
@@ -193,24 +172,6 @@ impl<'a> Visitor<'a> {
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.html);
         assert!(self.jar.contains_key("motcua_citizen"));
     }
-}
-
-/// The latest one-time code queued for a login.
-async fn code_for(t: &TestDb, login: &str) -> String {
-    let rows = motcua_store::repo::outbox::pending(&t.db, 1000)
-        .await
-        .expect("outbox");
-    let (_, _, payload, _) = rows
-        .iter()
-        .rev()
-        .find(|(_, topic, p, _)| topic == "notify_citizen" && p.contains(login))
-        .expect("a code was sent");
-    let msg: Value = serde_json::from_str(payload).expect("json");
-    let text = msg["message"].as_str().expect("message");
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("6 digits")
-        .to_string()
 }
 
 async fn api(app: &TestApp, token: &str, path: &str, body: Value) -> Value {

@@ -219,10 +219,7 @@ mod tests {
             assert!(page.contains(&code), "{page}");
             // The notices carry what the pages promised: the reference and its deadline, then
             // the code, the due date and the lookup link.
-            let notices: Vec<String> = motcua_store::repo::outbox::pending(&t.db, 1000).await.unwrap().into_iter()
-                .filter(|(_, topic, _, _)| topic == "notify_citizen")
-                .map(|(_, _, p, _)| serde_json::from_str::<serde_json::Value>(&p).unwrap()["message"].as_str().unwrap().to_string())
-                .collect();
+            let notices = crate::support::citizen_messages(&t.db).await;
             let sent = notices.iter().find(|m| m.contains("số tham chiếu")).expect("the submission's notice");
             assert!(sent.contains(&reference) && sent.contains("trước") && sent.contains(&format!("/tra-cuu?ma={reference}")), "{sent}");
             let received = notices.iter().find(|m| m.contains("đã được tiếp nhận")).expect("the receipt's notice");

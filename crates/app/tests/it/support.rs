@@ -489,3 +489,35 @@ pub async fn exec(db: &Db, sql: &str) {
         }
     }
 }
+
+/// The texts of the citizen notices (and one-time codes) waiting in the outbox, oldest first.
+pub async fn citizen_messages(db: &Db) -> Vec<String> {
+    motcua_store::repo::outbox::pending(db, 10_000)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|(_, topic, _, _)| topic == "notify_citizen")
+        .map(|(_, _, payload, _)| {
+            let msg: serde_json::Value = serde_json::from_str(&payload).expect("json");
+            msg["message"].as_str().expect("message").to_string()
+        })
+        .collect()
+}
+
+/// The latest one-time code queued for a login.
+pub async fn code_for(t: &TestDb, login: &str) -> String {
+    let rows = motcua_store::repo::outbox::pending(&t.db, 10_000)
+        .await
+        .expect("outbox");
+    let (_, _, payload, _) = rows
+        .iter()
+        .rev()
+        .find(|(_, topic, p, _)| topic == "notify_citizen" && p.contains(login))
+        .expect("a code was sent");
+    let msg: serde_json::Value = serde_json::from_str(payload).expect("json");
+    let text = msg["message"].as_str().expect("message");
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("6 digits")
+        .to_string()
+}

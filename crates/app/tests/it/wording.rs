@@ -3,7 +3,7 @@
 //! dd/mm/yyyy, Vietnamese CSV headers, organisations named in full in the lookup,
 //! `lang="vi"` on Vietnamese data inside English pages, and the demo's commune desks.
 
-use crate::support::{TestApp, TestDb, on_both_backends};
+use crate::support::{TestApp, TestDb, code_for, on_both_backends};
 use motcua_service::dossiers::{Actor, ApplicantInput, ComponentInput, IntakeInput};
 use reqwest::StatusCode;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -360,22 +360,6 @@ fn context(text: &str, i: usize) -> String {
         .nth(40)
         .map_or(text.len(), |(j, _)| i + j);
     text[start..end].split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The latest one-time code queued for a login.
-async fn code_for(t: &TestDb, login: &str) -> String {
-    let rows = motcua_store::repo::outbox::pending(&t.db, 10_000).await.unwrap();
-    let (_, _, payload, _) = rows
-        .iter()
-        .rev()
-        .find(|(_, topic, p, _)| topic == "notify_citizen" && p.contains(login))
-        .expect("a code was sent");
-    let msg: serde_json::Value = serde_json::from_str(payload).unwrap();
-    let text = msg["message"].as_str().unwrap();
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("6 digits")
-        .to_string()
 }
 
 /// The first text a query answers.
