@@ -133,31 +133,15 @@ impl<'a> Visitor<'a> {
     ) -> Page {
         let page = self.get(form).await;
         let csrf = crate::support::hidden_value(&page.body, "csrf").expect("a csrf field");
-        let boundary = "----motcuaWordingBoundary";
-        let mut body = Vec::new();
-        for (k, v) in [("csrf", csrf.as_str())].iter().chain(fields) {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                    .as_bytes(),
-            );
-        }
-        for (k, filename, bytes) in files {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let (content_type, body) = crate::journey::multipart(&all, files);
         let res = self
             .app
             .client
             .post(self.app.url(to))
             .header("cookie", self.cookie())
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header("content-type", content_type)
             .body(body)
             .send()
             .await
