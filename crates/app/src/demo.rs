@@ -356,6 +356,7 @@ async fn seed_commune_submission(s: &Seeder<'_>, now: DateTime<Utc>) -> anyhow::
             method: "electronic".into(),
             address: String::new(),
         }),
+        notify: None,
     };
     let by = Actor::Citizen {
         id: citizen.id,
@@ -406,6 +407,7 @@ async fn seed_one(
             })
             .collect(),
         delivery: None,
+        notify: None,
     };
     let desk_user = s.officer(desk, "receiving_officer").await?;
     let d = s

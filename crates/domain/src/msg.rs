@@ -651,6 +651,21 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "a postal delivery needs an address (at most {} characters)",
     ),
     (
+        "notify.channels",
+        "Chọn cách nhận thông báo: SMS và thư điện tử, chỉ SMS hoặc chỉ thư điện tử.",
+        "notify must be all, sms or email",
+    ),
+    (
+        "notify.needs_phone",
+        "Bạn chọn nhận thông báo qua SMS: hãy khai số điện thoại ở phần người nộp.",
+        "notices by SMS need the applicant's phone",
+    ),
+    (
+        "notify.needs_email",
+        "Bạn chọn nhận thông báo qua thư điện tử: hãy khai địa chỉ thư điện tử ở phần người nộp.",
+        "notices by e-mail need the applicant's e-mail address",
+    ),
+    (
         "dossier.channel",
         "Chọn kênh tiếp nhận: trực tiếp, qua bưu chính hoặc trực tuyến.",
         "unknown channel: expected direct, online or postal",

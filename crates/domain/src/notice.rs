@@ -119,6 +119,53 @@ pub fn one_time_code(purpose_vi: &str, code: &str, minutes: i64) -> String {
     format!("Mã {purpose_vi} motcua: {code}. Mã có hiệu lực {minutes} phút. Không chia sẻ mã này cho ai.")
 }
 
+/// Where a dossier's notices go, as the applicant chose: by default to every contact they
+/// gave (phone by SMS, e-mail address by mail); or only one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Channels {
+    #[default]
+    All,
+    Sms,
+    Email,
+}
+
+impl Channels {
+    pub const ALL: [Channels; 3] = [Channels::All, Channels::Sms, Channels::Email];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channels::All => "all",
+            Channels::Sms => "sms",
+            Channels::Email => "email",
+        }
+    }
+
+    /// The (phone, e-mail) a notice goes to, of the contacts given.
+    pub fn recipients<'a>(self, phone: &'a str, email: &'a str) -> (&'a str, &'a str) {
+        match self {
+            Channels::All => (phone, email),
+            Channels::Sms => (phone, ""),
+            Channels::Email => ("", email),
+        }
+    }
+
+    /// Which contact the choice needs and lacks: `Some("phone")`/`Some("email")`.
+    pub fn missing(self, phone: &str, email: &str) -> Option<&'static str> {
+        match self {
+            Channels::Sms if phone.trim().is_empty() => Some("phone"),
+            Channels::Email if email.trim().is_empty() => Some("email"),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Channels {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Channels::ALL.into_iter().find(|c| c.as_str() == s).ok_or(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +239,19 @@ mod tests {
             one_time_code("xác thực tài khoản", "123456", 10),
             "Mã xác thực tài khoản motcua: 123456. Mã có hiệu lực 10 phút. Không chia sẻ mã này cho ai."
         );
+    }
+
+    #[test]
+    fn channels_pick_the_contacts_and_say_what_they_lack() {
+        assert_eq!(Channels::All.recipients("0912", "a@b.vn"), ("0912", "a@b.vn"));
+        assert_eq!(Channels::Sms.recipients("0912", "a@b.vn"), ("0912", ""));
+        assert_eq!(Channels::Email.recipients("0912", "a@b.vn"), ("", "a@b.vn"));
+        assert_eq!(Channels::Sms.missing("", "a@b.vn"), Some("phone"));
+        assert_eq!(Channels::Email.missing("0912", " "), Some("email"));
+        assert_eq!(Channels::All.missing("", ""), None);
+        for c in Channels::ALL {
+            assert_eq!(c.as_str().parse::<Channels>(), Ok(c));
+        }
+        assert!("fax".parse::<Channels>().is_err());
     }
 }

@@ -53,6 +53,8 @@ pub struct OwnDossier {
     pub payment: Option<Payment>,
     /// How the applicant asked for the result: (method, postal address).
     pub delivery: Option<(motcua_domain::dossier::ReturnMethod, String)>,
+    /// Where the notices go.
+    pub notify: motcua_domain::notice::Channels,
 }
 
 /// The citizen's questions of DOMAIN.md §7, by key (indicators 5, 6 and 7).
@@ -362,6 +364,10 @@ impl Services {
         let components = motcua_store::repo::components::components(self.db(), d.id).await?;
         let payment = repo::payments_of(self.db(), d.id).await?.into_iter().next();
         let delivery = self.delivery_of(d.id).await?;
+        let notify = motcua_store::repo::drafts::channels_of_dossier(self.db(), d.id)
+            .await?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_default();
         Ok(OwnDossier {
             dossier: d,
             steps,
@@ -370,6 +376,7 @@ impl Services {
             components,
             payment,
             delivery,
+            notify,
         })
     }
 

@@ -57,7 +57,7 @@ impl Section {
             Section::Applicant => path.starts_with("applicant."),
             Section::Request => matches!(path, "agency" | "case" | "procedure" | "request"),
             Section::Documents => path.starts_with("components"),
-            Section::Delivery => path.starts_with("delivery."),
+            Section::Delivery => path.starts_with("delivery.") || path == "notify",
         }
     }
 
@@ -85,6 +85,8 @@ pub struct Answers {
     /// `desk`, `post` or `electronic`.
     pub delivery: String,
     pub delivery_address: String,
+    /// Where the notices go: `all`, `sms` or `email` (`motcua_domain::notice::Channels`).
+    pub notify: String,
     /// The sections saved (their keys).
     pub done: Vec<String>,
 }
@@ -155,6 +157,7 @@ impl Draft {
                 },
                 address: a.delivery_address.clone(),
             }),
+            notify: Some(a.notify.clone()).filter(|n| !n.is_empty()),
         }
     }
 }
@@ -423,6 +426,7 @@ mod tests {
             "components[0].file",
             "delivery.method",
             "delivery.address",
+            "notify",
         ];
         for p in paths {
             let n = Section::ALL.iter().filter(|s| s.holds(p)).count();

@@ -695,6 +695,23 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Chỉ cần khi chọn nhận qua bưu chính.",
         "Only needed when the result comes by post.",
     ),
+    (
+        "notify.legend",
+        "Nhận thông báo về hồ sơ qua",
+        "Get news of the dossier by",
+    ),
+    (
+        "notify.hint",
+        "Thông báo gửi đến số điện thoại và địa chỉ thư điện tử đã khai ở phần người nộp.",
+        "News goes to the phone and e-mail address given in the applicant part.",
+    ),
+    (
+        "notify.all",
+        "Tin nhắn SMS và thư điện tử (những gì đã khai)",
+        "SMS and e-mail (whichever were given)",
+    ),
+    ("notify.sms", "Chỉ tin nhắn SMS", "SMS only"),
+    ("notify.email", "Chỉ thư điện tử", "E-mail only"),
     ("draft.files", "Giấy tờ", "Documents"),
     (
         "draft.section_missing",

@@ -13,7 +13,7 @@ async fn form(app: &TestApp, path: &str) -> (String, String) {
     (format!("motcua_form_csrf={cookie}"), csrf)
 }
 
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let (cookie, csrf) = form(app, path).await;
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);
@@ -465,109 +465,6 @@ on_both_backends! {
     }
 }
 
-/// A minimal SMTP server on loopback that records what it receives.
-async fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = got.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let sink = sink.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut lines = BufReader::new(r).lines();
-                let _ = w.write_all(b"220 fake ESMTP\r\n").await;
-                let mut transcript = String::new();
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    transcript.push_str(&line);
-                    transcript.push('\n');
-                    let reply: &[u8] = if in_data {
-                        if line == "." {
-                            in_data = false;
-                            b"250 queued\r\n"
-                        } else {
-                            continue;
-                        }
-                    } else {
-                        let upper = line.to_ascii_uppercase();
-                        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                            b"250 fake\r\n"
-                        } else if upper.starts_with("DATA") {
-                            in_data = true;
-                            b"354 go on\r\n"
-                        } else if upper.starts_with("QUIT") {
-                            let _ = w.write_all(b"221 bye\r\n").await;
-                            break;
-                        } else {
-                            b"250 ok\r\n"
-                        }
-                    };
-                    let _ = w.write_all(reply).await;
-                }
-                sink.lock().unwrap().push(transcript);
-            });
-        }
-    });
-    (port, got)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_time_codes_go_out_by_smtp_when_configured() {
-    let t = TestDb::sqlite().await;
-    let app = TestApp::spawn(&t).await;
-    post(
-        &app,
-        "/cong-dan/dang-ky",
-        &[
-            ("full_name", "Lê Văn E"),
-            ("login", "e@example.vn"),
-            ("password", "mat-khau-an-toan"),
-        ],
-    )
-    .await;
-    let code = code_for(&t, "e@example.vn").await;
-    let (port, got) = fake_smtp().await;
-    let files = Box::new(motcua_service::outbox::FileSink {
-        dir: t.data_dir().join("outbox"),
-    });
-    let sink = motcua_service::outbox::SmtpSink::new(
-        &format!("smtp://127.0.0.1:{port}"),
-        "Một cửa <noreply@example.gov.vn>",
-        files,
-    )
-    .unwrap();
-    let state = t.services();
-    let n = motcua_service::outbox::deliver_pending(&state, std::sync::Arc::new(sink), 100)
-        .await
-        .unwrap();
-    assert_eq!(n, 1);
-    // The fake server records a session when the client says QUIT; wait for it (bounded).
-    for _ in 0..100 {
-        if !got.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let transcripts = got.lock().unwrap().clone();
-    let all = transcripts.join("\n");
-    assert!(all.contains("RCPT TO:<e@example.vn>"), "{all}");
-    assert!(all.contains("MAIL FROM:<noreply@example.gov.vn>"), "{all}");
-    // The body is encoded (UTF-8); the code itself is plain digits somewhere in it.
-    assert!(all.contains(&code), "{all}");
-    // A phone (SMS) code does not go by e-mail.
-    assert!(
-        motcua_service::outbox::SmtpSink::new(
-            "mysql://x",
-            "a@b.c",
-            Box::new(motcua_service::outbox::FileSink { dir: t.data_dir() })
-        )
-        .is_err()
-    );
-}
-
 on_both_backends! {
     async fn a_failure_inside_a_citizen_submission_leaves_nothing(t) {
         // The dossier, its steps, components, event, outbox rows, report counters, its owner
@@ -606,6 +503,7 @@ on_both_backends! {
             request: "Xin cấp phép".into(),
             components: (0..2).map(|index| ComponentInput { index, provided: true, file: None }).collect(),
             delivery: None,
+            notify: None,
         };
         let services = t.services();
         let citizen = Actor::Citizen { id: 7, login: "0911222333" };

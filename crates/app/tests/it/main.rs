@@ -20,6 +20,7 @@ mod http;
 mod i18n;
 mod import;
 mod journey;
+mod mail;
 mod officer_pages;
 mod pages_admin;
 mod pages_catalog;

@@ -221,6 +221,7 @@ on_both_backends! {
             request: String::new(),
             components: (0..2).map(|index| ComponentInput { index, provided: true, file: None }).collect(),
             delivery: None,
+            notify: None,
         };
         let v = on(march(6, 17, 30)).intake(Actor::Officer(&desk_user), input).await.expect("intake");
         let code = v.dossier.code.clone().unwrap();

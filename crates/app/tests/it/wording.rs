@@ -402,6 +402,7 @@ fn online(
             })
             .collect(),
         delivery: None,
+        notify: None,
     }
 }
 

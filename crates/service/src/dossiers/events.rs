@@ -109,8 +109,14 @@ pub(super) async fn write_event(
     sync["event_seq"] = seq.into();
     let mut messages = vec![("dvcqg_sync", sync.to_string())];
     if from != to || matches!(action, "reschedule" | "submit_online") {
+        // To the contacts the applicant chose (`notice_channels`; none: every one given).
+        let channels = motcua_store::repo::drafts::channels_of(tx, d.id)
+            .await?
+            .and_then(|c| c.parse::<motcua_domain::notice::Channels>().ok())
+            .unwrap_or_default();
+        let (phone, email) = channels.recipients(&d.phone, &d.email);
         let notice = serde_json::json!({
-            "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": d.phone, "email": d.email,
+            "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": phone, "email": email,
             "message": notice_text(d, event, to, cx), "event_seq": seq,
         });
         messages.push(("notify_citizen", notice.to_string()));

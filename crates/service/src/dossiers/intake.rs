@@ -17,6 +17,7 @@ use motcua_domain::identity::{Email, PersonalId, PhoneVn, TaxCode};
 use motcua_domain::msg;
 use motcua_domain::msg::FieldError;
 use motcua_domain::msg::quoted;
+use motcua_domain::notice::Channels;
 use motcua_store::repo::idempotency::{self, Created};
 use motcua_store::repo::{citizens, codes, components as component_rows, dossiers, steps as step_rows};
 
@@ -198,6 +199,7 @@ impl Services {
         let case = case_of(spec, input.case.as_deref())?;
         let (kind, contact) = check_applicant(&input, channel, &mut errors);
         let delivery = check_delivery(input.delivery.as_ref(), &mut errors);
+        let notify = check_notify(&input, &mut errors);
         // The checklist: one entry per component of the procedure.
         let mut provided = vec![None::<Option<String>>; spec.components.len()];
         for (i, c) in input.components.iter().enumerate() {
@@ -402,6 +404,10 @@ impl Services {
                 }
                 component_rows::add_components(&mut tx, id, &components, now).await?;
                 step_rows::insert_steps(&mut tx, id, &steps).await?;
+                // Before the first notice, which goes where they chose.
+                if notify != Channels::All {
+                    motcua_store::repo::drafts::set_channels(&mut tx, id, notify.as_str()).await?;
+                }
                 let notice = NoticeCx {
                     agency_address: &agency.address,
                     delivery: None,
@@ -452,6 +458,23 @@ impl Services {
 /// Checks the applicant's name, identity and contact details; every problem goes to `errors`.
 /// Longest postal address of a delivery.
 const MAX_ADDRESS: usize = 500;
+
+/// Where the notices go, if they said; a single channel wants its contact.
+fn check_notify(input: &IntakeInput, errors: &mut Vec<FieldError>) -> Channels {
+    let Some(typed) = input.notify.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Channels::All;
+    };
+    let Ok(channels) = typed.parse::<Channels>() else {
+        errors.push(FieldError::new("notify", msg!("notify.channels")));
+        return Channels::All;
+    };
+    match channels.missing(&input.applicant.phone, &input.applicant.email) {
+        Some("phone") => errors.push(FieldError::new("notify", msg!("notify.needs_phone"))),
+        Some(_) => errors.push(FieldError::new("notify", msg!("notify.needs_email"))),
+        None => {}
+    }
+    channels
+}
 
 /// How the applicant wants the result, if they said: by post wants an address.
 fn check_delivery(

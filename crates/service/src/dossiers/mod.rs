@@ -103,6 +103,10 @@ pub struct IntakeInput {
     /// How the applicant wants the result (default: at the desk).
     #[serde(default)]
     pub delivery: Option<DeliveryInput>,
+    /// Where the notices go: `all` (default: SMS to the phone and mail to the e-mail
+    /// address given), `sms` or `email` only.
+    #[serde(default)]
+    pub notify: Option<String>,
 }
 
 /// How the applicant wants the result handed over.

@@ -137,3 +137,28 @@ pub async fn delivery_of(db: &Db, dossier_id: i64) -> StoreResult<Option<(String
             .bind(dossier_id).fetch_optional(pool).await?
     }))
 }
+
+/// Records where the dossier's notices go, when not to every contact given.
+pub async fn set_channels(tx: &mut Tx, dossier_id: i64, channels: &str) -> StoreResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO notice_channels (dossier_id, channels) VALUES ($1, $2)")
+            .bind(dossier_id).bind(channels).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// Where the dossier's notices go, if the applicant narrowed it (`sms` or `email`).
+pub async fn channels_of(tx: &mut Tx, dossier_id: i64) -> StoreResult<Option<String>> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT channels FROM notice_channels WHERE dossier_id = $1")
+            .bind(dossier_id).fetch_optional(c).await?
+    }))
+}
+
+/// The same, outside a transaction (the pages).
+pub async fn channels_of_dossier(db: &Db, dossier_id: i64) -> StoreResult<Option<String>> {
+    Ok(on_read!(db, pool => {
+        sqlx::query_scalar("SELECT channels FROM notice_channels WHERE dossier_id = $1")
+            .bind(dossier_id).fetch_optional(pool).await?
+    }))
+}

@@ -154,6 +154,10 @@ async fn render(
         };
         facts.push((t("draft.delivery_legend"), how));
     }
+    if !d.phone.is_empty() || !d.email.is_empty() {
+        let how = crate::pages::citizen::notify_label(own.notify.as_str());
+        facts.push((t("notify.legend"), how.to_string()));
+    }
     facts.push((t("dossier.returned_at"), when(d.returned_at)));
     facts.retain(|(_, v)| !v.is_empty());
     let submitted = [

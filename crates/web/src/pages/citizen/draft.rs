@@ -52,6 +52,15 @@ fn base(token: &str) -> String {
     format!("/cong-dan/ho-so-nhap/{}", url_encode(token))
 }
 
+/// The notices' channels as the pages say them.
+pub fn notify_label(channels: &str) -> &'static str {
+    match channels.parse::<motcua_domain::notice::Channels>() {
+        Ok(motcua_domain::notice::Channels::Sms) => i18n::t("notify.sms"),
+        Ok(motcua_domain::notice::Channels::Email) => i18n::t("notify.email"),
+        _ => i18n::t("notify.all"),
+    }
+}
+
 /// The delivery choice as the pages say it.
 pub fn delivery_label(method: &str) -> &'static str {
     match method.parse::<ReturnMethod>() {
@@ -181,6 +190,7 @@ fn values_of(d: &Draft) -> HashMap<String, String> {
         ("request", &a.request),
         ("delivery", &a.delivery),
         ("delivery_address", &a.delivery_address),
+        ("notify", &a.notify),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.clone()))
@@ -275,6 +285,9 @@ fn anchor(path: &str) -> String {
             _ => "delivery".into(),
         };
     }
+    if path == "notify" {
+        return "notify".into();
+    }
     // `components[i].file` of a reused file: its component's field.
     if let Some(i) = path
         .strip_prefix("components[")
@@ -291,7 +304,7 @@ fn anchor(path: &str) -> String {
 }
 
 /// The fields a part's form sends.
-const TEXT_FIELDS: [&str; 11] = [
+const TEXT_FIELDS: [&str; 12] = [
     "case",
     "agency",
     "kind",
@@ -303,6 +316,7 @@ const TEXT_FIELDS: [&str; 11] = [
     "request",
     "delivery",
     "delivery_address",
+    "notify",
 ];
 
 async fn part_post(
@@ -415,6 +429,7 @@ async fn part_post(
                 Section::Delivery => {
                     set(&mut a.delivery, "delivery");
                     set(&mut a.delivery_address, "delivery_address");
+                    set(&mut a.notify, "notify");
                 }
             }
         })
@@ -555,6 +570,7 @@ fn answer_rows(d: &Draft, agencies: &[(String, String)], s: Section) -> Vec<(Str
             if a.delivery == "post" {
                 rows.push((t("draft.delivery_address"), a.delivery_address.clone()));
             }
+            rows.push((t("notify.legend"), notify_label(&a.notify).to_string()));
             rows
         }
     }

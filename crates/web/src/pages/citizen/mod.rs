@@ -7,7 +7,7 @@ mod draft;
 mod submit;
 
 pub use dossier::questions;
-pub use draft::delivery_label;
+pub use draft::{delivery_label, notify_label};
 pub use submit::amount;
 
 use crate::AppState;

@@ -470,6 +470,7 @@ async fn receive(
             })
             .collect(),
         delivery: None,
+        notify: None,
     };
     match state.services.intake(Actor::Officer(&user), input).await {
         Ok(v) => Ok(see_other(&format!(
