@@ -651,6 +651,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "a postal delivery needs an address (at most {} characters)",
     ),
     (
+        "store.not_found",
+        "Không có tệp này trong kho dữ liệu của bạn.",
+        "no such file in your data store",
+    ),
+    (
         "notify.channels",
         "Chọn cách nhận thông báo: SMS và thư điện tử, chỉ SMS hoặc chỉ thư điện tử.",
         "notify must be all, sms or email",

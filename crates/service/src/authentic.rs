@@ -6,8 +6,9 @@
 use crate::{ServiceError, ServiceResult, Services};
 use chrono::{DateTime, Utc};
 use motcua_domain::authentic;
+use motcua_domain::dossier::Dossier;
 use motcua_domain::msg;
-use motcua_store::repo::dossiers;
+use motcua_store::repo::{dossiers, events, users};
 
 /// An authentic result, as the public check shows it.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Authentic {
     pub agency_name: String,
     pub issued_at: Option<DateTime<Utc>>,
     pub result_number: Option<String>,
+    /// The officer who approved it (the signer of the result, not the citizen).
+    pub approved_by: Option<String>,
 }
 
 impl Services {
@@ -43,16 +46,36 @@ impl Services {
         let Some(d) = dossiers::find_by_id(self.db(), *id).await? else {
             return Ok(None);
         };
+        self.authentic_of(&d).await
+    }
+
+    /// What the public check says of a dossier's result; None without one.
+    pub async fn authentic_of(&self, d: &Dossier) -> ServiceResult<Option<Authentic>> {
         let Some(sha) = d.result_file.as_deref() else {
             return Ok(None);
+        };
+        // The approval that attached the result names its officer.
+        let approver = events::events(self.db(), d.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|e| e.action == "approve")
+            .map(|e| e.actor);
+        let approved_by = match approver {
+            Some(username) => users::by_username(self.db(), &username)
+                .await?
+                .map(|u| u.full_name)
+                .or(Some(username)),
+            None => None,
         };
         Ok(Some(Authentic {
             verification: authentic::verification_code(sha),
             dossier: d.key(),
-            procedure_name: d.procedure_name,
-            agency_name: d.agency_name,
+            procedure_name: d.procedure_name.clone(),
+            agency_name: d.agency_name.clone(),
             issued_at: d.finished_at,
-            result_number: d.result_number,
+            result_number: d.result_number.clone(),
+            approved_by,
         }))
     }
 }

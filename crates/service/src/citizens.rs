@@ -283,9 +283,38 @@ impl Services {
         Ok(repo::dossiers_of(self.db(), citizen_id).await?)
     }
 
-    /// Files a citizen handed in or received before, offered for reuse: (sha256, what).
+    /// A citizen's electronic data store: the results issued to them and the documents they
+    /// handed in, newest first, each file once.
+    pub async fn data_store(&self, citizen_id: i64) -> ServiceResult<Vec<repo::StoredFile>> {
+        Ok(repo::data_store(self.db(), citizen_id).await?)
+    }
+
+    /// Files a citizen handed in or was issued before, offered for reuse: (sha256, what).
     pub async fn reusable_files(&self, citizen_id: i64) -> ServiceResult<Vec<(String, String)>> {
-        Ok(repo::reusable_files(self.db(), citizen_id).await?)
+        Ok(self
+            .data_store(citizen_id)
+            .await?
+            .into_iter()
+            .map(|f| {
+                let what = match f.is_result {
+                    true => format!("Kết quả: {} (hồ sơ {})", f.name, f.dossier),
+                    false => format!("{} (hồ sơ {})", f.name, f.dossier),
+                };
+                (f.sha256, what)
+            })
+            .collect())
+    }
+
+    /// A file of the citizen's own data store, and its bytes; not found for any other.
+    pub async fn own_stored_file(&self, citizen_id: i64, sha256: &str) -> ServiceResult<(FileMeta, Vec<u8>)> {
+        let missing = || ServiceError::NotFound(msg!("store.not_found"));
+        let own = self.data_store(citizen_id).await?;
+        let entry = own.iter().find(|f| f.sha256 == sha256).ok_or_else(missing)?;
+        let (mut meta, bytes) = self.file(&entry.sha256).await?.ok_or_else(missing)?;
+        if entry.is_result {
+            meta.filename = format!("ket-qua-{}", meta.filename);
+        }
+        Ok((meta, bytes))
     }
 
     /// What the page after an online submission shows: nothing personal, and the fee to pay

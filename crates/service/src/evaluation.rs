@@ -381,9 +381,9 @@ impl Services {
             ),
             (
                 Criterion::DataReused,
-                Measure::NotTracked(
-                    "reuse of digitised documents and results (the personal data store) is not recorded"
-                        .into(),
+                share(
+                    received.iter().filter(|r| r.components_reused > 0).count(),
+                    received.len(),
                 ),
             ),
             (

@@ -695,6 +695,29 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Chỉ cần khi chọn nhận qua bưu chính.",
         "Only needed when the result comes by post.",
     ),
+    ("store.title", "Kho dữ liệu của tôi", "My data store"),
+    (
+        "store.lead",
+        "Kết quả giải quyết đã cấp cho bạn và giấy tờ bạn đã nộp, lưu điện tử để dùng lại khi nộp hồ sơ sau.",
+        "The results issued to you and the documents you handed in, kept electronically to reuse in later submissions.",
+    ),
+    ("store.results", "Kết quả đã được cấp", "Results issued"),
+    ("store.documents", "Giấy tờ đã nộp", "Documents handed in"),
+    (
+        "store.no_results",
+        "Chưa có kết quả điện tử nào.",
+        "No electronic result yet.",
+    ),
+    (
+        "store.no_documents",
+        "Chưa có giấy tờ điện tử nào.",
+        "No electronic document yet.",
+    ),
+    (
+        "store.reuse_hint",
+        "Khi nộp hồ sơ trực tuyến, ở phần giấy tờ bạn có thể chọn dùng lại một tệp trong kho thay vì tải lên lại.",
+        "When you submit online, the documents part lets you reuse a file from this store instead of uploading it again.",
+    ),
     (
         "notify.legend",
         "Nhận thông báo về hồ sơ qua",
@@ -789,6 +812,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("result.verification", "Mã xác thực", "Verification code"),
     ("result.agency", "Cơ quan cấp", "Issued by"),
     ("result.number", "Số, ký hiệu", "Number"),
+    ("result.approved_by", "Người phê duyệt", "Approved by"),
+    (
+        "result.stamp",
+        "In tem xác thực (mã QR)",
+        "Print the verification stamp (QR code)",
+    ),
     ("result.issued", "Ngày cấp", "Issued"),
     (
         "result.not_found",

@@ -59,8 +59,11 @@ on_both_backends! {
         act(&desk, &a, Action::Transfer, ActionInput::default(), local(2026, 11, 2, 9, 30)).await;
         act(&cv, &a, Action::CompleteStep, ActionInput::default(), local(2026, 11, 2, 10, 0)).await;
         act(&pd, &a, Action::Approve, approve(), local(2026, 11, 2, 15, 0)).await;
-        // B: same intake, resolved Wednesday 4 Nov: late, and every step late.
-        let b = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), body()).await.map(|v| v.dossier).unwrap().key();
+        // B: same intake, resolved Wednesday 4 Nov: late, and every step late. The applicant
+        // hands in A's result again (reused from their data store).
+        let mut reusing = body();
+        reusing.components[0].file = Some(result.clone());
+        let b = state.at(local(2026, 11, 2, 9, 0)).intake(Actor::Officer(&desk), reusing).await.map(|v| v.dossier).unwrap().key();
         act(&desk, &b, Action::Transfer, ActionInput::default(), local(2026, 11, 4, 8, 0)).await;
         act(&cv, &b, Action::CompleteStep, ActionInput::default(), local(2026, 11, 4, 8, 30)).await;
         act(&pd, &b, Action::Approve, approve(), local(2026, 11, 4, 9, 0)).await;
@@ -141,9 +144,10 @@ on_both_backends! {
         assert_eq!(criterion(&ix, "procedures_online")["score"], 8.0, "1.001193 is full online");
         assert_eq!(criterion(&ix, "online_dossiers")["score"], 0.0);
         assert_eq!(criterion(&ix, "dossier_satisfaction")["score"], 6.0);
+        // B reused A's result; A and C reused nothing (B's file came after A's result only).
         let reuse = criterion(&ix, "data_reused");
-        assert_eq!((reuse["measured"].clone(), reuse["score"].clone()), (json!(false), Value::Null));
-        assert!(reuse["reason"].as_str().unwrap().contains("not recorded"));
+        assert_eq!((reuse["numerator"].clone(), reuse["denominator"].clone()), (json!(1), json!(3)), "{reuse}");
+        assert_eq!(reuse["score"], 2.33, "7 × 1/3");
         assert_eq!(criterion(&ix, "feedback_on_time")["measured"], false, "no feedback in November");
         let measured_max = ix["measured_max"].as_f64().unwrap();
         assert!(measured_max < 100.0);
@@ -203,7 +207,7 @@ on_both_backends! {
         let html = res.text().await.unwrap();
         for text in ["Đánh giá chất lượng giải quyết thủ tục hành chính", "Ủy ban nhân dân phường Yên Bái",
             "Chỉ số phục vụ người dân, doanh nghiệp", "Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn", "13,33", "1,33",
-            "Hệ thống chưa ghi nhận việc tái sử dụng", "Nghị định 118/2025, Thông tư 03/2025"] {
+            "Tái sử dụng dữ liệu đã số hóa", "Nghị định 118/2025, Thông tư 03/2025"] {
             assert!(html.contains(text), "{text} missing from /danh-gia");
         }
         assert!(!html.contains("61/2018"), "the decree in force is cited, not the one it replaced");

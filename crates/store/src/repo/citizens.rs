@@ -329,12 +329,47 @@ pub async fn owner_of(db: &Db, dossier_id: i64) -> StoreResult<Option<i64>> {
     }))
 }
 
-/// Files a citizen handed in or received before (components, supplements, results), newest
-/// first, for re-use in a new dossier: (sha256, description).
-pub async fn reusable_files(db: &Db, citizen_id: i64) -> StoreResult<Vec<(String, String)>> {
-    let rows: Vec<(String, String, Option<String>, i64)> = on_read!(db, pool => {
+/// One file of a citizen's electronic data store: a document they handed in, or a result
+/// they were issued, in one of their dossiers.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub sha256: String,
+    /// The document's name, or the procedure's for a result.
+    pub name: String,
+    /// The dossier's code (or `online-N` before it has one).
+    pub dossier: String,
+    pub is_result: bool,
+    pub result_number: Option<String>,
+    /// When it was handed in or issued (stored instant).
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A citizen's data store: the results issued to them (finished dossiers), then the
+/// documents they handed in, newest first, each file once.
+pub async fn data_store(db: &Db, citizen_id: i64) -> StoreResult<Vec<StoredFile>> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let results: Vec<Row> = on_read!(db, pool => {
         sqlx::query_as(
-            "SELECT c.file_sha256, c.name, d.code, d.id FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id
+            "SELECT d.result_file, p.name, d.code, d.id, d.result_number, d.finished_at FROM dossiers d
+             JOIN procedures p ON p.id = d.procedure_id
+             WHERE d.citizen_id = $1 AND d.result_file IS NOT NULL AND d.status IN ('resolved', 'returned')
+             ORDER BY d.id DESC",
+        )
+        .bind(citizen_id)
+        .fetch_all(pool)
+        .await?
+    });
+    let documents: Vec<Row> = on_read!(db, pool => {
+        sqlx::query_as(
+            "SELECT c.file_sha256, c.name, d.code, d.id, NULL AS result_number, c.added_at FROM dossier_components c
+             JOIN dossiers d ON d.id = c.dossier_id
              WHERE d.citizen_id = $1 AND c.file_sha256 IS NOT NULL ORDER BY c.id DESC",
         )
         .bind(citizen_id)
@@ -342,17 +377,21 @@ pub async fn reusable_files(db: &Db, citizen_id: i64) -> StoreResult<Vec<(String
         .await?
     });
     let mut seen = std::collections::HashSet::new();
-    Ok(rows
+    let tagged = results
         .into_iter()
-        .filter(|(sha, ..)| seen.insert(sha.clone()))
-        .map(|(sha, name, code, id)| {
-            (
-                sha,
-                format!(
-                    "{name} (hồ sơ {})",
-                    code.unwrap_or_else(|| format!("online-{id}"))
-                ),
-            )
-        })
+        .map(|r| (true, r))
+        .chain(documents.into_iter().map(|r| (false, r)));
+    Ok(tagged
+        .filter(|(_, (sha, ..))| seen.insert(sha.clone()))
+        .map(
+            |(is_result, (sha256, name, code, id, result_number, at))| StoredFile {
+                sha256,
+                name,
+                dossier: code.unwrap_or_else(|| format!("online-{id}")),
+                is_result,
+                result_number,
+                at,
+            },
+        )
         .collect())
 }

@@ -283,6 +283,9 @@ pub struct Received {
     /// Components handed in, and those scanned (a file stored).
     pub components_provided: i64,
     pub components_scanned: i64,
+    /// Components whose file the same applicant had handed in or received as a result in
+    /// an earlier dossier (reused from their data store).
+    pub components_reused: i64,
     /// Payment requests, and payments completed through the payment platform.
     pub payment_requests: i64,
     pub paid_online: i64,
@@ -296,6 +299,7 @@ struct ReceivedRow {
     sync_pending: i64,
     components_provided: i64,
     components_scanned: i64,
+    components_reused: i64,
     payment_requests: i64,
     paid_online: i64,
 }
@@ -304,7 +308,8 @@ impl From<ReceivedRow> for Received {
     fn from(r: ReceivedRow) -> Received {
         let online = r.channel.0 == Channel::Online;
         record_from!(r => Received {
-            sync_messages, sync_pending, components_provided, components_scanned, payment_requests, paid_online;
+            sync_messages, sync_pending, components_provided, components_scanned, components_reused,
+            payment_requests, paid_online;
             online
         })
     }
@@ -327,6 +332,13 @@ pub async fn received_between(
               AS components_provided,
             (SELECT COUNT(*) FROM dossier_components c WHERE c.dossier_id = d.id AND c.kind = 'component' AND c.provided
                 AND c.file_sha256 IS NOT NULL) AS components_scanned,
+            (SELECT COUNT(*) FROM dossier_components c WHERE c.dossier_id = d.id AND c.kind = 'component' AND c.provided
+                AND c.file_sha256 IS NOT NULL
+                AND (EXISTS (SELECT 1 FROM dossier_components p JOIN dossiers pd ON pd.id = p.dossier_id
+                             WHERE p.file_sha256 = c.file_sha256 AND p.dossier_id < d.id
+                               AND pd.applicant_id_number = d.applicant_id_number)
+                  OR EXISTS (SELECT 1 FROM dossiers r WHERE r.result_file = c.file_sha256 AND r.id < d.id
+                               AND r.applicant_id_number = d.applicant_id_number))) AS components_reused,
             (SELECT COUNT(*) FROM dossier_events e WHERE e.dossier_id = d.id AND e.action = 'request_payment')
               AS payment_requests,
             (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.status = 'paid') AS paid_online

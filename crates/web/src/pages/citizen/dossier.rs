@@ -299,6 +299,28 @@ async fn receipt(
         .into_response())
 }
 
+/// The verification stamp of the citizen's own result (printable, with its QR code).
+async fn stamp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    let Some((c, _)) = citizen(&state, &headers).await else {
+        return Ok(super::sign_in_then(&format!(
+            "/cong-dan/ho-so/{}/tem-xac-thuc",
+            url_encode(&key)
+        )));
+    };
+    let v = state.services.own_view(c.id, &key).await?;
+    if !matches!(v.dossier.status, Status::Resolved | Status::Returned) {
+        return Err(PageError::not_found());
+    }
+    let back = format!("/cong-dan/ho-so/{}", url_encode(&key));
+    Ok(crate::pages::officer::result_stamp(&state, &v, Some(back))
+        .await?
+        .into_response())
+}
+
 /// The citizen's forms: `what` is `bo-sung` (hand in the supplement), `rut` (withdraw) or
 /// `danh-gia` (rate).
 async fn post(
@@ -414,6 +436,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cong-dan/ho-so/{key}", get(show))
         .route("/cong-dan/ho-so/{key}/ket-qua", get(result))
         .route("/cong-dan/ho-so/{key}/phieu-tiep-nhan", get(receipt))
+        .route("/cong-dan/ho-so/{key}/tem-xac-thuc", get(stamp))
         .route(
             "/cong-dan/ho-so/{key}/{what}",
             post_route(post).layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),

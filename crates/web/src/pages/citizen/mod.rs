@@ -4,6 +4,7 @@
 mod account;
 mod dossier;
 mod draft;
+mod store;
 mod submit;
 
 pub use dossier::questions;
@@ -43,4 +44,5 @@ pub fn routes() -> Router<AppState> {
         .merge(submit::routes())
         .merge(draft::routes())
         .merge(dossier::routes())
+        .merge(store::routes())
 }

@@ -208,9 +208,6 @@ fn reason_vi(reason: Option<&str>) -> String {
         Some(r) if r.starts_with("nothing to measure") || r.starts_with("no dossier") => {
             "Không có số liệu trong kỳ".into()
         }
-        Some(r) if r.starts_with("reuse") => {
-            "Hệ thống chưa ghi nhận việc tái sử dụng dữ liệu, giấy tờ đã số hóa".into()
-        }
         Some(r) if r.starts_with("petitioners") => {
             "Người phản ánh chưa đánh giá câu trả lời trên hệ thống nên không biết số không hài lòng".into()
         }

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ho-so/{key}/phieu-xin-loi", get(apology))
         .route("/ho-so/{key}/thong-bao-dung", get(stop_notice))
         .route("/ho-so/{key}/phieu-kiem-soat", get(control_sheet))
+        .route("/ho-so/{key}/tem-xac-thuc", get(stamp))
         .route("/so-theo-doi", get(register))
 }
 
@@ -381,6 +382,62 @@ async fn stop_notice(
     Path(key): Path<String>,
 ) -> Result<Html<String>, PageError> {
     notice(&state, &user, &key, Notice::Stop).await
+}
+
+// ---------------------------------------------------------------------------------------
+// The result's verification stamp: GET /ho-so/{key}/tem-xac-thuc
+
+#[derive(Template)]
+#[template(path = "form_result_stamp.html")]
+struct StampForm {
+    chrome: Chrome,
+    head: Head,
+    a: motcua_service::authentic::Authentic,
+    sha256: String,
+    issued: String,
+    check_url: String,
+    check_page: String,
+    qr_svg: String,
+}
+
+async fn stamp(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(key): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let v = load(&state, &user, &key).await?;
+    result_stamp(&state, &v, None).await
+}
+
+/// The printable verification stamp of a dossier's electronic result: what the public check
+/// says of it and a QR code opening that check (not found before there is a result).
+pub async fn result_stamp(
+    state: &AppState,
+    v: &View,
+    back: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let d = &v.dossier;
+    let (Some(sha256), Some(a)) = (d.result_file.clone(), state.services.authentic_of(d).await?) else {
+        return Err(PageError::not_found());
+    };
+    let base = state.config.public_url.trim().trim_end_matches('/');
+    let check_page = format!("{base}/kiem-tra-ket-qua");
+    let check_url = format!("{check_page}?ma={}", a.verification);
+    let mut head = head(state, v, d.finished_at.unwrap_or(d.created_at)).await?;
+    if let Some(b) = back {
+        head.back = b;
+    }
+    let html = StampForm {
+        chrome: Chrome::current(),
+        head,
+        issued: a.issued_at.map(when).unwrap_or_default(),
+        qr_svg: qr_svg(&check_url),
+        sha256,
+        check_url,
+        check_page,
+        a,
+    };
+    Ok(Html(html.render()?))
 }
 
 // ---------------------------------------------------------------------------------------

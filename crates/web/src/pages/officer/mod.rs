@@ -10,7 +10,7 @@ mod forms;
 mod inbox;
 mod intake;
 
-pub use forms::receipt_form;
+pub use forms::{receipt_form, result_stamp};
 mod reports;
 
 use crate::AppState;
