@@ -1445,6 +1445,14 @@ async fn phone_pages(p: Arc<Browser>, d: Arc<Browser>, db: Db, code: String, fil
     named_in_header(&p).await?;
     seen.push((fits(&p, PHONE).await?, true));
 
+    p.step("my data store, from my dossiers");
+    p.click(".site-header a[href='/cong-dan']").await?;
+    p.click("main a#data-store").await?;
+    p.arrive("/cong-dan/kho-du-lieu").await?;
+    p.see("Kho dữ liệu của tôi").await?;
+    named_in_header(&p).await?;
+    seen.push((fits(&p, PHONE).await?, true));
+
     d.step("the same pages on a laptop");
     let mut signed_in = false;
     for (path, signed) in &seen {
