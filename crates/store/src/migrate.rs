@@ -38,6 +38,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     14 => "0014_submission_receipts",
     15 => "0015_submission_drafts",
     16 => "0016_actual_receipt",
+    18 => "0018_payment_gateway",
     21 => "0021_notice_channels",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
@@ -57,6 +58,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     14 => "0014_submission_receipts",
     15 => "0015_submission_drafts",
     16 => "0016_actual_receipt",
+    18 => "0018_payment_gateway",
     21 => "0021_notice_channels",
 );
 

@@ -29,6 +29,7 @@ pub mod incoming;
 pub mod legacy;
 pub mod meta;
 pub mod outbox;
+pub mod payments;
 pub mod plan;
 pub mod report;
 pub mod scope;
