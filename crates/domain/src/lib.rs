@@ -10,6 +10,7 @@ pub mod evaluation;
 pub mod feedback;
 pub mod identity;
 pub mod import;
+pub mod money;
 pub mod msg;
 pub mod notice;
 pub mod procedure;

@@ -893,6 +893,36 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Khoản thanh toán không tồn tại hoặc đã được thanh toán.",
         "This payment does not exist or has already been paid.",
     ),
+    (
+        "payment.no_gateway",
+        "Hệ thống chưa kết nối cổng thanh toán trực tuyến.",
+        "No payment gateway is connected.",
+    ),
+    (
+        "payment.no_order",
+        "Không tìm thấy giao dịch thanh toán này.",
+        "No such payment order.",
+    ),
+    (
+        "payment.expired",
+        "Giao dịch thanh toán đã hết hạn. Vui lòng quay lại trang hồ sơ và bấm thanh toán lại.",
+        "This payment order has expired. Go back to the dossier and pay again.",
+    ),
+    (
+        "payment.busy",
+        "Giao dịch đang được xử lý đồng thời. Vui lòng thử lại.",
+        "This payment is being settled at the same time; try again.",
+    ),
+    (
+        "payment.bad_return",
+        "Kết quả thanh toán nhận được không hợp lệ (sai chữ ký hoặc thiếu thông tin). Nếu đã bị trừ tiền, vui lòng liên hệ bộ phận một cửa để được đối soát.",
+        "The payment result received is not valid (wrong signature or missing fields). If you were charged, contact the one-stop desk.",
+    ),
+    (
+        "payment.no_receipt",
+        "Không tìm thấy biên lai: hồ sơ chưa thanh toán phí, lệ phí hoặc bạn không có quyền xem.",
+        "No receipt: the fee of this dossier is not paid, or it is not yours to see.",
+    ),
     // The public lookup.
     (
         "lookup.not_found",
