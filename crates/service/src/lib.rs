@@ -72,11 +72,12 @@ impl Default for Rules {
     }
 }
 
-/// The handle every use case takes: cheap to clone (two shared pointers).
+/// The handle every use case takes: cheap to clone (three shared pointers).
 #[derive(Clone)]
 pub struct Services {
     inner: Arc<Inner>,
     clock: Arc<dyn Clock>,
+    payments: Arc<dyn payments::PaymentProvider>,
 }
 
 struct Inner {
@@ -84,7 +85,6 @@ struct Inner {
     reference: reference::ReferenceCache,
     files: FileStore,
     rules: Rules,
-    payments: Arc<dyn payments::PaymentProvider>,
     limits: limits::Limits,
     lookup_cache: public::LookupCache,
     /// Uploaded files known to be stored (the orphan sweep forgets those it removes).
@@ -108,12 +108,21 @@ impl Services {
                 files: FileStore::new(data_dir),
                 limits: limits::Limits::new(&rules),
                 rules,
-                payments: Arc::new(payments::Sandbox),
                 lookup_cache: public::LookupCache::new(lookup_ttl),
                 stored_files: Default::default(),
                 landing_counts: recent::Recent::new(LANDING_COUNTS_TTL),
             }),
             clock: Arc::new(SystemClock),
+            payments: Arc::new(payments::Sandbox),
+        }
+    }
+
+    /// The same services paying through another provider (the national payment platform).
+    pub fn with_payments(&self, payments: Arc<dyn payments::PaymentProvider>) -> Self {
+        Services {
+            inner: self.inner.clone(),
+            clock: self.clock.clone(),
+            payments,
         }
     }
 
@@ -122,6 +131,7 @@ impl Services {
         Services {
             inner: self.inner.clone(),
             clock,
+            payments: self.payments.clone(),
         }
     }
 
@@ -150,7 +160,7 @@ impl Services {
     }
 
     pub fn payments(&self) -> &dyn payments::PaymentProvider {
-        self.inner.payments.as_ref()
+        self.payments.as_ref()
     }
 
     pub(crate) fn limits(&self) -> &limits::Limits {
