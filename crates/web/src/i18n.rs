@@ -1135,6 +1135,86 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Từ khóa tìm kiếm quá dài.",
         "The search text is too long.",
     ),
+    // Paying through the national payment platform.
+    ("payment.pay_online", "Thanh toán trực tuyến", "Pay online"),
+    (
+        "payment.gateway_note",
+        "Bạn sẽ được chuyển đến Cổng thanh toán quốc gia. Phí, lệ phí chỉ được ghi nhận là đã nộp khi cổng thanh toán xác nhận giao dịch.",
+        "You will be taken to the national payment platform. The fee counts as paid only once the platform confirms the payment.",
+    ),
+    (
+        "payment.checkout_title",
+        "Chuyển đến cổng thanh toán",
+        "On to the payment platform",
+    ),
+    (
+        "payment.checkout_lead",
+        "Bạn sắp nộp phí, lệ phí của hồ sơ {} qua Cổng thanh toán quốc gia.",
+        "You are about to pay the fees of dossier {} through the national payment platform.",
+    ),
+    (
+        "payment.checkout_note",
+        "Trên cổng thanh toán, kiểm tra số tiền và mã giao dịch trước khi xác nhận. Sau khi thanh toán, cổng thanh toán đưa bạn trở lại trang này.",
+        "On the platform, check the amount and the order number before you confirm. After paying, it brings you back here.",
+    ),
+    (
+        "payment.go",
+        "Tiếp tục đến cổng thanh toán",
+        "Continue to the payment platform",
+    ),
+    ("payment.amount", "Số tiền", "Amount"),
+    ("payment.order", "Mã đơn hàng", "Order number"),
+    ("payment.expires", "Thanh toán trước", "Pay before"),
+    ("payment.dossier", "Hồ sơ", "Dossier"),
+    ("payment.transaction", "Mã giao dịch", "Transaction number"),
+    ("payment.paid_title", "Thanh toán thành công", "Payment received"),
+    (
+        "payment.paid_lead",
+        "Cổng thanh toán đã xác nhận bạn nộp {} phí, lệ phí cho hồ sơ {}.",
+        "The payment platform confirmed that you paid {} in fees for dossier {}.",
+    ),
+    (
+        "payment.failed_title",
+        "Thanh toán không thành công",
+        "Payment not made",
+    ),
+    (
+        "payment.failed_lead",
+        "Cổng thanh toán báo giao dịch không thành công (mã {}). Phí, lệ phí của hồ sơ chưa được nộp; bạn có thể thanh toán lại.",
+        "The payment platform says the payment did not go through (code {}). The fees are still to be paid; you can try again.",
+    ),
+    (
+        "payment.pending_title",
+        "Đang chờ xác nhận thanh toán",
+        "Waiting for the payment to be confirmed",
+    ),
+    (
+        "payment.pending_lead",
+        "Cổng thanh toán báo đã nhận thanh toán, nhưng hệ thống chưa nhận được xác nhận chính thức của cổng. Vui lòng tải lại trang sau ít phút và không thanh toán lại.",
+        "The payment platform says it took the payment, but its confirmation has not reached us yet. Reload this page in a few minutes; do not pay again.",
+    ),
+    (
+        "payment.disputed_title",
+        "Giao dịch cần được đối soát",
+        "The payment needs to be checked",
+    ),
+    (
+        "payment.disputed_lead",
+        "Cổng thanh toán báo đã thu tiền, nhưng giao dịch không khớp với phí, lệ phí của hồ sơ (sai số tiền, quá hạn thanh toán hoặc đã nộp trước đó) nên chưa được ghi nhận. Bộ phận một cửa sẽ đối soát và hoàn lại tiền nếu thu sai; bạn không cần thanh toán lại trước khi được liên hệ.",
+        "The payment platform says it took the money, but the payment does not match the dossier's fees (wrong amount, paid after the order expired, or paid already), so it was not booked. The one-stop desk will check it and refund what was wrongly taken; do not pay again before they contact you.",
+    ),
+    (
+        "payment.receipt",
+        "Xem và in biên lai thu phí, lệ phí",
+        "See and print the fee receipt",
+    ),
+    ("payment.back", "Quay lại hồ sơ", "Back to the dossier"),
+    (
+        "payment.again",
+        "Quay lại hồ sơ để thanh toán lại",
+        "Back to the dossier to pay again",
+    ),
+    ("payment.reload", "Tải lại trang", "Reload the page"),
 ];
 
 #[cfg(test)]

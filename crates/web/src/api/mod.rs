@@ -10,6 +10,7 @@ pub mod evaluation;
 pub mod extract;
 pub mod feedback;
 pub mod health;
+pub mod payments;
 pub mod public;
 pub mod reports;
 pub mod users;
@@ -42,6 +43,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "reports", description = "Statutory report II.06a"),
         (name = "feedback", description = "Phản ánh, kiến nghị (PAKN): submission, handling, published answers"),
         (name = "evaluation", description = "Service quality: per-dossier indicators, aggregates, Decision 766 index"),
+        (name = "payments", description = "The national payment platform's signed notifications"),
     )
 )]
 pub struct ApiDoc;
@@ -74,5 +76,6 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(reports::routes())
         .merge(dashboard::routes())
         .merge(evaluation::routes())
+        .merge(payments::routes())
         .split_for_parts()
 }

@@ -1,7 +1,9 @@
-//! The administrator's pages: agencies, procedures, users and their tokens, the calendar.
+//! The administrator's pages: agencies, procedures, users and their tokens, the calendar,
+//! the daily reconciliation of payments.
 
 mod agencies;
 mod calendar;
+mod payments;
 mod procedures;
 mod users;
 
@@ -16,4 +18,5 @@ pub fn routes() -> Router<AppState> {
         .merge(procedures::routes())
         .merge(users::routes())
         .merge(calendar::routes())
+        .merge(payments::routes())
 }

@@ -4,11 +4,13 @@
 mod account;
 mod dossier;
 mod draft;
+mod payment;
 mod store;
 mod submit;
 
 pub use dossier::questions;
 pub use draft::{delivery_label, notify_label};
+pub(crate) use payment::receipt_page;
 pub use submit::amount;
 
 use crate::AppState;
@@ -45,4 +47,5 @@ pub fn routes() -> Router<AppState> {
         .merge(draft::routes())
         .merge(dossier::routes())
         .merge(store::routes())
+        .merge(payment::routes())
 }

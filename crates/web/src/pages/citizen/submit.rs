@@ -20,6 +20,7 @@ use motcua_domain::procedure::ProcedureSpec;
 use motcua_service::ServiceError;
 use motcua_service::citizens::Payment;
 use motcua_service::files::PendingScan;
+use motcua_service::payments::Checkout;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -310,7 +311,8 @@ async fn submitted(
     submitted_page(&state, &headers, &key, &q.reference).await
 }
 
-/// The sandbox provider "pays" at once; a real provider would redirect and call back.
+/// "Pay": the sandbox provider pays at once; the national payment platform gets a new
+/// attempt, and the citizen goes on to the page that sends them to its checkout.
 async fn pay(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -321,13 +323,20 @@ async fn pay(
     if !csrf_ok(&headers, csrf) {
         return Err(csrf_rejected());
     }
-    state.services.pay(&reference).await?;
-    let key = f.get("key").cloned().unwrap_or_default();
-    Ok(see_other(&format!(
-        "/cong-dan/da-nop/{}?ref={}",
-        url_encode(&key),
-        url_encode(&reference)
-    )))
+    match state.services.start_payment(&reference).await? {
+        Checkout::Paid => {
+            let key = f.get("key").cloned().unwrap_or_default();
+            Ok(see_other(&format!(
+                "/cong-dan/da-nop/{}?ref={}",
+                url_encode(&key),
+                url_encode(&reference)
+            )))
+        }
+        Checkout::Gateway { order_id } => Ok(see_other(&format!(
+            "/cong-dan/chuyen-thanh-toan/{}",
+            url_encode(&order_id)
+        ))),
+    }
 }
 
 pub fn routes() -> axum::Router<AppState> {

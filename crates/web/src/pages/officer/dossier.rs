@@ -291,6 +291,8 @@ struct DossierPage {
     /// The result file's verification code (the public check).
     result_code: Option<String>,
     result_number: Option<String>,
+    /// The fee and where its payment stands.
+    fee: Option<super::payment::FeeRow>,
     overdue: bool,
     components: Vec<ComponentRow>,
     steps: Vec<StepRow>,
@@ -645,6 +647,13 @@ async fn render(
             label: "Mẫu 06 — Phiếu kiểm soát quá trình giải quyết hồ sơ",
         });
     }
+    let fee = super::payment::fee_row(state, d).await?;
+    if let Some(url) = fee.as_ref().and_then(|f| f.receipt.clone()) {
+        form_links.push(FormLink {
+            url,
+            label: "Biên lai thu phí, lệ phí",
+        });
+    }
     let in_process = matches!(
         status,
         Status::Received | Status::Processing | Status::AwaitingPayment
@@ -711,6 +720,7 @@ async fn render(
         returned: d.returned_at.map(when),
         return_method: d.return_method.map(|m| m.label(Lang::Vi)),
         result_number: d.result_number.clone(),
+        fee,
         overdue: in_process && d.paused_at.is_none() && d.due_at.is_some_and(|due| due < now),
         components,
         steps,

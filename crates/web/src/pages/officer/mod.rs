@@ -9,6 +9,7 @@ mod feedback;
 mod forms;
 mod inbox;
 mod intake;
+mod payment;
 
 pub use forms::{receipt_form, result_stamp};
 mod reports;
@@ -27,4 +28,5 @@ pub fn routes() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(evaluation::routes())
         .merge(feedback::routes())
+        .merge(payment::routes())
 }
