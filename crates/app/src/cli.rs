@@ -53,6 +53,9 @@ pub enum Command {
     Backup(crate::backup_cmd::BackupArgs),
     /// Restore a backup into an empty data directory or database; resume code sequences.
     Restore(crate::backup_cmd::RestoreArgs),
+    /// Payments: the daily reconciliation (paid / pending / mismatched).
+    #[command(subcommand)]
+    Payments(crate::payments_cmd::PaymentsCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -106,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(cmd) => crate::audit_cmd::run(&cli.common, cmd).await,
         Command::Backup(args) => crate::backup_cmd::backup(&cli.common, args).await,
         Command::Restore(args) => crate::backup_cmd::restore(&cli.common, args).await,
+        Command::Payments(cmd) => crate::payments_cmd::run(&cli.common, cmd).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

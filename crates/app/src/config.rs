@@ -171,6 +171,9 @@ pub struct Common {
     #[arg(long, env = "MOTCUA_ORPHAN_GRACE_HOURS", default_value_t = 24, global = true,
           value_parser = clap::value_parser!(u32).range(0..=8760))]
     pub orphan_grace_hours: u32,
+
+    #[command(flatten)]
+    pub payment: crate::payment_args::PaymentArgs,
 }
 
 impl Common {

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod dossier_import_cmd;
+pub mod payment_args;
+pub mod payments_cmd;
 pub mod report_cmd;
 pub mod serve;
 pub mod users_cmd;

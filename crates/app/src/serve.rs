@@ -52,8 +52,9 @@ async fn open(
 pub async fn serve(common: &Common) -> anyhow::Result<()> {
     let sink = sink_of(common)?;
     let web = web_config(common)?;
+    let payments = common.payment.provider(&common.public_url()?).map_err(usage)?;
     let (db, listener) = prepare(common).await?;
-    let services = services_of(common, db);
+    let services = services_of(common, db).with_payments(payments);
     run_server(
         services,
         listener,
@@ -107,8 +108,9 @@ pub fn services_of(common: &Common, db: Db) -> Services {
 /// `motcua demo`: like serve, after seeding the demo province once.
 pub async fn demo(common: &Common) -> anyhow::Result<()> {
     let sink = sink_of(common)?;
+    let payments = common.payment.provider(&common.public_url()?).map_err(usage)?;
     let (db, listener) = prepare(common).await?;
-    let services = services_of(common, db);
+    let services = services_of(common, db).with_payments(payments);
     let seeded = crate::demo::seed(&services).await?;
     if seeded {
         tracing::info!("demo province seeded");
