@@ -26,6 +26,7 @@ mod pages_admin;
 mod pages_catalog;
 mod pages_dossiers;
 mod pages_reports;
+mod payments;
 mod public;
 mod queries;
 mod report;
