@@ -1048,6 +1048,52 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "by must be officer, agency or procedure, not {}",
     ),
     ("evaluation.scales", "Thang điểm không hợp lệ: {}", "{}"),
+    // Dossiers pushed by the national portal (Cổng DVCQG).
+    (
+        "dvcqg.portal_id",
+        "Mã hồ sơ trên Cổng DVCQG phải có từ 1 đến {} ký tự ASCII in được.",
+        "portal_id must be 1 to {} printable ASCII characters",
+    ),
+    (
+        "dvcqg.not_online",
+        "Thủ tục {} không tiếp nhận hồ sơ trực tuyến.",
+        "procedure {} is not offered online",
+    ),
+    (
+        "dvcqg.document_twice",
+        "Thành phần hồ sơ này đã có một tệp khác trong hồ sơ.",
+        "another document is given for the same component",
+    ),
+    (
+        "dvcqg.document_url",
+        "Đường dẫn tải tệp phải là địa chỉ http://MÁY-CHỦ/….",
+        "url must be an http://HOST/… address",
+    ),
+    (
+        "dvcqg.document_size",
+        "Kích thước tệp phải từ 1 byte đến {} MB.",
+        "size must be 1 byte to {} MB",
+    ),
+    (
+        "dvcqg.document_sha256",
+        "Mã băm SHA-256 của tệp phải gồm 64 chữ số thập lục phân.",
+        "sha256 must be 64 hexadecimal digits",
+    ),
+    (
+        "dvcqg.attachment_status",
+        "Máy chủ tệp trả lời mã {} khi tải {}.",
+        "the file server answered {} for {}",
+    ),
+    (
+        "dvcqg.attachment_mismatch",
+        "Tệp tải về từ {} không khớp với kích thước và mã băm đã khai ({}).",
+        "the file fetched from {} is not the one declared ({})",
+    ),
+    (
+        "dvcqg.fetch_later",
+        "Chưa tải được tệp đính kèm từ {} ({}); hồ sơ chưa được tạo, vui lòng gửi lại sau.",
+        "a document could not be fetched from {} now ({}); nothing was created: push the dossier again later",
+    ),
 ];
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub fn sniff_scan(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// The name a file is kept under: its last path segment, 1–200 characters.
-fn file_name(filename: &str) -> ServiceResult<String> {
+pub(crate) fn file_name(filename: &str) -> ServiceResult<String> {
     let name = filename
         .trim()
         .rsplit(['/', '\\'])

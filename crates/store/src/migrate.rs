@@ -39,6 +39,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     15 => "0015_submission_drafts",
     16 => "0016_actual_receipt",
     18 => "0018_payment_gateway",
+    20 => "0020_portal_dossiers",
     21 => "0021_notice_channels",
 );
 pub static POSTGRES: &[Migration] = migrations!("postgres":
@@ -59,6 +60,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     15 => "0015_submission_drafts",
     16 => "0016_actual_receipt",
     18 => "0018_payment_gateway",
+    20 => "0020_portal_dossiers",
     21 => "0021_notice_channels",
 );
 

@@ -63,6 +63,9 @@ pub struct Dossier {
     pub event_count: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    /// The national portal's id of a dossier submitted there (*mã hồ sơ trên Cổng DVCQG*);
+    /// None for every other dossier.
+    pub portal_id: Option<String>,
 }
 
 impl Dossier {

@@ -197,7 +197,7 @@ impl Services {
                     return Err(no_such_dossier());
                 }
             }
-            Actor::Guest => return Err(no_such_dossier()),
+            Actor::Guest | Actor::Portal => return Err(no_such_dossier()),
             Actor::Officer(_) => {}
         }
         let assignee = match (&input.assignee, action) {

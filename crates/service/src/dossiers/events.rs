@@ -143,6 +143,8 @@ pub fn dvcqg_payload(d: &Dossier, status: Status) -> serde_json::Value {
         "NgayTra": fmt(d.returned_at),
         "NgayKetThucXuLy": fmt(d.finished_at),
         "HinhThuc": d.return_method,
+        // A dossier submitted on the portal: its id there, so the portal matches the record.
+        "MaHoSoQG": d.portal_id,
     })
 }
 

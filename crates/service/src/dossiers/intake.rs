@@ -24,6 +24,28 @@ use motcua_store::repo::{citizens, codes, components as component_rows, dossiers
 /// Longest applicant name.
 const MAX_NAME: usize = 200;
 
+/// A file on disk in the store, not yet recorded: a portal's document, fetched for its
+/// dossier (`dvcqg_inbound`) and recorded in the intake's transaction.
+pub(crate) struct Fetched {
+    pub written: motcua_store::repo::files::Written,
+    pub filename: String,
+    pub content_type: &'static str,
+}
+
+/// What a dossier submitted on the national portal adds to an intake: the portal's id, and
+/// the files fetched for it.
+pub(crate) struct FromPortal<'a> {
+    pub id: &'a str,
+    pub files: &'a [Fetched],
+}
+
+impl FromPortal<'_> {
+    /// Whether `sha256` is one of the files fetched for the dossier.
+    fn holds(&self, sha256: &str) -> bool {
+        self.files.iter().any(|f| f.written.sha256 == sha256)
+    }
+}
+
 /// The applicant's contact details as checked: the phone normalised, the e-mail trimmed.
 struct Contact {
     phone: String,
@@ -69,7 +91,7 @@ impl Services {
         receipt: Option<&str>,
     ) -> ServiceResult<(View, bool)> {
         let Some(key) = key else {
-            let v = self.take_in(actor, input, true, None, receipt).await?;
+            let v = self.take_in(actor, input, true, None, receipt, None).await?;
             return Ok((
                 v.ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))?,
                 false,
@@ -80,7 +102,7 @@ impl Services {
             return Ok((self.replay_intake(&claim, &hash).await?, true));
         }
         match self
-            .take_in(actor, input, true, Some((&key, &hash)), receipt)
+            .take_in(actor, input, true, Some((&key, &hash)), receipt, None)
             .await
         {
             Ok(v) => Ok((
@@ -146,7 +168,21 @@ impl Services {
     /// Every check `intake` makes, writing nothing: a form can be refused before the files it
     /// carries are kept (its components' files left out, they are checked when kept).
     pub async fn check_intake(&self, actor: Actor<'_>, input: IntakeInput) -> ServiceResult<()> {
-        self.take_in(actor, input, false, None, None).await.map(|_| ())
+        self.take_in(actor, input, false, None, None, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// The intake of a dossier submitted on the national portal, its files fetched and on
+    /// disk: they are recorded in the intake's own transaction, with the portal's id.
+    pub(crate) async fn intake_from_portal(
+        &self,
+        input: IntakeInput,
+        portal: &FromPortal<'_>,
+    ) -> ServiceResult<View> {
+        self.take_in(Actor::Portal, input, true, None, None, Some(portal))
+            .await?
+            .ok_or_else(|| ServiceError::Internal("an intake wrote nothing".into()))
     }
 
     async fn take_in(
@@ -156,6 +192,7 @@ impl Services {
         write: bool,
         once: Option<(&IdempotencyKey, &str)>,
         receipt: Option<&str>,
+        portal: Option<&FromPortal<'_>>,
     ) -> ServiceResult<Option<View>> {
         let now = self.now();
         let channel: Channel = input
@@ -173,7 +210,7 @@ impl Services {
                     &agency.code
                 )));
             }
-            Actor::Citizen { .. } | Actor::Guest if channel != Channel::Online => {
+            Actor::Citizen { .. } | Actor::Guest | Actor::Portal if channel != Channel::Online => {
                 return Err(ServiceError::Forbidden(msg!("dossier.desk_only")));
             }
             _ => {}
@@ -212,7 +249,8 @@ impl Services {
             }
             if let Some(f) = &c.file {
                 match uploaded(f) {
-                    Some(sha) if self.file_stored(sha).await? => {}
+                    // A portal's file is recorded with the dossier, in its transaction.
+                    Some(sha) if portal.is_some_and(|p| p.holds(sha)) || self.file_stored(sha).await? => {}
                     _ => errors.push(FieldError::new(
                         format!("components[{i}].file"),
                         msg!("file.upload_first"),
@@ -249,8 +287,12 @@ impl Services {
         let limit = time_limit(spec, case, channel)?;
         let actor_name = actor.name();
         let a = &input.applicant;
-        let search_text =
+        let mut search_text =
             motcua_domain::text::fold_vi(&format!("{} {} {}", a.name, a.id_number, contact.phone));
+        if let Some(p) = portal {
+            // Found by the portal's id too.
+            search_text = format!("{search_text} {}", motcua_domain::text::fold_vi(p.id));
+        }
         // Everything that does not depend on the id or the code is worked out before the write
         // lock is taken: the lock is held by one request at a time.
         let (status, received_at, due_at, accept_due_at, submitted_at) = if channel == Channel::Online {
@@ -305,7 +347,7 @@ impl Services {
         };
         // What the submitter holds to see their submission again (kept hashed).
         let receipt = match (actor, receipt) {
-            (Actor::Officer(_), _) => None,
+            (Actor::Officer(_) | Actor::Portal, _) => None,
             (_, Some(given)) => Some(given.to_string()),
             _ => Some(crate::auth::new_secret()),
         };
@@ -371,6 +413,7 @@ impl Services {
                     event_count: 0,
                     version: 1,
                     created_at: now,
+                    portal_id: portal.map(|p| p.id.to_string()),
                 };
                 let search_text = format!(
                     "{search_text} {}",
@@ -394,9 +437,16 @@ impl Services {
                     status,
                     None,
                     &input.request,
-                    serde_json::json!({"channel": channel.as_str()}),
+                    match portal {
+                        Some(p) => serde_json::json!({"channel": channel.as_str(), "portal_id": p.id}),
+                        None => serde_json::json!({"channel": channel.as_str()}),
+                    },
                     now,
                 );
+                for f in portal.map(|p| p.files).unwrap_or_default() {
+                    motcua_store::repo::files::record(&mut tx, &f.written, &f.filename, f.content_type)
+                        .await?;
+                }
                 dossiers::insert(&mut tx, &dossier, &search_text, owner).await?;
                 if let Some((key, hash)) = once {
                     idempotency::claim(&mut tx, &key.scope, &key.key, hash, Created::Dossier(id), now)

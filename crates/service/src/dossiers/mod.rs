@@ -9,6 +9,7 @@ mod intake;
 mod list;
 
 pub use events::{dvcqg_payload, verify_chain};
+pub(crate) use intake::{Fetched, FromPortal};
 pub use list::{Inbox, ListQuery, PER_PAGE};
 
 use crate::auth::CurrentUser;
@@ -36,6 +37,10 @@ pub enum Actor<'a> {
     Citizen { id: i64, login: &'a str },
     /// Nobody signed in: may only submit online.
     Guest,
+    /// The national portal (Cổng DVCQG) handing in a dossier submitted there
+    /// (`dvcqg_inbound`): online only; its fee is paid on the portal and the citizen follows
+    /// it there, so no payment or receipt secret is made here.
+    Portal,
 }
 
 impl Actor<'_> {
@@ -52,6 +57,7 @@ impl Actor<'_> {
             Actor::Officer(u) => u.principal.username.clone(),
             Actor::Citizen { login, .. } => format!("citizen:{login}"),
             Actor::Guest => "citizen".into(),
+            Actor::Portal => "dvcqg".into(),
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Summary {
     pub received_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
     pub accept_due_at: Option<DateTime<Utc>>,
+    /// The national portal's dossier id, for one submitted there.
+    pub portal_id: Option<String>,
 }
 
 /// A list row as it reads.
@@ -57,6 +59,7 @@ struct SummaryRow {
     received_at: Option<DateTime<Utc>>,
     due_at: Option<DateTime<Utc>>,
     accept_due_at: Option<DateTime<Utc>>,
+    portal_id: Option<String>,
 }
 
 impl From<SummaryRow> for Summary {
@@ -65,7 +68,7 @@ impl From<SummaryRow> for Summary {
         let (status, channel) = (r.status.0, r.channel.0);
         record_from!(r => Summary {
             code, applicant_name, procedure_code, procedure_name, agency_code, received_at, due_at,
-            accept_due_at; key, status, channel
+            accept_due_at, portal_id; key, status, channel
         })
     }
 }
@@ -233,7 +236,7 @@ pub fn reads_in(
         Read {
             sql: format!(
                 "SELECT d.id, d.code, d.status, d.channel, d.applicant_name, p.code AS procedure_code, p.name AS procedure_name,
-                   a.code AS agency_code, d.received_at, d.due_at, d.accept_due_at
+                   a.code AS agency_code, d.received_at, d.due_at, d.accept_due_at, d.portal_id
                  FROM ({ids}) page
                  JOIN dossiers d ON d.id = page.id JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
                  ORDER BY {order}"

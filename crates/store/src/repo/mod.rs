@@ -31,6 +31,7 @@ pub mod meta;
 pub mod outbox;
 pub mod payments;
 pub mod plan;
+pub mod portal;
 pub mod report;
 pub mod scope;
 pub mod steps;

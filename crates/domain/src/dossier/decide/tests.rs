@@ -79,6 +79,7 @@ fn dossier(status: Status) -> Dossier {
         event_count: 1,
         version: 3,
         created_at: at(2, 9),
+        portal_id: None,
     }
 }
 
