@@ -174,6 +174,10 @@ pub struct Common {
 
     #[command(flatten)]
     pub payment: crate::payment_args::PaymentArgs,
+
+    /// The national portal's pushes of dossiers (docs/integration.md).
+    #[command(flatten)]
+    pub dvcqg_inbound: crate::dvcqg_inbound_args::DvcqgInboundArgs,
 }
 
 impl Common {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod dossier_import_cmd;
+pub mod dvcqg_inbound_args;
 pub mod payment_args;
 pub mod payments_cmd;
 pub mod report_cmd;

@@ -90,6 +90,10 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
             let dir = common.data_dir.join("outbox");
             std::path::absolute(&dir).unwrap_or(dir).display().to_string()
         }),
+        dvcqg_inbound: common
+            .dvcqg_inbound
+            .inbound(std::time::Duration::from_secs(common.request_timeout_seconds))
+            .map_err(usage)?,
         ..Default::default()
     })
 }

@@ -32,6 +32,9 @@ pub struct WebConfig {
     /// Where one-time codes go when no SMS or e-mail service delivers them (the outbox
     /// folder): the pages that ask for a code say so. None: they are delivered.
     pub codes_to: Option<String>,
+    /// The national portal's pushes of dossiers (`--dvcqg-inbound-token`); None: the
+    /// endpoint answers 404.
+    pub dvcqg_inbound: Option<motcua_service::dvcqg_inbound::Inbound>,
 }
 
 /// Longest a request may take by default (`--request-timeout-seconds`).
@@ -46,6 +49,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             request_timeout: REQUEST_TIMEOUT,
             codes_to: None,
+            dvcqg_inbound: None,
         }
     }
 }

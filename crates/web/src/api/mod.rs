@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod dashboard;
 pub mod dossiers;
+pub mod dvcqg;
 pub mod evaluation;
 pub mod extract;
 pub mod feedback;
@@ -44,6 +45,7 @@ Write endpoints take `Authorization: Bearer TOKEN` from `POST /api/v1/auth/login
         (name = "feedback", description = "Phản ánh, kiến nghị (PAKN): submission, handling, published answers"),
         (name = "evaluation", description = "Service quality: per-dossier indicators, aggregates, Decision 766 index"),
         (name = "payments", description = "The national payment platform's signed notifications"),
+        (name = "dvcqg", description = "The national portal (Cổng DVCQG) pushing the dossiers submitted on it"),
     )
 )]
 pub struct ApiDoc;
@@ -77,5 +79,6 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(dashboard::routes())
         .merge(evaluation::routes())
         .merge(payments::routes())
+        .merge(dvcqg::routes())
         .split_for_parts()
 }

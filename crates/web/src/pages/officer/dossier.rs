@@ -262,6 +262,8 @@ struct DossierPage {
     case_name: String,
     time_limit: String,
     channel: &'static str,
+    /// The national portal's id of a dossier submitted there.
+    portal_id: Option<String>,
     agency_name: String,
     applicant_kind: &'static str,
     applicant_name: String,
@@ -685,6 +687,7 @@ async fn render(
         case_name,
         time_limit,
         channel: d.channel.label(Lang::Vi),
+        portal_id: d.portal_id.clone(),
         agency_name: d.agency_name.clone(),
         applicant_kind: if organisation { "Tổ chức" } else { "Công dân" },
         applicant_name: d.applicant_name.clone(),

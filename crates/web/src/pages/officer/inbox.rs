@@ -47,6 +47,8 @@ struct Row {
     procedure_name: String,
     status: &'static str,
     channel: &'static str,
+    /// Submitted on the national portal (Cổng DVCQG).
+    from_portal: bool,
     received: String,
     due: String,
     /// For an online dossier waiting to be checked: its acceptance deadline.
@@ -180,6 +182,7 @@ async fn list(
                     accept_due: s.accept_due_at.filter(|_| waiting).map(|t| when_opt(Some(t))),
                     status: s.status.label_vi(),
                     channel: s.channel.label(Lang::Vi),
+                    from_portal: s.portal_id.is_some(),
                     received: when_opt(s.received_at),
                     due: when_opt(s.due_at),
                     key: s.key,
