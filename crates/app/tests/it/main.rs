@@ -13,6 +13,7 @@ mod catalog;
 mod citizens;
 mod cli;
 mod dossiers;
+mod dvcqg_in;
 mod evaluation;
 mod faults;
 mod feedback;
