@@ -108,6 +108,11 @@ impl Services {
             .await?
             .ok_or_else(no_such_dossier)?;
         let actor_name = by.name();
+        // Where its notices go, read before the transaction (see `NoticeCx::channels`).
+        let channels = motcua_store::repo::drafts::channels_of_dossier(self.db(), d.id)
+            .await?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_default();
         let context = decide::Context {
             now,
             clock: legal.clock(),
@@ -157,6 +162,7 @@ impl Services {
                     .add_working_minutes(now, u64::from(self.rules().supplement_working_days) * 8 * 60)
             }),
             public_url: &self.rules().public_url,
+            channels,
         };
         write_event(
             &mut tx,

@@ -67,6 +67,9 @@ pub(super) struct NoticeCx<'a> {
     pub delivery: Option<motcua_domain::dossier::ReturnMethod>,
     pub supplement_by: Option<DateTime<Utc>>,
     pub public_url: &'a str,
+    /// Where the applicant wants the notices (`notice_channels`, read before the
+    /// transaction: a read inside it would send PostgreSQL's deferred guarded writes early).
+    pub channels: motcua_domain::notice::Channels,
 }
 
 /// The citizen's notice of a move of `d` to `to` (templates: `motcua_domain::notice`).
@@ -109,12 +112,8 @@ pub(super) async fn write_event(
     sync["event_seq"] = seq.into();
     let mut messages = vec![("dvcqg_sync", sync.to_string())];
     if from != to || matches!(action, "reschedule" | "submit_online") {
-        // To the contacts the applicant chose (`notice_channels`; none: every one given).
-        let channels = motcua_store::repo::drafts::channels_of(tx, d.id)
-            .await?
-            .and_then(|c| c.parse::<motcua_domain::notice::Channels>().ok())
-            .unwrap_or_default();
-        let (phone, email) = channels.recipients(&d.phone, &d.email);
+        // To the contacts the applicant chose.
+        let (phone, email) = cx.channels.recipients(&d.phone, &d.email);
         let notice = serde_json::json!({
             "code": d.key(), "status": to.as_str(), "status_number": to.number(), "phone": phone, "email": email,
             "message": notice_text(d, event, to, cx), "event_seq": seq,

@@ -463,6 +463,7 @@ impl Services {
                     delivery: None,
                     supplement_by: None,
                     public_url: &self.rules().public_url,
+                    channels: notify,
                 };
                 write_event(&mut tx, &dossier, &event, Status::Submitted, status, now, &notice).await?;
                 if let Some(reference) = &payment {

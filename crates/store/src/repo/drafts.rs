@@ -2,8 +2,9 @@
 //! (`submission_draft_files`), and how a sent one's applicant wants the result
 //! (`result_deliveries`).
 
-use crate::{Db, StoreResult, Tx, on_read, on_tx};
+use crate::{Db, StoreResult, Tx, on_read, on_tx, write_later};
 use chrono::{DateTime, Utc};
+use sqlx::Arguments;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Draft {
@@ -139,23 +140,16 @@ pub async fn delivery_of(db: &Db, dossier_id: i64) -> StoreResult<Option<(String
 }
 
 /// Records where the dossier's notices go, when not to every contact given.
+/// Waits with the transaction's other writes (`write_later!`): an immediate statement here
+/// would send the intake's guarded writes early.
 pub async fn set_channels(tx: &mut Tx, dossier_id: i64, channels: &str) -> StoreResult<()> {
-    on_tx!(tx, c => {
-        sqlx::query("INSERT INTO notice_channels (dossier_id, channels) VALUES ($1, $2)")
-            .bind(dossier_id).bind(channels).execute(c).await?;
+    write_later!(tx, "notice_channels", "INSERT INTO notice_channels (dossier_id, channels) VALUES ($1, $2)", a => {
+        a.add(dossier_id)?; a.add(channels.to_string())?;
     });
     Ok(())
 }
 
 /// Where the dossier's notices go, if the applicant narrowed it (`sms` or `email`).
-pub async fn channels_of(tx: &mut Tx, dossier_id: i64) -> StoreResult<Option<String>> {
-    Ok(on_tx!(tx, c => {
-        sqlx::query_scalar("SELECT channels FROM notice_channels WHERE dossier_id = $1")
-            .bind(dossier_id).fetch_optional(c).await?
-    }))
-}
-
-/// The same, outside a transaction (the pages).
 pub async fn channels_of_dossier(db: &Db, dossier_id: i64) -> StoreResult<Option<String>> {
     Ok(on_read!(db, pool => {
         sqlx::query_scalar("SELECT channels FROM notice_channels WHERE dossier_id = $1")
