@@ -177,7 +177,11 @@ async fn run_server(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let db = services.db().clone();
-    let worker = motcua_service::outbox::spawn_worker(services.clone(), sink);
+    let worker = motcua_service::outbox::spawn_worker(
+        services.clone(),
+        sink,
+        motcua_service::outbox::RetryPolicy::default(),
+    );
     let trimmer = motcua_service::outbox::spawn_trimmer(services.clone(), outbox_keep_days);
     let grace = std::time::Duration::from_secs(u64::from(orphan_grace_hours) * 3600);
     let upkeep = motcua_service::upkeep::spawn(services.clone(), grace);

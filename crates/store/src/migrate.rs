@@ -39,6 +39,7 @@ pub static SQLITE: &[Migration] = migrations!("sqlite":
     15 => "0015_submission_drafts",
     16 => "0016_actual_receipt",
     18 => "0018_payment_gateway",
+    19 => "0019_outbox_dead_letter",
     20 => "0020_portal_dossiers",
     21 => "0021_notice_channels",
 );
@@ -60,6 +61,7 @@ pub static POSTGRES: &[Migration] = migrations!("postgres":
     15 => "0015_submission_drafts",
     16 => "0016_actual_receipt",
     18 => "0018_payment_gateway",
+    19 => "0019_outbox_dead_letter",
     20 => "0020_portal_dossiers",
     21 => "0021_notice_channels",
 );
