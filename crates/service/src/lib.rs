@@ -14,6 +14,7 @@ mod clock;
 pub mod dashboard;
 pub mod dossiers;
 pub mod drafts;
+pub mod dvcqg;
 pub mod dvcqg_inbound;
 mod error;
 pub mod evaluation;
