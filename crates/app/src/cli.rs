@@ -56,6 +56,9 @@ pub enum Command {
     /// Payments: the daily reconciliation (paid / pending / mismatched).
     #[command(subcommand)]
     Payments(crate::payments_cmd::PaymentsCommand),
+    /// The outbox (national portal sync, citizen notices): its state, dead messages, retries.
+    #[command(subcommand)]
+    Outbox(crate::outbox_cmd::OutboxCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -110,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => crate::backup_cmd::backup(&cli.common, args).await,
         Command::Restore(args) => crate::backup_cmd::restore(&cli.common, args).await,
         Command::Payments(cmd) => crate::payments_cmd::run(&cli.common, cmd).await,
+        Command::Outbox(cmd) => crate::outbox_cmd::run(&cli.common, cmd).await,
         Command::Migrate => {
             let db = crate::serve::open_database(&cli.common).await?;
             let applied = motcua_store::migrate::run(&db)

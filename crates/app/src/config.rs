@@ -178,6 +178,10 @@ pub struct Common {
     /// The national portal's pushes of dossiers (docs/integration.md).
     #[command(flatten)]
     pub dvcqg_inbound: crate::dvcqg_inbound_args::DvcqgInboundArgs,
+
+    /// The national portal (DVCQG) outbound, and the outbox's retries.
+    #[command(flatten)]
+    pub dvcqg: crate::dvcqg_args::DvcqgArgs,
 }
 
 impl Common {

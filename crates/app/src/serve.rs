@@ -2,7 +2,7 @@
 //! then shut down cleanly.
 
 use crate::config::{Common, usage};
-use motcua_service::outbox::{FileSink, Sink, SmsSink, SmtpSink};
+use motcua_service::outbox::{FileSink, RetryPolicy, Sink, SmsSink, SmtpSink};
 use motcua_service::{Rules, Services};
 use motcua_store::Db;
 use motcua_web::server::ServerLimits;
@@ -60,7 +60,7 @@ pub async fn serve(common: &Common) -> anyhow::Result<()> {
         listener,
         web,
         server_limits(common),
-        sink,
+        (sink, common.dvcqg.retry_policy()),
         common.outbox_keep_days,
         common.orphan_grace_hours,
     )
@@ -130,7 +130,7 @@ pub async fn demo(common: &Common) -> anyhow::Result<()> {
         listener,
         web,
         server_limits(common),
-        sink,
+        (sink, common.dvcqg.retry_policy()),
         common.outbox_keep_days,
         common.orphan_grace_hours,
     )
@@ -149,7 +149,8 @@ async fn prepare(common: &Common) -> anyhow::Result<(Db, TcpListener)> {
     Ok((db, listener))
 }
 
-/// The notification sinks: the file log, behind SMTP when configured.
+/// The notification sinks: the file log, behind SMTP, the SMS gateway and the national
+/// portal when configured.
 fn sink_of(common: &Common) -> anyhow::Result<std::sync::Arc<dyn Sink>> {
     let mut sink: Box<dyn Sink> = Box::new(FileSink {
         dir: common.data_dir.join("outbox"),
@@ -163,6 +164,7 @@ fn sink_of(common: &Common) -> anyhow::Result<std::sync::Arc<dyn Sink>> {
                 .map_err(usage)?,
         );
     }
+    let sink = common.dvcqg.wrap(sink).map_err(usage)?;
     Ok(std::sync::Arc::from(sink))
 }
 
@@ -171,17 +173,13 @@ async fn run_server(
     listener: TcpListener,
     web: WebConfig,
     limits: ServerLimits,
-    sink: std::sync::Arc<dyn Sink>,
+    (sink, retry): (std::sync::Arc<dyn Sink>, RetryPolicy),
     outbox_keep_days: u32,
     orphan_grace_hours: u32,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let db = services.db().clone();
-    let worker = motcua_service::outbox::spawn_worker(
-        services.clone(),
-        sink,
-        motcua_service::outbox::RetryPolicy::default(),
-    );
+    let worker = motcua_service::outbox::spawn_worker(services.clone(), sink, retry);
     let trimmer = motcua_service::outbox::spawn_trimmer(services.clone(), outbox_keep_days);
     let grace = std::time::Duration::from_secs(u64::from(orphan_grace_hours) * 3600);
     let upkeep = motcua_service::upkeep::spawn(services.clone(), grace);
