@@ -1,8 +1,9 @@
 //! The administrator's pages: agencies, procedures, users and their tokens, the calendar,
-//! the daily reconciliation of payments.
+//! the daily reconciliation of payments, the outbox.
 
 mod agencies;
 mod calendar;
+mod outbox;
 mod payments;
 mod procedures;
 mod users;
@@ -19,4 +20,5 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(calendar::routes())
         .merge(payments::routes())
+        .merge(outbox::routes())
 }
