@@ -14,6 +14,7 @@ mod citizens;
 mod cli;
 mod dossiers;
 mod dvcqg_in;
+mod dvcqg_out;
 mod evaluation;
 mod faults;
 mod feedback;
