@@ -182,6 +182,10 @@ pub struct Common {
     /// The national portal (DVCQG) outbound, and the outbox's retries.
     #[command(flatten)]
     pub dvcqg: crate::dvcqg_args::DvcqgArgs,
+
+    /// National-identity sign-in (VNeID over OpenID Connect).
+    #[command(flatten)]
+    pub oidc: crate::oidc_args::OidcArgs,
 }
 
 impl Common {

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod dossier_import_cmd;
 pub mod dvcqg_args;
 pub mod dvcqg_inbound_args;
+pub mod oidc_args;
 pub mod outbox_cmd;
 pub mod payment_args;
 pub mod payments_cmd;

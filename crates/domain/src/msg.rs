@@ -1094,6 +1094,53 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Chưa tải được tệp đính kèm từ {} ({}); hồ sơ chưa được tạo, vui lòng gửi lại sau.",
         "a document could not be fetched from {} now ({}); nothing was created: push the dossier again later",
     ),
+    // National-identity sign-in (VNeID).
+    (
+        "vneid.state",
+        "Phiên đăng nhập bằng VNeID không hợp lệ hoặc đã hết hạn. Vui lòng bấm “Đăng nhập bằng VNeID” để đăng nhập lại.",
+        "This VNeID sign-in is not valid or has expired. Please choose “Sign in with VNeID” again.",
+    ),
+    (
+        "vneid.denied",
+        "Bạn đã không hoàn tất đăng nhập trên VNeID. Vui lòng đăng nhập lại.",
+        "The sign-in was not completed on VNeID. Please sign in again.",
+    ),
+    (
+        "vneid.code",
+        "VNeID không xác nhận lần đăng nhập này (mã xác thực đã dùng hoặc hết hạn). Vui lòng đăng nhập lại.",
+        "VNeID did not confirm this sign-in (the authorization code was used already or has expired). Please sign in again.",
+    ),
+    (
+        "vneid.token",
+        "Thông tin định danh nhận từ VNeID không hợp lệ (chữ ký, nơi cấp, đối tượng hoặc thời hạn không đúng). Chưa có tài khoản nào được tạo; vui lòng đăng nhập lại.",
+        "The identity received from VNeID is not valid (its signature, issuer, audience or validity is wrong). No account was created; please sign in again.",
+    ),
+    (
+        "vneid.no_id",
+        "VNeID không cung cấp số định danh cá nhân hợp lệ (12 chữ số) nên không thể đăng nhập.",
+        "VNeID did not give a valid personal identification number (12 digits), so you cannot be signed in.",
+    ),
+    (
+        "vneid.no_contact",
+        "Tài khoản VNeID chưa có số điện thoại hoặc thư điện tử. Hãy đăng ký tài khoản bằng số điện thoại hoặc thư điện tử, đăng nhập rồi liên kết với VNeID.",
+        "Your VNeID account has no phone number or e-mail. Register with a phone number or e-mail, sign in, then link it to VNeID.",
+    ),
+    (
+        "vneid.linked_elsewhere",
+        "Số định danh cá nhân này hoặc tài khoản này đã được liên kết với một tài khoản khác.",
+        "This personal identification number or this account is linked to another one already.",
+    ),
+    (
+        "vneid.login_linked_elsewhere",
+        "Số điện thoại hoặc thư điện tử VNeID cung cấp thuộc một tài khoản đã liên kết với số định danh khác. Vui lòng liên hệ bộ phận một cửa.",
+        "The phone number or e-mail VNeID gave belongs to an account linked to another identification number. Please contact the one-stop desk.",
+    ),
+    ("vneid.wrong_password", "Mật khẩu không đúng.", "Wrong password."),
+    (
+        "vneid.down",
+        "Không kết nối được với hệ thống định danh điện tử VNeID. Chưa có tài khoản hay phiên đăng nhập nào được tạo. Vui lòng thử lại sau ít phút, hoặc đăng nhập bằng số điện thoại hay thư điện tử.",
+        "The VNeID national identity system cannot be reached. No account or session was created. Please try again in a few minutes, or sign in with your phone number or e-mail.",
+    ),
 ];
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub mod report_export;
 pub mod reports;
 pub mod upkeep;
 pub mod users;
+pub mod vneid;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};

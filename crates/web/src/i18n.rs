@@ -1215,6 +1215,39 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Back to the dossier to pay again",
     ),
     ("payment.reload", "Tải lại trang", "Reload the page"),
+    // National-identity sign-in (VNeID).
+    ("citizen.vneid_sign_in", "Đăng nhập bằng {}", "Sign in with {}"),
+    (
+        "citizen.vneid_link_title",
+        "Liên kết tài khoản với {}",
+        "Link your account to {}",
+    ),
+    (
+        "citizen.vneid_link_intro",
+        "{} xác nhận bạn là {}. Số điện thoại hoặc thư điện tử {} đã có tài khoản trên hệ thống: nhập mật khẩu của tài khoản này để liên kết. Sau đó bạn đăng nhập được bằng cả hai cách và hồ sơ nộp từ tài khoản được ghi là đã xác thực định danh.",
+        "{} confirms that you are {}. The phone number or e-mail {} already has an account here: enter its password to link them. You can then sign in either way, and dossiers sent from the account are marked as identity-verified.",
+    ),
+    (
+        "citizen.vneid_link_submit",
+        "Liên kết và đăng nhập",
+        "Link and sign in",
+    ),
+    (
+        "citizen.vneid_linked",
+        "Tài khoản đã được xác thực định danh bằng {}.",
+        "This account is verified with {}.",
+    ),
+    (
+        "citizen.vneid_link_button",
+        "Liên kết tài khoản với {}",
+        "Link this account to {}",
+    ),
+    ("dossier.vneid", "Xác thực định danh", "Identity"),
+    (
+        "dossier.vneid_yes",
+        "Nộp từ tài khoản đã xác thực bằng VNeID",
+        "Sent from an account verified with VNeID",
+    ),
 ];
 
 #[cfg(test)]

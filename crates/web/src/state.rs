@@ -35,6 +35,8 @@ pub struct WebConfig {
     /// The national portal's pushes of dossiers (`--dvcqg-inbound-token`); None: the
     /// endpoint answers 404.
     pub dvcqg_inbound: Option<motcua_service::dvcqg_inbound::Inbound>,
+    /// The national identity provider (VNeID) citizens may sign in with (`--oidc-issuer`).
+    pub vneid: Option<std::sync::Arc<motcua_service::vneid::Vneid>>,
 }
 
 /// Longest a request may take by default (`--request-timeout-seconds`).
@@ -50,6 +52,7 @@ impl Default for WebConfig {
             request_timeout: REQUEST_TIMEOUT,
             codes_to: None,
             dvcqg_inbound: None,
+            vneid: None,
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Dossier {
     /// The national portal's id of a dossier submitted there (*mã hồ sơ trên Cổng DVCQG*);
     /// None for every other dossier.
     pub portal_id: Option<String>,
+    /// Submitted by a citizen whose account is verified with the national identity (VNeID):
+    /// the portal's sync record carries it (DOMAIN.md §9).
+    pub vneid_verified: bool,
 }
 
 impl Dossier {

@@ -144,6 +144,8 @@ pub fn dvcqg_payload(d: &Dossier, status: Status) -> serde_json::Value {
         "HinhThuc": d.return_method,
         // A dossier submitted on the portal: its id there, so the portal matches the record.
         "MaHoSoQG": d.portal_id,
+        // Submitted by an account verified with the national identity (VNeID): 1, else 0.
+        "XacThucVNeID": u8::from(d.vneid_verified),
     })
 }
 

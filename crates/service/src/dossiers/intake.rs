@@ -345,6 +345,13 @@ impl Services {
             Actor::Citizen { id, .. } => Some(id),
             _ => None,
         };
+        // Sent from an account linked to the national identity (VNeID): the dossier says so.
+        let vneid_verified = match owner {
+            Some(id) => motcua_store::repo::vneid::personal_id_of(self.db(), id)
+                .await?
+                .is_some(),
+            None => false,
+        };
         // What the submitter holds to see their submission again (kept hashed).
         let receipt = match (actor, receipt) {
             (Actor::Officer(_) | Actor::Portal, _) => None,
@@ -414,6 +421,7 @@ impl Services {
                     version: 1,
                     created_at: now,
                     portal_id: portal.map(|p| p.id.to_string()),
+                    vneid_verified,
                 };
                 let search_text = format!(
                     "{search_text} {}",

@@ -56,6 +56,7 @@ struct DossierRow {
     version: i64,
     created_at: DateTime<Utc>,
     portal_id: Option<String>,
+    vneid_verified: bool,
 }
 
 impl From<DossierRow> for Dossier {
@@ -68,7 +69,7 @@ impl From<DossierRow> for Dossier {
             submitter_name, phone, email, address, request, submitted_at, received_at, actually_received_at,
             accept_due_at, due_at, original_due_at, finished_at, paused_at, supplements_after_receipt, supplement_before_receipt,
             rescheduled_at, returned_at, result_file, result_number, received_by, last_hash, event_count,
-            version, created_at, portal_id; channel, status, applicant_kind, return_method,
+            version, created_at, portal_id, vneid_verified; channel, status, applicant_kind, return_method,
         })
     }
 }
@@ -79,7 +80,7 @@ const SELECT: &str = "SELECT d.id, d.code, d.agency_id, a.code AS agency_code, a
     d.submitted_at, d.received_at, d.actually_received_at, d.accept_due_at, d.due_at, d.original_due_at, d.finished_at,
     d.paused_at, d.supplements_after_receipt, d.supplement_before_receipt, d.rescheduled_at, d.returned_at, d.return_method,
     d.result_file, d.result_number, d.received_by, d.last_hash, d.event_count, d.version, d.created_at,
-    d.portal_id
+    d.portal_id, d.vneid_verified
     FROM dossiers d JOIN agencies a ON a.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id";
 
 /// The WHERE clause and bind value for a URL key (code or `online-ID`).
@@ -259,9 +260,9 @@ pub async fn insert(tx: &mut Tx, d: &Dossier, search_text: &str, citizen_id: Opt
         "INSERT INTO dossiers (id, code, agency_id, procedure_id, procedure_version, case_code, channel, status,
            applicant_name, applicant_kind, applicant_id_number, submitter_name, phone, email, address, request,
            submitted_at, received_at, accept_due_at, due_at, original_due_at, received_by, search_text, created_at, updated_at,
-           last_hash, event_count, citizen_id, actually_received_at, portal_id)
+           last_hash, event_count, citizen_id, actually_received_at, portal_id, vneid_verified)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-           $26, $27, $28, $29, $30)",
+           $26, $27, $28, $29, $30, $31)",
     a => {
         a.add(d.id)?; a.add(d.code.clone())?; a.add(d.agency_id)?; a.add(d.procedure_id)?; a.add(d.procedure_version)?;
         a.add(d.case_code.clone())?; a.add(d.channel.as_str())?; a.add(d.status.as_str())?; a.add(d.applicant_name.clone())?;
@@ -271,6 +272,7 @@ pub async fn insert(tx: &mut Tx, d: &Dossier, search_text: &str, citizen_id: Opt
         a.add(d.received_by.clone())?; a.add(search_text.clone())?; a.add(d.created_at)?; a.add(d.created_at)?;
         a.add(d.last_hash.clone())?; a.add(d.event_count)?; a.add(citizen_id)?; a.add(d.actually_received_at)?;
         a.add(d.portal_id.clone())?;
+        a.add(d.vneid_verified)?;
     });
     crate::repo::report::apply(
         tx,

@@ -36,6 +36,7 @@ pub mod report;
 pub mod scope;
 pub mod steps;
 pub mod users;
+pub mod vneid;
 
 /// A coded column (a status, a role, a method) in a row struct: decoded as text and
 /// parsed, so that text which does not parse is a decode error, never a default. Nullable:

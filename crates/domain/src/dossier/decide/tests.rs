@@ -80,6 +80,7 @@ fn dossier(status: Status) -> Dossier {
         version: 3,
         created_at: at(2, 9),
         portal_id: None,
+        vneid_verified: false,
     }
 }
 

@@ -36,9 +36,11 @@ struct FormPage<'a> {
     flash: Option<&'a str>,
     /// Where the one-time code went, when no SMS or e-mail service delivers it.
     note: Option<String>,
+    /// Another way through, as a button under the form (sign in with VNeID): (address, text).
+    alternative: Option<(String, String)>,
 }
 
-struct Field {
+pub(super) struct Field {
     name: &'static str,
     label: &'static str,
     kind: &'static str,
@@ -57,7 +59,7 @@ impl Field {
     }
 }
 
-fn field(
+pub(super) fn field(
     name: &'static str,
     label: &'static str,
     kind: &'static str,
@@ -83,6 +85,8 @@ struct HomePage {
     dossiers: Vec<(String, String, String, String, String)>,
     /// Submissions begun, not sent: (procedure, address, saved).
     drafts: Vec<(String, String, String)>,
+    /// With VNeID configured: the provider's name, and whether this account is linked.
+    vneid: Option<(String, bool)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -123,7 +127,7 @@ pub(super) fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
 
 /// Renders a form page with a fresh CSRF cookie.
 #[allow(clippy::too_many_arguments)]
-fn render(
+pub(super) fn render(
     state: &AppState,
     status: StatusCode,
     title: &str,
@@ -134,6 +138,7 @@ fn render(
     submit: &str,
     links: Vec<(&str, &str)>,
     flash: Option<&str>,
+    alternative: Option<(String, String)>,
 ) -> Result<Response, PageError> {
     let t = form_token(state);
     // A page asking for a one-time code says where it went when no service delivers it.
@@ -154,6 +159,7 @@ fn render(
         submit,
         links,
         flash,
+        alternative,
     }
     .render()?;
     Ok((status, [(SET_COOKIE, t.set_cookie)], Html(html)).into_response())
@@ -208,6 +214,7 @@ fn register_page(
         errors,
         i18n::t("citizen.register_submit"),
         vec![("/cong-dan/dang-nhap", i18n::t("citizen.have_account"))],
+        None,
         None,
     )
 }
@@ -264,6 +271,7 @@ fn verify_page(
         i18n::t("citizen.verify_submit"),
         vec![("/cong-dan/dang-ky", i18n::t("citizen.resend"))],
         sent.then(|| i18n::t("citizen.code_sent")),
+        None,
     )
 }
 
@@ -332,6 +340,7 @@ fn login_page(
             ("/cong-dan/quen-mat-khau", i18n::t("citizen.forgot_link")),
         ],
         flash,
+        super::vneid::sign_in_button(state, next),
     )
 }
 
@@ -405,11 +414,13 @@ async fn logout(
     if !constant_time_eq(csrf.as_bytes(), sent.as_bytes()) {
         return Err(csrf_rejected());
     }
-    if let Some(secret) = cookie(&headers, CITIZEN_COOKIE) {
-        state.services.end_citizen_session(secret).await?;
-    }
+    // A session that came from VNeID ends at the provider too.
+    let to = match cookie(&headers, CITIZEN_COOKIE) {
+        Some(secret) => super::vneid::sign_out(&state, secret).await?,
+        None => "/".to_string(),
+    };
     let cleared = state.set_cookie(Cookie::new(CITIZEN_COOKIE, "", 0));
-    Ok(([(SET_COOKIE, cleared)], see_other("/")).into_response())
+    Ok(([(SET_COOKIE, cleared)], see_other(&to)).into_response())
 }
 
 fn forgot_page(
@@ -428,6 +439,7 @@ fn forgot_page(
         errors,
         i18n::t("citizen.forgot_submit"),
         vec![("/cong-dan/dang-nhap", i18n::t("citizen.back_to_sign_in"))],
+        None,
         None,
     )
 }
@@ -484,6 +496,7 @@ fn reset_page(
         i18n::t("citizen.reset_submit"),
         vec![],
         sent.then(|| i18n::t("citizen.reset_sent")),
+        None,
     )
 }
 
@@ -542,7 +555,15 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         .collect();
     // The header signs out too; this form ends the list, where a phone's reader arrives.
     let drafts = super::draft::drafts_of(&state, c.id).await?;
+    let vneid = match state.config.vneid.as_deref() {
+        Some(v) => Some((
+            v.label().to_string(),
+            state.services.vneid_link_of(c.id).await?.is_some(),
+        )),
+        None => None,
+    };
     let page = HomePage {
+        vneid,
         chrome: Chrome::current(),
         name: c.full_name,
         csrf,

@@ -159,6 +159,9 @@ async fn render(
         facts.push((t("notify.legend"), how.to_string()));
     }
     facts.push((t("dossier.returned_at"), when(d.returned_at)));
+    if d.vneid_verified {
+        facts.push((t("dossier.vneid"), t("dossier.vneid_yes").to_string()));
+    }
     facts.retain(|(_, v)| !v.is_empty());
     let submitted = [
         (t("submit.name"), d.applicant_name.clone()),

@@ -7,6 +7,7 @@ mod draft;
 mod payment;
 mod store;
 mod submit;
+mod vneid;
 
 pub use dossier::questions;
 pub use draft::{delivery_label, notify_label};
@@ -48,4 +49,5 @@ pub fn routes() -> Router<AppState> {
         .merge(dossier::routes())
         .merge(store::routes())
         .merge(payment::routes())
+        .merge(vneid::routes())
 }

@@ -269,6 +269,8 @@ struct DossierPage {
     applicant_name: String,
     id_label: &'static str,
     id_number: String,
+    /// Sent from an account verified with the national identity (VNeID).
+    vneid_verified: bool,
     phone: String,
     email: String,
     address: String,
@@ -697,6 +699,7 @@ async fn render(
             "Số định danh cá nhân"
         },
         id_number: d.applicant_id_number.clone(),
+        vneid_verified: d.vneid_verified,
         phone: d.phone.clone(),
         email: d.email.clone(),
         address: d.address.clone(),
