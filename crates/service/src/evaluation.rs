@@ -298,6 +298,10 @@ pub struct IndexReport {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub index: Index766,
+    /// Dossiers received in the period that were sent from an account verified with the
+    /// national identity (VNeID): DVCQG's flag, counted beside the online-dossier criterion
+    /// (Decision 766 scores no criterion on it).
+    pub vneid_verified_dossiers: u64,
 }
 
 fn share(num: usize, den: usize) -> Measure {
@@ -426,6 +430,7 @@ impl Services {
         ];
         let scales = self.evaluation_scales().await?;
         Ok(IndexReport {
+            vneid_verified_dossiers: received.iter().filter(|r| r.vneid_verified).count() as u64,
             period: req.period,
             agency: req.agency.clone(),
             index: evaluation::index(&measures, &scales),

@@ -35,4 +35,5 @@ mod report;
 mod results;
 mod sms;
 mod store;
+mod vneid;
 mod wording;

@@ -289,6 +289,8 @@ pub struct Received {
     /// Payment requests, and payments completed through the payment platform.
     pub payment_requests: i64,
     pub paid_online: i64,
+    /// Sent from an account verified with the national identity (VNeID).
+    pub vneid_verified: bool,
 }
 
 /// A received dossier as its row reads.
@@ -302,6 +304,7 @@ struct ReceivedRow {
     components_reused: i64,
     payment_requests: i64,
     paid_online: i64,
+    vneid_verified: bool,
 }
 
 impl From<ReceivedRow> for Received {
@@ -309,7 +312,7 @@ impl From<ReceivedRow> for Received {
         let online = r.channel.0 == Channel::Online;
         record_from!(r => Received {
             sync_messages, sync_pending, components_provided, components_scanned, components_reused,
-            payment_requests, paid_online;
+            payment_requests, paid_online, vneid_verified;
             online
         })
     }
@@ -324,7 +327,7 @@ pub async fn received_between(
 ) -> StoreResult<Vec<Received>> {
     let (lo, hi) = utc_range(from, to);
     let sql = format!(
-        "SELECT d.channel,
+        "SELECT d.channel, d.vneid_verified,
             (SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = d.id AND o.topic = 'dvcqg_sync') AS sync_messages,
             (SELECT COUNT(*) FROM outbox o WHERE o.dossier_id = d.id AND o.topic = 'dvcqg_sync' AND o.delivered_at IS NULL)
               AS sync_pending,

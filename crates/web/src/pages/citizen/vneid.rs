@@ -12,7 +12,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use motcua_service::auth::constant_time_eq;
 use motcua_service::citizens::SESSION_HOURS;
 use motcua_service::vneid::{FLOW_MINUTES, Finished, Vneid, VneidError};
@@ -131,7 +131,8 @@ async fn callback(
         Ok(Finished::SignedIn { session, next, .. }) => {
             let signed_in = state.set_cookie(Cookie::new(CITIZEN_COOKIE, &session, SESSION_HOURS * 3600));
             Ok((
-                [(SET_COOKIE, signed_in), (SET_COOKIE, flow_cookie(&state, ""))],
+                // Both cookies: an array of headers would keep only the last.
+                AppendHeaders([(SET_COOKIE, signed_in), (SET_COOKIE, flow_cookie(&state, ""))]),
                 see_other(&next),
             )
                 .into_response())
@@ -222,7 +223,8 @@ async fn confirm(
         Ok((session, next)) => {
             let signed_in = state.set_cookie(Cookie::new(CITIZEN_COOKIE, &session, SESSION_HOURS * 3600));
             Ok((
-                [(SET_COOKIE, signed_in), (SET_COOKIE, flow_cookie(&state, ""))],
+                // Both cookies: an array of headers would keep only the last.
+                AppendHeaders([(SET_COOKIE, signed_in), (SET_COOKIE, flow_cookie(&state, ""))]),
                 see_other(&next),
             )
                 .into_response())
