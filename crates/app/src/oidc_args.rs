@@ -2,7 +2,6 @@
 //! sign in with (VNeID through the national platform's single sign-on). Without an issuer
 //! nothing changes: citizens use motcua's own accounts only.
 
-use crate::config::usage;
 use clap::Args;
 use motcua_service::vneid::{Settings, Vneid};
 use std::sync::Arc;
@@ -52,8 +51,9 @@ pub struct OidcArgs {
 
 impl OidcArgs {
     /// The provider's port for a site served at `public_url` (its callback is
-    /// PUBLIC_URL/cong-dan/vneid/ve); None without an issuer.
-    pub fn vneid(&self, public_url: &str) -> anyhow::Result<Option<Arc<Vneid>>> {
+    /// PUBLIC_URL/cong-dan/vneid/ve); None without an issuer. An error is a usage error's
+    /// one line.
+    pub fn vneid(&self, public_url: &str) -> Result<Option<Arc<Vneid>>, String> {
         let Some(issuer) = self
             .oidc_issuer
             .as_deref()
@@ -78,6 +78,6 @@ impl OidcArgs {
             redirect_url: format!("{public_url}/cong-dan/vneid/ve"),
             post_logout_url: format!("{public_url}/"),
         };
-        Vneid::new(settings).map(|v| Some(Arc::new(v))).map_err(usage)
+        Vneid::new(settings).map(|v| Some(Arc::new(v)))
     }
 }

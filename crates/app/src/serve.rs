@@ -94,7 +94,7 @@ fn web_config(common: &Common) -> anyhow::Result<WebConfig> {
             .dvcqg_inbound
             .inbound(std::time::Duration::from_secs(common.request_timeout_seconds))
             .map_err(usage)?,
-        vneid: common.oidc.vneid(&common.public_url()?)?,
+        vneid: common.oidc.vneid(&common.public_url()?).map_err(usage)?,
         ..Default::default()
     })
 }

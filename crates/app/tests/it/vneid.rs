@@ -137,6 +137,15 @@ impl Drop for Site {
     }
 }
 
+/// motcua served with VNeID at a provider started for it (with `extra` switches); None
+/// where the test is skipped.
+async fn start(t: &TestDb, extra: &[&str]) -> Option<(Site, Provider)> {
+    let mut site = Site::bind().await;
+    let p = provider(&site.base, extra)?;
+    site.serve(t, &p.issuer);
+    Some((site, p))
+}
+
 /// A browser: a cookie jar, redirects followed by hand.
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -270,8 +279,7 @@ async fn sync_records(t: &TestDb) -> Vec<serde_json::Value> {
 on_both_backends! {
     async fn the_first_sign_in_creates_the_account_the_next_finds_it_and_sign_out_ends_both(t) {
         crate::support::load_fixtures(t).await;
-        let mut site = Site::bind().await;
-        let Some(_p) = provider(&site.base, &[]).map(|p| { site.serve(t, &p.issuer); p }) else { return };
+        let Some((site, _p)) = start(t, &[]).await else { return };
         let b = browser();
 
         // The sign-in page offers VNeID.
@@ -345,8 +353,7 @@ on_both_backends! {
     }
 
     async fn an_existing_account_is_linked_only_once_its_password_confirms_it(t) {
-        let mut site = Site::bind().await;
-        let Some(_p) = provider(&site.base, &[]).map(|p| { site.serve(t, &p.issuer); p }) else { return };
+        let Some((site, _p)) = start(t, &[]).await else { return };
         // An account registered with the phone number VNeID gives.
         let s = t.services();
         s.register(AN_PHONE, "Nguyễn Văn An", "mat-khau-cu-9").await.unwrap();
@@ -415,8 +422,7 @@ on_both_backends! {
     }
 
     async fn a_wrong_state_or_a_replayed_code_is_refused_and_creates_nothing(t) {
-        let mut site = Site::bind().await;
-        let Some(_p) = provider(&site.base, &[]).map(|p| { site.serve(t, &p.issuer); p }) else { return };
+        let Some((site, _p)) = start(t, &[]).await else { return };
         let b = browser();
 
         // A state that is not this browser's sign-in.
@@ -450,8 +456,7 @@ on_both_backends! {
     }
 
     async fn a_token_for_another_audience_is_refused(t) {
-        let mut site = Site::bind().await;
-        let Some(_p) = provider(&site.base, &["--audience", "other-service"]).map(|p| { site.serve(t, &p.issuer); p }) else { return };
+        let Some((site, _p)) = start(t, &["--audience", "other-service"]).await else { return };
         let b = browser();
         let cb = to_callback(&b, &site, AN).await;
         let res = get(&b, cb).await;
@@ -462,9 +467,8 @@ on_both_backends! {
     }
 
     async fn an_expired_token_is_refused(t) {
-        let mut site = Site::bind().await;
         // The provider's clock is two hours behind: its one-hour ID tokens come out expired.
-        let Some(_p) = provider(&site.base, &["--clock-offset=-7200"]).map(|p| { site.serve(t, &p.issuer); p }) else { return };
+        let Some((site, _p)) = start(t, &["--clock-offset=-7200"]).await else { return };
         let b = browser();
         let cb = to_callback(&b, &site, AN).await;
         refused(get(&b, cb).await, StatusCode::BAD_REQUEST, "Thông tin định danh nhận từ VNeID không hợp lệ").await;
@@ -472,8 +476,7 @@ on_both_backends! {
     }
 
     async fn the_provider_down_is_a_clear_page_and_nothing_is_created(t) {
-        let mut site = Site::bind().await;
-        let Some(mut p) = provider(&site.base, &[]).map(|p| { site.serve(t, &p.issuer); p }) else { return };
+        let Some((site, mut p)) = start(t, &[]).await else { return };
         let b = browser();
         // Down between the sign-in at the provider and the callback: the code cannot be
         // exchanged.
